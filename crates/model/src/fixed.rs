@@ -1,0 +1,615 @@
+//! Fixed-point values: [`Price`], [`Quantity`] and [`Money`].
+//!
+//! Accounting never passes through `f64`. Prices and quantities are `i64`
+//! counts of `1e-9` units ([`FIXED_DECIMALS`] = 9), which covers every tick
+//! and lot size a venue publishes while leaving ±9.2e9 of headroom.
+//!
+//! [`Money`] is an `i128` count of `1e-18` units: exactly the scale of a
+//! price times a quantity. That makes a fill's notional `price × qty` exact,
+//! so cash, cost basis and P&L add up to the last unit with no rounding at
+//! all. The only rounding in the system happens where a rate is applied
+//! (fees in basis points, a proportional share of cost basis), and it is
+//! round-half-even at 1e-18.
+//!
+//! Strings parse exactly (`"2.179012"` is `2_179_012_000` raw, never the
+//! nearest `f64`); `f64` enters only at the edges (Parquet floats, Python)
+//! through [`Price::from_f64`], which rejects NaN and infinities.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Decimal places held by [`Price`] and [`Quantity`].
+pub const FIXED_DECIMALS: u32 = 9;
+/// `10^FIXED_DECIMALS`: raw units per whole price or quantity unit.
+pub const FIXED_SCALE: i64 = 1_000_000_000;
+/// Decimal places held by [`Money`] (price decimals + quantity decimals).
+pub const MONEY_DECIMALS: u32 = 2 * FIXED_DECIMALS;
+/// Raw [`Money`] units per whole currency unit.
+pub const MONEY_SCALE: i128 = (FIXED_SCALE as i128) * (FIXED_SCALE as i128);
+
+/// Why a text or float could not become a fixed-point value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    #[error("empty value")]
+    Empty,
+    #[error("`{0}` is not a number")]
+    NotANumber(String),
+    #[error("NaN is not a valid value")]
+    NaN,
+    #[error("infinite values are not allowed")]
+    Infinite,
+    #[error("`{0}` is out of range for a fixed-point value")]
+    OutOfRange(String),
+    #[error("value {0} must not be negative")]
+    Negative(String),
+    #[error("value {0} must be greater than zero")]
+    NotPositive(String),
+}
+
+/// Parses a decimal string into an integer count of `10^-decimals` units.
+///
+/// Accepts an optional sign, digits with an optional fraction, and an
+/// optional exponent (`1.5e-3`). Digits beyond `decimals` are rounded
+/// half-to-even. Names like `NaN` and `inf` get their own errors so the
+/// caller can say exactly what was wrong.
+pub fn parse_decimal(text: &str, decimals: u32) -> Result<i128, ValueError> {
+    let s = text.trim();
+    if s.is_empty() {
+        return Err(ValueError::Empty);
+    }
+    let lower = s.to_ascii_lowercase();
+    let unsigned = lower.trim_start_matches(['+', '-']);
+    if unsigned == "nan" {
+        return Err(ValueError::NaN);
+    }
+    if unsigned == "inf" || unsigned == "infinity" {
+        return Err(ValueError::Infinite);
+    }
+    let bad = || ValueError::NotANumber(s.to_string());
+    let (negative, body) = match s.as_bytes()[0] {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => {
+            let exp: i32 = body[i + 1..].parse().map_err(|_| bad())?;
+            (&body[..i], exp)
+        }
+        None => (body, 0),
+    };
+    let (int_part, frac_part) = match mantissa.find('.') {
+        Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
+        None => (mantissa, ""),
+    };
+    if int_part.is_empty() && frac_part.is_empty() {
+        return Err(bad());
+    }
+    if !int_part.bytes().all(|b| b.is_ascii_digit()) || !frac_part.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    // All significant digits as one integer, with the decimal point moved
+    // by the exponent; `shift` is how many of them sit right of the point.
+    let digits = format!("{int_part}{frac_part}");
+    let digits = digits.trim_start_matches('0');
+    let shift = frac_part.len() as i64 - exponent as i64;
+    let keep = decimals as i64 - shift; // >0: append zeros, <0: drop digits
+    let out_of_range = || ValueError::OutOfRange(s.to_string());
+    if digits.is_empty() {
+        return Ok(0);
+    }
+    let value: i128 = if keep >= 0 {
+        if digits.len() as i64 + keep > 38 {
+            return Err(out_of_range());
+        }
+        let base: i128 = digits.parse().map_err(|_| out_of_range())?;
+        base.checked_mul(10i128.pow(keep as u32)).ok_or_else(out_of_range)?
+    } else {
+        let drop = (-keep) as usize;
+        if drop >= digits.len() {
+            // Everything is below the last kept decimal: 0 or one unit after rounding.
+            let rest = format!("{}{}", "0".repeat(drop - digits.len()), digits);
+            round_half_even(0, &rest) as i128
+        } else {
+            let (head, tail) = digits.split_at(digits.len() - drop);
+            if head.len() > 38 {
+                return Err(out_of_range());
+            }
+            let base: i128 = head.parse().map_err(|_| out_of_range())?;
+            base + round_half_even(base, tail) as i128
+        }
+    };
+    Ok(if negative { -value } else { value })
+}
+
+/// 1 if the dropped digits `tail` round `base` up (half to even), else 0.
+fn round_half_even(base: i128, tail: &str) -> u8 {
+    let first = tail.as_bytes()[0];
+    let rest_nonzero = tail.as_bytes()[1..].iter().any(|&b| b != b'0');
+    match first.cmp(&b'5') {
+        std::cmp::Ordering::Greater => 1,
+        std::cmp::Ordering::Less => 0,
+        std::cmp::Ordering::Equal if rest_nonzero => 1,
+        std::cmp::Ordering::Equal => (base & 1) as u8,
+    }
+}
+
+/// Writes `raw / 10^decimals` with trailing zeros trimmed (at least one
+/// digit after the point is never forced: `100` prints as `100`).
+fn write_decimal(f: &mut fmt::Formatter<'_>, raw: i128, decimals: u32) -> fmt::Result {
+    let scale = 10i128.pow(decimals);
+    let sign = if raw < 0 { "-" } else { "" };
+    let abs = raw.unsigned_abs();
+    let int = abs / scale as u128;
+    let frac = abs % scale as u128;
+    if let Some(places) = f.precision() {
+        // Explicit precision: round half-even to that many places.
+        let places = places.min(decimals as usize) as u32;
+        let unit = 10u128.pow(decimals - places);
+        let mut q = abs / unit;
+        let r = abs % unit;
+        if r * 2 > unit || (r * 2 == unit && q % 2 == 1) {
+            q += 1;
+        }
+        let p = 10u128.pow(places);
+        if places == 0 {
+            return write!(f, "{sign}{q}");
+        }
+        return write!(f, "{sign}{}.{:0width$}", q / p, q % p, width = places as usize);
+    }
+    if frac == 0 {
+        return write!(f, "{sign}{int}");
+    }
+    let frac_str = format!("{:0width$}", frac, width = decimals as usize);
+    write!(f, "{sign}{int}.{}", frac_str.trim_end_matches('0'))
+}
+
+macro_rules! fixed_i64 {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+        pub struct $name(i64);
+
+        impl $name {
+            pub const ZERO: Self = Self(0);
+            pub const MAX: Self = Self(i64::MAX);
+
+            /// From a raw count of 1e-9 units.
+            pub const fn from_raw(raw: i64) -> Self {
+                Self(raw)
+            }
+            /// The raw count of 1e-9 units.
+            pub const fn raw(self) -> i64 {
+                self.0
+            }
+            /// A whole number of units.
+            pub const fn from_int(units: i64) -> Self {
+                Self(units * FIXED_SCALE)
+            }
+            /// Nearest fixed-point value to a float (round half to even);
+            /// rejects NaN, infinities and values out of range.
+            pub fn from_f64(value: f64) -> Result<Self, ValueError> {
+                if value.is_nan() {
+                    return Err(ValueError::NaN);
+                }
+                if value.is_infinite() {
+                    return Err(ValueError::Infinite);
+                }
+                let scaled = (value * FIXED_SCALE as f64).round_ties_even();
+                if scaled.abs() >= i64::MAX as f64 {
+                    return Err(ValueError::OutOfRange(value.to_string()));
+                }
+                Ok(Self(scaled as i64))
+            }
+            /// For statistics and display only, never for accounting.
+            pub fn to_f64(self) -> f64 {
+                self.0 as f64 / FIXED_SCALE as f64
+            }
+            pub const fn is_zero(self) -> bool {
+                self.0 == 0
+            }
+            pub const fn is_positive(self) -> bool {
+                self.0 > 0
+            }
+            pub const fn is_negative(self) -> bool {
+                self.0 < 0
+            }
+            pub const fn abs(self) -> Self {
+                Self(self.0.abs())
+            }
+            pub fn checked_add(self, other: Self) -> Option<Self> {
+                self.0.checked_add(other.0).map(Self)
+            }
+            pub fn checked_sub(self, other: Self) -> Option<Self> {
+                self.0.checked_sub(other.0).map(Self)
+            }
+            /// Whether `self` is a whole multiple of `step` (a tick or lot size).
+            pub fn is_multiple_of(self, step: Self) -> bool {
+                step.0 > 0 && self.0 % step.0 == 0
+            }
+            /// Rounds down (towards negative infinity) to a multiple of `step`.
+            pub fn floor_to(self, step: Self) -> Self {
+                Self(self.0.div_euclid(step.0) * step.0)
+            }
+            /// Rounds up (towards positive infinity) to a multiple of `step`.
+            pub fn ceil_to(self, step: Self) -> Self {
+                let f = self.0.div_euclid(step.0) * step.0;
+                Self(if f == self.0 { f } else { f + step.0 })
+            }
+            /// Scales by `num / den`, rounding half to even.
+            pub fn mul_ratio(self, num: i64, den: i64) -> Self {
+                Self(div_round_half_even(self.0 as i128 * num as i128, den as i128) as i64)
+            }
+        }
+
+        impl std::ops::Add for $name {
+            type Output = Self;
+            fn add(self, rhs: Self) -> Self {
+                Self(self.0 + rhs.0)
+            }
+        }
+        impl std::ops::Sub for $name {
+            type Output = Self;
+            fn sub(self, rhs: Self) -> Self {
+                Self(self.0 - rhs.0)
+            }
+        }
+        impl std::ops::AddAssign for $name {
+            fn add_assign(&mut self, rhs: Self) {
+                self.0 += rhs.0;
+            }
+        }
+        impl std::ops::SubAssign for $name {
+            fn sub_assign(&mut self, rhs: Self) {
+                self.0 -= rhs.0;
+            }
+        }
+        impl std::ops::Neg for $name {
+            type Output = Self;
+            fn neg(self) -> Self {
+                Self(-self.0)
+            }
+        }
+        impl FromStr for $name {
+            type Err = ValueError;
+            fn from_str(s: &str) -> Result<Self, ValueError> {
+                let raw = parse_decimal(s, FIXED_DECIMALS)?;
+                i64::try_from(raw).map(Self).map_err(|_| ValueError::OutOfRange(s.trim().to_string()))
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write_decimal(f, self.0 as i128, FIXED_DECIMALS)
+            }
+        }
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self)
+            }
+        }
+        /// Serialized as an exact decimal string.
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+        /// Accepts a decimal string or a number (TOML/JSON configs).
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = deserialize_number_text(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+fixed_i64!(
+    /// A price: `i64` count of 1e-9 currency units. May be negative (spreads,
+    /// some futures), but market data and orders validate positivity at the
+    /// boundary.
+    Price
+);
+fixed_i64!(
+    /// A quantity in base units (shares, coins, contracts): `i64` count of
+    /// 1e-9 units. Signed so it can also express a position (+long / −short).
+    Quantity
+);
+
+/// An amount of cash in the account currency: `i128` count of 1e-18 units.
+///
+/// `Price × Quantity` lands here exactly; see the module docs.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Money(i128);
+
+impl Money {
+    pub const ZERO: Self = Self(0);
+
+    pub const fn from_raw(raw: i128) -> Self {
+        Self(raw)
+    }
+    pub const fn raw(self) -> i128 {
+        self.0
+    }
+    pub const fn from_int(units: i64) -> Self {
+        Self(units as i128 * MONEY_SCALE)
+    }
+    /// Exact notional of `qty` at `price`.
+    pub fn notional(price: Price, qty: Quantity) -> Self {
+        Self(price.raw() as i128 * qty.raw() as i128)
+    }
+    /// Nearest value to a float; rejects NaN and infinities.
+    pub fn from_f64(value: f64) -> Result<Self, ValueError> {
+        if value.is_nan() {
+            return Err(ValueError::NaN);
+        }
+        if value.is_infinite() {
+            return Err(ValueError::Infinite);
+        }
+        // Through the decimal text, so 0.1 becomes exactly 0.1 and not the
+        // binary float's 0.1000000000000000055...
+        parse_decimal(&format!("{value}"), MONEY_DECIMALS).map(Self)
+    }
+    /// For statistics and display only, never for accounting.
+    pub fn to_f64(self) -> f64 {
+        self.0 as f64 / MONEY_SCALE as f64
+    }
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+    pub const fn is_positive(self) -> bool {
+        self.0 > 0
+    }
+    pub const fn is_negative(self) -> bool {
+        self.0 < 0
+    }
+    pub const fn abs(self) -> Self {
+        Self(self.0.abs())
+    }
+    /// Scales by `num / den`, rounding half to even (fees, pro-rata cost).
+    pub fn mul_ratio(self, num: i128, den: i128) -> Self {
+        Self(div_round_half_even(self.0 * num, den))
+    }
+    /// How many whole `lot`s of an instrument at `price` this amount buys
+    /// (rounded down); the sizing rule for notional (quote-quantity) orders.
+    pub fn lots_at(self, price: Price, lot: Quantity) -> Quantity {
+        if price.raw() <= 0 || lot.raw() <= 0 || self.0 <= 0 {
+            return Quantity::ZERO;
+        }
+        let lot_cost = price.raw() as i128 * lot.raw() as i128;
+        Quantity::from_raw((self.0 / lot_cost) as i64 * lot.raw())
+    }
+}
+
+/// `n / d` rounded half to even; `d` must be non-zero.
+pub fn div_round_half_even(n: i128, d: i128) -> i128 {
+    let (d, n) = if d < 0 { (-d, -n) } else { (d, n) };
+    let q = n.div_euclid(d);
+    let r = n.rem_euclid(d);
+    match (2 * r).cmp(&d) {
+        std::cmp::Ordering::Greater => q + 1,
+        std::cmp::Ordering::Less => q,
+        std::cmp::Ordering::Equal => q + (q & 1),
+    }
+}
+
+impl std::ops::Add for Money {
+    type Output = Self;
+    fn add(self, rhs: Self) -> Self {
+        Self(self.0 + rhs.0)
+    }
+}
+impl std::ops::Sub for Money {
+    type Output = Self;
+    fn sub(self, rhs: Self) -> Self {
+        Self(self.0 - rhs.0)
+    }
+}
+impl std::ops::AddAssign for Money {
+    fn add_assign(&mut self, rhs: Self) {
+        self.0 += rhs.0;
+    }
+}
+impl std::ops::SubAssign for Money {
+    fn sub_assign(&mut self, rhs: Self) {
+        self.0 -= rhs.0;
+    }
+}
+impl std::ops::Neg for Money {
+    type Output = Self;
+    fn neg(self) -> Self {
+        Self(-self.0)
+    }
+}
+impl std::iter::Sum for Money {
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Self::ZERO, |a, b| a + b)
+    }
+}
+impl FromStr for Money {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
+        parse_decimal(s, MONEY_DECIMALS).map(Self)
+    }
+}
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_decimal(f, self.0, MONEY_DECIMALS)
+    }
+}
+impl fmt::Debug for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Money({self})")
+    }
+}
+impl Serialize for Money {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = deserialize_number_text(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Reads a config value given either as a string or as a number, and returns
+/// its decimal text so it can be parsed exactly.
+fn deserialize_number_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    struct Text;
+    impl serde::de::Visitor<'_> for Text {
+        type Value = String;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a decimal number or a string holding one")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<String, E> {
+            if !v.is_finite() {
+                return Err(E::custom("NaN and infinities are not allowed"));
+            }
+            Ok(format!("{v}"))
+        }
+    }
+    d.deserialize_any(Text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_exact_decimals() {
+        assert_eq!("2.179012".parse::<Price>().unwrap().raw(), 2_179_012_000);
+        assert_eq!("-0.5".parse::<Price>().unwrap().raw(), -500_000_000);
+        assert_eq!("+3".parse::<Quantity>().unwrap(), Quantity::from_int(3));
+        assert_eq!(".25".parse::<Price>().unwrap().raw(), 250_000_000);
+        assert_eq!("1.5e-3".parse::<Price>().unwrap().raw(), 1_500_000);
+        assert_eq!("2E2".parse::<Price>().unwrap(), Price::from_int(200));
+        assert_eq!("46319.0".parse::<Price>().unwrap(), Price::from_int(46319));
+    }
+
+    #[test]
+    fn rounds_extra_digits_half_to_even() {
+        assert_eq!("0.0000000005".parse::<Price>().unwrap().raw(), 0);
+        assert_eq!("0.0000000015".parse::<Price>().unwrap().raw(), 2);
+        assert_eq!("0.00000000150001".parse::<Price>().unwrap().raw(), 2);
+        assert_eq!("0.0000000025".parse::<Price>().unwrap().raw(), 2);
+        assert_eq!("0.00000000251".parse::<Price>().unwrap().raw(), 3);
+        assert_eq!("-0.0000000025".parse::<Price>().unwrap().raw(), -2);
+    }
+
+    #[test]
+    fn rejects_bad_text_with_specific_errors() {
+        assert_eq!("".parse::<Price>(), Err(ValueError::Empty));
+        assert_eq!("NaN".parse::<Price>(), Err(ValueError::NaN));
+        assert_eq!("-inf".parse::<Price>(), Err(ValueError::Infinite));
+        assert!(matches!("1.2.3".parse::<Price>(), Err(ValueError::NotANumber(_))));
+        assert!(matches!("12a".parse::<Price>(), Err(ValueError::NotANumber(_))));
+        assert!(matches!(".".parse::<Price>(), Err(ValueError::NotANumber(_))));
+        assert!(matches!("1e".parse::<Price>(), Err(ValueError::NotANumber(_))));
+        assert!(matches!("99999999999".parse::<Price>(), Err(ValueError::OutOfRange(_))));
+    }
+
+    #[test]
+    fn floats_enter_only_when_finite() {
+        assert_eq!(Price::from_f64(f64::NAN), Err(ValueError::NaN));
+        assert_eq!(Price::from_f64(f64::INFINITY), Err(ValueError::Infinite));
+        assert_eq!(Price::from_f64(0.1).unwrap().raw(), 100_000_000);
+        assert_eq!(Money::from_f64(0.1).unwrap(), "0.1".parse().unwrap());
+        assert_eq!(Money::from_f64(f64::NAN), Err(ValueError::NaN));
+    }
+
+    #[test]
+    fn notional_is_exact() {
+        let p: Price = "2.179012".parse().unwrap();
+        let q: Quantity = "45892".parse().unwrap();
+        assert_eq!(Money::notional(p, q).to_string(), "99999.218704");
+        let tiny: Quantity = "0.000000001".parse().unwrap();
+        assert_eq!(Money::notional("0.000000001".parse().unwrap(), tiny).raw(), 1);
+    }
+
+    #[test]
+    fn lots_at_rounds_down_to_whole_lots() {
+        let cash = Money::from_int(100_000);
+        let px: Price = "2.179012".parse().unwrap();
+        assert_eq!(cash.lots_at(px, Quantity::from_int(1)), Quantity::from_int(45892));
+        assert_eq!(cash.lots_at(px, Quantity::from_int(100)), Quantity::from_int(45800));
+        assert_eq!(Money::from_int(-5).lots_at(px, Quantity::from_int(1)), Quantity::ZERO);
+    }
+
+    #[test]
+    fn displays_trimmed_and_with_precision() {
+        assert_eq!(Price::from_raw(2_179_012_000).to_string(), "2.179012");
+        assert_eq!(Price::from_int(100).to_string(), "100");
+        assert_eq!(format!("{:.2}", Price::from_raw(2_125_000_000)), "2.12");
+        assert_eq!(format!("{:.2}", Price::from_raw(2_135_000_000)), "2.14");
+        assert_eq!(format!("{:.0}", Price::from_raw(-2_500_000_000)), "-2");
+        assert_eq!(Money::from_raw(-MONEY_SCALE / 4).to_string(), "-0.25");
+    }
+
+    #[test]
+    fn tick_rounding() {
+        let tick: Price = "0.05".parse().unwrap();
+        let p: Price = "10.07".parse().unwrap();
+        assert_eq!(p.floor_to(tick).to_string(), "10.05");
+        assert_eq!(p.ceil_to(tick).to_string(), "10.1");
+        assert!(!p.is_multiple_of(tick));
+        assert!(Price::from_int(10).is_multiple_of(tick));
+    }
+
+    #[test]
+    fn serde_roundtrips_as_exact_strings() {
+        let p: Price = "45.549999".parse().unwrap();
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(json, "\"45.549999\"");
+        assert_eq!(serde_json::from_str::<Price>(&json).unwrap(), p);
+        assert_eq!(serde_json::from_str::<Price>("12.5").unwrap(), "12.5".parse().unwrap());
+        assert!(serde_json::from_str::<Price>("\"abc\"").is_err());
+    }
+
+    #[test]
+    fn half_even_division() {
+        assert_eq!(div_round_half_even(5, 2), 2);
+        assert_eq!(div_round_half_even(7, 2), 4);
+        assert_eq!(div_round_half_even(-5, 2), -2);
+        assert_eq!(div_round_half_even(-7, 2), -4);
+        assert_eq!(div_round_half_even(10, -4), -2);
+        assert_eq!(div_round_half_even(1, 3), 0);
+    }
+
+    proptest! {
+        #[test]
+        fn display_then_parse_roundtrips(raw in any::<i64>()) {
+            let p = Price::from_raw(raw);
+            prop_assert_eq!(p.to_string().parse::<Price>().unwrap(), p);
+        }
+
+        #[test]
+        fn money_display_then_parse_roundtrips(raw in any::<i64>(), mul in -1_000_000i128..1_000_000) {
+            let m = Money::from_raw(raw as i128 * mul);
+            prop_assert_eq!(m.to_string().parse::<Money>().unwrap(), m);
+        }
+
+        #[test]
+        fn lots_never_cost_more_than_the_budget(cash in 0i64..1_000_000_000, px in 1i64..10_000_000_000_000, lot_exp in 0u32..10) {
+            let budget = Money::from_raw(cash as i128 * 1_000_000_000_000);
+            let price = Price::from_raw(px);
+            let lot = Quantity::from_raw(10i64.pow(lot_exp));
+            let q = budget.lots_at(price, lot);
+            prop_assert!(Money::notional(price, q) <= budget);
+            prop_assert!(Money::notional(price, q + lot) > budget);
+            prop_assert!(q.is_multiple_of(lot) || q.is_zero());
+        }
+    }
+}
