@@ -316,6 +316,26 @@ fixed_i64!(
     /// 1e-9 units. Signed so it can also express a position (+long / −short).
     Quantity
 );
+fixed_i64!(
+    /// A dimensionless fraction with 1e-9 resolution: fee rates, slippage,
+    /// participation caps. `"0.0005"` is 5 basis points.
+    Rate
+);
+
+impl Rate {
+    /// `bps` basis points (1 bp = 0.0001).
+    pub fn from_bps(bps: i64) -> Self {
+        Self(bps * (FIXED_SCALE / 10_000))
+    }
+    /// `price × self`, rounded half to even to the raw unit.
+    pub fn of_price(self, price: Price) -> Price {
+        price.mul_ratio(self.0, FIXED_SCALE)
+    }
+    /// `amount × self`, rounded half to even to the raw unit.
+    pub fn of_money(self, amount: Money) -> Money {
+        amount.mul_ratio(self.0 as i128, FIXED_SCALE as i128)
+    }
+}
 
 /// An amount of cash in the account currency: `i128` count of 1e-18 units.
 ///

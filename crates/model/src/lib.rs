@@ -10,11 +10,11 @@ pub mod market;
 pub mod order;
 pub mod time;
 
-pub use fixed::{Money, Price, Quantity, ValueError};
+pub use fixed::{Money, Price, Quantity, Rate, ValueError};
 pub use instrument::{GridError, Instrument, InstrumentId};
 pub use market::{Bar, MarketEvent, Quote, Trade};
 pub use order::{
-    ExecutionReport, Fill, InvalidTransition, Liquidity, OrderId, OrderKind, OrderQty, OrderRequest, OrderStatus,
-    Side, TimeInForce, TrailingOffset, VenueCommand,
+    ExecutionReport, Fill, InvalidTransition, Liquidity, OrderId, OrderKind, OrderQty, OrderRequest, OrderStatus, Side,
+    TimeInForce, TrailingOffset, VenueCommand,
 };
 pub use time::UnixNanos;

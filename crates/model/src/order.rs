@@ -258,26 +258,63 @@ pub struct Fill {
 /// A request from the engine to a venue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VenueCommand {
-    Submit { order_id: OrderId, request: OrderRequest },
-    Cancel { order_id: OrderId },
+    Submit {
+        order_id: OrderId,
+        request: OrderRequest,
+    },
+    Cancel {
+        order_id: OrderId,
+    },
     /// Change the quantity and/or price of a working order. The new quantity
     /// is the order's total size (filled part included).
-    Modify { order_id: OrderId, qty: Option<Quantity>, price: Option<Price>, trigger: Option<Price> },
+    Modify {
+        order_id: OrderId,
+        qty: Option<Quantity>,
+        price: Option<Price>,
+        trigger: Option<Price>,
+    },
 }
 
 /// What a venue reports back about an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExecutionReport {
-    Accepted { order_id: OrderId, ts: UnixNanos },
-    Rejected { order_id: OrderId, ts: UnixNanos, reason: String },
+    Accepted {
+        order_id: OrderId,
+        ts: UnixNanos,
+    },
+    Rejected {
+        order_id: OrderId,
+        ts: UnixNanos,
+        reason: String,
+    },
     /// A stop order's trigger was reached.
-    Triggered { order_id: OrderId, ts: UnixNanos },
+    Triggered {
+        order_id: OrderId,
+        ts: UnixNanos,
+    },
     Filled(Fill),
-    Cancelled { order_id: OrderId, ts: UnixNanos, reason: String },
-    Expired { order_id: OrderId, ts: UnixNanos },
-    Modified { order_id: OrderId, ts: UnixNanos, qty: Quantity, price: Option<Price>, trigger: Option<Price> },
+    Cancelled {
+        order_id: OrderId,
+        ts: UnixNanos,
+        reason: String,
+    },
+    Expired {
+        order_id: OrderId,
+        ts: UnixNanos,
+    },
+    Modified {
+        order_id: OrderId,
+        ts: UnixNanos,
+        qty: Quantity,
+        price: Option<Price>,
+        trigger: Option<Price>,
+    },
     /// A cancel or modify that the venue refused; the order is unchanged.
-    CommandRejected { order_id: OrderId, ts: UnixNanos, reason: String },
+    CommandRejected {
+        order_id: OrderId,
+        ts: UnixNanos,
+        reason: String,
+    },
 }
 
 impl ExecutionReport {

@@ -1,1 +1,16 @@
+//! The simulated venue behind backtests and paper trading.
+//!
+//! * [`matching`] decides when and where one order fills against one piece
+//!   of market data (the bar path rule lives there);
+//! * [`costs`] holds the fee and slippage models;
+//! * [`venue`] is the exchange itself: it validates and accepts orders,
+//!   keeps them working, fills them, and reports back with the same
+//!   [`pyrt_model::ExecutionReport`]s a live adapter produces.
 
+pub mod costs;
+pub mod matching;
+pub mod venue;
+
+pub use costs::{FeeModel, Fees, Slippage, SlippageContext, SlippageModel};
+pub use matching::LimitFillRule;
+pub use venue::{BarFill, SimConfig, SimVenue};
