@@ -1,1 +1,21 @@
+//! The py_rt kernel: one deterministic, single-threaded event loop that
+//! drives strategies, the order manager and the portfolio, in backtest,
+//! paper and live alike.
+//!
+//! * [`kernel`]: the event loop and the [`Venue`] seam;
+//! * [`strategy`]: the [`Strategy`] trait and the [`Context`] it acts through;
+//! * [`orders`]: every order's state, plus OCO and bracket contingencies;
+//! * [`portfolio`]: exact cash, positions, P&L and the round-trip log;
+//! * [`recorder`]: the sampled equity curve, drawdown and exposure.
 
+pub mod kernel;
+pub mod orders;
+pub mod portfolio;
+pub mod recorder;
+pub mod strategy;
+
+pub use kernel::{AccountKind, Engine, EngineConfig, EngineError, Venue};
+pub use orders::{OrderManager, OrderRecord};
+pub use portfolio::{Portfolio, Position, TradeRecord};
+pub use recorder::{EquityRecorder, Sampling};
+pub use strategy::{Context, OrderUpdate, Strategy, StrategyId, TimerEvent};

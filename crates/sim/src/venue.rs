@@ -534,7 +534,10 @@ impl SimVenue {
             return cancel(out, book, reason);
         }
         if order.qty.is_none() {
+            // Tell the owner what the notional bought before the fill lands.
+            let order_id = order.id;
             book.orders[n].qty = Some(qty);
+            out.push(ExecutionReport::Modified { order_id, ts: now, qty, price: None, trigger: None });
         }
         // Reduce-only: never grow or flip the position.
         if book.orders[n].req.reduce_only {
@@ -549,6 +552,13 @@ impl SimVenue {
                 let o = &mut book.orders[n];
                 o.qty = Some(o.filled + room);
                 qty = room;
+                out.push(ExecutionReport::Modified {
+                    order_id: o.id,
+                    ts: now,
+                    qty: o.filled + room,
+                    price: None,
+                    trigger: None,
+                });
             }
         }
         // Volume caps (participation) may allow only part of it now.

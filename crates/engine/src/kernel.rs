@@ -1,0 +1,478 @@
+//! The kernel: one thread, one clock, events in time order.
+//!
+//! For each market event the kernel
+//! 1. delivers everything scheduled up to the event's time (timers, and
+//!    orders still travelling to the venue under the latency model);
+//! 2. lets the venue match working orders against the event, and books the
+//!    resulting fills;
+//! 3. marks positions and records equity;
+//! 4. calls the strategies, then carries out what they asked for.
+//!
+//! Steps 2 and 4 are what make bar backtests free of look-ahead: an order
+//! decided on bar *t* reaches the venue after bar *t* was matched, so the
+//! first price it can meet is bar *t+1*'s open (or, under the opt-in close
+//! convention, bar *t*'s close, which the strategy has already seen).
+//!
+//! The kernel only knows the [`Venue`] trait. The simulated venue is one
+//! implementation; a live adapter is another, and nothing else changes.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+use pyrt_model::{
+    ExecutionReport, Fill, Instrument, InstrumentId, MarketEvent, Money, OrderId, OrderKind, OrderQty, OrderRequest,
+    OrderStatus, Side, UnixNanos, VenueCommand,
+};
+use pyrt_sim::SimVenue;
+use serde::{Deserialize, Serialize};
+
+use crate::orders::{FollowUp, OrderManager};
+use crate::portfolio::Portfolio;
+use crate::recorder::{EquityRecorder, Sampling};
+use crate::strategy::{Command, Context, OrderUpdate, Strategy, StrategyId, TimerEvent};
+
+/// Where orders go: the simulated venue in backtests, an adapter live.
+pub trait Venue {
+    /// A command reached the venue at `now`; append its reports to `out`.
+    fn handle(&mut self, cmd: VenueCommand, now: UnixNanos, out: &mut Vec<ExecutionReport>);
+    /// New market data; append the reports it causes (fills...) to `out`.
+    fn on_market(&mut self, event: &MarketEvent, out: &mut Vec<ExecutionReport>);
+}
+
+impl Venue for SimVenue {
+    fn handle(&mut self, cmd: VenueCommand, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+        SimVenue::handle(self, cmd, now, out)
+    }
+    fn on_market(&mut self, event: &MarketEvent, out: &mut Vec<ExecutionReport>) {
+        SimVenue::on_market(self, event, out)
+    }
+}
+
+/// What kind of account trades.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountKind {
+    /// No shorting; buys must be paid for with cash on hand.
+    #[default]
+    Cash,
+    /// Shorting allowed; no cash check (margin rules belong to `risk`).
+    Margin,
+}
+
+/// How the kernel runs.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub initial_cash: Money,
+    pub account: AccountKind,
+    /// Time from a strategy's decision until the command reaches the venue.
+    pub order_latency_ns: i64,
+    pub sampling: Sampling,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            initial_cash: Money::from_int(100_000),
+            account: AccountKind::Cash,
+            order_latency_ns: 0,
+            sampling: Sampling::default(),
+        }
+    }
+}
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(
+        "event at {ts} is earlier than the previous one at {previous}: the data must be sorted by time (sort it, or check that several inputs are merged)"
+    )]
+    OutOfOrder { ts: UnixNanos, previous: UnixNanos },
+    #[error("event for instrument id {0} which this run does not know: register every instrument before running")]
+    UnknownInstrument(u32),
+    #[error("reading market data failed: {0}")]
+    Data(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Scheduled {
+    ts: UnixNanos,
+    seq: u64,
+    what: ScheduledKind,
+}
+
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum ScheduledKind {
+    Timer { strategy: u32, name: String },
+    ToVenue(OrderedCommand),
+}
+
+/// A venue command in the schedule heap (ordered by `seq` only).
+#[derive(Debug, PartialEq, Eq)]
+struct OrderedCommand(VenueCommand);
+impl PartialOrd for OrderedCommand {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for OrderedCommand {
+    fn cmp(&self, _: &Self) -> std::cmp::Ordering {
+        std::cmp::Ordering::Equal
+    }
+}
+
+/// The event-driven trading kernel.
+pub struct Engine<V: Venue> {
+    config: EngineConfig,
+    now: UnixNanos,
+    started: bool,
+    instruments: Vec<Instrument>,
+    strategies: Vec<Box<dyn Strategy>>,
+    orders: OrderManager,
+    portfolio: Portfolio,
+    venue: V,
+    recorder: EquityRecorder,
+    fills: Vec<Fill>,
+    scheduled: BinaryHeap<Reverse<Scheduled>>,
+    seq: u64,
+    commands: VecDeque<Command>,
+    reports: VecDeque<ExecutionReport>,
+    scratch: Vec<ExecutionReport>,
+    next_order_id: u64,
+}
+
+impl<V: Venue> Engine<V> {
+    pub fn new(instruments: Vec<Instrument>, venue: V, config: EngineConfig) -> Self {
+        for (i, inst) in instruments.iter().enumerate() {
+            assert_eq!(inst.id.index(), i, "instrument ids must be dense and in order");
+        }
+        let portfolio = Portfolio::new(config.initial_cash, instruments.len());
+        let recorder = EquityRecorder::new(config.sampling, config.initial_cash);
+        Self {
+            config,
+            now: i64::MIN,
+            started: false,
+            instruments,
+            strategies: Vec::new(),
+            orders: OrderManager::default(),
+            portfolio,
+            venue,
+            recorder,
+            fills: Vec::new(),
+            scheduled: BinaryHeap::new(),
+            seq: 0,
+            commands: VecDeque::new(),
+            reports: VecDeque::new(),
+            scratch: Vec::new(),
+            next_order_id: 1,
+        }
+    }
+
+    pub fn add_strategy(&mut self, strategy: Box<dyn Strategy>) -> StrategyId {
+        self.strategies.push(strategy);
+        StrategyId(self.strategies.len() as u32 - 1)
+    }
+
+    pub fn instruments(&self) -> &[Instrument] {
+        &self.instruments
+    }
+    pub fn portfolio(&self) -> &Portfolio {
+        &self.portfolio
+    }
+    pub fn orders(&self) -> &OrderManager {
+        &self.orders
+    }
+    pub fn recorder(&self) -> &EquityRecorder {
+        &self.recorder
+    }
+    pub fn fills(&self) -> &[Fill] {
+        &self.fills
+    }
+    pub fn venue(&self) -> &V {
+        &self.venue
+    }
+    pub fn now(&self) -> UnixNanos {
+        self.now
+    }
+
+    /// Runs every event of `events`, then stops the strategies.
+    pub fn run<E>(&mut self, events: impl IntoIterator<Item = Result<MarketEvent, E>>) -> Result<(), EngineError>
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        for event in events {
+            let event = event.map_err(|e| EngineError::Data(Box::new(e)))?;
+            self.process(&event)?;
+        }
+        self.stop();
+        Ok(())
+    }
+
+    /// Processes one market event.
+    #[inline]
+    pub fn process(&mut self, event: &MarketEvent) -> Result<(), EngineError> {
+        let ts = event.ts();
+        if ts < self.now {
+            return Err(EngineError::OutOfOrder { ts, previous: self.now });
+        }
+        let instrument = event.instrument();
+        if instrument.index() >= self.instruments.len() {
+            return Err(EngineError::UnknownInstrument(instrument.0));
+        }
+        if !self.started {
+            self.start(ts);
+        }
+        self.advance_to(ts);
+        self.now = ts;
+
+        self.venue.on_market(event, &mut self.scratch);
+        if !self.scratch.is_empty() {
+            self.reports.extend(self.scratch.drain(..));
+            self.pump();
+        }
+
+        match event {
+            MarketEvent::Bar(bar) => self.portfolio.mark_bar(bar),
+            other => self.portfolio.mark(instrument, other.mark_price()),
+        }
+        self.recorder.record(ts, self.portfolio.equity(), self.portfolio.is_exposed());
+
+        for sid in 0..self.strategies.len() {
+            self.call(StrategyId(sid as u32), |s, ctx| match event {
+                MarketEvent::Bar(b) => s.on_bar(ctx, b),
+                MarketEvent::Trade(t) => s.on_trade(ctx, t),
+                MarketEvent::Quote(q) => s.on_quote(ctx, q),
+            });
+            if !self.commands.is_empty() {
+                self.pump();
+            }
+        }
+        Ok(())
+    }
+
+    fn start(&mut self, ts: UnixNanos) {
+        self.started = true;
+        self.now = ts;
+        for sid in 0..self.strategies.len() {
+            self.call(StrategyId(sid as u32), |s, ctx| s.on_start(ctx));
+            self.pump();
+        }
+    }
+
+    /// Stops the strategies at the time of the last event. Orders still
+    /// travelling or working stay as they are (reported as open).
+    pub fn stop(&mut self) {
+        if !self.started {
+            return;
+        }
+        for sid in 0..self.strategies.len() {
+            self.call(StrategyId(sid as u32), |s, ctx| s.on_stop(ctx));
+            self.pump();
+        }
+        self.advance_to(self.now);
+    }
+
+    /// Delivers scheduled timers and venue commands due at or before `ts`.
+    fn advance_to(&mut self, ts: UnixNanos) {
+        while let Some(Reverse(next)) = self.scheduled.peek() {
+            if next.ts > ts {
+                break;
+            }
+            let Reverse(item) = self.scheduled.pop().expect("peeked");
+            self.now = item.ts;
+            match item.what {
+                ScheduledKind::Timer { strategy, name } => {
+                    let timer = TimerEvent { name, ts: item.ts };
+                    self.call(StrategyId(strategy), |s, ctx| s.on_timer(ctx, &timer));
+                }
+                ScheduledKind::ToVenue(OrderedCommand(cmd)) => {
+                    self.venue.handle(cmd, item.ts, &mut self.scratch);
+                    self.reports.extend(self.scratch.drain(..));
+                }
+            }
+            self.pump();
+        }
+    }
+
+    fn schedule(&mut self, ts: UnixNanos, what: ScheduledKind) {
+        self.seq += 1;
+        self.scheduled.push(Reverse(Scheduled { ts, seq: self.seq, what }));
+    }
+
+    /// Calls strategy `sid` with a fresh context.
+    fn call(&mut self, sid: StrategyId, f: impl FnOnce(&mut dyn Strategy, &mut Context)) {
+        let Self { strategies, instruments, portfolio, orders, commands, next_order_id, now, .. } = self;
+        let mut ctx =
+            Context { now: *now, strategy: sid, instruments, portfolio, orders, commands, next_id: next_order_id };
+        f(strategies[sid.0 as usize].as_mut(), &mut ctx);
+    }
+
+    /// Carries out queued commands and reports until both queues are empty.
+    fn pump(&mut self) {
+        loop {
+            if let Some(report) = self.reports.pop_front() {
+                self.on_report(report);
+            } else if let Some(cmd) = self.commands.pop_front() {
+                self.on_command(cmd);
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Submit { strategy, id, request } => {
+                self.orders.create(id, strategy, request, self.now);
+                self.send_new(id);
+            }
+            Command::SubmitOco { strategy, ids, requests } => {
+                for (id, request) in ids.iter().zip(requests) {
+                    self.orders.create(*id, strategy, request, self.now);
+                }
+                self.orders.link_oco(&ids);
+                for id in ids {
+                    self.send_new(id);
+                }
+            }
+            Command::SubmitBracket { strategy, id, entry, take_profit, stop_loss } => {
+                self.orders.create(id, strategy, entry, self.now);
+                self.orders.set_bracket(id, take_profit, stop_loss);
+                self.send_new(id);
+            }
+            Command::Cancel { id } => {
+                if self.orders.get(id).is_some_and(|o| o.is_open()) {
+                    self.send(VenueCommand::Cancel { order_id: id });
+                }
+            }
+            Command::Modify { id, qty, price, trigger } => {
+                if self.orders.get(id).is_some_and(|o| o.is_open()) {
+                    self.send(VenueCommand::Modify { order_id: id, qty, price, trigger });
+                }
+            }
+            Command::Timer { strategy, at, name } => {
+                self.schedule(at.max(self.now), ScheduledKind::Timer { strategy: strategy.0, name })
+            }
+        }
+    }
+
+    /// Checks a new order and sends it, or rejects it here.
+    fn send_new(&mut self, id: OrderId) {
+        let order = self.orders.get(id).expect("order was just created");
+        if let Err(reason) = self.pre_trade_check(&order.request) {
+            let strategy = order.strategy;
+            self.orders.reject_locally(id, self.now, reason.clone());
+            let update =
+                OrderUpdate { order_id: id, status: OrderStatus::Rejected, ts: self.now, reason: Some(reason) };
+            self.call(strategy, |s, ctx| s.on_order_update(ctx, &update));
+            return;
+        }
+        let request = order.request.clone();
+        self.send(VenueCommand::Submit { order_id: id, request });
+    }
+
+    fn send(&mut self, cmd: VenueCommand) {
+        if self.config.order_latency_ns > 0 {
+            let at = self.now + self.config.order_latency_ns;
+            self.schedule(at, ScheduledKind::ToVenue(OrderedCommand(cmd)));
+        } else {
+            self.venue.handle(cmd, self.now, &mut self.scratch);
+            self.reports.extend(self.scratch.drain(..));
+        }
+    }
+
+    /// The account-level checks every order passes before leaving.
+    fn pre_trade_check(&self, req: &OrderRequest) -> Result<(), String> {
+        let Some(inst) = self.instruments.get(req.instrument.index()) else {
+            return Err(format!("unknown instrument id {}", req.instrument.0));
+        };
+        if self.config.account == AccountKind::Margin || req.reduce_only {
+            return Ok(());
+        }
+        let position = self.portfolio.position(req.instrument);
+        match (req.side, req.qty) {
+            (Side::Sell, OrderQty::Base(q)) => {
+                let open_sells = self.orders.open_quantity(req.instrument, Side::Sell);
+                if q + open_sells > position.qty {
+                    return Err(format!(
+                        "cash account cannot sell {q} {}: it holds {} with {open_sells} already offered; use account = \"margin\" to short",
+                        inst.symbol, position.qty
+                    ));
+                }
+            }
+            (Side::Sell, OrderQty::Quote(_)) => {
+                return Err("notional sell orders are not supported; sell a base quantity".into());
+            }
+            (Side::Buy, qty) => {
+                let cost = match (qty, req.kind) {
+                    (OrderQty::Quote(amount), _) => Some(amount),
+                    (OrderQty::Base(q), OrderKind::Limit { price } | OrderKind::StopLimit { limit: price, .. }) => {
+                        Some(Money::notional(price, q))
+                    }
+                    (OrderQty::Base(q), _) => position.mark.map(|m| Money::notional(m, q)),
+                };
+                if let Some(cost) = cost
+                    && cost > self.portfolio.cash()
+                {
+                    return Err(format!(
+                        "insufficient cash: the order needs about {cost:.2} but the account has {:.2}",
+                        self.portfolio.cash()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn on_report(&mut self, report: ExecutionReport) {
+        let mut follow = Vec::new();
+        let Some(status) = self.orders.apply(&report, &mut follow) else {
+            return; // counted in OrderManager::invalid_reports
+        };
+        let id = report.order_id();
+        let order = self.orders.get(id).expect("applied reports have an order");
+        let strategy = order.strategy;
+        let reason = match &report {
+            ExecutionReport::Rejected { reason, .. }
+            | ExecutionReport::Cancelled { reason, .. }
+            | ExecutionReport::CommandRejected { reason, .. } => Some(reason.clone()),
+            _ => None,
+        };
+        let ts = match &report {
+            ExecutionReport::Filled(f) => f.ts,
+            _ => order.ts_updated,
+        };
+        if let ExecutionReport::Filled(fill) = &report {
+            self.portfolio.apply_fill(fill);
+            self.fills.push(*fill);
+        }
+        let update = OrderUpdate { order_id: id, status, ts, reason };
+        self.call(strategy, |s, ctx| {
+            s.on_order_update(ctx, &update);
+            if let ExecutionReport::Filled(fill) = &report {
+                s.on_fill(ctx, fill);
+            }
+        });
+        for f in follow {
+            match f {
+                FollowUp::Cancel(other) => self.commands.push_back(Command::Cancel { id: other }),
+                FollowUp::PlaceExits { strategy, exits } => {
+                    let ids: Vec<_> = exits
+                        .iter()
+                        .map(|_| {
+                            let id = OrderId(self.next_order_id);
+                            self.next_order_id += 1;
+                            id
+                        })
+                        .collect();
+                    self.commands.push_back(Command::SubmitOco { strategy, ids, requests: exits.to_vec() });
+                }
+            }
+        }
+    }
+
+    /// Marks the account to `price` for `instrument` without an event
+    /// (used by callers that price positions from elsewhere).
+    pub fn mark(&mut self, instrument: InstrumentId, price: pyrt_model::Price) {
+        self.portfolio.mark(instrument, price);
+    }
+}

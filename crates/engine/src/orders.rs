@@ -1,0 +1,265 @@
+//! The order manager: every order the engine ever sent, its state, and the
+//! contingencies between orders (OCO groups and brackets).
+//!
+//! Order ids are dense (`OrderId(n)` lives at index `n − 1`), so lookups are
+//! `Vec` indexing. Contingencies are emulated here rather than left to the
+//! venue, so they behave identically on the simulated venue and on a live
+//! venue that lacks native OCO or bracket orders.
+
+use pyrt_model::{
+    ExecutionReport, InstrumentId, Money, OrderId, OrderKind, OrderQty, OrderRequest, OrderStatus, Price, Quantity,
+    Side, UnixNanos,
+};
+use serde::Serialize;
+
+use crate::strategy::StrategyId;
+
+/// What the engine knows about one order.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderRecord {
+    pub id: OrderId,
+    pub strategy: StrategyId,
+    pub request: OrderRequest,
+    pub status: OrderStatus,
+    pub filled: Quantity,
+    /// Σ price × qty of the fills, for the average fill price.
+    pub filled_notional: Money,
+    pub fees: Money,
+    pub ts_submitted: UnixNanos,
+    pub ts_updated: UnixNanos,
+    /// Why the order was rejected or cancelled, when it was.
+    pub reason: Option<String>,
+    #[serde(skip)]
+    pub(crate) oco_group: Option<usize>,
+    #[serde(skip)]
+    pub(crate) bracket: Option<BracketExits>,
+}
+
+impl OrderRecord {
+    /// Average fill price, rounded for display.
+    pub fn avg_fill_price(&self) -> Option<Price> {
+        if self.filled.is_zero() {
+            return None;
+        }
+        let raw = pyrt_model::fixed::div_round_half_even(self.filled_notional.raw(), self.filled.raw() as i128);
+        Some(Price::from_raw(raw as i64))
+    }
+
+    pub fn instrument(&self) -> InstrumentId {
+        self.request.instrument
+    }
+
+    pub fn is_open(&self) -> bool {
+        !self.status.is_terminal()
+    }
+}
+
+/// The protective exits of a bracket, placed once its entry has filled.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BracketExits {
+    pub take_profit: Price,
+    pub stop_loss: Price,
+}
+
+/// Follow-up work a report causes.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum FollowUp {
+    Cancel(OrderId),
+    /// Submit the two exits of a bracket as an OCO pair.
+    PlaceExits {
+        strategy: StrategyId,
+        exits: [OrderRequest; 2],
+    },
+}
+
+/// All orders of a run.
+#[derive(Debug, Default)]
+pub struct OrderManager {
+    orders: Vec<OrderRecord>,
+    oco_groups: Vec<Vec<OrderId>>,
+    /// Reports that tried an impossible state change (a venue bug or a
+    /// corrupted feed); counted, logged, and otherwise ignored.
+    invalid_reports: u64,
+}
+
+impl OrderManager {
+    pub fn get(&self, id: OrderId) -> Option<&OrderRecord> {
+        (id.0 as usize).checked_sub(1).and_then(|i| self.orders.get(i))
+    }
+
+    fn get_mut(&mut self, id: OrderId) -> Option<&mut OrderRecord> {
+        (id.0 as usize).checked_sub(1).and_then(|i| self.orders.get_mut(i))
+    }
+
+    /// Every order, in submission order.
+    pub fn all(&self) -> &[OrderRecord] {
+        &self.orders
+    }
+
+    /// Orders that are not in a terminal state.
+    pub fn open(&self) -> impl Iterator<Item = &OrderRecord> {
+        self.orders.iter().filter(|o| o.is_open())
+    }
+
+    pub fn invalid_reports(&self) -> u64 {
+        self.invalid_reports
+    }
+
+    /// Records a new order. Ids are handed out by the kernel in order, so
+    /// `id` is always the next dense id.
+    pub(crate) fn create(&mut self, id: OrderId, strategy: StrategyId, request: OrderRequest, now: UnixNanos) {
+        assert_eq!(id.0 as usize, self.orders.len() + 1, "order ids must be created in order");
+        self.orders.push(OrderRecord {
+            id,
+            strategy,
+            request,
+            status: OrderStatus::Submitted,
+            filled: Quantity::ZERO,
+            filled_notional: Money::ZERO,
+            fees: Money::ZERO,
+            ts_submitted: now,
+            ts_updated: now,
+            reason: None,
+            oco_group: None,
+            bracket: None,
+        });
+    }
+
+    pub(crate) fn link_oco(&mut self, ids: &[OrderId]) {
+        let group = self.oco_groups.len();
+        self.oco_groups.push(ids.to_vec());
+        for id in ids {
+            if let Some(o) = self.get_mut(*id) {
+                o.oco_group = Some(group);
+            }
+        }
+    }
+
+    pub(crate) fn set_bracket(&mut self, id: OrderId, take_profit: Price, stop_loss: Price) {
+        if let Some(o) = self.get_mut(id) {
+            o.bracket = Some(BracketExits { take_profit, stop_loss });
+        }
+    }
+
+    /// Marks an order rejected before it reached a venue (engine checks).
+    pub(crate) fn reject_locally(&mut self, id: OrderId, now: UnixNanos, reason: String) {
+        if let Some(o) = self.get_mut(id) {
+            o.status = OrderStatus::Rejected;
+            o.ts_updated = now;
+            o.reason = Some(reason);
+        }
+    }
+
+    /// Applies a venue report. Returns the order's new status (if the
+    /// report was valid) and any follow-up work it causes.
+    pub(crate) fn apply(&mut self, report: &ExecutionReport, follow: &mut Vec<FollowUp>) -> Option<OrderStatus> {
+        let id = report.order_id();
+        let Some(order) = self.get_mut(id) else {
+            self.invalid_reports += 1;
+            return None;
+        };
+        let target = match report {
+            ExecutionReport::Accepted { .. } => OrderStatus::Accepted,
+            ExecutionReport::Rejected { .. } => OrderStatus::Rejected,
+            ExecutionReport::Triggered { .. } => OrderStatus::Triggered,
+            ExecutionReport::Cancelled { .. } => OrderStatus::Cancelled,
+            ExecutionReport::Expired { .. } => OrderStatus::Expired,
+            ExecutionReport::Filled(fill) => {
+                let total = order.filled + fill.qty;
+                match order.request.qty {
+                    OrderQty::Base(q) if total < q => OrderStatus::PartiallyFilled,
+                    _ => OrderStatus::Filled,
+                }
+            }
+            ExecutionReport::Modified { ts, qty, price, trigger, .. } => {
+                // Also how a venue reports the size it gave a notional order.
+                if !qty.is_zero() {
+                    order.request.qty = OrderQty::Base(*qty);
+                }
+                match (&mut order.request.kind, price, trigger) {
+                    (OrderKind::Limit { price: p }, Some(x), _) => *p = *x,
+                    (OrderKind::Stop { trigger: t }, _, Some(x)) => *t = *x,
+                    (OrderKind::StopLimit { trigger: t, limit: l }, lp, tp) => {
+                        if let Some(x) = lp {
+                            *l = *x;
+                        }
+                        if let Some(x) = tp {
+                            *t = *x;
+                        }
+                    }
+                    _ => {}
+                }
+                order.ts_updated = *ts;
+                return Some(order.status);
+            }
+            ExecutionReport::CommandRejected { reason, .. } => {
+                order.reason = Some(reason.clone());
+                return Some(order.status);
+            }
+        };
+        // A triggered stop that already filled partially stays partially filled.
+        if target == OrderStatus::Triggered && order.status == OrderStatus::PartiallyFilled {
+            return Some(order.status);
+        }
+        let Ok(status) = order.status.apply(target) else {
+            self.invalid_reports += 1;
+            return None;
+        };
+        order.status = status;
+        match report {
+            ExecutionReport::Filled(fill) => {
+                order.filled += fill.qty;
+                order.filled_notional += Money::notional(fill.price, fill.qty);
+                order.fees += fill.fee;
+                order.ts_updated = fill.ts;
+            }
+            ExecutionReport::Rejected { ts, reason, .. } | ExecutionReport::Cancelled { ts, reason, .. } => {
+                order.ts_updated = *ts;
+                order.reason = Some(reason.clone());
+            }
+            ExecutionReport::Accepted { ts, .. }
+            | ExecutionReport::Triggered { ts, .. }
+            | ExecutionReport::Expired { ts, .. } => order.ts_updated = *ts,
+            _ => {}
+        }
+        let order = order.clone();
+        self.contingencies(&order, report, follow);
+        Some(order.status)
+    }
+
+    fn contingencies(&self, order: &OrderRecord, report: &ExecutionReport, follow: &mut Vec<FollowUp>) {
+        // OCO: the first fill or the end of one leg cancels the others.
+        let ends_leg = matches!(report, ExecutionReport::Filled(_)) || order.status.is_terminal();
+        if let Some(group) = order.oco_group
+            && ends_leg
+        {
+            for other in &self.oco_groups[group] {
+                if *other != order.id && self.get(*other).is_some_and(|o| o.is_open()) {
+                    follow.push(FollowUp::Cancel(*other));
+                }
+            }
+        }
+        // Bracket: once the entry is done, protect what was filled.
+        if let Some(exits) = order.bracket
+            && order.status.is_terminal()
+            && order.filled.is_positive()
+        {
+            let exit_side = order.request.side.opposite();
+            let i = order.instrument();
+            let take = OrderRequest::limit(i, exit_side, order.filled, exits.take_profit).reduce_only();
+            let stop = OrderRequest::stop(i, exit_side, order.filled, exits.stop_loss).reduce_only();
+            follow.push(FollowUp::PlaceExits { strategy: order.strategy, exits: [take, stop] });
+        }
+    }
+
+    /// Open orders of `instrument` on `side`, for pre-trade checks.
+    pub fn open_quantity(&self, instrument: InstrumentId, side: Side) -> Quantity {
+        self.open()
+            .filter(|o| o.instrument() == instrument && o.request.side == side)
+            .map(|o| match o.request.qty {
+                OrderQty::Base(q) => q - o.filled,
+                OrderQty::Quote(_) => Quantity::ZERO,
+            })
+            .fold(Quantity::ZERO, |a, b| a + b)
+    }
+}

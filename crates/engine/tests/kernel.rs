@@ -1,0 +1,218 @@
+//! The kernel end to end with the simulated venue: callbacks, timing,
+//! contingencies and account checks.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use pyrt_engine::{AccountKind, Context, Engine, EngineConfig, EngineError, OrderUpdate, Strategy, TimerEvent};
+use pyrt_model::time::NANOS_PER_DAY;
+use pyrt_model::{
+    Bar, Fill, Instrument, InstrumentId, MarketEvent, Money, OrderId, OrderRequest, OrderStatus, Price, Quantity, Side,
+};
+use pyrt_sim::{SimConfig, SimVenue};
+
+const I: InstrumentId = InstrumentId(0);
+
+fn px(s: &str) -> Price {
+    s.parse().unwrap()
+}
+
+fn bar(day: i64, o: &str, h: &str, l: &str, c: &str) -> MarketEvent {
+    let ts = day * NANOS_PER_DAY;
+    MarketEvent::Bar(Bar {
+        instrument: I,
+        ts_event: ts,
+        ts_recv: ts,
+        open: px(o),
+        high: px(h),
+        low: px(l),
+        close: px(c),
+        volume: Quantity::from_int(1_000_000),
+    })
+}
+
+type Script = Box<dyn FnMut(&mut Context, usize)>;
+
+/// Runs `script(ctx, bar_index)` on every bar and logs what comes back.
+struct Scripted {
+    script: Script,
+    bars: usize,
+    log: Rc<RefCell<Vec<String>>>,
+}
+
+impl Strategy for Scripted {
+    fn on_bar(&mut self, ctx: &mut Context, _bar: &Bar) {
+        (self.script)(ctx, self.bars);
+        self.bars += 1;
+    }
+    fn on_order_update(&mut self, _ctx: &mut Context, u: &OrderUpdate) {
+        self.log.borrow_mut().push(format!("{} {:?} {:?}", u.order_id, u.status, u.reason));
+    }
+    fn on_fill(&mut self, _ctx: &mut Context, f: &Fill) {
+        self.log.borrow_mut().push(format!("fill {} {} {}@{}", f.order_id, f.side, f.qty, f.price));
+    }
+    fn on_timer(&mut self, ctx: &mut Context, t: &TimerEvent) {
+        self.log.borrow_mut().push(format!("timer {} at {} now {}", t.name, t.ts, ctx.now()));
+    }
+}
+
+fn engine(config: EngineConfig, script: Script) -> (Engine<SimVenue>, Rc<RefCell<Vec<String>>>) {
+    let inst = vec![Instrument::new(I, "TEST", px("0.01"), Quantity::from_int(1))];
+    let venue = SimVenue::new(inst.clone(), SimConfig::default());
+    let mut e = Engine::new(inst, venue, config);
+    let log = Rc::new(RefCell::new(Vec::new()));
+    e.add_strategy(Box::new(Scripted { script, bars: 0, log: log.clone() }));
+    (e, log)
+}
+
+fn run(e: &mut Engine<SimVenue>, bars: Vec<MarketEvent>) {
+    e.run(bars.into_iter().map(Ok::<_, std::io::Error>)).unwrap();
+}
+
+#[test]
+fn an_order_decided_on_a_bar_fills_on_the_next_bar_open() {
+    let (mut e, log) = engine(
+        EngineConfig::default(),
+        Box::new(|ctx, n| {
+            if n == 0 {
+                ctx.submit(OrderRequest::market(I, Side::Buy, Quantity::from_int(10)));
+            }
+        }),
+    );
+    run(&mut e, vec![bar(0, "10", "11", "9", "10"), bar(1, "12", "13", "11", "12.5")]);
+    let log = log.borrow();
+    assert_eq!(log[0], "O-1 Accepted None");
+    assert_eq!(log[1], "O-1 Filled None");
+    assert_eq!(log[2], "fill O-1 buy 10@12");
+    let p = e.portfolio();
+    assert_eq!(p.cash(), Money::from_int(100_000 - 120));
+    assert_eq!(p.equity(), Money::from_int(100_000 + 5));
+    assert_eq!(e.fills()[0].ts, NANOS_PER_DAY);
+}
+
+#[test]
+fn bracket_places_an_oco_exit_pair_after_the_entry_fills() {
+    let (mut e, log) = engine(
+        EngineConfig::default(),
+        Box::new(|ctx, n| {
+            if n == 0 {
+                ctx.submit_bracket(OrderRequest::market(I, Side::Buy, Quantity::from_int(10)), px("12"), px("9"));
+            }
+        }),
+    );
+    run(
+        &mut e,
+        vec![
+            bar(0, "10", "10.5", "9.5", "10"),
+            bar(1, "10", "10.5", "9.5", "10"), // entry fills at 10; exits placed
+            bar(2, "10", "12.5", "9.8", "12"), // take-profit at 12 fills
+            bar(3, "12", "12", "8", "8"),      // the stop was cancelled: nothing happens
+        ],
+    );
+    let orders = e.orders().all();
+    assert_eq!(orders.len(), 3);
+    assert_eq!(orders[1].status, OrderStatus::Filled, "take-profit: {log:?}");
+    assert_eq!(orders[1].avg_fill_price(), Some(px("12")));
+    assert_eq!(orders[2].status, OrderStatus::Cancelled, "stop-loss cancelled by OCO");
+    assert!(orders[1].request.reduce_only && orders[2].request.reduce_only);
+    assert_eq!(e.portfolio().position(I).qty, Quantity::ZERO);
+    assert_eq!(e.portfolio().trades()[0].pnl, Money::from_int(20));
+}
+
+#[test]
+fn cash_account_rejects_shorts_and_overspending_with_reasons() {
+    let ids: Rc<RefCell<Vec<OrderId>>> = Rc::default();
+    let ids2 = ids.clone();
+    let (mut e, log) = engine(
+        EngineConfig { initial_cash: Money::from_int(1000), ..Default::default() },
+        Box::new(move |ctx, n| {
+            if n == 0 {
+                ids2.borrow_mut().push(ctx.submit(OrderRequest::market(I, Side::Sell, Quantity::from_int(1))));
+                ids2.borrow_mut().push(ctx.submit(OrderRequest::market(I, Side::Buy, Quantity::from_int(101))));
+            }
+        }),
+    );
+    run(&mut e, vec![bar(0, "10", "11", "9", "10"), bar(1, "10", "11", "9", "10")]);
+    let log = log.borrow();
+    assert!(log[0].contains("Rejected") && log[0].contains("cash account cannot sell"), "{log:?}");
+    assert!(log[1].contains("Rejected") && log[1].contains("insufficient cash"), "{log:?}");
+    assert_eq!(e.fills().len(), 0);
+}
+
+#[test]
+fn margin_account_can_short() {
+    let (mut e, _) = engine(
+        EngineConfig { account: AccountKind::Margin, ..Default::default() },
+        Box::new(|ctx, n| {
+            if n == 0 {
+                ctx.submit(OrderRequest::market(I, Side::Sell, Quantity::from_int(5)));
+            }
+        }),
+    );
+    run(&mut e, vec![bar(0, "10", "11", "9", "10"), bar(1, "10", "11", "9", "9")]);
+    assert_eq!(e.portfolio().position(I).qty, Quantity::from_int(-5));
+    assert_eq!(e.portfolio().equity(), Money::from_int(100_005));
+}
+
+#[test]
+fn timers_fire_in_time_order_before_later_data() {
+    let (mut e, log) = engine(
+        EngineConfig::default(),
+        Box::new(|ctx, n| {
+            if n == 0 {
+                ctx.set_timer(ctx.now() + NANOS_PER_DAY / 2, "half");
+                ctx.set_timer(ctx.now() + NANOS_PER_DAY / 4, "quarter");
+            }
+        }),
+    );
+    run(&mut e, vec![bar(0, "10", "11", "9", "10"), bar(1, "10", "11", "9", "10")]);
+    let log = log.borrow();
+    let q = NANOS_PER_DAY / 4;
+    let h = NANOS_PER_DAY / 2;
+    assert_eq!(*log, vec![format!("timer quarter at {q} now {q}"), format!("timer half at {h} now {h}")]);
+}
+
+#[test]
+fn order_latency_delays_arrival_at_the_venue() {
+    let (mut e, log) = engine(
+        EngineConfig { order_latency_ns: NANOS_PER_DAY + 1, ..Default::default() },
+        Box::new(|ctx, n| {
+            if n == 0 {
+                ctx.submit(OrderRequest::market(I, Side::Buy, Quantity::from_int(1)));
+            }
+        }),
+    );
+    run(&mut e, vec![bar(0, "10", "11", "9", "10"), bar(1, "20", "21", "19", "20"), bar(2, "30", "31", "29", "30")]);
+    // Arrives just after bar 1: fills at bar 2's open.
+    assert_eq!(e.fills()[0].price, px("30"), "{:?}", log.borrow());
+}
+
+#[test]
+fn unsorted_events_stop_the_run_with_a_clear_error() {
+    let (mut e, _) = engine(EngineConfig::default(), Box::new(|_, _| {}));
+    let events = vec![bar(2, "10", "11", "9", "10"), bar(1, "10", "11", "9", "10")];
+    let err = e.run(events.into_iter().map(Ok::<_, std::io::Error>)).unwrap_err();
+    assert!(matches!(err, EngineError::OutOfOrder { .. }));
+    assert!(err.to_string().contains("must be sorted by time"));
+}
+
+#[test]
+fn close_position_flattens_with_reduce_only() {
+    let (mut e, _) = engine(
+        EngineConfig::default(),
+        Box::new(|ctx, n| match n {
+            0 => {
+                ctx.buy_notional(I, Money::from_int(1000));
+            }
+            2 => {
+                ctx.close_position(I);
+            }
+            _ => {}
+        }),
+    );
+    run(&mut e, (0..4).map(|d| bar(d, "10", "11", "9", "10")).collect());
+    assert_eq!(e.fills().len(), 2);
+    assert_eq!(e.fills()[0].qty, Quantity::from_int(100));
+    assert_eq!(e.portfolio().position(I).qty, Quantity::ZERO);
+    assert_eq!(e.orders().all()[0].status, OrderStatus::Filled);
+}
