@@ -1,1 +1,18 @@
+//! Market data in: CSV readers with validation, seeded synthetic data, and
+//! the time-merge of several streams.
+//!
+//! Every reader is an iterator of `Result<MarketEvent, DataError>` that
+//! holds one row at a time, so the kernel can replay files of any length
+//! in flat memory. Errors name the file, line and field, and say what to do.
 
+pub mod bars_csv;
+pub mod error;
+pub mod merge;
+pub mod synthetic;
+pub mod timestamp;
+
+pub use bars_csv::{BarColumns, BarCsvOptions, BarCsvReader, OnInvalid};
+pub use error::DataError;
+pub use merge::Merge;
+pub use synthetic::{GbmBars, GbmParams, GbmTicks};
+pub use timestamp::{format_timestamp, parse_timestamp};
