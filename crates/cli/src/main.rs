@@ -1,1 +1,264 @@
-fn main() {}
+//! `pyrt`: the py_rt command line.
+
+mod backtest;
+mod bench;
+mod config;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use config::{Feed, RunConfig};
+
+#[derive(Parser)]
+#[command(name = "pyrt", version, about = "py_rt: backtest, paper and live trading on one engine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a backtest. With no arguments: sma_cross on seeded synthetic bars.
+    Backtest(BacktestArgs),
+    /// List the built-in strategies and their parameters.
+    Strategies {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Measure kernel throughput and streaming memory on synthetic bars.
+    Bench {
+        /// Bars held in memory for the throughput run.
+        #[arg(long, default_value_t = 10_000_000)]
+        bars: u64,
+        /// Bars streamed for the peak-memory run.
+        #[arg(long, default_value_t = 100_000_000)]
+        stream_bars: u64,
+        #[arg(long, default_value_t = 5)]
+        repeats: usize,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Json,
+    Table,
+}
+
+#[derive(clap::Args)]
+struct BacktestArgs {
+    /// A run.toml; flags given as well override its values.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// An OHLCV CSV file (optionally .gz); repeat for several instruments.
+    #[arg(long = "data")]
+    data: Vec<PathBuf>,
+    /// Symbol of each --data file, in order (default: the file name).
+    #[arg(long = "symbol")]
+    symbols: Vec<String>,
+    /// Tick size of every --data instrument.
+    #[arg(long)]
+    tick_size: Option<String>,
+    /// Lot size of every --data instrument.
+    #[arg(long)]
+    lot_size: Option<String>,
+    /// Column holding the close price (e.g. "Adj Close").
+    #[arg(long)]
+    close_column: Option<String>,
+    /// Built-in strategy (see `pyrt strategies`).
+    #[arg(long)]
+    strategy: Option<String>,
+    /// Strategy parameter NAME=VALUE; repeatable.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    params: Vec<String>,
+    /// Starting cash.
+    #[arg(long)]
+    cash: Option<String>,
+    /// cash (no shorting) or margin.
+    #[arg(long)]
+    account: Option<String>,
+    /// When bar-decided market orders fill: next-open or close.
+    #[arg(long)]
+    fill: Option<String>,
+    /// When resting limits fill: touch or through.
+    #[arg(long)]
+    limit_fill: Option<String>,
+    /// none | bps:T | bps:M/T | per-unit:AMOUNT[,min=M][,max_bps=B] | fixed:AMOUNT
+    #[arg(long)]
+    fees: Option<String>,
+    /// none | bps:B | spread-bps:B | sqrt:COEF[,cap=FRACTION]
+    #[arg(long)]
+    slippage: Option<String>,
+    /// Order latency in milliseconds.
+    #[arg(long)]
+    latency_ms: Option<f64>,
+    /// Synthetic bars when no data is given.
+    #[arg(long)]
+    bars: Option<u64>,
+    /// Seed of the synthetic data.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Write summary.json, equity.csv, trades.csv, fills.csv and report.html here.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Annual risk-free rate for Sharpe/Sortino.
+    #[arg(long)]
+    risk_free: Option<f64>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+impl BacktestArgs {
+    fn into_config(self) -> Result<RunConfig> {
+        let mut c = match &self.config {
+            Some(path) => RunConfig::load(path)?,
+            None => RunConfig::default(),
+        };
+        if !self.data.is_empty() {
+            if !self.symbols.is_empty() && self.symbols.len() != self.data.len() {
+                bail!("give one --symbol per --data file ({} files, {} symbols)", self.data.len(), self.symbols.len());
+            }
+            c.feeds = self.data.into_iter().map(Feed::from_path).collect();
+            for (feed, symbol) in c.feeds.iter_mut().zip(&self.symbols) {
+                feed.symbol = Some(symbol.clone());
+            }
+        } else if !self.symbols.is_empty() {
+            if c.feeds.is_empty() {
+                c.synthetic.symbols = self.symbols.clone();
+            } else {
+                for (feed, symbol) in c.feeds.iter_mut().zip(&self.symbols) {
+                    feed.symbol = Some(symbol.clone());
+                }
+            }
+        }
+        for feed in &mut c.feeds {
+            if let Some(t) = &self.tick_size {
+                feed.tick_size = t.parse().with_context(|| format!("invalid --tick-size `{t}`"))?;
+            }
+            if let Some(l) = &self.lot_size {
+                feed.lot_size = l.parse().with_context(|| format!("invalid --lot-size `{l}`"))?;
+            }
+            if let Some(col) = &self.close_column {
+                feed.columns.close = Some(col.clone());
+            }
+        }
+        if let Some(s) = self.strategy {
+            if s != c.strategy.name {
+                c.strategy.params.clear();
+            }
+            c.strategy.name = s;
+        }
+        for p in &self.params {
+            let (k, v) = p.split_once('=').with_context(|| format!("invalid --param `{p}`: expected NAME=VALUE"))?;
+            c.strategy.params.insert(k.trim().to_string(), toml::Value::String(v.trim().to_string()));
+        }
+        if let Some(cash) = &self.cash {
+            c.account.cash = cash.parse().with_context(|| format!("invalid --cash `{cash}`"))?;
+        }
+        if let Some(kind) = &self.account {
+            c.account.kind = enum_flag("--account", kind)?;
+        }
+        if let Some(fill) = &self.fill {
+            c.execution.fill = enum_flag("--fill", fill)?;
+        }
+        if let Some(rule) = &self.limit_fill {
+            c.execution.limit_fill = enum_flag("--limit-fill", rule)?;
+        }
+        if let Some(f) = &self.fees {
+            c.execution.fees = config::parse_fees(f)?;
+        }
+        if let Some(s) = &self.slippage {
+            c.execution.slippage = config::parse_slippage(s)?;
+        }
+        if let Some(l) = self.latency_ms {
+            c.execution.latency_ms = l;
+        }
+        if let Some(b) = self.bars {
+            c.synthetic.bars = b;
+        }
+        if let Some(s) = self.seed {
+            c.synthetic.seed = s;
+        }
+        if let Some(out) = self.out {
+            c.output.dir = Some(out);
+        }
+        if let Some(rf) = self.risk_free {
+            c.account.risk_free = rf;
+        }
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+/// Parses a flag value through the same names the config file uses.
+fn enum_flag<T: serde::de::DeserializeOwned>(flag: &str, value: &str) -> Result<T> {
+    use serde::de::IntoDeserializer;
+    let de: serde::de::value::StrDeserializer<serde::de::value::Error> = value.into_deserializer();
+    T::deserialize(de).map_err(|e| anyhow::anyhow!("invalid {flag} `{value}`: {e}"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Backtest(args) => {
+            let format = args.format;
+            let config = args.into_config()?;
+            let report = backtest::run(&config, format == Format::Table)?;
+            if let Some(dir) = &config.output.dir {
+                let files =
+                    report.write(dir).with_context(|| format!("cannot write the report to {}", dir.display()))?;
+                if format == Format::Table {
+                    for f in files {
+                        eprintln!("wrote {}", f.display());
+                    }
+                }
+            }
+            match format {
+                Format::Json => println!("{}", serde_json::to_string(&report.summary())?),
+                Format::Table => print!("{}", backtest::table(&report)),
+            }
+        }
+        Command::Strategies { format } => match format {
+            Format::Json => println!("{}", serde_json::to_string_pretty(pyrt_strategies::catalog())?),
+            Format::Table => {
+                for s in pyrt_strategies::catalog() {
+                    println!("{}\n    {}", s.name, s.summary);
+                    for p in s.params {
+                        println!(
+                            "    --param {}=<{}> (default {}): {}",
+                            p.name,
+                            if p.integer { "int" } else { "number" },
+                            p.default,
+                            p.help
+                        );
+                    }
+                    println!();
+                }
+            }
+        },
+        Command::Bench { bars, stream_bars, repeats, format } => {
+            let report = bench::run(bars, stream_bars, repeats)?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                Format::Table => print!("{}", bench::table(&report)),
+            }
+        }
+    }
+    Ok(())
+}

@@ -38,6 +38,58 @@ impl Indicator for Sma {
     }
 }
 
+/// A simple moving average over integer (fixed-point raw) values, kept as
+/// an exact sum. Comparing two of them with [`ExactSma::cmp_mean`] has no
+/// rounding at all, so a tie between a fast and a slow average is a tie,
+/// not a coin flip in the last bit of a float.
+#[derive(Debug, Clone)]
+pub struct ExactSma {
+    window: Vec<i64>,
+    head: usize,
+    len: usize,
+    sum: i128,
+}
+
+impl ExactSma {
+    pub fn new(period: usize) -> Result<Self, IndicatorError> {
+        check_period("SMA", period, 1)?;
+        Ok(Self { window: vec![0; period], head: 0, len: 0, sum: 0 })
+    }
+
+    /// Feeds a raw value; true once `period` values were seen.
+    #[inline]
+    pub fn update(&mut self, raw: i64) -> bool {
+        let old = std::mem::replace(&mut self.window[self.head], raw);
+        self.head = if self.head + 1 == self.window.len() { 0 } else { self.head + 1 };
+        self.sum += raw as i128;
+        if self.len == self.window.len() {
+            self.sum -= old as i128;
+        } else {
+            self.len += 1;
+        }
+        self.is_ready()
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.len == self.window.len()
+    }
+
+    /// The exact sum of the window.
+    pub fn sum(&self) -> i128 {
+        self.sum
+    }
+
+    /// The mean as a float (for display).
+    pub fn mean(&self) -> f64 {
+        self.sum as f64 / self.window.len() as f64
+    }
+
+    /// Exact comparison of this mean with `other`'s.
+    pub fn cmp_mean(&self, other: &ExactSma) -> std::cmp::Ordering {
+        (self.sum * other.window.len() as i128).cmp(&(other.sum * self.window.len() as i128))
+    }
+}
+
 /// Exponential moving average, `alpha = 2 / (period + 1)`, seeded with the
 /// simple average of the first `period` values (TA-Lib's default).
 #[derive(Debug, Clone)]
@@ -96,6 +148,21 @@ mod tests {
         let out = batch(Ema::new(3).unwrap(), &[1.0, 2.0, 3.0, 5.0]);
         assert_eq!(out[2], 2.0);
         assert_eq!(out[3], 2.0 + 0.5 * (5.0 - 2.0));
+    }
+
+    #[test]
+    fn exact_sma_compares_ties_as_ties() {
+        // Means of 11.375 over 2 and 4 values, in 1e-3 units.
+        let (mut fast, mut slow) = (ExactSma::new(2).unwrap(), ExactSma::new(4).unwrap());
+        for v in [11_000, 11_750, 11_375, 11_375] {
+            fast.update(v);
+            slow.update(v);
+        }
+        assert_eq!(fast.cmp_mean(&slow), std::cmp::Ordering::Equal);
+        fast.update(11_376);
+        slow.update(11_376);
+        assert_eq!(fast.cmp_mean(&slow), std::cmp::Ordering::Greater);
+        assert_eq!(fast.mean(), 11_375.5);
     }
 
     #[test]

@@ -11,7 +11,7 @@ mod average;
 mod oscillator;
 mod window;
 
-pub use average::{Ema, Sma};
+pub use average::{Ema, ExactSma, Sma};
 pub use oscillator::{Rsi, rsi};
 pub use window::{Bollinger, BollingerValue, Roc, RollingStd};
 

@@ -371,9 +371,10 @@ impl Money {
         // binary float's 0.1000000000000000055...
         parse_decimal(&format!("{value}"), MONEY_DECIMALS).map(Self)
     }
-    /// For statistics and display only, never for accounting.
+    /// For statistics and display only, never for accounting. Whole units
+    /// and the fraction convert separately, so `100000` stays `100000.0`.
     pub fn to_f64(self) -> f64 {
-        self.0 as f64 / MONEY_SCALE as f64
+        (self.0 / MONEY_SCALE) as f64 + (self.0 % MONEY_SCALE) as f64 / MONEY_SCALE as f64
     }
     pub const fn is_zero(self) -> bool {
         self.0 == 0
@@ -548,6 +549,13 @@ mod tests {
         assert_eq!(Price::from_f64(0.1).unwrap().raw(), 100_000_000);
         assert_eq!(Money::from_f64(0.1).unwrap(), "0.1".parse().unwrap());
         assert_eq!(Money::from_f64(f64::NAN), Err(ValueError::NaN));
+    }
+
+    #[test]
+    fn to_f64_keeps_whole_amounts_whole() {
+        assert_eq!(Money::from_int(100_000).to_f64(), 100_000.0);
+        assert_eq!("-0.25".parse::<Money>().unwrap().to_f64(), -0.25);
+        assert_eq!("558585.913009".parse::<Money>().unwrap().to_f64(), 558585.913009);
     }
 
     #[test]

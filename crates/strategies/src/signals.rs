@@ -1,38 +1,44 @@
 //! The built-in signals. Each reads bar closes and decides enter / exit.
 
-use pyrt_indicators::{Bollinger, Indicator, Roc, Rsi, Sma};
+use std::cmp::Ordering;
+
+use pyrt_indicators::{Bollinger, ExactSma, Indicator, Roc, Rsi};
 use pyrt_model::Bar;
 
 use crate::long_flat::{Decision, Signal};
 
 /// Enter when the fast SMA crosses above the slow one; exit when it
 /// crosses below. A cross needs a strict change of order between two
-/// consecutive bars (backtesting.py's `crossover`).
+/// consecutive bars (backtesting.py's `crossover`), and the averages are
+/// compared exactly on fixed-point prices, so equal averages never count as
+/// a cross because of float rounding.
 pub struct SmaCross {
-    fast: Sma,
-    slow: Sma,
-    prev: Option<(f64, f64)>,
+    fast: ExactSma,
+    slow: ExactSma,
+    prev: Option<Ordering>,
 }
 
 impl SmaCross {
     pub fn new(fast: usize, slow: usize) -> Self {
-        Self { fast: Sma::new(fast).expect("checked"), slow: Sma::new(slow).expect("checked"), prev: None }
+        Self { fast: ExactSma::new(fast).expect("checked"), slow: ExactSma::new(slow).expect("checked"), prev: None }
     }
 }
 
 impl Signal for SmaCross {
     #[inline]
     fn on_bar(&mut self, bar: &Bar) -> Decision {
-        let close = bar.close.to_f64();
-        let (Some(f), Some(s)) = (self.fast.update(close), self.slow.update(close)) else {
+        let raw = bar.close.raw();
+        let (fast_ready, slow_ready) = (self.fast.update(raw), self.slow.update(raw));
+        if !(fast_ready && slow_ready) {
             return Decision::Hold;
-        };
-        let decision = match self.prev {
-            Some((pf, ps)) if pf < ps && f > s => Decision::Enter,
-            Some((pf, ps)) if pf > ps && f < s => Decision::Exit,
+        }
+        let now = self.fast.cmp_mean(&self.slow);
+        let decision = match (self.prev, now) {
+            (Some(Ordering::Less), Ordering::Greater) => Decision::Enter,
+            (Some(Ordering::Greater), Ordering::Less) => Decision::Exit,
             _ => Decision::Hold,
         };
-        self.prev = Some((f, s));
+        self.prev = Some(now);
         decision
     }
 }

@@ -1,0 +1,323 @@
+//! The run configuration: a TOML file (`pyrt backtest --config run.toml`),
+//! or the same fields from flags, or built-in defaults.
+//!
+//! Unknown keys anywhere are errors (serde's `deny_unknown_fields`), so a
+//! misspelt setting never silently falls back to a default.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result, bail};
+use pyrt_data::{BarColumns, OnInvalid};
+use pyrt_engine::AccountKind;
+use pyrt_model::{Money, Price, Quantity};
+use pyrt_sim::{BarFill, Fees, LimitFillRule, Slippage};
+use serde::Deserialize;
+
+/// Everything a backtest needs.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunConfig {
+    /// Data files, one instrument each. Empty: synthetic data.
+    pub feeds: Vec<Feed>,
+    pub synthetic: Synthetic,
+    pub strategy: StrategyConfig,
+    pub account: Account,
+    pub execution: Execution,
+    pub output: Output,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Feed {
+    pub path: PathBuf,
+    /// Defaults to the file name without extensions.
+    pub symbol: Option<String>,
+    #[serde(default = "default_csv_tick")]
+    pub tick_size: Price,
+    #[serde(default = "one")]
+    pub lot_size: Quantity,
+    #[serde(default)]
+    pub columns: BarColumns,
+    #[serde(default)]
+    pub on_invalid: OnInvalid,
+    #[serde(default)]
+    pub allow_equal_timestamps: bool,
+}
+
+/// CSV prices often carry six decimals (Yahoo's split-adjusted data);
+/// a finer grid than any of them keeps every price in the file tradable.
+fn default_csv_tick() -> Price {
+    Price::from_raw(1_000)
+}
+fn one() -> Quantity {
+    Quantity::from_int(1)
+}
+
+impl Feed {
+    pub fn from_path(path: PathBuf) -> Self {
+        Self {
+            path,
+            symbol: None,
+            tick_size: default_csv_tick(),
+            lot_size: one(),
+            columns: BarColumns::default(),
+            on_invalid: OnInvalid::Fail,
+            allow_equal_timestamps: false,
+        }
+    }
+
+    pub fn symbol(&self) -> String {
+        self.symbol.clone().unwrap_or_else(|| {
+            let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            name.split('.').next().unwrap_or("DATA").to_uppercase()
+        })
+    }
+}
+
+/// Seeded GBM bars, used when no feed is given.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Synthetic {
+    pub bars: u64,
+    pub seed: u64,
+    pub symbols: Vec<String>,
+    pub start_price: f64,
+    pub drift: f64,
+    pub volatility: f64,
+    pub interval_s: u64,
+}
+
+impl Default for Synthetic {
+    fn default() -> Self {
+        Self {
+            bars: 2520,
+            seed: 42,
+            symbols: vec!["SYN".into()],
+            start_price: 100.0,
+            drift: 0.08,
+            volatility: 0.25,
+            interval_s: 86_400,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StrategyConfig {
+    pub name: String,
+    pub params: BTreeMap<String, toml::Value>,
+}
+
+impl Default for StrategyConfig {
+    fn default() -> Self {
+        Self { name: "sma_cross".into(), params: BTreeMap::new() }
+    }
+}
+
+impl StrategyConfig {
+    /// Parameters as text, the form the strategy catalog checks.
+    pub fn params_text(&self) -> Result<BTreeMap<String, String>> {
+        self.params
+            .iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    toml::Value::String(s) => s.clone(),
+                    toml::Value::Integer(i) => i.to_string(),
+                    toml::Value::Float(f) => f.to_string(),
+                    other => bail!("strategy parameter `{k}` must be a number, got {other}"),
+                };
+                Ok((k.clone(), text))
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Account {
+    pub cash: Money,
+    pub kind: AccountKind,
+    /// Annual risk-free rate for Sharpe and Sortino (0.02 = 2 %).
+    pub risk_free: f64,
+}
+
+impl Default for Account {
+    fn default() -> Self {
+        Self { cash: Money::from_int(100_000), kind: AccountKind::Cash, risk_free: 0.0 }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Execution {
+    pub fill: BarFill,
+    pub limit_fill: LimitFillRule,
+    pub latency_ms: f64,
+    pub fees: Fees,
+    pub slippage: Slippage,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Output {
+    /// Where report files go; none written when unset.
+    pub dir: Option<PathBuf>,
+}
+
+impl RunConfig {
+    pub fn load(path: &std::path::Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
+        let mut config: RunConfig =
+            toml::from_str(&text).with_context(|| format!("invalid config {}", path.display()))?;
+        // Paths in the file are relative to the file.
+        let base = path.parent().unwrap_or(std::path::Path::new("."));
+        for feed in &mut config.feeds {
+            if feed.path.is_relative() {
+                feed.path = base.join(&feed.path);
+            }
+        }
+        if let Some(dir) = &mut config.output.dir
+            && dir.is_relative()
+        {
+            *dir = base.join(&*dir);
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if !self.account.cash.is_positive() {
+            bail!("account.cash must be greater than zero, got {}", self.account.cash);
+        }
+        if !(self.execution.latency_ms >= 0.0 && self.execution.latency_ms.is_finite()) {
+            bail!("execution.latency_ms must be a non-negative number, got {}", self.execution.latency_ms);
+        }
+        for feed in &self.feeds {
+            if !feed.tick_size.is_positive() || !feed.lot_size.is_positive() {
+                bail!("feed {}: tick_size and lot_size must be greater than zero", feed.path.display());
+            }
+        }
+        if self.feeds.is_empty() && (self.synthetic.bars == 0 || self.synthetic.symbols.is_empty()) {
+            bail!("synthetic data needs bars > 0 and at least one symbol");
+        }
+        if !(self.synthetic.volatility >= 0.0 && self.synthetic.start_price > 0.0 && self.synthetic.interval_s > 0) {
+            bail!("synthetic data needs volatility >= 0, start_price > 0 and interval_s > 0");
+        }
+        Ok(())
+    }
+}
+
+/// Parses a fee flag: `none`, `bps:10`, `bps:2/5` (maker/taker),
+/// `per-unit:0.005[,min=1][,max_bps=100]`, `fixed:1.5`.
+pub fn parse_fees(spec: &str) -> Result<Fees> {
+    let bad = || {
+        format!(
+            "invalid --fees `{spec}`: expected none, bps:TAKER, bps:MAKER/TAKER, per-unit:AMOUNT[,min=M][,max_bps=B] or fixed:AMOUNT"
+        )
+    };
+    let (kind, rest) = spec.split_once(':').unwrap_or((spec, ""));
+    Ok(match kind {
+        "none" => Fees::None,
+        "bps" => {
+            let (maker, taker) = rest.split_once('/').unwrap_or((rest, rest));
+            Fees::Rate { maker: bps(maker).with_context(bad)?, taker: bps(taker).with_context(bad)? }
+        }
+        "per-unit" => {
+            let mut parts = rest.split(',');
+            let per_unit: Money = parts.next().unwrap_or("").parse().ok().with_context(bad)?;
+            let (mut minimum, mut max_rate) = (Money::ZERO, None);
+            for part in parts {
+                match part.split_once('=') {
+                    Some(("min", v)) => minimum = v.parse().ok().with_context(bad)?,
+                    Some(("max_bps", v)) => max_rate = Some(bps(v).with_context(bad)?),
+                    _ => bail!(bad()),
+                }
+            }
+            Fees::PerUnit { per_unit, minimum, max_rate }
+        }
+        "fixed" => Fees::Fixed { per_fill: rest.parse().ok().with_context(bad)? },
+        _ => bail!(bad()),
+    })
+}
+
+/// Parses a slippage flag: `none`, `bps:5`, `spread-bps:10`,
+/// `sqrt:0.1[,cap=0.1]` (coefficient, max participation).
+pub fn parse_slippage(spec: &str) -> Result<Slippage> {
+    let bad = || format!("invalid --slippage `{spec}`: expected none, bps:B, spread-bps:B or sqrt:COEF[,cap=FRACTION]");
+    let (kind, rest) = spec.split_once(':').unwrap_or((spec, ""));
+    Ok(match kind {
+        "none" => Slippage::None,
+        "bps" => Slippage::Fixed { rate: bps(rest).with_context(bad)? },
+        "spread-bps" => Slippage::HalfSpread { spread: bps(rest).with_context(bad)? },
+        "sqrt" => {
+            let mut parts = rest.split(',');
+            let coefficient: f64 = parts
+                .next()
+                .unwrap_or("")
+                .parse()
+                .ok()
+                .filter(|c: &f64| c.is_finite() && *c >= 0.0)
+                .with_context(bad)?;
+            let mut max_participation = pyrt_model::Rate::from_int(1);
+            for part in parts {
+                match part.split_once('=') {
+                    Some(("cap", v)) => max_participation = v.parse().ok().with_context(bad)?,
+                    _ => bail!(bad()),
+                }
+            }
+            Slippage::SquareRoot { coefficient, max_participation }
+        }
+        _ => bail!(bad()),
+    })
+}
+
+fn bps(text: &str) -> Option<pyrt_model::Rate> {
+    let v: pyrt_model::Rate = text.trim().parse().ok()?;
+    // basis points → fraction, exactly: 1 bp = 1e-4.
+    Some(v.mul_ratio(1, 10_000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pyrt_model::Rate;
+
+    #[test]
+    fn fee_flags() {
+        assert_eq!(parse_fees("none").unwrap(), Fees::None);
+        assert_eq!(parse_fees("bps:10").unwrap(), Fees::Rate { maker: Rate::from_bps(10), taker: Rate::from_bps(10) });
+        assert_eq!(parse_fees("bps:-1/5").unwrap(), Fees::Rate { maker: Rate::from_bps(-1), taker: Rate::from_bps(5) });
+        assert_eq!(
+            parse_fees("per-unit:0.005,min=1,max_bps=100").unwrap(),
+            Fees::PerUnit {
+                per_unit: "0.005".parse().unwrap(),
+                minimum: Money::from_int(1),
+                max_rate: Some(Rate::from_bps(100))
+            }
+        );
+        assert!(parse_fees("bps:x").unwrap_err().to_string().contains("invalid --fees `bps:x`"));
+        assert!(parse_fees("percent:1").is_err());
+    }
+
+    #[test]
+    fn slippage_flags() {
+        assert_eq!(parse_slippage("bps:2.5").unwrap(), Slippage::Fixed { rate: "0.00025".parse().unwrap() });
+        assert_eq!(
+            parse_slippage("sqrt:0.1,cap=0.05").unwrap(),
+            Slippage::SquareRoot { coefficient: 0.1, max_participation: "0.05".parse().unwrap() }
+        );
+        assert!(parse_slippage("sqrt:-1").is_err());
+    }
+
+    #[test]
+    fn unknown_config_keys_are_errors() {
+        let e = toml::from_str::<RunConfig>("[account]\ncash = 1000\ncahs = 5\n").unwrap_err();
+        assert!(e.to_string().contains("unknown field `cahs`"), "{e}");
+        let e = toml::from_str::<RunConfig>("[execution]\nfill = \"tomorrow\"\n").unwrap_err();
+        assert!(e.to_string().contains("unknown variant `tomorrow`"), "{e}");
+        let c: RunConfig =
+            toml::from_str("[strategy]\nname = \"sma_cross\"\nparams = { fast = 5, slow = 20 }\n").unwrap();
+        assert_eq!(c.strategy.params_text().unwrap()["fast"], "5");
+    }
+}
