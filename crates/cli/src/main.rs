@@ -21,7 +21,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a backtest. With no arguments: sma_cross on seeded synthetic bars.
-    Backtest(BacktestArgs),
+    Backtest(Box<BacktestArgs>),
     /// List the built-in strategies and their parameters.
     Strategies {
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -218,7 +218,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Backtest(args) => {
             let format = args.format;
-            let config = args.into_config()?;
+            let config = (*args).into_config()?;
             let report = backtest::run(&config, format == Format::Table)?;
             if let Some(dir) = &config.output.dir {
                 let files =

@@ -76,6 +76,10 @@ pub(crate) enum FollowUp {
 #[derive(Debug, Default)]
 pub struct OrderManager {
     orders: Vec<OrderRecord>,
+    /// Ids of orders not yet terminal, oldest first: strategies ask "do I
+    /// have anything working?" on every bar, and the answer must not cost
+    /// a scan of every order ever sent.
+    open_ids: Vec<OrderId>,
     oco_groups: Vec<Vec<OrderId>>,
     /// Reports that tried an impossible state change (a venue bug or a
     /// corrupted feed); counted, logged, and otherwise ignored.
@@ -96,9 +100,18 @@ impl OrderManager {
         &self.orders
     }
 
-    /// Orders that are not in a terminal state.
+    /// Orders that are not in a terminal state, oldest first.
     pub fn open(&self) -> impl Iterator<Item = &OrderRecord> {
-        self.orders.iter().filter(|o| o.is_open())
+        self.open_ids.iter().map(|id| &self.orders[id.0 as usize - 1])
+    }
+
+    /// Keeps `open_ids` in step after `id`'s status changed.
+    fn on_status(&mut self, id: OrderId) {
+        if self.orders[id.0 as usize - 1].status.is_terminal()
+            && let Some(pos) = self.open_ids.iter().position(|o| *o == id)
+        {
+            self.open_ids.remove(pos);
+        }
     }
 
     pub fn invalid_reports(&self) -> u64 {
@@ -123,6 +136,7 @@ impl OrderManager {
             oco_group: None,
             bracket: None,
         });
+        self.open_ids.push(id);
     }
 
     pub(crate) fn link_oco(&mut self, ids: &[OrderId]) {
@@ -147,6 +161,7 @@ impl OrderManager {
             o.status = OrderStatus::Rejected;
             o.ts_updated = now;
             o.reason = Some(reason);
+            self.on_status(id);
         }
     }
 
@@ -222,9 +237,13 @@ impl OrderManager {
             | ExecutionReport::Expired { ts, .. } => order.ts_updated = *ts,
             _ => {}
         }
-        let order = order.clone();
-        self.contingencies(&order, report, follow);
-        Some(order.status)
+        let status = order.status;
+        self.on_status(id);
+        let order = &self.orders[id.0 as usize - 1];
+        if order.oco_group.is_some() || order.bracket.is_some() {
+            self.contingencies(order, report, follow);
+        }
+        Some(status)
     }
 
     fn contingencies(&self, order: &OrderRecord, report: &ExecutionReport, follow: &mut Vec<FollowUp>) {

@@ -159,10 +159,11 @@ mod tests {
             slow.update(v);
         }
         assert_eq!(fast.cmp_mean(&slow), std::cmp::Ordering::Equal);
-        fast.update(11_376);
-        slow.update(11_376);
+        // fast (11375 + 12000) / 2 = 11687.5 > slow 46500 / 4 = 11625
+        fast.update(12_000);
+        slow.update(12_000);
         assert_eq!(fast.cmp_mean(&slow), std::cmp::Ordering::Greater);
-        assert_eq!(fast.mean(), 11_375.5);
+        assert_eq!(fast.mean(), 11_687.5);
     }
 
     #[test]

@@ -1,0 +1,131 @@
+//! The `pyrt` binary as a user runs it: outputs and error messages.
+
+use std::io::Write;
+use std::process::{Command, Output};
+
+fn pyrt(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pyrt")).args(args).output().expect("pyrt runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn file(content: &str, suffix: &str) -> tempfile::NamedTempFile {
+    let mut f = tempfile::Builder::new().suffix(suffix).tempfile().unwrap();
+    f.write_all(content.as_bytes()).unwrap();
+    f
+}
+
+#[test]
+fn default_backtest_runs_on_synthetic_data_and_json_has_the_contract_keys() {
+    let o = pyrt(&["backtest", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for key in ["final_equity", "total_return", "sharpe", "max_drawdown", "num_fills", "num_round_trips"] {
+        assert!(v.get(key).is_some(), "missing {key} in {v}");
+    }
+    assert!(v["num_fills"].as_u64().unwrap() > 10);
+    // Deterministic: the same seed gives the same result.
+    let again: serde_json::Value = serde_json::from_slice(&pyrt(&["backtest", "--format", "json"]).stdout).unwrap();
+    assert_eq!(v, again);
+    let other: serde_json::Value =
+        serde_json::from_slice(&pyrt(&["backtest", "--format", "json", "--seed", "7"]).stdout).unwrap();
+    assert_ne!(v["final_equity"], other["final_equity"]);
+}
+
+#[test]
+fn every_builtin_strategy_runs() {
+    for name in ["sma_cross", "rsi_reversion", "bollinger_breakout", "momentum"] {
+        let o = pyrt(&["backtest", "--strategy", name, "--format", "json", "--bars", "1000"]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert!(v["num_fills"].as_u64().unwrap() > 0, "{name} never traded");
+    }
+}
+
+#[test]
+fn out_dir_gets_every_report_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = pyrt(&["backtest", "--out", dir.path().to_str().unwrap(), "--format", "json", "--fees", "bps:5"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in ["summary.json", "equity.csv", "trades.csv", "fills.csv", "report.html"] {
+        assert!(dir.path().join(f).exists(), "{f} missing");
+    }
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("Max drawdown") && !html.contains("<script"));
+    let fills = std::fs::read_to_string(dir.path().join("fills.csv")).unwrap();
+    assert!(fills.lines().nth(1).unwrap().split(',').nth(6).unwrap() != "0", "fees charged: {fills}");
+}
+
+#[test]
+fn bad_parameters_and_flags_fail_with_a_message() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["backtest", "--param", "fsat=3"],
+            "unknown parameter `fsat` for strategy sma_cross; valid parameters: fast, slow",
+        ),
+        (&["backtest", "--param", "fast=40"], "fast (40) must be shorter than slow (30)"),
+        (&["backtest", "--strategy", "nope"], "unknown strategy `nope`; available:"),
+        (&["backtest", "--param", "fast"], "invalid --param `fast`: expected NAME=VALUE"),
+        (&["backtest", "--fill", "tomorrow"], "invalid --fill `tomorrow`"),
+        (&["backtest", "--fees", "bps:x"], "invalid --fees `bps:x`"),
+        (&["backtest", "--cash=-5"], "account.cash must be greater than zero"),
+        (&["backtest", "--cash", "NaN"], "invalid --cash `NaN`"),
+        (&["backtest", "--data", "/no/such.csv"], "/no/such.csv: cannot open"),
+    ];
+    for (args, want) in cases {
+        let o = pyrt(args);
+        assert!(!o.status.success(), "{args:?} should fail");
+        assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{args:?} panicked");
+    }
+}
+
+#[test]
+fn unknown_config_keys_are_errors_with_the_key_named() {
+    let cfg = file("[account]\ncash = 1000\ncahs = 5\n", ".toml");
+    let o = pyrt(&["backtest", "--config", cfg.path().to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("invalid config") && err.contains("unknown field `cahs`"), "{err}");
+}
+
+#[test]
+fn malformed_data_names_file_line_and_field() {
+    let csv = file("Date,Open,High,Low,Close,Volume\n2020-01-01,1,2,0.5,1,10\n2020-01-02,1,2,0.5,oops,10\n", ".csv");
+    let o = pyrt(&["backtest", "--data", csv.path().to_str().unwrap()]);
+    assert!(!o.status.success());
+    let want = format!("{}:3: field `Close`: `oops` is not a number", csv.path().display());
+    assert!(stderr(&o).contains(&want), "{}", stderr(&o));
+}
+
+#[test]
+fn config_file_and_flags_combine() {
+    let csv = file(
+        "Date,Open,High,Low,Close,Volume\n2020-01-01,10,11,9,10,10\n2020-01-02,10,11,9,10.5,10\n2020-01-03,10,11,9,11,10\n",
+        ".csv",
+    );
+    let cfg = file(
+        &format!(
+            "[[feeds]]\npath = \"{}\"\nsymbol = \"ABC\"\n[strategy]\nname = \"momentum\"\nparams = {{ lookback = 1 }}\n",
+            csv.path().display()
+        ),
+        ".toml",
+    );
+    let o = pyrt(&["backtest", "--config", cfg.path().to_str().unwrap(), "--format", "json", "--cash", "1000"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["symbols"][0], "ABC");
+    assert_eq!(v["initial_equity"], 1000.0);
+    // Momentum enters after bar 2 (+5 %): one fill at bar 3's open (10), 100 shares.
+    assert_eq!(v["num_fills"], 1);
+    assert_eq!(v["final_equity"], 1100.0);
+}
+
+#[test]
+fn strategies_lists_parameters() {
+    let o = pyrt(&["strategies"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("sma_cross") && out.contains("--param fast=<int> (default 10)"), "{out}");
+}
