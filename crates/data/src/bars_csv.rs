@@ -21,15 +21,12 @@
 //! counted and skipped). The reader holds one row at a time, so memory
 //! does not grow with the file.
 
-use std::fs::File;
-use std::io::{BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use flate2::read::MultiGzDecoder;
-use pyrt_model::{Bar, InstrumentId, MarketEvent, Price, Quantity, UnixNanos, ValueError};
+use pyrt_model::{Bar, InstrumentId, MarketEvent, Quantity};
 
+use crate::csv_source::{CsvSource, OnInvalid};
 use crate::error::DataError;
-use crate::timestamp::parse_timestamp;
 
 /// Explicit column names, for files whose headers are not recognised.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
@@ -45,17 +42,6 @@ pub struct BarColumns {
     /// e.g. `"Adj Close"` to trade on adjusted prices.
     pub close: Option<String>,
     pub volume: Option<String>,
-}
-
-/// What to do with a row that fails validation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OnInvalid {
-    /// Stop with an error (the default: nothing is silently lost).
-    #[default]
-    Fail,
-    /// Skip the row; the reader counts and keeps the errors.
-    Skip,
 }
 
 /// How to read a bar file.
@@ -78,96 +64,67 @@ struct Layout {
     low: usize,
     close: usize,
     volume: Option<usize>,
-    fields: usize,
 }
 
 /// Streams bars out of a CSV file (optionally gzip-compressed).
 pub struct BarCsvReader {
-    path: PathBuf,
-    reader: csv::Reader<Box<dyn Read + Send>>,
-    record: csv::StringRecord,
-    headers: Vec<String>,
+    source: CsvSource,
     layout: Layout,
     instrument: InstrumentId,
-    on_invalid: OnInvalid,
-    allow_equal_timestamps: bool,
-    last: Option<(UnixNanos, u64)>,
-    skipped: Vec<DataError>,
-    skipped_count: u64,
-    pending: Option<csv::StringRecord>,
-    done: bool,
 }
 
-/// Errors kept from skipped rows (the count is exact beyond this).
-const MAX_KEPT_SKIPS: usize = 100;
-
-/// Opens a file, decompressing `.gz` transparently.
-pub(crate) fn open_maybe_gz(path: &Path) -> Result<Box<dyn Read + Send>, DataError> {
-    let file = File::open(path).map_err(|e| {
-        DataError::new(format!("cannot open: {e}"))
-            .in_file(path)
-            .hint("check the path; it is relative to the working directory")
-    })?;
-    let reader = BufReader::with_capacity(1 << 16, file);
-    Ok(if path.extension().is_some_and(|e| e == "gz") {
-        Box::new(MultiGzDecoder::new(reader))
-    } else {
-        Box::new(reader)
-    })
-}
+const TIME_COLUMNS: &[&str] =
+    &["datetime", "timestamp", "timestamp_utc", "date", "time", "ts", "ts_event", "open_time"];
 
 impl BarCsvReader {
     pub fn open(path: impl AsRef<Path>, options: BarCsvOptions) -> Result<Self, DataError> {
-        let path = path.as_ref().to_path_buf();
-        let input = open_maybe_gz(&path)?;
-        let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(input);
-        let headers: Vec<String> = reader
-            .headers()
-            .map_err(|e| DataError::new(format!("cannot read the header: {e}")).in_file(&path))?
-            .iter()
-            .map(|h| h.to_string())
-            .collect();
-        if headers.iter().all(|h| h.is_empty()) {
-            return Err(DataError::new("the file is empty; expected a header line").in_file(&path));
-        }
-        // Peek at the first row for the Date/Time quirk.
-        let mut first = csv::StringRecord::new();
-        let has_first = reader.read_record(&mut first).map_err(|e| csv_error(&path, e))?;
-        let mut names = headers.clone();
-        let lower: Vec<String> = headers.iter().map(|h| h.to_ascii_lowercase()).collect();
-        if has_first
-            && first.len() == headers.len() + 1
-            && lower.first().is_some_and(|h| h == "date")
-            && !lower.iter().any(|h| h == "time")
-            && first.get(1).is_some_and(|f| f.len() >= 5 && f.as_bytes()[2] == b':')
-        {
-            names.insert(1, "Time".to_string());
-        }
-        let layout = resolve_layout(&names, &options.columns).map_err(|e| e.in_file(&path))?;
-        Ok(Self {
-            path,
-            reader,
-            record: csv::StringRecord::new(),
-            headers: names,
-            layout,
-            instrument: options.instrument,
-            on_invalid: options.on_invalid,
-            allow_equal_timestamps: options.allow_equal_timestamps,
-            last: None,
-            skipped: Vec::new(),
-            skipped_count: 0,
-            pending: has_first.then_some(first),
-            done: false,
-        })
+        let source = CsvSource::open(
+            path.as_ref(),
+            None,
+            options.on_invalid,
+            options.allow_equal_timestamps,
+            |names, first| {
+                let lower: Vec<String> = names.iter().map(|h| h.to_ascii_lowercase()).collect();
+                if first.len() == names.len() + 1
+                    && lower.first().is_some_and(|h| h == "date")
+                    && !lower.iter().any(|h| h == "time")
+                    && first.get(1).is_some_and(|f| f.len() >= 5 && f.as_bytes()[2] == b':')
+                {
+                    names.insert(1, "Time".to_string());
+                }
+            },
+        )?;
+        let c = &options.columns;
+        let both = source.column(None, "", &["date"])?.zip(source.column(None, "", &["time"])?);
+        let (date, time) = match (&c.timestamp, &c.time, both) {
+            (None, None, Some((d, t))) => (d, Some(t)),
+            (ts, time, _) => (
+                source.required(ts.as_deref(), "timestamp", TIME_COLUMNS)?,
+                match time {
+                    Some(t) => Some(source.required(Some(t), "time", &[])?),
+                    None => None,
+                },
+            ),
+        };
+        let layout = Layout {
+            date,
+            time,
+            open: source.required(c.open.as_deref(), "open", &["open", "o"])?,
+            high: source.required(c.high.as_deref(), "high", &["high", "h"])?,
+            low: source.required(c.low.as_deref(), "low", &["low", "l"])?,
+            close: source.required(c.close.as_deref(), "close", &["close", "c"])?,
+            volume: source.column(c.volume.as_deref(), "volume", &["volume", "vol", "v"])?,
+        };
+        Ok(Self { source, layout, instrument: options.instrument })
     }
 
     /// Rows skipped under [`OnInvalid::Skip`], and the first of their errors.
     pub fn skipped(&self) -> (u64, &[DataError]) {
-        (self.skipped_count, &self.skipped)
+        self.source.skipped()
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        self.source.path()
     }
 
     /// Reads up to `max` bars into `out` (cleared first); `Ok(0)` at the end.
@@ -185,112 +142,29 @@ impl BarCsvReader {
 
     /// The next valid bar, an error, or `None` at the end of the file.
     pub fn next_bar(&mut self) -> Option<Result<Bar, DataError>> {
-        loop {
-            if self.done {
-                return None;
-            }
-            let line = match self.pending.take() {
-                Some(rec) => {
-                    self.record = rec;
-                    self.record.position().map_or(2, |p| p.line())
-                }
-                None => match self.reader.read_record(&mut self.record) {
-                    Ok(true) => self.record.position().map_or(0, |p| p.line()),
-                    Ok(false) => {
-                        self.done = true;
-                        return None;
-                    }
-                    Err(e) => {
-                        self.done = true;
-                        return Some(Err(csv_error(&self.path, e)));
-                    }
-                },
+        let l = self.layout;
+        let instrument = self.instrument;
+        self.source.next_row(l.date, |row| {
+            let ts = match l.time {
+                Some(t) => row.date_time(l.date, t)?,
+                None => row.timestamp(l.date)?,
             };
-            if self.record.iter().all(|f| f.is_empty()) {
-                continue; // blank line
+            let (open, high, low, close) =
+                (row.price(l.open)?, row.price(l.high)?, row.price(l.low)?, row.price(l.close)?);
+            if high < low {
+                return Err(row.error(Some(l.high), format!("high {high} is below low {low}")));
             }
-            match self.parse_row(line) {
-                Ok(bar) => {
-                    self.last = Some((bar.ts_event, line));
-                    return Some(Ok(bar));
-                }
-                Err(e) if self.on_invalid == OnInvalid::Skip => {
-                    self.skipped_count += 1;
-                    if self.skipped.len() < MAX_KEPT_SKIPS {
-                        self.skipped.push(e);
-                    }
-                }
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(e));
+            for (i, v) in [(l.open, open), (l.close, close)] {
+                if v > high || v < low {
+                    return Err(row.error(Some(i), format!("{v} is outside the bar's range [{low}, {high}]")));
                 }
             }
-        }
-    }
-
-    fn parse_row(&self, line: u64) -> Result<Bar, DataError> {
-        let err = |field: Option<usize>, message: String| {
-            let e = DataError::new(message).in_file(&self.path).at_line(line);
-            match field {
-                Some(i) => e.in_field(self.headers[i].clone()),
-                None => e,
-            }
-        };
-        let l = &self.layout;
-        if self.record.len() != l.fields {
-            return Err(err(None, format!("expected {} fields, found {}", l.fields, self.record.len())).hint(format!(
-                "the header has {} columns: {}",
-                l.fields,
-                self.headers.join(",")
-            )));
-        }
-        let field = |i: usize| self.record.get(i).unwrap_or("");
-        let ts_text;
-        let ts_str = match l.time {
-            Some(t) => {
-                ts_text = format!("{} {}", field(l.date), field(t));
-                ts_text.as_str()
-            }
-            None => field(l.date),
-        };
-        let ts = parse_timestamp(ts_str).map_err(|m| err(Some(l.date), m))?;
-        let price = |i: usize| -> Result<Price, DataError> {
-            let p: Price = field(i).parse().map_err(|e: ValueError| err(Some(i), describe(&e)))?;
-            if !p.is_positive() {
-                return Err(err(Some(i), format!("price {p} must be greater than zero")));
-            }
-            Ok(p)
-        };
-        let (open, high, low, close) = (price(l.open)?, price(l.high)?, price(l.low)?, price(l.close)?);
-        if high < low {
-            return Err(err(Some(l.high), format!("high {high} is below low {low}")));
-        }
-        for (name_i, v) in [(l.open, open), (l.close, close)] {
-            if v > high || v < low {
-                return Err(err(Some(name_i), format!("{v} is outside the bar's range [{low}, {high}]")));
-            }
-        }
-        let volume = match l.volume {
-            Some(i) => {
-                let v: Quantity = field(i).parse().map_err(|e: ValueError| err(Some(i), describe(&e)))?;
-                if v.is_negative() {
-                    return Err(err(Some(i), format!("volume {v} must not be negative")));
-                }
-                v
-            }
-            None => Quantity::ZERO,
-        };
-        if let Some((prev, prev_line)) = self.last {
-            if ts == prev && !self.allow_equal_timestamps {
-                return Err(err(Some(l.date), format!("duplicate timestamp `{ts_str}` (same as line {prev_line})"))
-                    .hint("remove the duplicate row, skip it with on_invalid = \"skip\", or allow equal timestamps for tick prints"));
-            }
-            if ts < prev {
-                return Err(err(Some(l.date), format!("timestamp `{ts_str}` is earlier than line {prev_line}"))
-                    .hint("rows must be sorted by time, oldest first"));
-            }
-        }
-        Ok(Bar { instrument: self.instrument, ts_event: ts, ts_recv: ts, open, high, low, close, volume })
+            let volume = match l.volume {
+                Some(i) => row.quantity(i, "volume")?,
+                None => Quantity::ZERO,
+            };
+            Ok((ts, Bar { instrument, ts_event: ts, ts_recv: ts, open, high, low, close, volume }))
+        })
     }
 }
 
@@ -299,65 +173,4 @@ impl Iterator for BarCsvReader {
     fn next(&mut self) -> Option<Self::Item> {
         self.next_bar().map(|r| r.map(MarketEvent::Bar))
     }
-}
-
-fn describe(e: &ValueError) -> String {
-    match e {
-        ValueError::Empty => "empty value where a number is required".into(),
-        ValueError::NaN => "NaN is not a valid price or volume".into(),
-        ValueError::Infinite => "infinite values are not allowed".into(),
-        other => other.to_string(),
-    }
-}
-
-fn csv_error(path: &Path, e: csv::Error) -> DataError {
-    let line = e.position().map(|p| p.line());
-    let err = DataError::new(format!("malformed CSV: {e}")).in_file(path);
-    match line {
-        Some(l) => err.at_line(l),
-        None => err,
-    }
-}
-
-fn resolve_layout(headers: &[String], columns: &BarColumns) -> Result<Layout, DataError> {
-    let lower: Vec<String> = headers.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
-    let find = |names: &[&str]| names.iter().find_map(|n| lower.iter().position(|h| h == n));
-    let named = |name: &Option<String>, role: &str, defaults: &[&str]| -> Result<Option<usize>, DataError> {
-        match name {
-            Some(n) => lower.iter().position(|h| *h == n.to_ascii_lowercase()).map(Some).ok_or_else(|| {
-                DataError::new(format!("the {role} column `{n}` is not in the header ({})", headers.join(",")))
-            }),
-            None => Ok(find(defaults)),
-        }
-    };
-    let required = |i: Option<usize>, role: &str, hint: &str| {
-        i.ok_or_else(|| {
-            DataError::new(format!("no {role} column in the header ({})", headers.join(",")))
-                .hint(format!("name it with {hint}"))
-        })
-    };
-    let (date, time) = match (&columns.timestamp, &columns.time) {
-        (None, None) if find(&["date"]).is_some() && find(&["time"]).is_some() => (find(&["date"]), find(&["time"])),
-        (ts, time) => (
-            named(
-                ts,
-                "timestamp",
-                &["datetime", "timestamp", "timestamp_utc", "date", "time", "ts", "ts_event", "open_time"],
-            )?,
-            match time {
-                Some(_) => named(time, "time", &[])?,
-                None => None,
-            },
-        ),
-    };
-    Ok(Layout {
-        date: required(date, "timestamp", "columns.timestamp")?,
-        time,
-        open: required(named(&columns.open, "open", &["open", "o"])?, "open", "columns.open")?,
-        high: required(named(&columns.high, "high", &["high", "h"])?, "high", "columns.high")?,
-        low: required(named(&columns.low, "low", &["low", "l"])?, "low", "columns.low")?,
-        close: required(named(&columns.close, "close", &["close", "c"])?, "close", "columns.close")?,
-        volume: named(&columns.volume, "volume", &["volume", "vol", "v"])?,
-        fields: headers.len(),
-    })
 }

@@ -113,7 +113,7 @@ fn bad_numbers_name_file_line_and_field() {
     let e = error_of(&format!("{HEADER}2020-01-01,1,2,0.5,1.5,10\n2020-01-02,1,abc,0.5,1.5,10\n"));
     assert_eq!(e, "FILE:3: field `High`: `abc` is not a number");
     let e = error_of(&format!("{HEADER}2020-01-01,1,2,0.5,NaN,10\n"));
-    assert_eq!(e, "FILE:2: field `Close`: NaN is not a valid price or volume");
+    assert_eq!(e, "FILE:2: field `Close`: NaN is not a valid price or quantity");
     let e = error_of(&format!("{HEADER}2020-01-01,1,2,0.5,,10\n"));
     assert_eq!(e, "FILE:2: field `Close`: empty value where a number is required");
     let e = error_of(&format!("{HEADER}2020-01-01,1,2,0.5,inf,10\n"));

@@ -73,7 +73,9 @@ impl EquityRecorder {
             self.peak = equity;
             self.peak_ts = ts;
         } else if self.peak.is_positive() {
-            let dd = 1.0 - equity.to_f64() / self.peak.to_f64();
+            // A ratio of raw values: no i128 division by the money scale on
+            // the per-event path.
+            let dd = (self.peak - equity).raw() as f64 / self.peak.raw() as f64;
             if dd > self.max_drawdown {
                 self.max_drawdown = dd;
                 self.max_drawdown_ts = ts;

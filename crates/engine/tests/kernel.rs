@@ -216,3 +216,46 @@ fn close_position_flattens_with_reduce_only() {
     assert_eq!(e.portfolio().position(I).qty, Quantity::ZERO);
     assert_eq!(e.orders().all()[0].status, OrderStatus::Filled);
 }
+
+/// Tick data: market orders fill at the opposite quote, at once (no bar to wait for).
+#[test]
+fn on_quotes_market_orders_fill_at_the_opposite_side_immediately() {
+    use pyrt_model::Quote;
+    struct OnQuotes {
+        n: usize,
+    }
+    impl Strategy for OnQuotes {
+        fn on_quote(&mut self, ctx: &mut Context, q: &Quote) {
+            self.n += 1;
+            match self.n {
+                1 => {
+                    ctx.submit(OrderRequest::market(q.instrument, Side::Buy, Quantity::from_int(2)));
+                }
+                3 => {
+                    ctx.close_position(q.instrument);
+                }
+                _ => {}
+            }
+        }
+    }
+    let inst = vec![Instrument::new(I, "TEST", px("0.01"), Quantity::from_int(1))];
+    let venue = SimVenue::new(inst.clone(), SimConfig::default());
+    let mut e = Engine::new(inst, venue, EngineConfig::default());
+    e.add_strategy(Box::new(OnQuotes { n: 0 }));
+    let quote = |ts: i64, bid: &str, ask: &str| {
+        MarketEvent::Quote(Quote {
+            instrument: I,
+            ts_event: ts,
+            ts_recv: ts,
+            bid: px(bid),
+            ask: px(ask),
+            bid_size: Quantity::from_int(5),
+            ask_size: Quantity::from_int(5),
+        })
+    };
+    let events = vec![quote(1, "99.9", "100.1"), quote(2, "100.4", "100.6"), quote(3, "101", "101.2")];
+    e.run(events.into_iter().map(Ok::<_, std::io::Error>)).unwrap();
+    let fills: Vec<_> = e.fills().iter().map(|f| (f.ts, f.side, f.price)).collect();
+    assert_eq!(fills, vec![(1, Side::Buy, px("100.1")), (3, Side::Sell, px("101"))]);
+    assert_eq!(e.portfolio().realized(), Money::from_raw(Money::notional(px("0.9"), Quantity::from_int(2)).raw()));
+}
