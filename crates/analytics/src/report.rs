@@ -41,11 +41,10 @@ impl RunReport {
         let p = engine.portfolio();
         let r = engine.recorder();
         let equity: Vec<(i64, f64)> = r.points().iter().map(|(t, e)| (*t, e.to_f64())).collect();
-        let pnls: Vec<f64> = p.trades().iter().map(|t| t.net_pnl.to_f64()).collect();
         let stats = compute(&StatsInput {
             equity: &equity,
             initial_equity: p.initial_cash().to_f64(),
-            trade_pnls: &pnls,
+            trades: p.trade_stats(),
             max_drawdown: r.max_drawdown(),
             max_drawdown_duration_ns: r.max_drawdown_duration(),
             exposure: r.exposure(),
@@ -57,8 +56,8 @@ impl RunReport {
             final_equity_exact: p.equity(),
             symbols: engine.instruments().iter().map(|i| i.symbol.clone()).collect(),
             equity,
-            trades: p.trades().to_vec(),
-            fills: engine.fills().to_vec(),
+            trades: p.trades().iter().cloned().collect(),
+            fills: engine.fills().iter().copied().collect(),
             events: r.events(),
         }
     }

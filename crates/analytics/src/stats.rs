@@ -15,6 +15,7 @@
 //!   historical from the empirical 5 % quantile (linear interpolation),
 //!   parametric from a normal fit.
 
+use pyrt_engine::TradeStats;
 use serde::Serialize;
 
 /// What the statistics are computed from.
@@ -23,8 +24,8 @@ pub struct StatsInput<'a> {
     /// `(time ns, equity)`, time-ordered.
     pub equity: &'a [(i64, f64)],
     pub initial_equity: f64,
-    /// Net P&L of each closed round trip.
-    pub trade_pnls: &'a [f64],
+    /// Statistics of the closed round trips.
+    pub trades: &'a TradeStats,
     /// Max drawdown as a positive fraction, tracked at full resolution.
     pub max_drawdown: f64,
     pub max_drawdown_duration_ns: i64,
@@ -51,7 +52,7 @@ pub struct Stats {
     pub max_drawdown: f64,
     pub max_drawdown_duration_days: f64,
     pub num_fills: u64,
-    pub num_round_trips: usize,
+    pub num_round_trips: u64,
     pub win_rate: Option<f64>,
     pub profit_factor: Option<f64>,
     pub expectancy: Option<f64>,
@@ -105,10 +106,7 @@ pub fn compute(input: &StatsInput) -> Stats {
     let calmar = (input.max_drawdown > 0.0).then(|| annual_return / input.max_drawdown);
     let annual_volatility = std_dev(&returns).map_or(0.0, |s| s * periods_per_year.sqrt());
 
-    let pnls = input.trade_pnls;
-    let wins: f64 = pnls.iter().filter(|p| **p > 0.0).sum();
-    let losses: f64 = -pnls.iter().filter(|p| **p < 0.0).sum::<f64>();
-    let n = pnls.len();
+    let t = input.trades;
     let (var_h, cvar_h) = historical_var(&returns);
     let (var_p, cvar_p) = match (mean(&returns), std_dev(&returns)) {
         (Some(m), Some(s)) => (Some(-(m - Z_95 * s)), Some(-(m - TAIL_95 * s))),
@@ -128,12 +126,12 @@ pub fn compute(input: &StatsInput) -> Stats {
         max_drawdown: input.max_drawdown,
         max_drawdown_duration_days: input.max_drawdown_duration_ns as f64 / DAY_NS,
         num_fills: input.num_fills,
-        num_round_trips: n,
-        win_rate: (n > 0).then(|| pnls.iter().filter(|p| **p > 0.0).count() as f64 / n as f64),
-        profit_factor: (losses > 0.0).then(|| wins / losses),
-        expectancy: (n > 0).then(|| pnls.iter().sum::<f64>() / n as f64),
-        best_trade: pnls.iter().copied().reduce(f64::max),
-        worst_trade: pnls.iter().copied().reduce(f64::min),
+        num_round_trips: t.count,
+        win_rate: t.win_rate(),
+        profit_factor: t.profit_factor(),
+        expectancy: t.expectancy(),
+        best_trade: t.best,
+        worst_trade: t.worst,
         exposure: input.exposure,
         var_95_historical: var_h,
         cvar_95_historical: cvar_h,
@@ -194,11 +192,14 @@ mod tests {
 
     const D: i64 = 86_400_000_000_000;
 
+    const NO_TRADES: TradeStats =
+        TradeStats { count: 0, wins: 0, gross_win: 0.0, gross_loss: 0.0, net: 0.0, best: None, worst: None };
+
     fn input(equity: &[(i64, f64)]) -> StatsInput<'_> {
         StatsInput {
             equity,
             initial_equity: 100.0,
-            trade_pnls: &[],
+            trades: &NO_TRADES,
             max_drawdown: 0.0,
             max_drawdown_duration_ns: 0,
             exposure: 0.0,
@@ -235,8 +236,9 @@ mod tests {
     #[test]
     fn trade_statistics() {
         let eq = [(0, 100.0), (D, 110.0)];
-        let pnls = [10.0, -5.0, 20.0, -5.0];
-        let s = compute(&StatsInput { trade_pnls: &pnls, max_drawdown: 0.1, ..input(&eq) });
+        let mut trades = TradeStats::default();
+        [10.0, -5.0, 20.0, -5.0].into_iter().for_each(|p| trades.add(p));
+        let s = compute(&StatsInput { trades: &trades, max_drawdown: 0.1, ..input(&eq) });
         assert_eq!(s.win_rate, Some(0.5));
         assert_eq!(s.profit_factor, Some(3.0));
         assert_eq!(s.expectancy, Some(5.0));

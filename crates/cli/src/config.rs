@@ -163,6 +163,9 @@ pub struct Execution {
 pub struct Output {
     /// Where report files go; none written when unset.
     pub dir: Option<PathBuf>,
+    /// Keep only the most recent N orders, fills and round trips in memory
+    /// (and in the report files); statistics still cover the whole run.
+    pub history_limit: Option<usize>,
 }
 
 impl RunConfig {

@@ -107,6 +107,9 @@ struct BacktestArgs {
     /// Annual risk-free rate for Sharpe/Sortino.
     #[arg(long)]
     risk_free: Option<f64>,
+    /// Keep only the last N orders/fills/trades in memory (long replays).
+    #[arg(long)]
+    history_limit: Option<usize>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
 }
@@ -187,6 +190,9 @@ impl BacktestArgs {
         }
         if let Some(rf) = self.risk_free {
             c.account.risk_free = rf;
+        }
+        if let Some(n) = self.history_limit {
+            c.output.history_limit = Some(n);
         }
         c.validate()?;
         Ok(c)

@@ -26,6 +26,7 @@ use pyrt_model::{
 use pyrt_sim::SimVenue;
 use serde::{Deserialize, Serialize};
 
+use crate::history::RecentLog;
 use crate::orders::{FollowUp, OrderManager};
 use crate::portfolio::Portfolio;
 use crate::recorder::{EquityRecorder, Sampling};
@@ -67,6 +68,10 @@ pub struct EngineConfig {
     /// Time from a strategy's decision until the command reaches the venue.
     pub order_latency_ns: i64,
     pub sampling: Sampling,
+    /// How many finished orders, fills and round trips to keep in memory
+    /// (all when `None`). Statistics always cover the whole run; set a
+    /// limit for replays long enough that the history would not fit.
+    pub history_limit: Option<usize>,
 }
 
 impl Default for EngineConfig {
@@ -76,6 +81,7 @@ impl Default for EngineConfig {
             account: AccountKind::Cash,
             order_latency_ns: 0,
             sampling: Sampling::default(),
+            history_limit: None,
         }
     }
 }
@@ -131,7 +137,7 @@ pub struct Engine<V: Venue> {
     portfolio: Portfolio,
     venue: V,
     recorder: EquityRecorder,
-    fills: Vec<Fill>,
+    fills: RecentLog<Fill>,
     scheduled: BinaryHeap<Reverse<Scheduled>>,
     seq: u64,
     commands: VecDeque<Command>,
@@ -145,19 +151,20 @@ impl<V: Venue> Engine<V> {
         for (i, inst) in instruments.iter().enumerate() {
             assert_eq!(inst.id.index(), i, "instrument ids must be dense and in order");
         }
-        let portfolio = Portfolio::new(config.initial_cash, instruments.len());
+        let portfolio = Portfolio::new(config.initial_cash, instruments.len(), config.history_limit);
         let recorder = EquityRecorder::new(config.sampling, config.initial_cash);
+        let (orders, fills) = (OrderManager::new(config.history_limit), RecentLog::new(config.history_limit));
         Self {
             config,
             now: i64::MIN,
             started: false,
             instruments,
             strategies: Vec::new(),
-            orders: OrderManager::default(),
+            orders,
             portfolio,
             venue,
             recorder,
-            fills: Vec::new(),
+            fills,
             scheduled: BinaryHeap::new(),
             seq: 0,
             commands: VecDeque::new(),
@@ -184,8 +191,9 @@ impl<V: Venue> Engine<V> {
     pub fn recorder(&self) -> &EquityRecorder {
         &self.recorder
     }
-    pub fn fills(&self) -> &[Fill] {
-        &self.fills
+    /// The fills kept in memory, oldest first.
+    pub fn fills(&self) -> &VecDeque<Fill> {
+        self.fills.kept()
     }
     pub fn venue(&self) -> &V {
         &self.venue

@@ -8,12 +8,14 @@
 //! * [`portfolio`]: exact cash, positions, P&L and the round-trip log;
 //! * [`recorder`]: the sampled equity curve, drawdown and exposure.
 
+pub mod history;
 pub mod kernel;
 pub mod orders;
 pub mod portfolio;
 pub mod recorder;
 pub mod strategy;
 
+pub use history::{RecentLog, TradeStats};
 pub use kernel::{AccountKind, Engine, EngineConfig, EngineError, Venue};
 pub use orders::{OrderManager, OrderRecord};
 pub use portfolio::{Portfolio, Position, TradeRecord};

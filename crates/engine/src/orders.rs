@@ -6,6 +6,8 @@
 //! venue, so they behave identically on the simulated venue and on a live
 //! venue that lacks native OCO or bracket orders.
 
+use std::collections::{BTreeMap, VecDeque};
+
 use pyrt_model::{
     ExecutionReport, InstrumentId, Money, OrderId, OrderKind, OrderQty, OrderRequest, OrderStatus, Price, Quantity,
     Side, UnixNanos,
@@ -75,42 +77,74 @@ pub(crate) enum FollowUp {
 /// All orders of a run.
 #[derive(Debug, Default)]
 pub struct OrderManager {
-    orders: Vec<OrderRecord>,
+    /// Orders by id: `orders[k]` has id `first_id + k`.
+    orders: VecDeque<OrderRecord>,
+    first_id: u64,
+    /// How many finished orders to keep (all when `None`).
+    keep_finished: Option<usize>,
     /// Ids of orders not yet terminal, oldest first: strategies ask "do I
     /// have anything working?" on every bar, and the answer must not cost
     /// a scan of every order ever sent.
     open_ids: Vec<OrderId>,
-    oco_groups: Vec<Vec<OrderId>>,
+    /// Live OCO groups by number; a group is dropped when all its legs are done.
+    oco_groups: BTreeMap<usize, Vec<OrderId>>,
+    next_oco_group: usize,
     /// Reports that tried an impossible state change (a venue bug or a
     /// corrupted feed); counted, logged, and otherwise ignored.
     invalid_reports: u64,
 }
 
 impl OrderManager {
+    /// An order manager keeping at most `keep_finished` finished orders
+    /// (the oldest are forgotten first); open orders are always kept.
+    pub fn new(keep_finished: Option<usize>) -> Self {
+        Self { first_id: 1, keep_finished, ..Self::default() }
+    }
+
+    fn index(&self, id: OrderId) -> Option<usize> {
+        id.0.checked_sub(self.first_id).map(|i| i as usize)
+    }
+
+    /// The order with this id, unless it finished long enough ago to be
+    /// forgotten under a history limit.
     pub fn get(&self, id: OrderId) -> Option<&OrderRecord> {
-        (id.0 as usize).checked_sub(1).and_then(|i| self.orders.get(i))
+        self.index(id).and_then(|i| self.orders.get(i))
     }
 
     fn get_mut(&mut self, id: OrderId) -> Option<&mut OrderRecord> {
-        (id.0 as usize).checked_sub(1).and_then(|i| self.orders.get_mut(i))
+        self.index(id).and_then(|i| self.orders.get_mut(i))
     }
 
-    /// Every order, in submission order.
-    pub fn all(&self) -> &[OrderRecord] {
+    /// Every order kept, in submission order.
+    pub fn all(&self) -> &VecDeque<OrderRecord> {
         &self.orders
     }
 
     /// Orders that are not in a terminal state, oldest first.
     pub fn open(&self) -> impl Iterator<Item = &OrderRecord> {
-        self.open_ids.iter().map(|id| &self.orders[id.0 as usize - 1])
+        self.open_ids.iter().map(|id| &self.orders[(id.0 - self.first_id) as usize])
     }
 
     /// Keeps `open_ids` in step after `id`'s status changed.
     fn on_status(&mut self, id: OrderId) {
-        if self.orders[id.0 as usize - 1].status.is_terminal()
+        if self.get(id).is_some_and(|o| o.status.is_terminal())
             && let Some(pos) = self.open_ids.iter().position(|o| *o == id)
         {
             self.open_ids.remove(pos);
+        }
+        if let Some(group) = self.get(id).and_then(|o| o.oco_group)
+            && self.oco_groups[&group].iter().all(|leg| self.get(*leg).is_none_or(|o| o.status.is_terminal()))
+        {
+            self.oco_groups.remove(&group);
+        }
+        // Forget the oldest finished orders beyond the limit.
+        if let Some(keep) = self.keep_finished {
+            while self.orders.len() > keep + self.open_ids.len()
+                && self.orders.front().is_some_and(|o| o.status.is_terminal())
+            {
+                self.orders.pop_front();
+                self.first_id += 1;
+            }
         }
     }
 
@@ -121,8 +155,8 @@ impl OrderManager {
     /// Records a new order. Ids are handed out by the kernel in order, so
     /// `id` is always the next dense id.
     pub(crate) fn create(&mut self, id: OrderId, strategy: StrategyId, request: OrderRequest, now: UnixNanos) {
-        assert_eq!(id.0 as usize, self.orders.len() + 1, "order ids must be created in order");
-        self.orders.push(OrderRecord {
+        assert_eq!(id.0, self.first_id + self.orders.len() as u64, "order ids must be created in order");
+        self.orders.push_back(OrderRecord {
             id,
             strategy,
             request,
@@ -140,8 +174,9 @@ impl OrderManager {
     }
 
     pub(crate) fn link_oco(&mut self, ids: &[OrderId]) {
-        let group = self.oco_groups.len();
-        self.oco_groups.push(ids.to_vec());
+        let group = self.next_oco_group;
+        self.next_oco_group += 1;
+        self.oco_groups.insert(group, ids.to_vec());
         for id in ids {
             if let Some(o) = self.get_mut(*id) {
                 o.oco_group = Some(group);
@@ -239,7 +274,7 @@ impl OrderManager {
         }
         let status = order.status;
         self.on_status(id);
-        let order = &self.orders[id.0 as usize - 1];
+        let Some(order) = self.get(id) else { return Some(status) };
         if order.oco_group.is_some() || order.bracket.is_some() {
             self.contingencies(order, report, follow);
         }
@@ -252,7 +287,7 @@ impl OrderManager {
         if let Some(group) = order.oco_group
             && ends_leg
         {
-            for other in &self.oco_groups[group] {
+            for other in self.oco_groups.get(&group).into_iter().flatten() {
                 if *other != order.id && self.get(*other).is_some_and(|o| o.is_open()) {
                     follow.push(FollowUp::Cancel(*other));
                 }

@@ -13,8 +13,12 @@
 //!        = initial cash + Σ realized + Σ (qty × mark − cost) − Σ fees
 //! ```
 
+use std::collections::VecDeque;
+
 use pyrt_model::{Bar, Fill, InstrumentId, Money, Price, Quantity, Side, UnixNanos};
 use serde::Serialize;
+
+use crate::history::{RecentLog, TradeStats};
 
 /// One instrument's holding.
 #[derive(Debug, Clone, Default)]
@@ -101,19 +105,23 @@ pub struct Portfolio {
     /// `Σ qty × mark`, kept incrementally so equity is O(1).
     market_value: Money,
     open_positions: usize,
-    trades: Vec<TradeRecord>,
+    trades: RecentLog<TradeRecord>,
+    trade_stats: TradeStats,
     fills: u64,
 }
 
 impl Portfolio {
-    pub fn new(initial_cash: Money, instruments: usize) -> Self {
+    /// A fresh account; `trade_log_limit` bounds how many round trips are
+    /// kept in memory (statistics count them all).
+    pub fn new(initial_cash: Money, instruments: usize, trade_log_limit: Option<usize>) -> Self {
         Self {
             initial_cash,
             cash: initial_cash,
             positions: vec![Position::default(); instruments],
             market_value: Money::ZERO,
             open_positions: 0,
-            trades: Vec::new(),
+            trades: RecentLog::new(trade_log_limit),
+            trade_stats: TradeStats::default(),
             fills: 0,
         }
     }
@@ -140,8 +148,13 @@ impl Portfolio {
     pub fn is_exposed(&self) -> bool {
         self.open_positions > 0
     }
-    pub fn trades(&self) -> &[TradeRecord] {
-        &self.trades
+    /// The round trips kept in memory, oldest first.
+    pub fn trades(&self) -> &VecDeque<TradeRecord> {
+        self.trades.kept()
+    }
+    /// Statistics over every round trip of the run.
+    pub fn trade_stats(&self) -> &TradeStats {
+        &self.trade_stats
     }
     pub fn num_fills(&self) -> u64 {
         self.fills
@@ -230,7 +243,9 @@ impl Portfolio {
             }
             if pos.qty.is_zero() {
                 let t = pos.open_trade.take().expect("an open position has an open trade");
-                self.trades.push(t.close(fill, pos.realized));
+                let record = t.close(fill, pos.realized);
+                self.trade_stats.add(record.net_pnl.to_f64());
+                self.trades.push(record);
                 if !leftover.is_zero() {
                     let opening = Quantity::from_raw(leftover.raw() * fill.side.sign());
                     pos.cost = Money::notional(fill.price, opening);
@@ -317,7 +332,7 @@ mod tests {
 
     #[test]
     fn long_round_trip() {
-        let mut p = Portfolio::new(Money::from_int(1000), 1);
+        let mut p = Portfolio::new(Money::from_int(1000), 1, None);
         p.apply_fill(&fill(Side::Buy, 10, "10", "1", 1));
         assert_eq!(p.cash(), Money::from_int(899));
         p.mark(I, "12".parse().unwrap());
@@ -334,7 +349,7 @@ mod tests {
 
     #[test]
     fn short_then_flip_to_long() {
-        let mut p = Portfolio::new(Money::from_int(1000), 1);
+        let mut p = Portfolio::new(Money::from_int(1000), 1, None);
         p.apply_fill(&fill(Side::Sell, 5, "20", "0", 1));
         assert_eq!(p.cash(), Money::from_int(1100));
         p.mark(I, "18".parse().unwrap());
@@ -351,7 +366,7 @@ mod tests {
 
     #[test]
     fn excursions_follow_the_bar_range() {
-        let mut p = Portfolio::new(Money::from_int(1000), 1);
+        let mut p = Portfolio::new(Money::from_int(1000), 1, None);
         p.apply_fill(&fill(Side::Buy, 10, "10", "0", 1));
         let bar = Bar {
             instrument: I,
@@ -374,7 +389,7 @@ mod tests {
         /// exactly, after any sequence of fills and marks.
         #[test]
         fn accounting_identity_holds(steps in prop::collection::vec((any::<bool>(), 1i64..500, 1i64..100_000, 0i64..1000, any::<bool>(), 0usize..3), 1..60)) {
-            let mut p = Portfolio::new(Money::from_int(100_000), 3);
+            let mut p = Portfolio::new(Money::from_int(100_000), 3, None);
             for (buy, qty, price_cents, fee_milli, is_fill, inst) in steps {
                 let instrument = InstrumentId(inst as u32);
                 let price = Price::from_raw(price_cents * 10_000_000);

@@ -28,7 +28,9 @@ impl Default for Sampling {
 pub struct EquityRecorder {
     sampling: Sampling,
     points: Vec<(UnixNanos, Money)>,
-    last_bucket: i64,
+    /// Start of the bucket after the current one: crossing it starts a new
+    /// point (a comparison per event instead of a division).
+    next_bucket: UnixNanos,
     peak: Money,
     peak_ts: UnixNanos,
     max_drawdown: f64,
@@ -45,7 +47,7 @@ impl EquityRecorder {
         Self {
             sampling,
             points: Vec::new(),
-            last_bucket: i64::MIN,
+            next_bucket: i64::MIN,
             peak: initial,
             peak_ts: 0,
             max_drawdown: 0.0,
@@ -73,22 +75,20 @@ impl EquityRecorder {
             self.peak = equity;
             self.peak_ts = ts;
         } else if self.peak.is_positive() {
-            // A ratio of raw values: no i128 division by the money scale on
-            // the per-event path.
-            let dd = (self.peak - equity).raw() as f64 / self.peak.raw() as f64;
-            if dd > self.max_drawdown {
-                self.max_drawdown = dd;
+            // Only a new maximum needs the division.
+            let fall = self.peak - equity;
+            if fall.to_f64_approx() > self.max_drawdown * self.peak.to_f64_approx() {
+                self.max_drawdown = fall.ratio(self.peak);
                 self.max_drawdown_ts = ts;
             }
         }
         match self.sampling {
             Sampling::EveryEvent => self.points.push((ts, equity)),
             Sampling::Bucket(width) => {
-                let bucket = ts.div_euclid(width);
-                if bucket == self.last_bucket {
+                if ts < self.next_bucket {
                     *self.points.last_mut().expect("a bucket has a point") = (ts, equity);
                 } else {
-                    self.last_bucket = bucket;
+                    self.next_bucket = (ts.div_euclid(width) + 1) * width;
                     self.points.push((ts, equity));
                 }
             }

@@ -259,3 +259,32 @@ fn on_quotes_market_orders_fill_at_the_opposite_side_immediately() {
     assert_eq!(fills, vec![(1, Side::Buy, px("100.1")), (3, Side::Sell, px("101"))]);
     assert_eq!(e.portfolio().realized(), Money::from_raw(Money::notional(px("0.9"), Quantity::from_int(2)).raw()));
 }
+
+#[test]
+fn a_history_limit_bounds_memory_but_statistics_count_everything() {
+    let (mut e, _) = {
+        let inst = vec![Instrument::new(I, "TEST", px("0.01"), Quantity::from_int(1))];
+        let venue = SimVenue::new(inst.clone(), SimConfig::default());
+        let mut e = Engine::new(inst, venue, EngineConfig { history_limit: Some(3), ..Default::default() });
+        let log = Rc::new(RefCell::new(Vec::new()));
+        // Buy on even bars, sell on odd bars: one round trip per two bars.
+        let script: Script = Box::new(|ctx, n| {
+            if n % 2 == 0 {
+                ctx.submit(OrderRequest::market(I, Side::Buy, Quantity::from_int(1)));
+            } else {
+                ctx.close_position(I);
+            }
+        });
+        e.add_strategy(Box::new(Scripted { script, bars: 0, log: log.clone() }));
+        (e, log)
+    };
+    run(&mut e, (0..41).map(|d| bar(d, "10", "11", "9", "10")).collect());
+    assert_eq!(e.portfolio().trade_stats().count, 20);
+    assert_eq!(e.portfolio().num_fills(), 40);
+    assert_eq!(e.fills().len(), 3);
+    assert_eq!(e.portfolio().trades().len(), 3);
+    assert!(e.orders().all().len() <= 4, "kept {}", e.orders().all().len());
+    // The newest order is still there; the first one is forgotten.
+    assert!(e.orders().get(OrderId(1)).is_none());
+    assert!(e.orders().get(OrderId(41)).is_some());
+}
