@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pyrt_analytics::RunReport;
-use pyrt_data::{BarCsvOptions, BarCsvReader, DataError, GbmBars, GbmParams, Merge};
+use pyrt_data::{
+    BarCsvOptions, BarCsvReader, DataError, GbmBars, GbmParams, Merge, ParquetContent, ParquetOptions, ParquetReader,
+};
 use pyrt_engine::{Engine, EngineConfig, Sampling};
 use pyrt_model::time::{NANOS_PER_DAY, NANOS_PER_SECOND};
 use pyrt_model::{Instrument, InstrumentId, MarketEvent, Price, Quantity};
@@ -43,13 +45,20 @@ pub fn open_data(config: &RunConfig) -> Result<(Vec<Instrument>, EventStream)> {
             let mut inst = Instrument::new(id, feed.symbol(), feed.tick_size, feed.lot_size);
             inst.min_quantity = feed.lot_size;
             instruments.push(inst);
-            let options = BarCsvOptions {
-                instrument: id,
-                columns: feed.columns.clone(),
-                on_invalid: feed.on_invalid,
-                allow_equal_timestamps: feed.allow_equal_timestamps,
-            };
-            streams.push(Box::new(BarCsvReader::open(&feed.path, options)?));
+            if feed.path.extension().is_some_and(|e| e == "parquet") {
+                let mut options = ParquetOptions::new(ParquetContent::Bars(feed.columns.clone()));
+                options.instrument = id;
+                options.strictly_increasing = !feed.allow_equal_timestamps;
+                streams.push(Box::new(ParquetReader::open(&feed.path, options)?));
+            } else {
+                let options = BarCsvOptions {
+                    instrument: id,
+                    columns: feed.columns.clone(),
+                    on_invalid: feed.on_invalid,
+                    allow_equal_timestamps: feed.allow_equal_timestamps,
+                };
+                streams.push(Box::new(BarCsvReader::open(&feed.path, options)?));
+            }
         }
     }
     let stream: EventStream =

@@ -53,7 +53,7 @@ struct BacktestArgs {
     /// A run.toml; flags given as well override its values.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// An OHLCV CSV file (optionally .gz); repeat for several instruments.
+    /// An OHLCV file: CSV (optionally .gz) or .parquet; repeat for several instruments.
     #[arg(long = "data")]
     data: Vec<PathBuf>,
     /// Symbol of each --data file, in order (default: the file name).

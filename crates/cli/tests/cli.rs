@@ -129,3 +129,32 @@ fn strategies_lists_parameters() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("sma_cross") && out.contains("--param fast=<int> (default 10)"), "{out}");
 }
+
+#[test]
+fn parquet_and_csv_feeds_give_the_same_backtest() {
+    let day = 86_400_000_000_000i64;
+    let rows: String = (0..60)
+        .map(|d| {
+            let c = 10.0 + ((d as f64) * 0.7).sin() * 2.0;
+            let date = &pyrt_data::format_timestamp(1_577_836_800_000_000_000 + d * day)[..10];
+            format!("{date},{c:.2},{:.2},{:.2},{c:.2},100\n", c + 0.5, c - 0.5)
+        })
+        .collect();
+    let csv = file(&format!("Date,Open,High,Low,Close,Volume\n{rows}"), ".csv");
+    let bars: Vec<_> = pyrt_data::BarCsvReader::open(csv.path(), Default::default())
+        .unwrap()
+        .map(|e| match e.unwrap() {
+            pyrt_model::MarketEvent::Bar(b) => b,
+            _ => unreachable!(),
+        })
+        .collect();
+    let pq = tempfile::Builder::new().suffix(".parquet").tempfile().unwrap();
+    pyrt_data::write_bars_parquet(pq.path(), &bars).unwrap();
+    let args = ["--param", "fast=3", "--param", "slow=8", "--format", "json", "--symbol", "X"];
+    let a = pyrt(&[&["backtest", "--data", csv.path().to_str().unwrap()], &args[..]].concat());
+    let b = pyrt(&[&["backtest", "--data", pq.path().to_str().unwrap()], &args[..]].concat());
+    assert!(a.status.success() && b.status.success(), "{} {}", stderr(&a), stderr(&b));
+    assert_eq!(a.stdout, b.stdout);
+    let v: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
+    assert!(v["num_fills"].as_u64().unwrap() > 2);
+}

@@ -1,4 +1,4 @@
-//! Market data in: CSV readers (bars, trades, quotes) with validation, seeded synthetic data, and
+//! Market data in: CSV and Parquet readers (bars, trades, quotes) with validation, seeded synthetic data, and
 //! the time-merge of several streams.
 //!
 //! Every reader is an iterator of `Result<MarketEvent, DataError>` that
@@ -9,14 +9,18 @@ pub mod bars_csv;
 mod csv_source;
 pub mod error;
 pub mod merge;
+pub mod parquet_reader;
+pub mod parquet_writer;
 pub mod synthetic;
 pub mod ticks_csv;
 pub mod timestamp;
 
 pub use bars_csv::{BarColumns, BarCsvOptions, BarCsvReader};
 pub use csv_source::OnInvalid;
-pub use error::DataError;
+pub use error::{DataError, Position};
 pub use merge::Merge;
+pub use parquet_reader::{ParquetContent, ParquetOptions, ParquetReader};
+pub use parquet_writer::write_bars_parquet;
 pub use synthetic::{GbmBars, GbmParams, GbmTicks};
 pub use ticks_csv::{QuoteCsvReader, TickColumns, TickCsvOptions, TradeCsvReader};
 pub use timestamp::{format_timestamp, parse_timestamp};

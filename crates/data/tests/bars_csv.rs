@@ -63,7 +63,7 @@ fn reads_every_bar_layout_in_shared_data() {
     // Tick prints share milliseconds: refused as bars, read when allowed.
     let ticks = dir.join("backtrader/ticksample.csv");
     let e = read_all(&ticks).unwrap_err();
-    assert_eq!((e.line, e.field.as_deref()), (Some(24), Some("Datetime")));
+    assert_eq!((e.line(), e.field.as_deref()), (Some(24), Some("Datetime")));
     let opts = BarCsvOptions { allow_equal_timestamps: true, ..Default::default() };
     let prints: Vec<_> = BarCsvReader::open(&ticks, opts).unwrap().collect::<Result<_, _>>().unwrap();
     assert_eq!(prints.len(), 135);
@@ -164,7 +164,7 @@ fn skip_mode_counts_what_it_drops_and_keeps_the_rest() {
     assert_eq!(good.len(), 2);
     let (count, errors) = r.skipped();
     assert_eq!(count, 1);
-    assert_eq!(errors[0].line, Some(3));
+    assert_eq!(errors[0].line(), Some(3));
 }
 
 #[test]

@@ -89,7 +89,7 @@ fn temp_csv(content: &str) -> tempfile::NamedTempFile {
 fn bad_tick_rows_are_named() {
     let f = temp_csv("timestamp,bid,ask\n2020-01-01,1.2,1.1\n");
     let e = QuoteCsvReader::open(f.path(), TickCsvOptions::default()).unwrap().next().unwrap().unwrap_err();
-    assert_eq!((e.line, e.field.as_deref()), (Some(2), Some("bid")));
+    assert_eq!((e.line(), e.field.as_deref()), (Some(2), Some("bid")));
     assert!(e.message.contains("crossed quote: bid 1.2 is above ask 1.1"));
 
     let f = temp_csv("timestamp,price,qty,side\n2020-01-01,10,1,sideways\n");
