@@ -288,3 +288,67 @@ fn a_history_limit_bounds_memory_but_statistics_count_everything() {
     assert!(e.orders().get(OrderId(1)).is_none());
     assert!(e.orders().get(OrderId(41)).is_some());
 }
+
+#[test]
+fn several_strategies_and_instruments_share_one_account() {
+    const J: InstrumentId = InstrumentId(1);
+    struct BuyOnce {
+        instrument: InstrumentId,
+        updates: Rc<RefCell<Vec<OrderId>>>,
+        seen: Rc<RefCell<Vec<(i64, u32)>>>,
+    }
+    impl Strategy for BuyOnce {
+        fn on_bar(&mut self, ctx: &mut Context, bar: &Bar) {
+            self.seen.borrow_mut().push((bar.ts_event, bar.instrument.0));
+            if bar.instrument == self.instrument
+                && ctx.position_qty(self.instrument).is_zero()
+                && !ctx.has_open_orders(self.instrument)
+            {
+                ctx.submit(OrderRequest::market(self.instrument, Side::Buy, Quantity::from_int(10)));
+            }
+        }
+        fn on_order_update(&mut self, _ctx: &mut Context, u: &OrderUpdate) {
+            self.updates.borrow_mut().push(u.order_id);
+        }
+    }
+    let inst = vec![
+        Instrument::new(I, "AAA", px("0.01"), Quantity::from_int(1)),
+        Instrument::new(J, "BBB", px("0.01"), Quantity::from_int(1)),
+    ];
+    let venue = SimVenue::new(inst.clone(), SimConfig::default());
+    let mut e = Engine::new(inst, venue, EngineConfig::default());
+    let (ua, ub, seen) = (Rc::default(), Rc::default(), Rc::new(RefCell::new(Vec::new())));
+    e.add_strategy(Box::new(BuyOnce { instrument: I, updates: Rc::clone(&ua), seen: seen.clone() }));
+    e.add_strategy(Box::new(BuyOnce {
+        instrument: J,
+        updates: Rc::clone(&ub),
+        seen: Rc::new(RefCell::new(Vec::new())),
+    }));
+    let with = |ev: MarketEvent, id: InstrumentId, close: &str| match ev {
+        MarketEvent::Bar(mut b) => {
+            b.instrument = id;
+            b.close = px(close);
+            MarketEvent::Bar(b)
+        }
+        other => other,
+    };
+    let a: Vec<_> = (0..3).map(|d| Ok::<_, std::io::Error>(with(bar(d, "10", "11", "9", "10"), I, "10"))).collect();
+    let b: Vec<_> = (0..3).map(|d| Ok::<_, std::io::Error>(with(bar(d, "20", "21", "19", "20"), J, "21"))).collect();
+    let merged = interleave(a, b);
+    e.run(merged).unwrap();
+    // Each strategy heard only about its own order.
+    assert_eq!(*ua.borrow(), vec![OrderId(1), OrderId(1)]);
+    assert_eq!(*ub.borrow(), vec![OrderId(2), OrderId(2)]);
+    // Both positions in one account; equity = cash + both marks.
+    let p = e.portfolio();
+    assert_eq!((p.position(I).qty, p.position(J).qty), (Quantity::from_int(10), Quantity::from_int(10)));
+    assert_eq!(p.cash(), Money::from_int(100_000 - 100 - 200));
+    assert_eq!(p.equity(), Money::from_int(100_000 - 300 + 100 + 210));
+    // Events arrive in time order, instrument order within a time.
+    assert_eq!(seen.borrow()[..4], [(0, 0), (0, 1), (NANOS_PER_DAY, 0), (NANOS_PER_DAY, 1)]);
+}
+
+/// Interleaves two day-aligned streams (the data crate's `Merge` is tested there).
+fn interleave<T>(a: Vec<T>, b: Vec<T>) -> Vec<T> {
+    a.into_iter().zip(b).flat_map(|(x, y)| [x, y]).collect()
+}
