@@ -27,6 +27,7 @@ use pyrt_model::{Bar, InstrumentId, MarketEvent, Quantity};
 
 use crate::csv_source::{CsvSource, OnInvalid};
 use crate::error::DataError;
+use crate::validate::{BarField, check_bar};
 
 /// Explicit column names, for files whose headers are not recognised.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
@@ -151,14 +152,14 @@ impl BarCsvReader {
             };
             let (open, high, low, close) =
                 (row.price(l.open)?, row.price(l.high)?, row.price(l.low)?, row.price(l.close)?);
-            if high < low {
-                return Err(row.error(Some(l.high), format!("high {high} is below low {low}")));
-            }
-            for (i, v) in [(l.open, open), (l.close, close)] {
-                if v > high || v < low {
-                    return Err(row.error(Some(i), format!("{v} is outside the bar's range [{low}, {high}]")));
-                }
-            }
+            check_bar(open, high, low, close).map_err(|(field, message)| {
+                let column = match field {
+                    BarField::Open => l.open,
+                    BarField::High => l.high,
+                    BarField::Close => l.close,
+                };
+                row.error(Some(column), message)
+            })?;
             let volume = match l.volume {
                 Some(i) => row.quantity(i, "volume")?,
                 None => Quantity::ZERO,

@@ -14,6 +14,7 @@ pub mod parquet_writer;
 pub mod synthetic;
 pub mod ticks_csv;
 pub mod timestamp;
+mod validate;
 
 pub use bars_csv::{BarColumns, BarCsvOptions, BarCsvReader};
 pub use csv_source::OnInvalid;

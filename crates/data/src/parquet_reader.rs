@@ -29,8 +29,9 @@ use pyrt_model::{Bar, InstrumentId, MarketEvent, Price, Quantity, Quote, Side, T
 
 use crate::bars_csv::BarColumns;
 use crate::error::DataError;
-use crate::ticks_csv::TickColumns;
+use crate::ticks_csv::{TickColumns, aggressor_of_buyer_maker, parse_flag, parse_side};
 use crate::timestamp::parse_timestamp;
+use crate::validate::{BarField, check_bar, check_quote};
 
 /// What the rows of a Parquet file are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,14 +158,14 @@ impl ParquetReader {
             Layout::Bars { ts: t, open, high, low, close, volume } => {
                 let ts = ts(t)?;
                 let (o, h, l, c) = (price(open)?, price(high)?, price(low)?, price(close)?);
-                if h < l {
-                    return Err(err(high, format!("high {h} is below low {l}")));
-                }
-                for (col, v) in [(open, o), (close, c)] {
-                    if v > h || v < l {
-                        return Err(err(col, format!("{v} is outside the bar's range [{l}, {h}]")));
-                    }
-                }
+                check_bar(o, h, l, c).map_err(|(field, message)| {
+                    let column = match field {
+                        BarField::Open => open,
+                        BarField::High => high,
+                        BarField::Close => close,
+                    };
+                    err(column, message)
+                })?;
                 let volume = volume.map(qty).transpose()?.unwrap_or(Quantity::ZERO);
                 let bar = Bar { instrument, ts_event: ts, ts_recv: ts, open: o, high: h, low: l, close: c, volume };
                 (ts, MarketEvent::Bar(bar))
@@ -174,9 +175,7 @@ impl ParquetReader {
                 let ts_recv = recv.map(ts).transpose()?.unwrap_or(ts_event);
                 let aggressor = match (side, buyer_maker) {
                     (Some(c), _) => cell(c).side().map_err(|m| err(c, m))?,
-                    (None, Some(c)) => {
-                        cell(c).flag().map_err(|m| err(c, m))?.map(|maker| if maker { Side::Sell } else { Side::Buy })
-                    }
+                    (None, Some(c)) => cell(c).flag().map_err(|m| err(c, m))?.and_then(aggressor_of_buyer_maker),
                     (None, None) => None,
                 };
                 let trade = Trade { instrument, ts_event, ts_recv, price: price(p)?, size: qty(size)?, aggressor };
@@ -186,9 +185,7 @@ impl ParquetReader {
                 let ts_event = ts(t)?;
                 let ts_recv = recv.map(ts).transpose()?.unwrap_or(ts_event);
                 let (b, a) = (price(bid)?, price(ask)?);
-                if b > a {
-                    return Err(err(bid, format!("crossed quote: bid {b} is above ask {a}")));
-                }
+                check_quote(b, a).map_err(|m| err(bid, m))?;
                 let size = |c: Option<usize>| c.map(qty).transpose().map(|q| q.unwrap_or(Quantity::ZERO));
                 let quote = Quote {
                     instrument,
@@ -325,11 +322,8 @@ impl Cell<'_> {
         if self.array.is_null(self.row) {
             return Ok(None);
         }
-        match self.text().map(str::to_ascii_lowercase).as_deref() {
-            Some("buy" | "b" | "bid") => Ok(Some(Side::Buy)),
-            Some("sell" | "s" | "ask") => Ok(Some(Side::Sell)),
-            Some("" | "unknown" | "none") => Ok(None),
-            Some(other) => Err(format!("`{other}` is not a side (buy or sell)")),
+        match self.text() {
+            Some(text) => parse_side(text),
             None => Err(format!("a {} column cannot hold a side", self.array.data_type())),
         }
     }
@@ -341,10 +335,8 @@ impl Cell<'_> {
         if let DataType::Boolean = self.array.data_type() {
             return Ok(Some(self.array.as_boolean().value(self.row)));
         }
-        match self.text().map(str::to_ascii_lowercase).as_deref() {
-            Some("true" | "1") => Ok(Some(true)),
-            Some("false" | "0") => Ok(Some(false)),
-            Some(other) => Err(format!("`{other}` is not a boolean (true/false or 1/0)")),
+        match self.text() {
+            Some(text) => parse_flag(text).map(Some),
             None => Err(format!("a {} column cannot hold a boolean", self.array.data_type())),
         }
     }

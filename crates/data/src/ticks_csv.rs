@@ -27,6 +27,7 @@ use pyrt_model::{InstrumentId, MarketEvent, Quantity, Quote, Side, Trade, UnixNa
 
 use crate::csv_source::{CsvSource, OnInvalid, Row};
 use crate::error::DataError;
+use crate::validate::check_quote;
 
 /// Explicit column names for trade and quote files.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
@@ -135,17 +136,10 @@ impl Iterator for TradeCsvReader {
         self.source.next_row(clocks.order(), |row| {
             let (ts_event, ts_recv) = clocks.read(row)?;
             let aggressor = match (side, buyer_maker) {
-                (Some(i), _) => match row.text(i).to_ascii_lowercase().as_str() {
-                    "buy" | "b" | "bid" => Some(Side::Buy),
-                    "sell" | "s" | "ask" => Some(Side::Sell),
-                    "" | "unknown" | "none" => None,
-                    other => return Err(row.error(Some(i), format!("`{other}` is not a side (buy or sell)"))),
-                },
-                (None, Some(i)) => match row.text(i).to_ascii_lowercase().as_str() {
-                    "1" | "true" => Some(Side::Sell),
-                    "0" | "false" => Some(Side::Buy),
-                    other => return Err(row.error(Some(i), format!("`{other}` is not a boolean (true/false or 1/0)"))),
-                },
+                (Some(i), _) => parse_side(row.text(i)).map_err(|m| row.error(Some(i), m))?,
+                (None, Some(i)) => {
+                    parse_flag(row.text(i)).map(aggressor_of_buyer_maker).map_err(|m| row.error(Some(i), m))?
+                }
                 (None, None) => None,
             };
             let size = row.quantity(size, "size")?;
@@ -153,6 +147,31 @@ impl Iterator for TradeCsvReader {
             Ok((ts_recv, MarketEvent::Trade(trade)))
         })
     }
+}
+
+/// A trade's aggressor from a side cell (`buy`/`sell`, `b`/`s`; empty or
+/// `unknown` when the venue does not say).
+pub(crate) fn parse_side(text: &str) -> Result<Option<Side>, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "buy" | "b" | "bid" => Ok(Some(Side::Buy)),
+        "sell" | "s" | "ask" => Ok(Some(Side::Sell)),
+        "" | "unknown" | "none" => Ok(None),
+        other => Err(format!("`{other}` is not a side (buy or sell)")),
+    }
+}
+
+/// A boolean cell: `true`/`false` or `1`/`0`, any case.
+pub(crate) fn parse_flag(text: &str) -> Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        other => Err(format!("`{other}` is not a boolean (true/false or 1/0)")),
+    }
+}
+
+/// When the buyer was the maker, the seller crossed the spread.
+pub(crate) fn aggressor_of_buyer_maker(buyer_maker: bool) -> Option<Side> {
+    Some(if buyer_maker { Side::Sell } else { Side::Buy })
 }
 
 /// Streams top-of-book quotes out of a CSV file.
@@ -195,9 +214,7 @@ impl Iterator for QuoteCsvReader {
         self.source.next_row(clocks.order(), |row| {
             let (ts_event, ts_recv) = clocks.read(row)?;
             let (b, a) = (row.price(bid)?, row.price(ask)?);
-            if b > a {
-                return Err(row.error(Some(bid), format!("crossed quote: bid {b} is above ask {a}")));
-            }
+            check_quote(b, a).map_err(|m| row.error(Some(bid), m))?;
             let size = |i: Option<usize>| i.map_or(Ok(Quantity::ZERO), |i| row.quantity(i, "size"));
             let quote = Quote {
                 instrument,

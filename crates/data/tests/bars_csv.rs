@@ -1,22 +1,12 @@
 //! Reading bar files: every layout in shared/data, and every kind of bad row.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use pyrt_data::{BarColumns, BarCsvOptions, BarCsvReader, DataError, OnInvalid, format_timestamp};
 use pyrt_model::{Bar, Price};
 
-fn shared_data() -> Option<PathBuf> {
-    let dir = std::env::var_os("PYRT_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: shared data not found at {} (set PYRT_SHARED_DATA)", dir.display());
-        None
-    }
-}
+mod common;
+use common::shared_data;
 
 fn read_all(path: &std::path::Path) -> Result<Vec<Bar>, DataError> {
     BarCsvReader::open(path, BarCsvOptions::default())?

@@ -1,6 +1,5 @@
 //! Parquet: the real files in shared/data, an exact round trip, and bad values.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
@@ -12,17 +11,8 @@ use pyrt_data::{
 };
 use pyrt_model::{MarketEvent, Side};
 
-fn shared_data() -> Option<PathBuf> {
-    let dir = std::env::var_os("PYRT_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: shared data not found at {} (set PYRT_SHARED_DATA)", dir.display());
-        None
-    }
-}
+mod common;
+use common::shared_data;
 
 fn read(path: &std::path::Path, content: ParquetContent) -> Vec<MarketEvent> {
     ParquetReader::open(path, ParquetOptions::new(content)).unwrap().collect::<Result<_, _>>().unwrap()

@@ -1,22 +1,12 @@
 //! Reading trade and quote files: the real captures in shared/data, and bad rows.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use pyrt_data::{QuoteCsvReader, TickCsvOptions, TradeCsvReader, format_timestamp};
 use pyrt_model::{MarketEvent, Side};
 
-fn shared_data() -> Option<PathBuf> {
-    let dir = std::env::var_os("PYRT_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: shared data not found at {} (set PYRT_SHARED_DATA)", dir.display());
-        None
-    }
-}
+mod common;
+use common::shared_data;
 
 fn collect(reader: impl Iterator<Item = Result<MarketEvent, pyrt_data::DataError>>) -> Vec<MarketEvent> {
     reader.collect::<Result<_, _>>().unwrap()

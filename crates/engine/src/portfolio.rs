@@ -266,6 +266,16 @@ impl Portfolio {
     }
 }
 
+impl TradeRecord {
+    /// `long` or `short`.
+    pub fn direction(&self) -> &'static str {
+        match self.side {
+            Side::Buy => "long",
+            Side::Sell => "short",
+        }
+    }
+}
+
 impl OpenTrade {
     fn new(fill: &Fill, realized: Money) -> Self {
         Self {

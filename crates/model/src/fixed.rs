@@ -166,6 +166,55 @@ fn write_decimal(f: &mut fmt::Formatter<'_>, raw: i128, decimals: u32) -> fmt::R
     write!(f, "{sign}{int}.{}", frac_str.trim_end_matches('0'))
 }
 
+/// Sign predicates and same-type arithmetic shared by every fixed-point
+/// type (the inner integer differs: `i64` or `i128`).
+macro_rules! signed_ops {
+    ($name:ident) => {
+        impl $name {
+            pub const fn is_zero(self) -> bool {
+                self.0 == 0
+            }
+            pub const fn is_positive(self) -> bool {
+                self.0 > 0
+            }
+            pub const fn is_negative(self) -> bool {
+                self.0 < 0
+            }
+            pub const fn abs(self) -> Self {
+                Self(self.0.abs())
+            }
+        }
+        impl std::ops::Add for $name {
+            type Output = Self;
+            fn add(self, rhs: Self) -> Self {
+                Self(self.0 + rhs.0)
+            }
+        }
+        impl std::ops::Sub for $name {
+            type Output = Self;
+            fn sub(self, rhs: Self) -> Self {
+                Self(self.0 - rhs.0)
+            }
+        }
+        impl std::ops::AddAssign for $name {
+            fn add_assign(&mut self, rhs: Self) {
+                self.0 += rhs.0;
+            }
+        }
+        impl std::ops::SubAssign for $name {
+            fn sub_assign(&mut self, rhs: Self) {
+                self.0 -= rhs.0;
+            }
+        }
+        impl std::ops::Neg for $name {
+            type Output = Self;
+            fn neg(self) -> Self {
+                Self(-self.0)
+            }
+        }
+    };
+}
+
 macro_rules! fixed_i64 {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -207,18 +256,6 @@ macro_rules! fixed_i64 {
             pub fn to_f64(self) -> f64 {
                 self.0 as f64 / FIXED_SCALE as f64
             }
-            pub const fn is_zero(self) -> bool {
-                self.0 == 0
-            }
-            pub const fn is_positive(self) -> bool {
-                self.0 > 0
-            }
-            pub const fn is_negative(self) -> bool {
-                self.0 < 0
-            }
-            pub const fn abs(self) -> Self {
-                Self(self.0.abs())
-            }
             pub fn checked_add(self, other: Self) -> Option<Self> {
                 self.0.checked_add(other.0).map(Self)
             }
@@ -244,34 +281,7 @@ macro_rules! fixed_i64 {
             }
         }
 
-        impl std::ops::Add for $name {
-            type Output = Self;
-            fn add(self, rhs: Self) -> Self {
-                Self(self.0 + rhs.0)
-            }
-        }
-        impl std::ops::Sub for $name {
-            type Output = Self;
-            fn sub(self, rhs: Self) -> Self {
-                Self(self.0 - rhs.0)
-            }
-        }
-        impl std::ops::AddAssign for $name {
-            fn add_assign(&mut self, rhs: Self) {
-                self.0 += rhs.0;
-            }
-        }
-        impl std::ops::SubAssign for $name {
-            fn sub_assign(&mut self, rhs: Self) {
-                self.0 -= rhs.0;
-            }
-        }
-        impl std::ops::Neg for $name {
-            type Output = Self;
-            fn neg(self) -> Self {
-                Self(-self.0)
-            }
-        }
+        signed_ops!($name);
         impl FromStr for $name {
             type Err = ValueError;
             fn from_str(s: &str) -> Result<Self, ValueError> {
@@ -389,18 +399,6 @@ impl Money {
     pub fn to_f64_approx(self) -> f64 {
         fast_f64(self.0) * (1.0 / MONEY_SCALE as f64)
     }
-    pub const fn is_zero(self) -> bool {
-        self.0 == 0
-    }
-    pub const fn is_positive(self) -> bool {
-        self.0 > 0
-    }
-    pub const fn is_negative(self) -> bool {
-        self.0 < 0
-    }
-    pub const fn abs(self) -> Self {
-        Self(self.0.abs())
-    }
     /// Scales by `num / den`, rounding half to even (fees, pro-rata cost).
     pub fn mul_ratio(self, num: i128, den: i128) -> Self {
         Self(div_round_half_even(self.0 * num, den))
@@ -434,34 +432,7 @@ pub fn div_round_half_even(n: i128, d: i128) -> i128 {
     }
 }
 
-impl std::ops::Add for Money {
-    type Output = Self;
-    fn add(self, rhs: Self) -> Self {
-        Self(self.0 + rhs.0)
-    }
-}
-impl std::ops::Sub for Money {
-    type Output = Self;
-    fn sub(self, rhs: Self) -> Self {
-        Self(self.0 - rhs.0)
-    }
-}
-impl std::ops::AddAssign for Money {
-    fn add_assign(&mut self, rhs: Self) {
-        self.0 += rhs.0;
-    }
-}
-impl std::ops::SubAssign for Money {
-    fn sub_assign(&mut self, rhs: Self) {
-        self.0 -= rhs.0;
-    }
-}
-impl std::ops::Neg for Money {
-    type Output = Self;
-    fn neg(self) -> Self {
-        Self(-self.0)
-    }
-}
+signed_ops!(Money);
 impl std::iter::Sum for Money {
     fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
         iter.fold(Self::ZERO, |a, b| a + b)
