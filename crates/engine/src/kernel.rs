@@ -240,7 +240,11 @@ impl<V: Venue> Engine<V> {
 
         match event {
             MarketEvent::Bar(bar) => self.portfolio.mark_bar(bar),
-            other => self.portfolio.mark(instrument, other.mark_price()),
+            other => {
+                if let Some(price) = other.mark_price() {
+                    self.portfolio.mark(instrument, price);
+                }
+            }
         }
         self.recorder.record(ts, self.portfolio.equity(), self.portfolio.is_exposed());
 
@@ -249,6 +253,7 @@ impl<V: Venue> Engine<V> {
                 MarketEvent::Bar(b) => s.on_bar(ctx, b),
                 MarketEvent::Trade(t) => s.on_trade(ctx, t),
                 MarketEvent::Quote(q) => s.on_quote(ctx, q),
+                MarketEvent::BookDelta(d) => s.on_book_delta(ctx, d),
             });
             if !self.commands.is_empty() {
                 self.pump();

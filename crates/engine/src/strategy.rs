@@ -10,8 +10,8 @@
 //! order inside the callback that sent it.
 
 use pyrt_model::{
-    Bar, Fill, Instrument, InstrumentId, Money, OrderId, OrderQty, OrderRequest, OrderStatus, Price, Quantity, Quote,
-    Side, Trade, UnixNanos,
+    Bar, BookDelta, Fill, Instrument, InstrumentId, Money, OrderId, OrderQty, OrderRequest, OrderStatus, Price,
+    Quantity, Quote, Side, Trade, UnixNanos,
 };
 use serde::Serialize;
 
@@ -47,6 +47,8 @@ pub trait Strategy {
     fn on_bar(&mut self, _ctx: &mut Context, _bar: &Bar) {}
     fn on_trade(&mut self, _ctx: &mut Context, _trade: &Trade) {}
     fn on_quote(&mut self, _ctx: &mut Context, _quote: &Quote) {}
+    /// A change to an order book (L2 level or L3 order).
+    fn on_book_delta(&mut self, _ctx: &mut Context, _delta: &BookDelta) {}
     /// Any status change of one of this strategy's orders.
     fn on_order_update(&mut self, _ctx: &mut Context, _update: &OrderUpdate) {}
     /// A fill of one of this strategy's orders (after its order update).

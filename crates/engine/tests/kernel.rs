@@ -352,3 +352,38 @@ fn several_strategies_and_instruments_share_one_account() {
 fn interleave<T>(a: Vec<T>, b: Vec<T>) -> Vec<T> {
     a.into_iter().zip(b).flat_map(|(x, y)| [x, y]).collect()
 }
+
+#[test]
+fn book_deltas_reach_strategies_and_do_not_move_marks() {
+    use pyrt_model::{BookAction, BookDelta};
+    struct Counts(Rc<RefCell<Vec<u64>>>);
+    impl Strategy for Counts {
+        fn on_book_delta(&mut self, _ctx: &mut Context, d: &BookDelta) {
+            self.0.borrow_mut().push(d.sequence);
+        }
+    }
+    let inst = vec![Instrument::new(I, "TEST", px("0.01"), Quantity::from_int(1))];
+    let venue = SimVenue::new(inst.clone(), SimConfig::default());
+    let mut e = Engine::new(inst, venue, EngineConfig { account: AccountKind::Margin, ..Default::default() });
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    e.add_strategy(Box::new(Counts(seen.clone())));
+    let delta = |seq: u64, price: &str| {
+        MarketEvent::BookDelta(BookDelta {
+            instrument: I,
+            ts_event: seq as i64,
+            ts_recv: seq as i64,
+            action: BookAction::Update,
+            side: Side::Buy,
+            price: px(price),
+            size: Quantity::from_int(3),
+            order_id: 0,
+            sequence: seq,
+            flags: BookDelta::F_LAST,
+        })
+    };
+    e.process(&bar(0, "10", "11", "9", "10")).unwrap();
+    let marked = e.portfolio().position(I).mark;
+    e.run([delta(1, "5"), delta(2, "50")].into_iter().map(Ok::<_, std::io::Error>)).unwrap();
+    assert_eq!(*seen.borrow(), vec![1, 2]);
+    assert_eq!(e.portfolio().position(I).mark, marked);
+}

@@ -12,7 +12,7 @@ pub mod time;
 
 pub use fixed::{Money, Price, Quantity, Rate, ValueError};
 pub use instrument::{GridError, Instrument, InstrumentId};
-pub use market::{Bar, MarketEvent, Quote, Trade};
+pub use market::{Bar, BookAction, BookDelta, MarketEvent, Quote, Trade};
 pub use order::{
     ExecutionReport, Fill, InvalidTransition, Liquidity, OrderId, OrderKind, OrderQty, OrderRequest, OrderStatus, Side,
     TimeInForce, TrailingOffset, VenueCommand,

@@ -379,6 +379,9 @@ impl SimVenue {
                     self.match_side(i, Side::Buy, q.ask, now, out);
                     self.match_side(i, Side::Sell, q.bid, now, out);
                 }
+                // Matching against a full depth book is the L2 venue's job
+                // (issue 5); a lone delta moves no price here.
+                MarketEvent::BookDelta(_) => {}
             }
         }
         let market = &mut self.books[i].market;
@@ -395,6 +398,7 @@ impl SimVenue {
                 market.quote = Some((q.bid, q.ask));
                 market.last_kind = LastKind::Quote;
             }
+            MarketEvent::BookDelta(_) => {}
         }
     }
 
