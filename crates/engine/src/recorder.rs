@@ -34,6 +34,10 @@ pub struct EquityRecorder {
     peak: Money,
     peak_ts: UnixNanos,
     max_drawdown: f64,
+    /// Equity below which the drawdown from `peak` exceeds `max_drawdown`:
+    /// an integer compare per event instead of float arithmetic. `None`
+    /// when stale (a new peak or a new maximum since it was computed).
+    drawdown_floor: Option<Money>,
     max_drawdown_ts: UnixNanos,
     max_drawdown_duration: i64,
     events: u64,
@@ -51,6 +55,7 @@ impl EquityRecorder {
             peak: initial,
             peak_ts: 0,
             max_drawdown: 0.0,
+            drawdown_floor: None,
             max_drawdown_ts: 0,
             max_drawdown_duration: 0,
             events: 0,
@@ -72,14 +77,25 @@ impl EquityRecorder {
         self.last_ts = ts;
         if equity >= self.peak {
             self.max_drawdown_duration = self.max_drawdown_duration.max(ts - self.peak_ts);
+            if equity > self.peak {
+                self.drawdown_floor = None;
+            }
             self.peak = equity;
             self.peak_ts = ts;
         } else if self.peak.is_positive() {
-            // Only a new maximum needs the division.
-            let fall = self.peak - equity;
-            if fall.to_f64_approx() > self.max_drawdown * self.peak.to_f64_approx() {
-                self.max_drawdown = fall.ratio(self.peak);
-                self.max_drawdown_ts = ts;
+            let floor = *self.drawdown_floor.get_or_insert_with(|| {
+                // peak × (1 − max drawdown), nudged up: a floor a little high
+                // only costs an exact check, a floor too low would miss one.
+                let keep = self.peak.to_f64_approx() * (1.0 - self.max_drawdown) * (1.0 + 1e-12);
+                Money::from_raw((keep * pyrt_model::fixed::MONEY_SCALE as f64) as i128)
+            });
+            if equity < floor {
+                let dd = (self.peak - equity).ratio(self.peak);
+                if dd > self.max_drawdown {
+                    self.max_drawdown = dd;
+                    self.max_drawdown_ts = ts;
+                }
+                self.drawdown_floor = None;
             }
         }
         match self.sampling {
