@@ -131,6 +131,149 @@ impl Indicator for Ema {
     }
 }
 
+/// Weighted moving average: weights 1, 2, …, `period` (newest heaviest),
+/// TA-Lib's WMA. O(1) per update with a running sum and a running
+/// weighted sum.
+#[derive(Debug, Clone)]
+pub struct Wma {
+    window: Ring,
+    sum: f64,
+    weighted: f64,
+}
+
+impl Wma {
+    pub fn new(period: usize) -> Result<Self, IndicatorError> {
+        check_period("WMA", period, 1)?;
+        Ok(Self { window: Ring::new(period), sum: 0.0, weighted: 0.0 })
+    }
+}
+
+impl Indicator for Wma {
+    #[inline]
+    fn update(&mut self, value: f64) -> Option<f64> {
+        let n = self.window.capacity() as f64;
+        if self.window.is_full() {
+            // Every weight drops by one: subtract the plain sum, then add
+            // the newcomer at full weight.
+            self.weighted += n * value - self.sum;
+            self.sum += value - self.window.oldest();
+            self.window.push(value);
+        } else {
+            let k = (self.window.len() + 1) as f64;
+            self.weighted += k * value;
+            self.sum += value;
+            self.window.push(value);
+        }
+        self.is_ready().then(|| self.weighted / (n * (n + 1.0) / 2.0))
+    }
+    fn is_ready(&self) -> bool {
+        self.window.is_full()
+    }
+    fn reset(&mut self) {
+        self.window.clear();
+        self.sum = 0.0;
+        self.weighted = 0.0;
+    }
+}
+
+/// Double EMA: `2·EMA − EMA(EMA)`; the inner EMA runs on the outer one's
+/// output with its own SMA seed (TA-Lib's DEMA, warm-up `2·(period − 1)`).
+#[derive(Debug, Clone)]
+pub struct Dema {
+    e1: Ema,
+    e2: Ema,
+}
+
+impl Dema {
+    pub fn new(period: usize) -> Result<Self, IndicatorError> {
+        check_period("DEMA", period, 1)?;
+        Ok(Self { e1: Ema::new(period)?, e2: Ema::new(period)? })
+    }
+}
+
+impl Indicator for Dema {
+    #[inline]
+    fn update(&mut self, value: f64) -> Option<f64> {
+        let a = self.e1.update(value)?;
+        let b = self.e2.update(a)?;
+        Some(2.0 * a - b)
+    }
+    fn is_ready(&self) -> bool {
+        self.e2.is_ready()
+    }
+    fn reset(&mut self) {
+        self.e1.reset();
+        self.e2.reset();
+    }
+}
+
+/// Triple EMA: `3·EMA − 3·EMA(EMA) + EMA(EMA(EMA))` (TA-Lib's TEMA,
+/// warm-up `3·(period − 1)`).
+#[derive(Debug, Clone)]
+pub struct Tema {
+    e1: Ema,
+    e2: Ema,
+    e3: Ema,
+}
+
+impl Tema {
+    pub fn new(period: usize) -> Result<Self, IndicatorError> {
+        check_period("TEMA", period, 1)?;
+        Ok(Self { e1: Ema::new(period)?, e2: Ema::new(period)?, e3: Ema::new(period)? })
+    }
+}
+
+impl Indicator for Tema {
+    #[inline]
+    fn update(&mut self, value: f64) -> Option<f64> {
+        let a = self.e1.update(value)?;
+        let b = self.e2.update(a)?;
+        let c = self.e3.update(b)?;
+        Some(3.0 * a - 3.0 * b + c)
+    }
+    fn is_ready(&self) -> bool {
+        self.e3.is_ready()
+    }
+    fn reset(&mut self) {
+        self.e1.reset();
+        self.e2.reset();
+        self.e3.reset();
+    }
+}
+
+/// Triangular moving average: an SMA of an SMA. For an odd period both
+/// have `(period + 1) / 2` values; for an even one the first has
+/// `period / 2` and the second `period / 2 + 1` (TA-Lib's TRIMA; warm-up
+/// `period − 1`).
+#[derive(Debug, Clone)]
+pub struct Trima {
+    inner: Sma,
+    outer: Sma,
+}
+
+impl Trima {
+    pub fn new(period: usize) -> Result<Self, IndicatorError> {
+        check_period("TRIMA", period, 1)?;
+        let (a, b) = if period % 2 == 1 { ((period + 1) / 2, (period + 1) / 2) } else { (period / 2, period / 2 + 1) };
+        Ok(Self { inner: Sma::new(a)?, outer: Sma::new(b)? })
+    }
+}
+
+impl Indicator for Trima {
+    #[inline]
+    fn update(&mut self, value: f64) -> Option<f64> {
+        let a = self.inner.update(value)?;
+        self.outer.update(a)
+    }
+    fn is_ready(&self) -> bool {
+        self.outer.is_ready()
+    }
+    fn reset(&mut self) {
+        self.inner.reset();
+        self.outer.reset();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +307,29 @@ mod tests {
         slow.update(12_000);
         assert_eq!(fast.cmp_mean(&slow), std::cmp::Ordering::Greater);
         assert_eq!(fast.mean(), 11_687.5);
+    }
+
+    #[test]
+    fn wma_weights_the_newest_most() {
+        let out = batch(Wma::new(3).unwrap(), &[1.0, 2.0, 3.0, 4.0, 0.0]);
+        assert!(out[1].is_nan());
+        assert_eq!(out[2], (1.0 + 4.0 + 9.0) / 6.0);
+        assert_eq!(out[3], (2.0 + 6.0 + 12.0) / 6.0);
+        assert_eq!(out[4], (3.0 + 8.0 + 0.0) / 6.0);
+    }
+
+    #[test]
+    fn dema_tema_trima_warm_up_like_ta_lib() {
+        let xs: Vec<f64> = (0..40).map(|i| (i as f64 * 0.3).sin() + 10.0).collect();
+        let first = |v: Vec<f64>| v.iter().position(|x| !x.is_nan()).unwrap();
+        assert_eq!(first(batch(Dema::new(5).unwrap(), &xs)), 8);
+        assert_eq!(first(batch(Tema::new(5).unwrap(), &xs)), 12);
+        assert_eq!(first(batch(Trima::new(6).unwrap(), &xs)), 5);
+        assert_eq!(first(batch(Trima::new(7).unwrap(), &xs)), 6);
+        // On a straight line, DEMA and TEMA have no lag.
+        let line: Vec<f64> = (0..40).map(|i| i as f64).collect();
+        let d = batch(Dema::new(5).unwrap(), &line);
+        assert!((d[39] - 39.0).abs() < 1e-9, "{}", d[39]);
     }
 
     #[test]

@@ -8,11 +8,20 @@
 //! Indicators are statistics, so they work in `f64`; money never does.
 
 mod average;
+mod candle;
+mod directional;
 mod oscillator;
+mod stats;
 mod window;
 
-pub use average::{Ema, ExactSma, Sma};
-pub use oscillator::{Rsi, rsi};
+pub use average::{Dema, Ema, ExactSma, Sma, Tema, Trima, Wma};
+pub use candle::{
+    Ad, AdOsc, Aroon, AroonValue, Atr, Candle, CandleIndicator, Cci, Mfi, Natr, Obv, Stoch, StochF, StochValue,
+    TrueRange, UltOsc, WillR, batch_candles,
+};
+pub use directional::{Directional, DirectionalValue};
+pub use oscillator::{Macd, MacdValue, Mom, Ppo, Rsi, StochRsi, Trix, rsi};
+pub use stats::{Correl, LinRegSlope, LogReturn, RealizedVol, ZScore};
 pub use window::{Bollinger, BollingerValue, Roc, RollingStd};
 
 /// A streaming indicator over one input series.

@@ -35,6 +35,13 @@ impl Ring {
             None
         }
     }
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+    /// The values held (in storage order; callers use order-free sums).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = f64> + '_ {
+        self.buf[..self.len].iter().copied()
+    }
     /// The oldest value in a full window.
     pub(crate) fn oldest(&self) -> f64 {
         self.buf[self.head]
