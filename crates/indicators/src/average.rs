@@ -254,7 +254,8 @@ pub struct Trima {
 impl Trima {
     pub fn new(period: usize) -> Result<Self, IndicatorError> {
         check_period("TRIMA", period, 1)?;
-        let (a, b) = if period % 2 == 1 { ((period + 1) / 2, (period + 1) / 2) } else { (period / 2, period / 2 + 1) };
+        let (a, b) =
+            if period % 2 == 1 { (period.div_ceil(2), period.div_ceil(2)) } else { (period / 2, period / 2 + 1) };
         Ok(Self { inner: Sma::new(a)?, outer: Sma::new(b)? })
     }
 }

@@ -518,7 +518,7 @@ impl CandleIndicator for AdOsc {
             self.slow = self.slow_k * ad + (1.0 - self.slow_k) * self.slow;
         }
         self.seen += 1;
-        (self.seen > self.lookback).then(|| self.fast - self.slow)
+        (self.seen > self.lookback).then_some(self.fast - self.slow)
     }
     fn reset(&mut self) {
         self.ad.reset();
