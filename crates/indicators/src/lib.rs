@@ -10,6 +10,7 @@
 mod average;
 mod candle;
 mod directional;
+pub mod features;
 mod oscillator;
 mod stats;
 mod window;
@@ -20,6 +21,7 @@ pub use candle::{
     TrueRange, UltOsc, WillR, batch_candles,
 };
 pub use directional::{Directional, DirectionalValue};
+pub use features::{FeaturePipeline, FeatureSpec, SpecError};
 pub use oscillator::{Macd, MacdValue, Mom, Ppo, Rsi, StochRsi, Trix, rsi};
 pub use stats::{Correl, LinRegSlope, LogReturn, RealizedVol, ZScore};
 pub use window::{Bollinger, BollingerValue, Roc, RollingStd};
