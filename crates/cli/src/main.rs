@@ -3,6 +3,7 @@
 mod backtest;
 mod bench;
 mod config;
+mod indicators;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,6 +27,18 @@ enum Command {
     Strategies {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+    /// Compute features over a bar file (CSV or Parquet) to CSV or Parquet.
+    Indicators {
+        /// An OHLCV file: CSV (optionally .gz) or .parquet.
+        #[arg(long)]
+        data: PathBuf,
+        /// Comma-separated features, e.g. "sma:20,rsi:14,macd:12:26:9,bbands:20:2,rsi:14@lag3".
+        #[arg(long)]
+        spec: String,
+        /// Output file (.csv or .parquet); standard output when omitted.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Measure kernel throughput and streaming memory on synthetic bars.
     Bench {
@@ -210,6 +223,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`pyrt indicators ... | head`) is the reader's choice, not an error.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e}");
             for cause in e.chain().skip(1) {
@@ -258,6 +279,7 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         },
+        Command::Indicators { data, spec, out } => indicators::run(&data, &spec, out.as_deref())?,
         Command::Bench { bars, stream_bars, repeats, format } => {
             let report = bench::run(bars, stream_bars, repeats)?;
             match format {

@@ -21,7 +21,7 @@ pub use csv_source::OnInvalid;
 pub use error::{DataError, Position};
 pub use merge::Merge;
 pub use parquet_reader::{ParquetContent, ParquetOptions, ParquetReader};
-pub use parquet_writer::write_bars_parquet;
+pub use parquet_writer::{write_bars_parquet, write_columns_parquet};
 pub use synthetic::{GbmBars, GbmParams, GbmTicks};
 pub use ticks_csv::{QuoteCsvReader, TickColumns, TickCsvOptions, TradeCsvReader};
 pub use timestamp::{format_timestamp, parse_timestamp};

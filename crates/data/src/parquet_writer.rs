@@ -46,3 +46,31 @@ pub fn write_bars_parquet(path: &Path, bars: &[Bar]) -> Result<(), DataError> {
     writer.close().map_err(|e| fail(&e))?;
     Ok(())
 }
+
+/// Writes float columns with a leading UTC `timestamp` column (features,
+/// research output). `NaN`s are written as nulls so pandas and pyarrow see
+/// missing values.
+pub fn write_columns_parquet(
+    path: &Path,
+    times: &[i64],
+    names: &[String],
+    columns: &[Vec<f64>],
+) -> Result<(), DataError> {
+    use arrow_array::Float64Array;
+    let fail = |e: &dyn std::fmt::Display| DataError::new(format!("cannot write Parquet: {e}")).in_file(path);
+    let mut fields =
+        vec![Field::new("timestamp", DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())), false)];
+    fields.extend(names.iter().map(|n| Field::new(n, DataType::Float64, true)));
+    let schema = Arc::new(Schema::new(fields));
+    let mut arrays: Vec<ArrayRef> =
+        vec![Arc::new(TimestampNanosecondArray::from_iter_values(times.iter().copied()).with_timezone("UTC"))];
+    arrays.extend(columns.iter().map(|c| {
+        Arc::new(c.iter().map(|v| if v.is_nan() { None } else { Some(*v) }).collect::<Float64Array>()) as ArrayRef
+    }));
+    let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| fail(&e))?;
+    let file = File::create(path).map_err(|e| fail(&e))?;
+    let mut writer = ArrowWriter::try_new(file, schema, None).map_err(|e| fail(&e))?;
+    writer.write(&batch).map_err(|e| fail(&e))?;
+    writer.close().map_err(|e| fail(&e))?;
+    Ok(())
+}

@@ -21,13 +21,19 @@ impl Sma {
 }
 
 impl Indicator for Sma {
+    /// In TA-Lib's order: `sum` holds the last `period − 1` values; the new
+    /// value is added, the mean taken, and the oldest value removed after,
+    /// so the floats match TA-Lib's to the bit.
     #[inline]
     fn update(&mut self, value: f64) -> Option<f64> {
-        self.sum += value;
-        if let Some(old) = self.window.push(value) {
-            self.sum -= old;
+        let total = self.sum + value;
+        self.window.push(value);
+        if !self.window.is_full() {
+            self.sum = total;
+            return None;
         }
-        self.is_ready().then(|| self.sum / self.window.capacity() as f64)
+        self.sum = total - self.window.oldest();
+        Some(total / self.window.capacity() as f64)
     }
     fn is_ready(&self) -> bool {
         self.window.is_full()

@@ -133,7 +133,8 @@ impl CandleIndicator for Atr {
         if self.count == self.period {
             self.value = (self.value + tr) / n;
         } else {
-            self.value = (self.value * (n - 1.0) + tr) / n;
+            // Wilder's step as TA-Lib computes it (see `Rsi`).
+            self.value = (self.value * (n - 1.0) + tr) * (1.0 / n);
         }
         Some(self.value)
     }
@@ -248,8 +249,10 @@ impl FastK {
     pub(crate) fn update_hlc(&mut self, high: f64, low: f64, close: f64) -> Option<f64> {
         let (hi, lo) = (self.high.update(high), self.low.update(low));
         let ((hh, _), (ll, _)) = (hi?, lo?);
-        let range = hh - ll;
-        Some(if range != 0.0 { (close - ll) / range * 100.0 } else { 0.0 })
+        // TA-Lib divides by the range in percent units, in this order, and
+        // treats a range under 1e-8 (rounding noise on a flat series) as none.
+        let diff = (hh - ll) / 100.0;
+        Some(if -1e-8 < diff && diff < 1e-8 { 0.0 } else { (close - ll) / diff })
     }
     pub(crate) fn reset(&mut self) {
         self.high.reset();
@@ -352,7 +355,16 @@ impl CandleIndicator for Mfi {
         let tp = (c.high + c.low + c.close) / 3.0;
         let prev = self.prev_tp.replace(tp)?;
         let flow = tp * c.volume;
-        let sign = (tp > prev) as i8 - (tp < prev) as i8;
+        // A change under 1e-8 is float noise between equal typical prices
+        // (TA-Lib 0.8 counts it as neither inflow nor outflow).
+        let change = tp - prev;
+        let sign = if -1e-8 < change && change < 1e-8 {
+            0
+        } else if change > 0.0 {
+            1
+        } else {
+            -1
+        };
         if let Some(old) = self.flows.push(flow) {
             match self.signs.pop_front() {
                 Some(1) => self.pos -= old,

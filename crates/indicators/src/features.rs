@@ -384,7 +384,7 @@ fn build(spec: &FeatureSpec) -> Result<Box<dyn Feature>, SpecError> {
         "stddev" => {
             let k = spec.args[1];
             let sd = RollingStd::new(period(0)?).map_err(ind)?;
-            with(sd, move |sd, c, out| out[0] = sd.update(src.of(c)).map_or(f64::NAN, |v| v * k))
+            with(sd, move |sd, c, out| out[0] = sd.update_ta_lib(src.of(c)).map_or(f64::NAN, |v| v * k))
         }
         "macd" => {
             let m = Macd::new(period(0)?, period(1)?, period(2)?).map_err(ind)?;

@@ -20,9 +20,10 @@ impl Rsi {
         Ok(Self { period, prev: None, changes: 0, avg_gain: 0.0, avg_loss: 0.0 })
     }
 
+    /// TA-Lib's exact expression, zero guard included.
     fn value(&self) -> f64 {
         let total = self.avg_gain + self.avg_loss;
-        if total == 0.0 { 0.0 } else { 100.0 * self.avg_gain / total }
+        if -1e-8 < total && total < 1e-8 { 0.0 } else { 100.0 * (self.avg_gain / total) }
     }
 }
 
@@ -43,8 +44,12 @@ impl Indicator for Rsi {
             self.avg_gain /= n;
             self.avg_loss /= n;
         } else {
-            self.avg_gain = (self.avg_gain * (n - 1.0) + gain) / n;
-            self.avg_loss = (self.avg_loss * (n - 1.0) + loss) / n;
+            // TA-Lib 0.8 multiplies by the reciprocal; dividing by `n`
+            // differs in the last bit, which a StochRSI over a flat stretch
+            // turns into 0 vs 100.
+            let inv = 1.0 / n;
+            self.avg_gain = (self.avg_gain * (n - 1.0) + gain) * inv;
+            self.avg_loss = (self.avg_loss * (n - 1.0) + loss) * inv;
         }
         Some(self.value())
     }

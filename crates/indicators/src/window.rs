@@ -54,35 +54,95 @@ impl Ring {
 
 /// Population standard deviation over `period` values (TA-Lib's STDDEV
 /// with `nbdev = 1`).
+///
+/// The variance is `Σ(x − k)²/n − (Σ(x − k)/n)²` over deviations from a
+/// reference `k` near the data, recentred on the window every `period`
+/// updates (O(1) amortised). Plain sums of `x` and `x²` lose about seven
+/// digits to cancellation on prices like 46 000 with a spread of 1; TA-Lib
+/// 0.8 avoids that too, and this agrees with it to ~1e-10.
 #[derive(Debug, Clone)]
 pub struct RollingStd {
     window: Ring,
+    /// Plain running sum of the last `period − 1` values, in TA-Lib's
+    /// order, for a mean identical to TA-Lib's SMA.
     sum: f64,
-    sum_sq: f64,
+    reference: f64,
+    dev_sum: f64,
+    dev_sq: f64,
+    since_recentre: usize,
+    mean: f64,
 }
 
 impl RollingStd {
     pub fn new(period: usize) -> Result<Self, IndicatorError> {
         check_period("STDDEV", period, 1)?;
-        Ok(Self { window: Ring::new(period), sum: 0.0, sum_sq: 0.0 })
+        Ok(Self {
+            window: Ring::new(period),
+            sum: 0.0,
+            reference: f64::NAN,
+            dev_sum: 0.0,
+            dev_sq: 0.0,
+            since_recentre: 0,
+            mean: f64::NAN,
+        })
+    }
+
+    /// `(mean, variance)` once warmed up.
+    #[inline]
+    pub fn update_with_variance(&mut self, value: f64) -> Option<(f64, f64)> {
+        if self.reference.is_nan() {
+            self.reference = value;
+        }
+        let t1 = self.sum + value;
+        let d = value - self.reference;
+        self.dev_sum += d;
+        self.dev_sq += d * d;
+        if let Some(old) = self.window.push(value) {
+            let e = old - self.reference;
+            self.dev_sum -= e;
+            self.dev_sq -= e * e;
+        }
+        self.since_recentre += 1;
+        if self.since_recentre >= self.window.capacity() {
+            self.recentre(value);
+        }
+        if !self.window.is_full() {
+            self.sum = t1;
+            return None;
+        }
+        self.sum = t1 - self.window.oldest();
+        let n = self.window.capacity() as f64;
+        self.mean = t1 / n;
+        let m = self.dev_sum / n;
+        Some((self.mean, self.dev_sq / n - m * m))
+    }
+
+    /// Recomputes the deviation sums around `reference` from the window.
+    fn recentre(&mut self, reference: f64) {
+        self.reference = reference;
+        self.since_recentre = 0;
+        (self.dev_sum, self.dev_sq) = self.window.iter().fold((0.0, 0.0), |(s, q), x| {
+            let d = x - reference;
+            (s + d, q + d * d)
+        });
+    }
+
+    /// The mean of the window at the last update.
+    pub fn last_mean(&self) -> f64 {
+        self.mean
     }
 
     /// `(mean, standard deviation)` once warmed up.
     #[inline]
     pub fn update_with_mean(&mut self, value: f64) -> Option<(f64, f64)> {
-        self.sum += value;
-        self.sum_sq += value * value;
-        if let Some(old) = self.window.push(value) {
-            self.sum -= old;
-            self.sum_sq -= old * old;
-        }
-        if !self.window.is_full() {
-            return None;
-        }
-        let n = self.window.capacity() as f64;
-        let mean = self.sum / n;
-        let var = (self.sum_sq / n - mean * mean).max(0.0);
-        Some((mean, var.sqrt()))
+        self.update_with_variance(value).map(|(m, v)| (m, v.max(0.0).sqrt()))
+    }
+
+    /// TA-Lib's STDDEV: a variance below 1e-8 reports 0 (TA-Lib treats it
+    /// as rounding noise; on very quiet series, such as FX rates over a few
+    /// bars, that zeroes real values, so use [`RollingStd::update`] there).
+    pub fn update_ta_lib(&mut self, value: f64) -> Option<f64> {
+        self.update_with_variance(value).map(|(_, v)| if v < 1e-8 { 0.0 } else { v.sqrt() })
     }
 }
 
@@ -94,9 +154,7 @@ impl Indicator for RollingStd {
         self.window.is_full()
     }
     fn reset(&mut self) {
-        self.window.clear();
-        self.sum = 0.0;
-        self.sum_sq = 0.0;
+        *self = Self::new(self.window.capacity()).expect("valid period");
     }
 }
 
@@ -121,9 +179,12 @@ impl Bollinger {
         Ok(Self { std: RollingStd::new(period)?, k })
     }
 
+    /// As TA-Lib's BBANDS (SMA middle, population deviation; a variance
+    /// below 1e-8 counts as 0).
     #[inline]
     pub fn update(&mut self, value: f64) -> Option<BollingerValue> {
-        let (mean, sd) = self.std.update_with_mean(value)?;
+        let sd = self.std.update_ta_lib(value)?;
+        let mean = self.std.last_mean();
         Some(BollingerValue { upper: mean + self.k * sd, middle: mean, lower: mean - self.k * sd })
     }
 }
