@@ -70,6 +70,12 @@ def references(o, h, l, c, v):
         "ad": one(talib.AD(h, l, c, v)),
         "adosc:3:10": one(talib.ADOSC(h, l, c, v, 3, 10)),
         "ultosc:7:14:28": one(talib.ULTOSC(h, l, c, 7, 14, 28)),
+        "kama:30": one(talib.KAMA(c, 30)),
+        "kama:10": one(talib.KAMA(c, 10)),
+        "t3:5:0.7": one(talib.T3(c, 5, 0.7)),
+        "sar:0.02:0.2": one(talib.SAR(h, l, 0.02, 0.2)),
+        "correl:high:low:30": one(talib.CORREL(h, l, 30)),
+        "beta:high:low:5": one(talib.BETA(h, l, 5)),
     }
 
 

@@ -26,6 +26,7 @@ pub fn run(data: &Path, spec: &str, out: Option<&Path>) -> Result<()> {
         MarketEvent::Bar(b) => Ok((
             b.ts_event,
             Candle {
+                ts: b.ts_event,
                 open: b.open.to_f64(),
                 high: b.high.to_f64(),
                 low: b.low.to_f64(),

@@ -6,6 +6,8 @@ use crate::{IndicatorError, check_period};
 /// One bar as indicators see it: floats, because indicators are statistics.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Candle {
+    /// Bar time, nanoseconds since the epoch (session-based indicators).
+    pub ts: i64,
     pub open: f64,
     pub high: f64,
     pub low: f64,
@@ -593,12 +595,240 @@ impl CandleIndicator for UltOsc {
     }
 }
 
+/// Parabolic SAR (TA-Lib's SAR): the first bar only seeds; the direction
+/// starts short if the second bar has downward directional movement,
+/// long otherwise; each new SAR is kept out of the previous and current
+/// bars' range.
+#[derive(Debug, Clone)]
+pub struct Sar {
+    acceleration: f64,
+    maximum: f64,
+    first: Option<(f64, f64)>,
+    state: Option<SarState>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SarState {
+    long: bool,
+    sar: f64,
+    ep: f64,
+    af: f64,
+    prev_high: f64,
+    prev_low: f64,
+}
+
+impl Sar {
+    pub fn new(acceleration: f64, maximum: f64) -> Result<Self, IndicatorError> {
+        if !(acceleration >= 0.0 && maximum >= 0.0 && acceleration.is_finite() && maximum.is_finite()) {
+            return Err(IndicatorError::Parameter {
+                name: "SAR",
+                message: "acceleration and maximum must be finite and not negative",
+            });
+        }
+        Ok(Self { acceleration: acceleration.min(maximum), maximum, first: None, state: None })
+    }
+}
+
+impl CandleIndicator for Sar {
+    type Output = f64;
+    fn update(&mut self, c: &Candle) -> Option<f64> {
+        let (high, low) = (c.high, c.low);
+        let mut st = match self.state {
+            Some(st) => st,
+            None => {
+                let Some((h0, l0)) = self.first else {
+                    self.first = Some((high, low));
+                    return None;
+                };
+                let (diff_p, diff_m) = (high - h0, l0 - low);
+                let falling = diff_m > 0.0 && diff_p < diff_m;
+                let (ep, sar) = if falling { (low, h0) } else { (high, l0) };
+                // TA-Lib lets the second bar be its own "previous" bar.
+                SarState { long: !falling, sar, ep, af: self.acceleration, prev_high: high, prev_low: low }
+            }
+        };
+        let (prev_high, prev_low) = (st.prev_high, st.prev_low);
+        let (acc, max) = (self.acceleration, self.maximum);
+        let out;
+        if st.long {
+            if low <= st.sar {
+                st.long = false;
+                st.sar = st.ep.max(prev_high).max(high);
+                out = st.sar;
+                st.af = acc;
+                st.ep = low;
+                st.sar = (st.sar + st.af * (st.ep - st.sar)).max(prev_high).max(high);
+            } else {
+                out = st.sar;
+                if high > st.ep {
+                    st.ep = high;
+                    st.af = (st.af + acc).min(max);
+                }
+                st.sar = (st.sar + st.af * (st.ep - st.sar)).min(prev_low).min(low);
+            }
+        } else if high >= st.sar {
+            st.long = true;
+            st.sar = st.ep.min(prev_low).min(low);
+            out = st.sar;
+            st.af = acc;
+            st.ep = high;
+            st.sar = (st.sar + st.af * (st.ep - st.sar)).min(prev_low).min(low);
+        } else {
+            out = st.sar;
+            if low < st.ep {
+                st.ep = low;
+                st.af = (st.af + acc).min(max);
+            }
+            st.sar = (st.sar + st.af * (st.ep - st.sar)).max(prev_high).max(high);
+        }
+        st.prev_high = high;
+        st.prev_low = low;
+        self.state = Some(st);
+        Some(out)
+    }
+    fn reset(&mut self) {
+        self.first = None;
+        self.state = None;
+    }
+}
+
+/// Three bands around a middle line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bands {
+    pub upper: f64,
+    pub middle: f64,
+    pub lower: f64,
+}
+
+/// Keltner channels: EMA(close, `period`) ± `k` × ATR(`period`).
+#[derive(Debug, Clone)]
+pub struct Keltner {
+    ema: crate::Ema,
+    atr: Atr,
+    k: f64,
+}
+
+impl Keltner {
+    pub fn new(period: usize, k: f64) -> Result<Self, IndicatorError> {
+        Ok(Self { ema: crate::Ema::new(period)?, atr: Atr::new(period)?, k })
+    }
+}
+
+impl CandleIndicator for Keltner {
+    type Output = Bands;
+    fn update(&mut self, c: &Candle) -> Option<Bands> {
+        use crate::Indicator;
+        let (m, a) = (self.ema.update(c.close), self.atr.update(c));
+        let (middle, atr) = (m?, a?);
+        Some(Bands { upper: middle + self.k * atr, middle, lower: middle - self.k * atr })
+    }
+    fn reset(&mut self) {
+        use crate::Indicator;
+        self.ema.reset();
+        self.atr.reset();
+    }
+}
+
+/// Donchian channels: highest high and lowest low of `period` bars, and
+/// their midpoint.
+#[derive(Debug, Clone)]
+pub struct Donchian {
+    high: RollingExtreme,
+    low: RollingExtreme,
+}
+
+impl Donchian {
+    pub fn new(period: usize) -> Result<Self, IndicatorError> {
+        check_period("DONCHIAN", period, 1)?;
+        Ok(Self { high: RollingExtreme::max(period), low: RollingExtreme::min(period) })
+    }
+}
+
+impl CandleIndicator for Donchian {
+    type Output = Bands;
+    fn update(&mut self, c: &Candle) -> Option<Bands> {
+        let (hi, lo) = (self.high.update(c.high), self.low.update(c.low));
+        let ((upper, _), (lower, _)) = (hi?, lo?);
+        Some(Bands { upper, middle: (upper + lower) / 2.0, lower })
+    }
+    fn reset(&mut self) {
+        self.high.reset();
+        self.low.reset();
+    }
+}
+
+/// Volume-weighted average of the typical price `(h + l + c) / 3`: over
+/// the current UTC day (`period = None`, resetting at midnight) or over the
+/// last `period` bars. Bars with no volume so far give the typical price.
+#[derive(Debug, Clone)]
+pub struct Vwap {
+    window: Option<(Ring, Ring)>,
+    day: i64,
+    pv: f64,
+    vol: f64,
+}
+
+const NANOS_PER_DAY: i64 = 86_400_000_000_000;
+
+impl Vwap {
+    /// Session VWAP, reset at each UTC midnight.
+    pub fn session() -> Self {
+        Self { window: None, day: i64::MIN, pv: 0.0, vol: 0.0 }
+    }
+    /// Rolling VWAP over `period` bars.
+    pub fn rolling(period: usize) -> Result<Self, IndicatorError> {
+        check_period("VWAP", period, 1)?;
+        Ok(Self { window: Some((Ring::new(period), Ring::new(period))), day: i64::MIN, pv: 0.0, vol: 0.0 })
+    }
+}
+
+impl CandleIndicator for Vwap {
+    type Output = f64;
+    fn update(&mut self, c: &Candle) -> Option<f64> {
+        let tp = (c.high + c.low + c.close) / 3.0;
+        let (pv, v) = (tp * c.volume, c.volume);
+        match &mut self.window {
+            None => {
+                let day = c.ts.div_euclid(NANOS_PER_DAY);
+                if day != self.day {
+                    self.day = day;
+                    self.pv = 0.0;
+                    self.vol = 0.0;
+                }
+            }
+            Some((pvs, vs)) => {
+                if let (Some(old_pv), Some(old_v)) = (pvs.push(pv), vs.push(v)) {
+                    self.pv -= old_pv;
+                    self.vol -= old_v;
+                }
+                if !pvs.is_full() {
+                    self.pv += pv;
+                    self.vol += v;
+                    return None;
+                }
+            }
+        }
+        self.pv += pv;
+        self.vol += v;
+        Some(if self.vol > 0.0 { self.pv / self.vol } else { tp })
+    }
+    fn reset(&mut self) {
+        if let Some((a, b)) = &mut self.window {
+            a.clear();
+            b.clear();
+        }
+        self.day = i64::MIN;
+        self.pv = 0.0;
+        self.vol = 0.0;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn candle(h: f64, l: f64, c: f64, v: f64) -> Candle {
-        Candle { open: c, high: h, low: l, close: c, volume: v }
+        Candle { ts: 0, open: c, high: h, low: l, close: c, volume: v }
     }
 
     #[test]
@@ -638,6 +868,35 @@ mod tests {
         let aroon = batch_candles(Aroon::new(2).unwrap(), &bars);
         // High 11 twice: the newest counts (age 0); low 8 two bars ago.
         assert_eq!(aroon[2], Some(AroonValue { up: 100.0, down: 0.0 }));
+    }
+
+    #[test]
+    fn sar_flips_when_price_crosses_it() {
+        let mut bars: Vec<Candle> =
+            (0..10).map(|i| candle(11.0 + i as f64, 9.0 + i as f64, 10.0 + i as f64, 0.0)).collect();
+        bars.extend((0..5).map(|i| candle(15.0 - 3.0 * i as f64, 12.0 - 3.0 * i as f64, 13.0 - 3.0 * i as f64, 0.0)));
+        let out = batch_candles(Sar::new(0.02, 0.2).unwrap(), &bars);
+        assert!(out[0].is_none());
+        // Rising: SAR below the lows.
+        assert!((1..10).all(|i| out[i].unwrap() <= bars[i].low));
+        // After the collapse the SAR sits above the highs.
+        assert!(out[14].unwrap() >= bars[14].high);
+    }
+
+    #[test]
+    fn channels_and_vwap() {
+        let bars = [candle(10.0, 8.0, 9.0, 100.0), candle(12.0, 9.0, 11.0, 300.0), candle(11.0, 7.0, 8.0, 100.0)];
+        let d = batch_candles(Donchian::new(2).unwrap(), &bars);
+        assert_eq!(d[2], Some(Bands { upper: 12.0, middle: 9.5, lower: 7.0 }));
+        let v = batch_candles(Vwap::rolling(2).unwrap(), &bars);
+        let tp = |c: &Candle| (c.high + c.low + c.close) / 3.0;
+        let want = (tp(&bars[1]) * 300.0 + tp(&bars[2]) * 100.0) / 400.0;
+        assert!((v[2].unwrap() - want).abs() < 1e-12);
+        let mut session = Vwap::session();
+        let mut day2 = bars[2];
+        day2.ts = NANOS_PER_DAY;
+        session.update(&bars[0]);
+        assert_eq!(session.update(&day2), Some(tp(&day2)));
     }
 
     #[test]

@@ -114,7 +114,7 @@ mod tests {
         let bars: Vec<Candle> = (0..30)
             .map(|i| {
                 let x = 100.0 + i as f64;
-                Candle { open: x, high: x + 1.0, low: x - 1.0, close: x, volume: 0.0 }
+                Candle { ts: 0, open: x, high: x + 1.0, low: x - 1.0, close: x, volume: 0.0 }
             })
             .collect();
         let out = batch_candles(Directional::new(5).unwrap(), &bars);

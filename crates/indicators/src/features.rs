@@ -11,7 +11,8 @@
 //! * Arguments are numbers; missing ones take TA-Lib's defaults.
 //! * Single-series indicators take an optional source first
 //!   (`open`, `high`, `low`, `close`, `volume`, `hl2`, `hlc3`, `ohlc4`);
-//!   the default is `close`.
+//!   the default is `close`. Two-series ones (`correl`, `beta`) take two
+//!   (default `high`, `low`, as TA-Lib's examples).
 //! * `@lagN` shifts the feature N bars into the past (the value it had N
 //!   bars ago), for models that must not see the current bar.
 //! * Multi-line indicators give several columns named `spec.line`
@@ -87,6 +88,8 @@ impl Source {
 pub struct FeatureSpec {
     pub name: &'static str,
     pub source: Option<Source>,
+    /// The second series of a two-series feature.
+    pub source2: Option<Source>,
     pub args: Vec<f64>,
     pub lag: usize,
     /// The token as written (trimmed), which names the columns.
@@ -99,11 +102,12 @@ impl fmt::Display for FeatureSpec {
     }
 }
 
-/// A feature's name, its default arguments, and whether it reads a source.
+/// A feature's name, its default arguments, how many series it reads
+/// (0: whole bars), and its line names when it has several.
 struct Kind {
     name: &'static str,
     defaults: &'static [f64],
-    single_series: bool,
+    series: usize,
     lines: &'static [&'static str],
 }
 
@@ -113,7 +117,11 @@ const fn kind(
     single_series: bool,
     lines: &'static [&'static str],
 ) -> Kind {
-    Kind { name, defaults, single_series, lines }
+    Kind { name, defaults, series: single_series as usize, lines }
+}
+
+const fn pair(name: &'static str, defaults: &'static [f64]) -> Kind {
+    Kind { name, defaults, series: 2, lines: &[] }
 }
 
 /// Every feature the engine knows, with TA-Lib's default arguments.
@@ -158,6 +166,15 @@ const KINDS: &[Kind] = &[
     kind("adosc", &[3.0, 10.0], false, &[]),
     kind("ultosc", &[7.0, 14.0, 28.0], false, &[]),
     kind("volume_ratio", &[20.0], false, &[]),
+    kind("kama", &[30.0], true, &[]),
+    kind("t3", &[5.0, 0.7], true, &[]),
+    kind("sar", &[0.02, 0.2], false, &[]),
+    kind("keltner", &[20.0, 2.0], false, &["upper", "middle", "lower"]),
+    kind("donchian", &[20.0], false, &["upper", "middle", "lower"]),
+    kind("vwap", &[], false, &[]),
+    kind("rvwap", &[20.0], false, &[]),
+    pair("correl", &[30.0]),
+    pair("beta", &[5.0]),
 ];
 
 /// The names [`parse`] accepts.
@@ -195,16 +212,23 @@ fn parse_one(token: &str) -> Result<FeatureSpec, SpecError> {
         valid: feature_names().join(", "),
     })?;
     let mut rest: Vec<&str> = parts.collect();
-    let mut source = None;
-    if let Some(first) = rest.first()
-        && let Some(s) = Source::parse(&first.to_ascii_lowercase())
-    {
-        if !kind.single_series {
-            return Err(bad(format!("{} reads whole bars; it takes no source", kind.name)));
-        }
-        source = Some(s);
+    let mut sources = Vec::new();
+    while let Some(src) = rest.first().and_then(|f| Source::parse(&f.to_ascii_lowercase())) {
+        sources.push(src);
         rest.remove(0);
     }
+    match (kind.series, sources.len()) {
+        (0, n) if n > 0 => return Err(bad(format!("{} reads whole bars; it takes no source", kind.name))),
+        (1, n) if n > 1 => return Err(bad(format!("{} reads one series; give at most one source", kind.name))),
+        (2, 1) | (2, 3..) => return Err(bad(format!("{} compares two series; give two sources or none", kind.name))),
+        _ => {}
+    }
+    let (source, source2) = match (kind.series, sources.as_slice()) {
+        (2, []) => (Some(Source::High), Some(Source::Low)),
+        (_, [a, b]) => (Some(*a), Some(*b)),
+        (_, [a]) => (Some(*a), None),
+        _ => (None, None),
+    };
     if rest.len() > kind.defaults.len() {
         return Err(bad(format!(
             "{} takes at most {} argument(s), got {}",
@@ -222,7 +246,7 @@ fn parse_one(token: &str) -> Result<FeatureSpec, SpecError> {
             .ok_or_else(|| bad(format!("argument {} `{a}` is not a number", i + 1)))?;
         args[i] = v;
     }
-    Ok(FeatureSpec { name: kind.name, source, args, lag, text: token.to_string() })
+    Ok(FeatureSpec { name: kind.name, source, source2, args, lag, text: token.to_string() })
 }
 
 /// A compiled feature: writes its lines for each bar.
@@ -452,6 +476,31 @@ fn build(spec: &FeatureSpec) -> Result<Box<dyn Feature>, SpecError> {
             };
             with(d, move |d, c, out| out[0] = d.update(c).as_ref().and_then(pick).unwrap_or(f64::NAN))
         }
+        "kama" => single(src, Kama::new(period(0)?).map_err(ind)?),
+        "t3" => single(src, T3::new(period(0)?, spec.args[1]).map_err(ind)?),
+        "sar" => bars(Sar::new(spec.args[0], spec.args[1]).map_err(ind)?),
+        "vwap" => bars(Vwap::session()),
+        "rvwap" => bars(Vwap::rolling(period(0)?).map_err(ind)?),
+        "keltner" | "donchian" => {
+            let three = |b: Option<Bands>| b.map(|v| [v.upper, v.middle, v.lower]);
+            if spec.name == "keltner" {
+                let k = Keltner::new(period(0)?, spec.args[1]).map_err(ind)?;
+                with(k, move |k, c, out| fill(out, three(k.update(c)).as_ref().map(|a| &a[..])))
+            } else {
+                let d = Donchian::new(period(0)?).map_err(ind)?;
+                with(d, move |d, c, out| fill(out, three(d.update(c)).as_ref().map(|a| &a[..])))
+            }
+        }
+        "correl" | "beta" => {
+            let (a, b) = (src, spec.source2.unwrap_or(Source::Low));
+            if spec.name == "correl" {
+                let x = Correl::new(period(0)?).map_err(ind)?;
+                with(x, move |x, c, out| out[0] = x.update(a.of(c), b.of(c)).unwrap_or(f64::NAN))
+            } else {
+                let x = Beta::new(period(0)?).map_err(ind)?;
+                with(x, move |x, c, out| out[0] = x.update(a.of(c), b.of(c)).unwrap_or(f64::NAN))
+            }
+        }
         "volume_ratio" => {
             let s = Sma::new(period(0)?).map_err(ind)?;
             with(s, |s, c, out| {
@@ -470,7 +519,14 @@ mod tests {
         (0..n)
             .map(|i| {
                 let x = 100.0 + (i as f64 * 0.37).sin() * 5.0 + i as f64 * 0.1;
-                Candle { open: x - 0.2, high: x + 1.0, low: x - 1.0, close: x, volume: 1000.0 + (i % 7) as f64 * 100.0 }
+                Candle {
+                    ts: i as i64 * 60_000_000_000,
+                    open: x - 0.2,
+                    high: x + 1.0,
+                    low: x - 1.0,
+                    close: x,
+                    volume: 1000.0 + (i % 7) as f64 * 100.0,
+                }
             })
             .collect()
     }
@@ -518,6 +574,9 @@ mod tests {
         assert_eq!(e, "feature `sma:0`: argument 1 must be a whole number of at least 1, got 0");
         assert!(parse("rsi:14@3").unwrap_err().to_string().contains("write `@lagN`"));
         assert!(parse("atr:close:14").unwrap_err().to_string().contains("takes no source"));
+        assert!(parse("correl:high:30").unwrap_err().to_string().contains("two sources or none"));
+        assert!(parse("sma:high:low:3").unwrap_err().to_string().contains("at most one source"));
+        assert_eq!(parse("beta:close:open:5").unwrap()[0].source2, Some(Source::Open));
         assert!(parse("rsi:1:2:3").unwrap_err().to_string().contains("at most 1 argument"));
         assert!(FeaturePipeline::from_spec("rsi:1").err().unwrap().to_string().contains("period must be at least 2"));
         assert_eq!(parse(" , ").unwrap_err(), SpecError::Empty);

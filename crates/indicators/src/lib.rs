@@ -7,6 +7,7 @@
 //!
 //! Indicators are statistics, so they work in `f64`; money never does.
 
+mod adaptive;
 mod average;
 mod candle;
 mod directional;
@@ -15,15 +16,16 @@ mod oscillator;
 mod stats;
 mod window;
 
+pub use adaptive::{Kama, T3};
 pub use average::{Dema, Ema, ExactSma, Sma, Tema, Trima, Wma};
 pub use candle::{
-    Ad, AdOsc, Aroon, AroonValue, Atr, Candle, CandleIndicator, Cci, Mfi, Natr, Obv, Stoch, StochF, StochValue,
-    TrueRange, UltOsc, WillR, batch_candles,
+    Ad, AdOsc, Aroon, AroonValue, Atr, Bands, Candle, CandleIndicator, Cci, Donchian, Keltner, Mfi, Natr, Obv, Sar,
+    Stoch, StochF, StochValue, TrueRange, UltOsc, Vwap, WillR, batch_candles,
 };
 pub use directional::{Directional, DirectionalValue};
 pub use features::{FeaturePipeline, FeatureSpec, SpecError};
 pub use oscillator::{Macd, MacdValue, Mom, Ppo, Rsi, StochRsi, Trix, rsi};
-pub use stats::{Correl, LinRegSlope, LogReturn, RealizedVol, ZScore};
+pub use stats::{Beta, Correl, LinRegSlope, LogReturn, RealizedVol, ZScore};
 pub use window::{Bollinger, BollingerValue, Roc, RollingStd};
 
 /// A streaming indicator over one input series.
@@ -46,6 +48,8 @@ pub fn batch<I: Indicator>(mut indicator: I, values: &[f64]) -> Vec<f64> {
 pub enum IndicatorError {
     #[error("{name}: period must be at least {min}, got {got}")]
     Period { name: &'static str, min: usize, got: usize },
+    #[error("{name}: {message}")]
+    Parameter { name: &'static str, message: &'static str },
 }
 
 pub(crate) fn check_period(name: &'static str, period: usize, min: usize) -> Result<(), IndicatorError> {

@@ -42,6 +42,15 @@ impl Ring {
     pub(crate) fn iter(&self) -> impl Iterator<Item = f64> + '_ {
         self.buf[..self.len].iter().copied()
     }
+    /// The values held, oldest first.
+    pub(crate) fn iter_ordered(&self) -> impl Iterator<Item = f64> + '_ {
+        let start = if self.len == self.buf.len() { self.head } else { 0 };
+        (0..self.len).map(move |i| self.buf[(start + i) % self.buf.len()])
+    }
+    /// The most recently pushed value.
+    pub(crate) fn newest(&self) -> Option<f64> {
+        (self.len > 0).then(|| self.buf[(self.head + self.buf.len() - 1) % self.buf.len()])
+    }
     /// The oldest value in a full window.
     pub(crate) fn oldest(&self) -> f64 {
         self.buf[self.head]
