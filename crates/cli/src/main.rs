@@ -2,6 +2,7 @@
 
 mod backtest;
 mod bench;
+mod bench_indicators;
 mod config;
 mod indicators;
 
@@ -39,6 +40,18 @@ enum Command {
         /// Output file (.csv or .parquet); standard output when omitted.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Time every indicator over 1M bars (or over arrays from --input).
+    BenchIndicators {
+        /// Raw little-endian f64 file: high, low, close, volume arrays back to back.
+        #[arg(long)]
+        input: Option<PathBuf>,
+        #[arg(long, default_value_t = 1_000_000)]
+        bars: usize,
+        #[arg(long, default_value_t = 5)]
+        repeats: usize,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Measure kernel throughput and streaming memory on synthetic bars.
     Bench {
@@ -280,6 +293,13 @@ fn run(cli: Cli) -> Result<()> {
             }
         },
         Command::Indicators { data, spec, out } => indicators::run(&data, &spec, out.as_deref())?,
+        Command::BenchIndicators { input, bars, repeats, format } => {
+            let report = bench_indicators::run(input.as_deref(), bars, repeats)?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                Format::Table => print!("{}", bench_indicators::table(&report)),
+            }
+        }
         Command::Bench { bars, stream_bars, repeats, format } => {
             let report = bench::run(bars, stream_bars, repeats)?;
             match format {
