@@ -158,3 +158,39 @@ fn parquet_and_csv_feeds_give_the_same_backtest() {
     let v: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
     assert!(v["num_fills"].as_u64().unwrap() > 2);
 }
+
+#[test]
+fn indicators_to_csv_and_parquet_and_bad_specs() {
+    let rows: String = (0..40)
+        .map(|d| {
+            let c = 10.0 + (d as f64 * 0.5).sin();
+            let date = &pyrt_data::format_timestamp(1_577_836_800_000_000_000 + d * 86_400_000_000_000)[..10];
+            format!("{date},{c:.2},{:.2},{:.2},{c:.2},100\n", c + 0.5, c - 0.5)
+        })
+        .collect();
+    let csv = file(&format!("Date,Open,High,Low,Close,Volume\n{rows}"), ".csv");
+    let dir = tempfile::tempdir().unwrap();
+    let (out_csv, out_pq) = (dir.path().join("f.csv"), dir.path().join("f.parquet"));
+    for out in [&out_csv, &out_pq] {
+        let o = pyrt(&[
+            "indicators",
+            "--data",
+            csv.path().to_str().unwrap(),
+            "--spec",
+            "sma:3,macd:3:5:2",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let text = std::fs::read_to_string(&out_csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("time,sma:3,macd:3:5:2.macd,macd:3:5:2.signal,macd:3:5:2.hist"));
+    let row3: Vec<&str> = lines.nth(2).unwrap().split(',').collect();
+    assert!(!row3[1].is_empty() && row3[2].is_empty(), "sma warm by row 3, macd not: {row3:?}");
+    assert_eq!(text.lines().count(), 41);
+    assert!(std::fs::metadata(&out_pq).unwrap().len() > 0);
+    let o = pyrt(&["indicators", "--data", csv.path().to_str().unwrap(), "--spec", "sma:3,rsx:2"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("unknown feature `rsx` in `rsx:2`; valid names:"), "{}", stderr(&o));
+}
