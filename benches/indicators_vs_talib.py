@@ -2,7 +2,7 @@
 
 Generates 1M one-minute GBM bars (seeded), writes them as raw f64 arrays,
 lets `pyrt bench-indicators --input` time every indicator through its
-streaming pipeline, times the matching TA-Lib batch call on the same
+feature pipeline in batch mode, times the matching TA-Lib batch call on the same
 arrays (best of N), and prints a Markdown table.
 
     python benches/indicators_vs_talib.py [--bars 1000000] [--repeats 5]
@@ -88,7 +88,7 @@ def main():
     ours = {t["spec"]: t["ns_per_bar"] for t in json.loads(out.stdout)["pipeline"]}
     calls = talib_calls(h, l, c, v)
     print(f"{n:,} bars, best of {args.repeats}; ns per bar (lower is better)\n")
-    print("| indicator | py_rt streaming | TA-Lib batch | TA-Lib / py_rt |")
+    print("| indicator | py_rt batch | TA-Lib batch | TA-Lib / py_rt |")
     print("|---|---:|---:|---:|")
     for spec, ns in ours.items():
         best = float("inf")

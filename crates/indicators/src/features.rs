@@ -252,6 +252,21 @@ fn parse_one(token: &str) -> Result<FeatureSpec, SpecError> {
 /// A compiled feature: writes its lines for each bar.
 trait Feature {
     fn update(&mut self, c: &Candle, out: &mut [f64]);
+
+    /// Runs over `candles`, appending to one column per line. The default
+    /// body is instantiated for each feature type, so its loop calls
+    /// `update` statically (inlined): one dynamic call per feature per
+    /// batch instead of one per bar, and the same arithmetic as streaming.
+    fn batch(&mut self, candles: &[Candle], cols: &mut [Vec<f64>]) {
+        let mut out = [0.0; 3];
+        let out = &mut out[..cols.len()];
+        for c in candles {
+            self.update(c, out);
+            for (col, v) in cols.iter_mut().zip(out.iter()) {
+                col.push(*v);
+            }
+        }
+    }
 }
 
 struct Single<I> {
@@ -358,18 +373,60 @@ impl FeaturePipeline {
         Ok(())
     }
 
-    /// Runs over `candles`; returns one `Vec` per column.
+    /// Runs over `candles` column by column; returns one `Vec` per column.
+    /// Gives exactly what [`FeaturePipeline::update`] gives bar by bar (a
+    /// test holds them to the bit), and continues from the state a
+    /// previous `update` or `batch` left.
     pub fn batch(&mut self, candles: &[Candle]) -> Result<Vec<Vec<f64>>, SpecError> {
-        let mut cols = vec![Vec::with_capacity(candles.len()); self.columns.len()];
-        let mut row = vec![0.0; self.columns.len()];
-        for c in candles {
-            self.update(c, &mut row)?;
-            for (col, v) in cols.iter_mut().zip(&row) {
-                col.push(*v);
+        for (i, c) in candles.iter().enumerate() {
+            for (field, value) in
+                [("open", c.open), ("high", c.high), ("low", c.low), ("close", c.close), ("volume", c.volume)]
+            {
+                if !value.is_finite() {
+                    return Err(SpecError::NonFinite { index: self.seen + i as u64, field, value });
+                }
             }
+        }
+        self.seen += candles.len() as u64;
+        let mut cols: Vec<Vec<f64>> = Vec::with_capacity(self.columns.len());
+        for (i, (f, width, lag)) in self.features.iter_mut().enumerate() {
+            let mut own: Vec<Vec<f64>> = (0..*width).map(|_| Vec::with_capacity(candles.len())).collect();
+            f.batch(candles, &mut own);
+            if *lag > 0 {
+                own = shift_by_lag(own, &mut self.history[i], *lag);
+            }
+            cols.extend(own);
         }
         Ok(cols)
     }
+}
+
+/// Shifts freshly computed columns `lag` rows into the past. `history`
+/// holds the last `lag` unshifted rows from earlier calls (the same state
+/// streaming keeps) and is updated for the next call.
+fn shift_by_lag(own: Vec<Vec<f64>>, history: &mut VecDeque<Vec<f64>>, lag: usize) -> Vec<Vec<f64>> {
+    let n = own.first().map_or(0, Vec::len);
+    let before = history.len();
+    let shifted = own
+        .iter()
+        .enumerate()
+        .map(|(line, col)| {
+            (0..n)
+                .map(|j| match (before + j).checked_sub(lag) {
+                    Some(k) if k >= before => col[k - before],
+                    Some(k) => history[k][line],
+                    None => f64::NAN,
+                })
+                .collect()
+        })
+        .collect();
+    for j in 0..n {
+        history.push_back(own.iter().map(|c| c[j]).collect());
+        if history.len() > lag {
+            history.pop_front();
+        }
+    }
+    shifted
 }
 
 fn build(spec: &FeatureSpec) -> Result<Box<dyn Feature>, SpecError> {
@@ -547,6 +604,29 @@ mod tests {
         // Every column produces values after warm-up.
         for (j, col) in batch.iter().enumerate() {
             assert!(col[299].is_finite(), "{} never warmed up", live.columns()[j]);
+        }
+    }
+
+    #[test]
+    fn batch_in_pieces_continues_like_streaming() {
+        let spec = "rsi:14@lag3,macd:12:26:9@lag2,sma:5";
+        let data = candles(120);
+        let mut live = FeaturePipeline::from_spec(spec).unwrap();
+        let mut row = vec![0.0; live.columns().len()];
+        let mut want = vec![Vec::new(); live.columns().len()];
+        for c in &data {
+            live.update(c, &mut row).unwrap();
+            want.iter_mut().zip(&row).for_each(|(w, v)| w.push(*v));
+        }
+        let mut pieces = FeaturePipeline::from_spec(spec).unwrap();
+        let mut got = vec![Vec::new(); want.len()];
+        for chunk in [&data[..1], &data[1..40], &data[40..41], &data[41..]] {
+            for (g, col) in got.iter_mut().zip(pieces.batch(chunk).unwrap()) {
+                g.extend(col);
+            }
+        }
+        for (j, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!(g.iter().zip(w).all(|(a, b)| a.to_bits() == b.to_bits()), "column {j}");
         }
     }
 
