@@ -5,9 +5,10 @@
 //! arrays back to back: high, low, close, volume (what numpy's `tofile`
 //! writes). Without one, 1M seeded GBM bars are generated.
 //!
-//! Each spec runs alone through the feature pipeline's batch mode (the
-//! streaming arithmetic, one monomorphic loop per feature), best of
-//! several repeats.
+//! Each spec runs alone through [`compute_columns`] over columnar input
+//! (a batch kernel where one exists, the streaming code in one
+//! monomorphic loop otherwise), best of several repeats; the time includes
+//! the input checks.
 //! SMA, EMA and RSI are also timed on their bare streaming structs, the
 //! cost a live strategy pays per update.
 
@@ -16,7 +17,7 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 use pyrt_data::{GbmBars, GbmParams};
-use pyrt_indicators::{Candle, Ema, FeaturePipeline, Indicator, Rsi, Sma};
+use pyrt_indicators::{Candle, Columns, Ema, Indicator, Rsi, Sma, compute_columns, features};
 use serde::Serialize;
 
 /// The specs timed, each with the TA-Lib call it is compared with.
@@ -114,13 +115,17 @@ fn load(input: Option<&Path>, bars: usize) -> Result<Vec<Candle>> {
 pub fn run(input: Option<&Path>, bars: usize, repeats: usize) -> Result<IndicatorBench> {
     let candles = load(input, bars)?;
     let repeats = repeats.max(1);
+    let col = |f: fn(&Candle) -> f64| candles.iter().map(f).collect::<Vec<f64>>();
+    let ts: Vec<i64> = candles.iter().map(|c| c.ts).collect();
+    let (o, h, l, c, v) = (col(|c| c.open), col(|c| c.high), col(|c| c.low), col(|c| c.close), col(|c| c.volume));
+    let cols = Columns { ts: &ts, open: &o, high: &h, low: &l, close: &c, volume: &v };
     let mut pipeline = Vec::new();
     for spec in SPECS {
+        let parsed = features::parse(spec)?;
         let mut best = f64::INFINITY;
         for _ in 0..repeats {
-            let mut p = FeaturePipeline::from_spec(spec)?;
             let start = Instant::now();
-            std::hint::black_box(p.batch(&candles)?);
+            std::hint::black_box(compute_columns(&parsed, &cols)?);
             best = best.min(start.elapsed().as_secs_f64());
         }
         let ns = best * 1e9 / candles.len() as f64;

@@ -429,15 +429,171 @@ fn shift_by_lag(own: Vec<Vec<f64>>, history: &mut VecDeque<Vec<f64>>, lag: usize
     shifted
 }
 
+/// Argument `i` of `spec` as a period: a whole number of at least 1.
+fn period_arg(spec: &FeatureSpec, i: usize) -> Result<usize, SpecError> {
+    let v = spec.args[i];
+    if v.fract() != 0.0 || v < 1.0 {
+        return Err(SpecError::BadArgument {
+            token: spec.text.clone(),
+            message: format!("argument {} must be a whole number of at least 1, got {v}", i + 1),
+        });
+    }
+    Ok(v as usize)
+}
+
+/// Whole columns of bars, for [`compute_columns`].
+#[derive(Debug, Clone, Copy)]
+pub struct Columns<'a> {
+    pub ts: &'a [i64],
+    pub open: &'a [f64],
+    pub high: &'a [f64],
+    pub low: &'a [f64],
+    pub close: &'a [f64],
+    pub volume: &'a [f64],
+}
+
+impl Columns<'_> {
+    fn len(&self) -> usize {
+        self.close.len()
+    }
+
+    fn source(&self, s: Source) -> std::borrow::Cow<'_, [f64]> {
+        use std::borrow::Cow;
+        match s {
+            Source::Open => Cow::Borrowed(self.open),
+            Source::High => Cow::Borrowed(self.high),
+            Source::Low => Cow::Borrowed(self.low),
+            Source::Close => Cow::Borrowed(self.close),
+            Source::Volume => Cow::Borrowed(self.volume),
+            derived => Cow::Owned((0..self.len()).map(|i| derived.of(&self.candle(i))).collect()),
+        }
+    }
+
+    fn candle(&self, i: usize) -> Candle {
+        Candle {
+            ts: self.ts[i],
+            open: self.open[i],
+            high: self.high[i],
+            low: self.low[i],
+            close: self.close[i],
+            volume: self.volume[i],
+        }
+    }
+}
+
+/// Computes every feature of `specs` over whole columns: with a batch
+/// kernel where one exists ([`crate::kernels`]), with the streaming code
+/// otherwise. The result equals what [`FeaturePipeline`] produces bar by
+/// bar, to the bit; it is simply faster over history.
+pub fn compute_columns(specs: &[FeatureSpec], cols: &Columns) -> Result<Vec<Vec<f64>>, SpecError> {
+    let n = cols.len();
+    let fields =
+        [("open", cols.open), ("high", cols.high), ("low", cols.low), ("close", cols.close), ("volume", cols.volume)];
+    for (field, col) in fields {
+        if col.len() != n || cols.ts.len() != n {
+            return Err(SpecError::BadArgument {
+                token: field.into(),
+                message: format!("column has {} values, close has {n}", col.len()),
+            });
+        }
+    }
+    // Each column is checked once, when a feature first needs it.
+    let mut checked = [false; 5];
+    let mut check = |which: &[usize]| -> Result<(), SpecError> {
+        for &f in which {
+            if !std::mem::replace(&mut checked[f], true) {
+                let (field, col) = fields[f];
+                // Branch-free per block (vectorises); find the culprit only on failure.
+                let all_finite = col.chunks(1024).all(|b| b.iter().fold(true, |ok, v| ok & v.is_finite()));
+                if !all_finite {
+                    let i = col.iter().position(|v| !v.is_finite()).expect("a non-finite value exists");
+                    return Err(SpecError::NonFinite { index: i as u64, field, value: col[i] });
+                }
+            }
+        }
+        Ok(())
+    };
+    let mut out = Vec::new();
+    for spec in specs {
+        check(&columns_read(spec))?;
+        let lines = match kernel(spec, cols)? {
+            Some(lines) => lines,
+            None => {
+                let kind = KINDS.iter().find(|k| k.name == spec.name).expect("parsed names exist");
+                let mut lines: Vec<Vec<f64>> = (0..kind.lines.len().max(1)).map(|_| Vec::with_capacity(n)).collect();
+                let mut feature = build(spec)?;
+                // Bars are assembled in a small reused buffer, not all at once.
+                let mut chunk = Vec::with_capacity(4096);
+                for start in (0..n).step_by(4096) {
+                    chunk.clear();
+                    chunk.extend((start..n.min(start + 4096)).map(|i| cols.candle(i)));
+                    feature.batch(&chunk, &mut lines);
+                }
+                lines
+            }
+        };
+        out.extend(if spec.lag > 0 { shift_by_lag(lines, &mut VecDeque::new(), spec.lag) } else { lines });
+    }
+    Ok(out)
+}
+
+/// Indices (open, high, low, close, volume) of the columns `spec` reads.
+fn columns_read(spec: &FeatureSpec) -> Vec<usize> {
+    let kind = KINDS.iter().find(|k| k.name == spec.name).expect("parsed names exist");
+    if kind.series == 0 {
+        return vec![0, 1, 2, 3, 4];
+    }
+    let of = |s: Source| match s {
+        Source::Open => vec![0],
+        Source::High => vec![1],
+        Source::Low => vec![2],
+        Source::Close => vec![3],
+        Source::Volume => vec![4],
+        Source::Hl2 => vec![1, 2],
+        Source::Hlc3 => vec![1, 2, 3],
+        Source::Ohlc4 => vec![0, 1, 2, 3],
+    };
+    let mut v = of(spec.source.unwrap_or(Source::Close));
+    if let Some(s2) = spec.source2 {
+        v.extend(of(s2));
+    }
+    v
+}
+
+/// The batch kernel for `spec`, if it has one.
+fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f64>>>, SpecError> {
+    use crate::kernels as k;
+    let ind = |e: IndicatorError| SpecError::BadArgument { token: spec.text.clone(), message: e.to_string() };
+    let p = |i: usize| period_arg(spec, i);
+    let x = || c.source(spec.source.unwrap_or(Source::Close));
+    let one = |r: Result<Vec<f64>, IndicatorError>| r.map(|v| Some(vec![v])).map_err(ind);
+    match spec.name {
+        "sma" => one(k::sma(&x(), p(0)?)),
+        "ema" => one(k::ema(&x(), p(0)?)),
+        "wma" => one(k::wma(&x(), p(0)?)),
+        "dema" => one(k::dema(&x(), p(0)?)),
+        "tema" => one(k::tema(&x(), p(0)?)),
+        "trima" => one(k::trima(&x(), p(0)?)),
+        "rsi" => one(k::rsi(&x(), p(0)?)),
+        "mom" => one(k::mom(&x(), p(0)?)),
+        "roc" => one(k::roc(&x(), p(0)?)),
+        "trix" => one(k::trix(&x(), p(0)?)),
+        "ppo" => one(k::ppo(&x(), p(0)?, p(1)?)),
+        "linreg_slope" => one(k::linreg_slope(&x(), p(0)?)),
+        "macd" => k::macd(&x(), p(0)?, p(1)?, p(2)?).map(|m| Some(m.to_vec())).map_err(ind),
+        "trange" => Ok(Some(vec![k::trange(c.high, c.low, c.close)])),
+        "atr" => one(k::atr(c.high, c.low, c.close, p(0)?)),
+        "natr" => one(k::natr(c.high, c.low, c.close, p(0)?)),
+        "ad" => Ok(Some(vec![k::ad(c.high, c.low, c.close, c.volume)])),
+        "obv" => Ok(Some(vec![k::obv(c.close, c.volume)])),
+        "adosc" => one(k::adosc(c.high, c.low, c.close, c.volume, p(0)?, p(1)?)),
+        _ => Ok(None),
+    }
+}
+
 fn build(spec: &FeatureSpec) -> Result<Box<dyn Feature>, SpecError> {
     let bad = |message: String| SpecError::BadArgument { token: spec.text.clone(), message };
-    let period = |i: usize| -> Result<usize, SpecError> {
-        let v = spec.args[i];
-        if v.fract() != 0.0 || v < 1.0 {
-            return Err(bad(format!("argument {} must be a whole number of at least 1, got {v}", i + 1)));
-        }
-        Ok(v as usize)
-    };
+    let period = |i: usize| period_arg(spec, i);
     let ind = |e: IndicatorError| bad(e.to_string());
     let src = spec.source.unwrap_or(Source::Close);
     fn single<I: Indicator + 'static>(source: Source, ind: I) -> Box<dyn Feature> {
@@ -628,6 +784,27 @@ mod tests {
         for (j, (g, w)) in got.iter().zip(&want).enumerate() {
             assert!(g.iter().zip(w).all(|(a, b)| a.to_bits() == b.to_bits()), "column {j}");
         }
+    }
+
+    #[test]
+    fn compute_columns_equals_the_pipeline_for_every_feature() {
+        let mut specs = feature_names().join(",");
+        specs.push_str(",sma:hl2:7,rsi:14@lag3,macd:5:9:4@lag1,ema:volume:4");
+        let data = candles(400);
+        let want = FeaturePipeline::from_spec(&specs).unwrap().batch(&data).unwrap();
+        let col = |f: fn(&Candle) -> f64| data.iter().map(f).collect::<Vec<f64>>();
+        let ts: Vec<i64> = data.iter().map(|c| c.ts).collect();
+        let (o, h, l, c, v) = (col(|c| c.open), col(|c| c.high), col(|c| c.low), col(|c| c.close), col(|c| c.volume));
+        let cols = Columns { ts: &ts, open: &o, high: &h, low: &l, close: &c, volume: &v };
+        let got = compute_columns(&parse(&specs).unwrap(), &cols).unwrap();
+        assert_eq!(got.len(), want.len());
+        for (j, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!(g.iter().zip(w).all(|(a, b)| a.to_bits() == b.to_bits()), "column {j}");
+        }
+        let mut bad = c.clone();
+        bad[5] = f64::INFINITY;
+        let cols = Columns { close: &bad, ..cols };
+        assert!(matches!(compute_columns(&parse("sma:2").unwrap(), &cols), Err(SpecError::NonFinite { index: 5, .. })));
     }
 
     #[test]

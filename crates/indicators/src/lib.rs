@@ -12,6 +12,7 @@ mod average;
 mod candle;
 mod directional;
 pub mod features;
+pub mod kernels;
 mod oscillator;
 mod stats;
 mod window;
@@ -23,7 +24,7 @@ pub use candle::{
     Stoch, StochF, StochValue, TrueRange, UltOsc, Vwap, WillR, batch_candles,
 };
 pub use directional::{Directional, DirectionalValue};
-pub use features::{FeaturePipeline, FeatureSpec, SpecError};
+pub use features::{Columns, FeaturePipeline, FeatureSpec, SpecError, compute_columns};
 pub use oscillator::{Macd, MacdValue, Mom, Ppo, Rsi, StochRsi, Trix, rsi};
 pub use stats::{Beta, Correl, LinRegSlope, LogReturn, RealizedVol, ZScore};
 pub use window::{Bollinger, BollingerValue, Roc, RollingStd};

@@ -1,0 +1,454 @@
+//! Batch kernels: indicators over whole slices, for research.
+//!
+//! Each kernel performs exactly the floating-point operations of its
+//! streaming twin, in the same order, so its output is identical to the
+//! bit (a test holds every kernel to that). What it saves is everything
+//! around the arithmetic: no ring buffer (the trailing value is read from
+//! the input slice), no `Option` per value, contiguous input and output.
+//! That is how TA-Lib's batch functions are built too.
+//!
+//! Outputs have the input's length, `NaN` during warm-up.
+
+use crate::{IndicatorError, check_period};
+
+fn nan(len: usize) -> Vec<f64> {
+    vec![f64::NAN; len]
+}
+
+/// Simple moving average (see [`crate::Sma`]).
+pub fn sma(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("SMA", n, 1)?;
+    let mut out = nan(x.len());
+    let nf = n as f64;
+    let mut sum = 0.0;
+    let warm = x.len().min(n - 1);
+    for &v in &x[..warm] {
+        sum += v;
+    }
+    // The value leaving the window is always `n − 1` places behind.
+    for ((o, &v), &leaving) in out[warm..].iter_mut().zip(&x[warm..]).zip(x) {
+        let total = sum + v;
+        sum = total - leaving;
+        *o = total / nf;
+    }
+    Ok(out)
+}
+
+/// EMA seeded with the SMA of the first `n` values (see [`crate::Ema`]).
+pub fn ema(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("EMA", n, 1)?;
+    let mut out = nan(x.len());
+    if x.len() < n {
+        return Ok(out);
+    }
+    let alpha = 2.0 / (n as f64 + 1.0);
+    let mut v = 0.0;
+    for &xi in &x[..n - 1] {
+        v += xi;
+    }
+    v = (v + x[n - 1]) / n as f64;
+    out[n - 1] = v;
+    for (o, &xi) in out[n..].iter_mut().zip(&x[n..]) {
+        v += alpha * (xi - v);
+        *o = v;
+    }
+    Ok(out)
+}
+
+/// Applies a kernel to the defined tail of a series (after its warm-up).
+fn on_tail(x: &[f64], f: impl FnOnce(&[f64]) -> Result<Vec<f64>, IndicatorError>) -> Result<Vec<f64>, IndicatorError> {
+    let start = x.iter().position(|v| !v.is_nan()).unwrap_or(x.len());
+    let mut out = nan(start);
+    out.extend(f(&x[start..])?);
+    Ok(out)
+}
+
+/// Weighted moving average (see [`crate::Wma`]).
+pub fn wma(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("WMA", n, 1)?;
+    let mut out = nan(x.len());
+    let nf = n as f64;
+    let denom = nf * (nf + 1.0) / 2.0;
+    let (mut sum, mut weighted) = (0.0, 0.0);
+    for i in 0..x.len() {
+        let v = x[i];
+        if i >= n {
+            weighted += nf * v - sum;
+            sum += v - x[i - n];
+        } else {
+            weighted += (i + 1) as f64 * v;
+            sum += v;
+        }
+        if i + 1 >= n {
+            out[i] = weighted / denom;
+        }
+    }
+    Ok(out)
+}
+
+/// `2·EMA − EMA(EMA)` (see [`crate::Dema`]).
+pub fn dema(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    let e1 = ema(x, n)?;
+    let e2 = on_tail(&e1, |t| ema(t, n))?;
+    Ok(e1.iter().zip(&e2).map(|(a, b)| if b.is_nan() { f64::NAN } else { 2.0 * a - b }).collect())
+}
+
+/// `3·EMA − 3·EMA² + EMA³` (see [`crate::Tema`]).
+pub fn tema(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    let e1 = ema(x, n)?;
+    let e2 = on_tail(&e1, |t| ema(t, n))?;
+    let e3 = on_tail(&e2, |t| ema(t, n))?;
+    Ok((0..x.len()).map(|i| if e3[i].is_nan() { f64::NAN } else { 3.0 * e1[i] - 3.0 * e2[i] + e3[i] }).collect())
+}
+
+/// SMA of an SMA (see [`crate::Trima`]).
+pub fn trima(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("TRIMA", n, 1)?;
+    let (a, b) = if n % 2 == 1 { (n.div_ceil(2), n.div_ceil(2)) } else { (n / 2, n / 2 + 1) };
+    on_tail(&sma(x, a)?, |t| sma(t, b))
+}
+
+/// Wilder RSI (see [`crate::Rsi`]).
+pub fn rsi(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("RSI", n, 2)?;
+    let mut out = nan(x.len());
+    let nf = n as f64;
+    let (mut g, mut l) = (0.0, 0.0);
+    let value = |g: f64, l: f64| {
+        let total = g + l;
+        if -1e-8 < total && total < 1e-8 { 0.0 } else { 100.0 * (g / total) }
+    };
+    for i in 1..x.len() {
+        let change = x[i] - x[i - 1];
+        let (gain, loss) = if change > 0.0 { (change, 0.0) } else { (0.0, -change) };
+        if i <= n {
+            g += gain;
+            l += loss;
+            if i < n {
+                continue;
+            }
+            g /= nf;
+            l /= nf;
+        } else {
+            let inv = 1.0 / nf;
+            g = (g * (nf - 1.0) + gain) * inv;
+            l = (l * (nf - 1.0) + loss) * inv;
+        }
+        out[i] = value(g, l);
+    }
+    Ok(out)
+}
+
+/// `x − x[−n]` (see [`crate::Mom`]).
+pub fn mom(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("MOM", n, 1)?;
+    Ok((0..x.len()).map(|i| if i >= n { x[i] - x[i - n] } else { f64::NAN }).collect())
+}
+
+/// Rate of change in percent (see [`crate::Roc`]).
+pub fn roc(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("ROC", n, 1)?;
+    Ok((0..x.len())
+        .map(|i| {
+            if i < n {
+                return f64::NAN;
+            }
+            let old = x[i - n];
+            if old != 0.0 { (x[i] / old - 1.0) * 100.0 } else { 0.0 }
+        })
+        .collect())
+}
+
+/// MACD line, signal and histogram (see [`crate::Macd`]).
+pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<[Vec<f64>; 3], IndicatorError> {
+    check_period("MACD fast", fast, 2)?;
+    check_period("MACD slow", slow, 2)?;
+    check_period("MACD signal", signal, 1)?;
+    let (fast, slow) = (fast.min(slow), fast.max(slow));
+    let [mut m, mut s, mut h] = [nan(x.len()), nan(x.len()), nan(x.len())];
+    if x.len() < slow {
+        return Ok([m, s, h]);
+    }
+    let k = |n: usize| 2.0 / (n as f64 + 1.0);
+    let (kf, ks, kg) = (k(fast), k(slow), k(signal));
+    let mut slow_v = x[..slow].iter().sum::<f64>() / slow as f64;
+    let mut fast_v = x[slow - fast..slow].iter().sum::<f64>() / fast as f64;
+    let (mut sig, mut seen) = (0.0, 0usize);
+    for i in slow - 1..x.len() {
+        if i >= slow {
+            fast_v += (x[i] - fast_v) * kf;
+            slow_v += (x[i] - slow_v) * ks;
+        }
+        let line = fast_v - slow_v;
+        seen += 1;
+        if seen < signal {
+            sig += line;
+            continue;
+        }
+        if seen == signal {
+            sig = (sig + line) / signal as f64;
+        } else {
+            sig += (line - sig) * kg;
+        }
+        (m[i], s[i], h[i]) = (line, sig, line - sig);
+    }
+    Ok([m, s, h])
+}
+
+/// One-bar rate of change of a triple EMA (see [`crate::Trix`]).
+pub fn trix(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    let e1 = ema(x, n)?;
+    let e2 = on_tail(&e1, |t| ema(t, n))?;
+    let e3 = on_tail(&e2, |t| ema(t, n))?;
+    Ok((0..x.len())
+        .map(|i| {
+            if i == 0 || e3[i - 1].is_nan() {
+                return f64::NAN;
+            }
+            let prev = e3[i - 1];
+            if prev != 0.0 { (e3[i] / prev - 1.0) * 100.0 } else { 0.0 }
+        })
+        .collect())
+}
+
+/// Percentage price oscillator with SMAs (see [`crate::Ppo`]).
+pub fn ppo(x: &[f64], fast: usize, slow: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("PPO", fast.min(slow), 2)?;
+    let (f, s) = (sma(x, fast.min(slow))?, sma(x, fast.max(slow))?);
+    Ok(f.iter()
+        .zip(&s)
+        .map(|(f, s)| {
+            if s.is_nan() {
+                f64::NAN
+            } else if *s != 0.0 {
+                (f - s) / s * 100.0
+            } else {
+                0.0
+            }
+        })
+        .collect())
+}
+
+/// Least-squares slope over `n` values (see [`crate::LinRegSlope`]).
+pub fn linreg_slope(y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("LINEARREG_SLOPE", n, 2)?;
+    let mut out = nan(y.len());
+    let nf = n as f64;
+    let sum_x = nf * (nf - 1.0) / 2.0;
+    let sum_x2 = nf * (nf - 1.0) * (2.0 * nf - 1.0) / 6.0;
+    let den = nf * sum_x2 - sum_x * sum_x;
+    let (mut sy, mut sxy) = (0.0, 0.0);
+    for i in 0..y.len() {
+        let v = y[i];
+        if i >= n {
+            let old = y[i - n];
+            sxy += (nf - 1.0) * v - (sy - old);
+            sy += v - old;
+        } else {
+            sxy += i as f64 * v;
+            sy += v;
+        }
+        if i + 1 >= n {
+            out[i] = (nf * sxy - sum_x * sy) / den;
+        }
+    }
+    Ok(out)
+}
+
+/// True range from the second bar (see [`crate::TrueRange`]).
+pub fn trange(h: &[f64], l: &[f64], c: &[f64]) -> Vec<f64> {
+    let mut out = nan(c.len());
+    let n = c.len().min(h.len()).min(l.len());
+    if n > 1 {
+        for (((o, &hi), &lo), &pc) in out[1..n].iter_mut().zip(&h[1..n]).zip(&l[1..n]).zip(&c[..n - 1]) {
+            *o = hi.max(pc) - lo.min(pc);
+        }
+    }
+    out
+}
+
+/// Wilder ATR (see [`crate::Atr`]).
+pub fn atr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("ATR", n, 1)?;
+    let mut out = nan(c.len());
+    let nf = n as f64;
+    let tr = trange(h, l, c);
+    if c.len() <= n {
+        return Ok(out);
+    }
+    let mut v = tr[1..n].iter().fold(0.0, |s, t| s + t);
+    v = (v + tr[n]) / nf;
+    out[n] = v;
+    let (keep, inv) = (nf - 1.0, 1.0 / nf);
+    for (o, &t) in out[n + 1..].iter_mut().zip(&tr[n + 1..]) {
+        v = (v * keep + t) * inv;
+        *o = v;
+    }
+    Ok(out)
+}
+
+/// ATR in percent of the close (see [`crate::Natr`]).
+pub fn natr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    let a = atr(h, l, c, n)?;
+    Ok(a.iter()
+        .zip(c)
+        .map(|(a, c)| {
+            if a.is_nan() {
+                f64::NAN
+            } else if *c != 0.0 {
+                a / c * 100.0
+            } else {
+                0.0
+            }
+        })
+        .collect())
+}
+
+/// Accumulation/distribution line (see [`crate::Ad`]).
+pub fn ad(h: &[f64], l: &[f64], c: &[f64], v: &[f64]) -> Vec<f64> {
+    let mut acc = 0.0;
+    h.iter()
+        .zip(l)
+        .zip(c)
+        .zip(v)
+        .map(|(((&hi, &lo), &cl), &vol)| {
+            let range = hi - lo;
+            if range > 0.0 {
+                acc += ((cl - lo) - (hi - cl)) / range * vol;
+            }
+            acc
+        })
+        .collect()
+}
+
+/// On-balance volume (see [`crate::Obv`]).
+pub fn obv(c: &[f64], v: &[f64]) -> Vec<f64> {
+    let mut acc = 0.0;
+    (0..c.len())
+        .map(|i| {
+            if i == 0 {
+                acc = v[0];
+            } else if c[i] > c[i - 1] {
+                acc += v[i];
+            } else if c[i] < c[i - 1] {
+                acc -= v[i];
+            }
+            acc
+        })
+        .collect()
+}
+
+/// Chaikin A/D oscillator (see [`crate::AdOsc`]).
+pub fn adosc(h: &[f64], l: &[f64], c: &[f64], v: &[f64], fast: usize, slow: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("ADOSC fast", fast, 2)?;
+    check_period("ADOSC slow", slow, 2)?;
+    let k = |n: usize| 2.0 / (n as f64 + 1.0);
+    let (fk, sk) = (k(fast), k(slow));
+    let lookback = fast.max(slow) - 1;
+    let line = ad(h, l, c, v);
+    let (mut f, mut s) = (0.0, 0.0);
+    Ok(line
+        .iter()
+        .enumerate()
+        .map(|(i, &a)| {
+            if i == 0 {
+                (f, s) = (a, a);
+            } else {
+                f = fk * a + (1.0 - fk) * f;
+                s = sk * a + (1.0 - sk) * s;
+            }
+            if i >= lookback { f - s } else { f64::NAN }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::candle::{Candle, CandleIndicator, batch_candles};
+    use crate::{Indicator, batch};
+
+    /// A price path with flat stretches, gaps and a trend, to exercise
+    /// every branch.
+    fn series(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+        let mut c = Vec::with_capacity(n);
+        let mut p = 100.0f64;
+        for i in 0..n {
+            let step = ((i as f64 * 0.731).sin() * 1.7 + (i as f64 * 0.117).cos()) * if i % 17 < 3 { 0.0 } else { 1.0 };
+            p = (p + step).max(1.0);
+            c.push((p * 100.0).round() / 100.0);
+        }
+        let h: Vec<f64> = c.iter().enumerate().map(|(i, x)| x + (i % 5) as f64 * 0.1).collect();
+        let l: Vec<f64> = c.iter().enumerate().map(|(i, x)| x - (i % 3) as f64 * 0.1).collect();
+        let v: Vec<f64> = (0..n).map(|i| 1000.0 + (i % 11) as f64 * 37.0).collect();
+        (h, l, c, v)
+    }
+
+    fn same(a: &[f64], b: &[f64], what: &str) {
+        assert_eq!(a.len(), b.len(), "{what}");
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!(x.to_bits() == y.to_bits(), "{what} differs at {i}: kernel {x} vs streaming {y}");
+        }
+    }
+
+    fn candles(h: &[f64], l: &[f64], c: &[f64], v: &[f64]) -> Vec<Candle> {
+        (0..c.len()).map(|i| Candle { ts: 0, open: c[i], high: h[i], low: l[i], close: c[i], volume: v[i] }).collect()
+    }
+
+    fn stream_bars<I: CandleIndicator<Output = f64>>(ind: I, cs: &[Candle]) -> Vec<f64> {
+        batch_candles(ind, cs).into_iter().map(|o| o.unwrap_or(f64::NAN)).collect()
+    }
+
+    #[test]
+    fn every_kernel_equals_its_streaming_twin_to_the_bit() {
+        let (h, l, c, v) = series(700);
+        for n in [1, 2, 5, 14, 30] {
+            same(&sma(&c, n).unwrap(), &batch(crate::Sma::new(n).unwrap(), &c), "sma");
+            same(&ema(&c, n).unwrap(), &batch(crate::Ema::new(n).unwrap(), &c), "ema");
+            same(&wma(&c, n).unwrap(), &batch(crate::Wma::new(n).unwrap(), &c), "wma");
+            same(&dema(&c, n).unwrap(), &batch(crate::Dema::new(n).unwrap(), &c), "dema");
+            same(&tema(&c, n).unwrap(), &batch(crate::Tema::new(n).unwrap(), &c), "tema");
+            same(&trima(&c, n).unwrap(), &batch(crate::Trima::new(n).unwrap(), &c), "trima");
+            same(&mom(&c, n).unwrap(), &batch(crate::Mom::new(n).unwrap(), &c), "mom");
+            same(&roc(&c, n).unwrap(), &batch(crate::Roc::new(n).unwrap(), &c), "roc");
+            same(&trix(&c, n).unwrap(), &batch(crate::Trix::new(n).unwrap(), &c), "trix");
+            same(
+                &atr(&h, &l, &c, n).unwrap(),
+                &stream_bars(crate::Atr::new(n).unwrap(), &candles(&h, &l, &c, &v)),
+                "atr",
+            );
+            same(
+                &natr(&h, &l, &c, n).unwrap(),
+                &stream_bars(crate::Natr::new(n).unwrap(), &candles(&h, &l, &c, &v)),
+                "natr",
+            );
+        }
+        for n in [2, 5, 14] {
+            same(&rsi(&c, n).unwrap(), &batch(crate::Rsi::new(n).unwrap(), &c), "rsi");
+            same(&linreg_slope(&c, n).unwrap(), &batch(crate::LinRegSlope::new(n).unwrap(), &c), "linreg");
+            same(&ppo(&c, n, n * 2).unwrap(), &batch(crate::Ppo::new(n, n * 2).unwrap(), &c), "ppo");
+        }
+        let cs = candles(&h, &l, &c, &v);
+        same(&trange(&h, &l, &c), &stream_bars(crate::TrueRange::new(), &cs), "trange");
+        same(&ad(&h, &l, &c, &v), &stream_bars(crate::Ad::new(), &cs), "ad");
+        same(&obv(&c, &v), &stream_bars(crate::Obv::new(), &cs), "obv");
+        same(&adosc(&h, &l, &c, &v, 3, 10).unwrap(), &stream_bars(crate::AdOsc::new(3, 10).unwrap(), &cs), "adosc");
+        let mut m = crate::Macd::new(12, 26, 9).unwrap();
+        let streamed: Vec<_> = c.iter().map(|x| m.update(*x)).collect();
+        let [line, sig, hist] = macd(&c, 12, 26, 9).unwrap();
+        let pick = |f: fn(&crate::MacdValue) -> f64| {
+            streamed.iter().map(|o| o.as_ref().map_or(f64::NAN, f)).collect::<Vec<_>>()
+        };
+        same(&line, &pick(|v| v.macd), "macd");
+        same(&sig, &pick(|v| v.signal), "macd signal");
+        same(&hist, &pick(|v| v.hist), "macd hist");
+    }
+
+    #[test]
+    fn short_inputs_give_all_warm_up() {
+        assert!(ema(&[1.0, 2.0], 5).unwrap().iter().all(|v| v.is_nan()));
+        assert!(macd(&[1.0; 10], 12, 26, 9).unwrap()[0].iter().all(|v| v.is_nan()));
+        assert!(sma(&[], 3).unwrap().is_empty());
+        assert!(sma(&[1.0], 0).is_err());
+    }
+}
