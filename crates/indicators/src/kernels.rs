@@ -366,7 +366,7 @@ pub fn adosc(h: &[f64], l: &[f64], c: &[f64], v: &[f64], fast: usize, slow: usiz
 mod tests {
     use super::*;
     use crate::candle::{Candle, CandleIndicator, batch_candles};
-    use crate::{Indicator, batch};
+    use crate::batch;
 
     /// A price path with flat stretches, gaps and a trend, to exercise
     /// every branch.
