@@ -581,6 +581,14 @@ fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f64>>>, Spec
         "ppo" => one(k::ppo(&x(), p(0)?, p(1)?)),
         "linreg_slope" => one(k::linreg_slope(&x(), p(0)?)),
         "macd" => k::macd(&x(), p(0)?, p(1)?, p(2)?).map(|m| Some(m.to_vec())).map_err(ind),
+        "willr" => one(k::willr(c.high, c.low, c.close, p(0)?)),
+        "stoch" => k::stoch(c.high, c.low, c.close, p(0)?, p(1)?, p(2)?).map(|v| Some(v.to_vec())).map_err(ind),
+        "stochf" => k::stochf(c.high, c.low, c.close, p(0)?, p(1)?).map(|v| Some(v.to_vec())).map_err(ind),
+        "stochrsi" => k::stochrsi(&x(), p(0)?, p(1)?, p(2)?).map(|v| Some(v.to_vec())).map_err(ind),
+        "aroon" => k::aroon(c.high, c.low, p(0)?).map(|v| Some(v.to_vec())).map_err(ind),
+        "aroonosc" => k::aroon(c.high, c.low, p(0)?)
+            .map(|[down, up]| Some(vec![up.iter().zip(&down).map(|(u, d)| u - d).collect()]))
+            .map_err(ind),
         "trange" => Ok(Some(vec![k::trange(c.high, c.low, c.close)])),
         "atr" => one(k::atr(c.high, c.low, c.close, p(0)?)),
         "natr" => one(k::natr(c.high, c.low, c.close, p(0)?)),

@@ -362,11 +362,142 @@ pub fn adosc(h: &[f64], l: &[f64], c: &[f64], v: &[f64], fast: usize, slow: usiz
         .collect())
 }
 
+/// The highest (`max`) or lowest value of a sliding `n`-window and its
+/// index, ties to the newest. Rescans only when the extreme leaves the
+/// window, as TA-Lib does: O(1) amortised on market data.
+struct Extreme {
+    max: bool,
+    n: usize,
+    best: f64,
+    at: usize,
+}
+
+impl Extreme {
+    fn new(n: usize, max: bool) -> Self {
+        Self { max, n, best: f64::NAN, at: usize::MAX }
+    }
+
+    #[inline]
+    fn better(&self, a: f64, b: f64) -> bool {
+        if self.max { a >= b } else { a <= b }
+    }
+
+    /// Advances to bar `i` of `x`; returns `(extreme, its index)`.
+    #[inline]
+    fn at_bar(&mut self, x: &[f64], i: usize) -> (f64, usize) {
+        let trailing = (i + 1).saturating_sub(self.n);
+        if self.at == usize::MAX || self.at < trailing {
+            (self.best, self.at) = (x[trailing], trailing);
+            for (j, &v) in x[..=i].iter().enumerate().skip(trailing + 1) {
+                if self.better(v, self.best) {
+                    (self.best, self.at) = (v, j);
+                }
+            }
+        } else if self.better(x[i], self.best) {
+            (self.best, self.at) = (x[i], i);
+        }
+        (self.best, self.at)
+    }
+}
+
+/// Fast %K over `n` bars (see the stochastics in [`crate::candle`]).
+fn fast_k(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Vec<f64> {
+    let (mut hi, mut lo) = (Extreme::new(n, true), Extreme::new(n, false));
+    (0..c.len())
+        .map(|i| {
+            let ((hh, _), (ll, _)) = (hi.at_bar(h, i), lo.at_bar(l, i));
+            if i + 1 < n {
+                return f64::NAN;
+            }
+            let diff = (hh - ll) / 100.0;
+            if -1e-8 < diff && diff < 1e-8 { 0.0 } else { (c[i] - ll) / diff }
+        })
+        .collect()
+}
+
+/// Williams %R (see [`crate::WillR`]).
+pub fn willr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("WILLR", n, 2)?;
+    let (mut hi, mut lo) = (Extreme::new(n, true), Extreme::new(n, false));
+    Ok((0..c.len())
+        .map(|i| {
+            let ((hh, _), (ll, _)) = (hi.at_bar(h, i), lo.at_bar(l, i));
+            if i + 1 < n {
+                return f64::NAN;
+            }
+            let diff = (hh - ll) / -100.0;
+            if diff != 0.0 { (hh - c[i]) / diff } else { 0.0 }
+        })
+        .collect())
+}
+
+/// `NaN` in `line` wherever `gate` is still warming up (multi-line
+/// indicators publish all lines together).
+fn gate(mut line: Vec<f64>, gate: &[f64]) -> Vec<f64> {
+    line.iter_mut().zip(gate).filter(|(_, g)| g.is_nan()).for_each(|(v, _)| *v = f64::NAN);
+    line
+}
+
+/// Fast stochastic %K and %D (see [`crate::StochF`]).
+pub fn stochf(h: &[f64], l: &[f64], c: &[f64], k: usize, d: usize) -> Result<[Vec<f64>; 2], IndicatorError> {
+    check_period("STOCHF fastk", k, 1)?;
+    check_period("SMA", d, 1)?;
+    let fk = fast_k(h, l, c, k);
+    let fd = on_tail(&fk, |t| sma(t, d))?;
+    Ok([gate(fk, &fd), fd])
+}
+
+/// Slow stochastic %K and %D (see [`crate::Stoch`]).
+pub fn stoch(
+    h: &[f64],
+    l: &[f64],
+    c: &[f64],
+    fast: usize,
+    slow_k: usize,
+    slow_d: usize,
+) -> Result<[Vec<f64>; 2], IndicatorError> {
+    check_period("STOCH fastk", fast, 1)?;
+    check_period("SMA", slow_k, 1)?;
+    check_period("SMA", slow_d, 1)?;
+    let sk = on_tail(&fast_k(h, l, c, fast), |t| sma(t, slow_k))?;
+    let sd = on_tail(&sk, |t| sma(t, slow_d))?;
+    Ok([gate(sk, &sd), sd])
+}
+
+/// Stochastic RSI %K and %D (see [`crate::StochRsi`]).
+pub fn stochrsi(x: &[f64], n: usize, k: usize, d: usize) -> Result<[Vec<f64>; 2], IndicatorError> {
+    let r = rsi(x, n)?;
+    check_period("STOCHRSI fastk", k, 1)?;
+    check_period("SMA", d, 1)?;
+    let start = r.iter().position(|v| !v.is_nan()).unwrap_or(r.len());
+    let tail = &r[start..];
+    let mut fk = nan(start);
+    fk.extend(fast_k(tail, tail, tail, k));
+    let fd = on_tail(&fk, |t| sma(t, d))?;
+    Ok([gate(fk, &fd), fd])
+}
+
+/// Aroon down and up over `n` bars (see [`crate::Aroon`]).
+pub fn aroon(h: &[f64], l: &[f64], n: usize) -> Result<[Vec<f64>; 2], IndicatorError> {
+    check_period("AROON", n, 2)?;
+    let (mut hi, mut lo) = (Extreme::new(n + 1, true), Extreme::new(n + 1, false));
+    let (f, nf) = (100.0 / n as f64, n as f64);
+    let (mut down, mut up) = (nan(h.len()), nan(h.len()));
+    for i in 0..h.len() {
+        let ((_, hi_at), (_, lo_at)) = (hi.at_bar(h, i), lo.at_bar(l, i));
+        if i >= n {
+            down[i] = f * (nf - (i - lo_at) as f64);
+            up[i] = f * (nf - (i - hi_at) as f64);
+        }
+    }
+    Ok([down, up])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::candle::{Candle, CandleIndicator, batch_candles};
     use crate::batch;
+    use crate::candle::{Candle, CandleIndicator, batch_candles};
 
     /// A price path with flat stretches, gaps and a trend, to exercise
     /// every branch.
@@ -433,6 +564,38 @@ mod tests {
         same(&ad(&h, &l, &c, &v), &stream_bars(crate::Ad::new(), &cs), "ad");
         same(&obv(&c, &v), &stream_bars(crate::Obv::new(), &cs), "obv");
         same(&adosc(&h, &l, &c, &v, 3, 10).unwrap(), &stream_bars(crate::AdOsc::new(3, 10).unwrap(), &cs), "adosc");
+        for n in [2, 5, 14] {
+            same(&willr(&h, &l, &c, n).unwrap(), &stream_bars(crate::WillR::new(n).unwrap(), &cs), "willr");
+            let two = |o: &[Option<(f64, f64)>], pick: usize| -> Vec<f64> {
+                o.iter().map(|v| v.map_or(f64::NAN, |(a, b)| if pick == 0 { a } else { b })).collect()
+            };
+            let streamed: Vec<_> = batch_candles(crate::StochF::new(n, 3).unwrap(), &cs)
+                .into_iter()
+                .map(|o| o.map(|v| (v.k, v.d)))
+                .collect();
+            let [k, d] = stochf(&h, &l, &c, n, 3).unwrap();
+            same(&k, &two(&streamed, 0), "stochf k");
+            same(&d, &two(&streamed, 1), "stochf d");
+            let streamed: Vec<_> = batch_candles(crate::Stoch::new(n, 3, 2).unwrap(), &cs)
+                .into_iter()
+                .map(|o| o.map(|v| (v.k, v.d)))
+                .collect();
+            let [k, d] = stoch(&h, &l, &c, n, 3, 2).unwrap();
+            same(&k, &two(&streamed, 0), "stoch k");
+            same(&d, &two(&streamed, 1), "stoch d");
+            let streamed: Vec<_> = batch_candles(crate::Aroon::new(n).unwrap(), &cs)
+                .into_iter()
+                .map(|o| o.map(|v| (v.down, v.up)))
+                .collect();
+            let [down, up] = aroon(&h, &l, n).unwrap();
+            same(&down, &two(&streamed, 0), "aroon down");
+            same(&up, &two(&streamed, 1), "aroon up");
+            let mut sr = crate::StochRsi::new(n, 5, 3).unwrap();
+            let streamed: Vec<_> = c.iter().map(|x| sr.update(*x).map(|v| (v.k, v.d))).collect();
+            let [k, d] = stochrsi(&c, n, 5, 3).unwrap();
+            same(&k, &two(&streamed, 0), "stochrsi k");
+            same(&d, &two(&streamed, 1), "stochrsi d");
+        }
         let mut m = crate::Macd::new(12, 26, 9).unwrap();
         let streamed: Vec<_> = c.iter().map(|x| m.update(*x)).collect();
         let [line, sig, hist] = macd(&c, 12, 26, 9).unwrap();
