@@ -226,7 +226,8 @@ impl CandleIndicator for Cci {
         }
         let n = self.window.capacity() as f64;
         let mean = self.sum / n;
-        let dev = self.window.iter().map(|v| (v - mean).abs()).sum::<f64>() / n;
+        // Oldest first, so the batch kernel can repeat the same sum.
+        let dev = self.window.iter_ordered().map(|v| (v - mean).abs()).sum::<f64>() / n;
         Some(if dev != 0.0 { (tp - mean) / (0.015 * dev) } else { 0.0 })
     }
     fn reset(&mut self) {

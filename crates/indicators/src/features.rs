@@ -589,6 +589,50 @@ fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f64>>>, Spec
         "aroonosc" => k::aroon(c.high, c.low, p(0)?)
             .map(|[down, up]| Some(vec![up.iter().zip(&down).map(|(u, d)| u - d).collect()]))
             .map_err(ind),
+        "adx" | "plus_di" | "minus_di" | "dx" => {
+            let [p_di, m_di, dx, adx] = k::directional(c.high, c.low, c.close, p(0)?).map_err(ind)?;
+            Ok(Some(vec![match spec.name {
+                "adx" => adx,
+                "plus_di" => p_di,
+                "minus_di" => m_di,
+                _ => dx,
+            }]))
+        }
+        "sar" => one(k::sar(c.high, c.low, spec.args[0], spec.args[1])),
+        "stddev" => one(k::stddev(&x(), p(0)?, spec.args[1])),
+        "zscore" => one(k::zscore(&x(), p(0)?)),
+        "bbands" => k::bbands(&x(), p(0)?, spec.args[1]).map(|b| Some(b.to_vec())).map_err(ind),
+        "bb_pct" | "bb_width" => {
+            let xs = x();
+            let [up, mid, lo] = k::bbands(&xs, p(0)?, spec.args[1]).map_err(ind)?;
+            let line = (0..xs.len())
+                .map(|i| match (spec.name, up[i].is_nan()) {
+                    (_, true) => f64::NAN,
+                    ("bb_pct", _) => {
+                        let w = up[i] - lo[i];
+                        if w != 0.0 { (xs[i] - lo[i]) / w } else { 0.5 }
+                    }
+                    _ => {
+                        if mid[i] != 0.0 {
+                            (up[i] - lo[i]) / mid[i]
+                        } else {
+                            0.0
+                        }
+                    }
+                })
+                .collect();
+            Ok(Some(vec![line]))
+        }
+        "correl" | "beta" => {
+            let (a, b) = (x(), c.source(spec.source2.unwrap_or(Source::Low)));
+            let f = if spec.name == "correl" { k::correl } else { k::beta };
+            one(f(&a, &b, p(0)?))
+        }
+        "kama" => one(k::kama(&x(), p(0)?)),
+        "t3" => one(k::t3(&x(), p(0)?, spec.args[1])),
+        "cci" => one(k::cci(c.high, c.low, c.close, p(0)?)),
+        "mfi" => one(k::mfi(c.high, c.low, c.close, c.volume, p(0)?)),
+        "ultosc" => one(k::ultosc(c.high, c.low, c.close, p(0)?, p(1)?, p(2)?)),
         "trange" => Ok(Some(vec![k::trange(c.high, c.low, c.close)])),
         "atr" => one(k::atr(c.high, c.low, c.close, p(0)?)),
         "natr" => one(k::natr(c.high, c.low, c.close, p(0)?)),

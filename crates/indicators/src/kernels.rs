@@ -493,6 +493,434 @@ pub fn aroon(h: &[f64], l: &[f64], n: usize) -> Result<[Vec<f64>; 2], IndicatorE
     Ok([down, up])
 }
 
+/// +DI, −DI, DX and ADX (see [`crate::Directional`]).
+pub fn directional(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<[Vec<f64>; 4], IndicatorError> {
+    check_period("ADX", n, 2)?;
+    let len = c.len();
+    let [mut pdi, mut mdi, mut dxs, mut adxs] = [nan(len), nan(len), nan(len), nan(len)];
+    let nf = n as f64;
+    let is_zero = |x: f64| -1e-8 < x && x < 1e-8;
+    let (mut plus_dm, mut minus_dm, mut tr_s) = (0.0, 0.0, 0.0);
+    let (mut dx_seen, mut dx_sum, mut adx): (usize, f64, Option<f64>) = (0, 0.0, None);
+    for i in 1..len {
+        let diff_p = h[i] - h[i - 1];
+        let diff_m = l[i - 1] - l[i];
+        let (mut plus, mut minus) = (0.0, 0.0);
+        if diff_m > 0.0 && diff_p < diff_m {
+            minus = diff_m;
+        } else if diff_p > 0.0 && diff_p > diff_m {
+            plus = diff_p;
+        }
+        let tr = h[i].max(c[i - 1]) - l[i].min(c[i - 1]);
+        if i < n {
+            plus_dm += plus;
+            minus_dm += minus;
+            tr_s += tr;
+            continue;
+        }
+        plus_dm = plus_dm - plus_dm / nf + plus;
+        minus_dm = minus_dm - minus_dm / nf + minus;
+        tr_s = tr_s - tr_s / nf + tr;
+        let (mut p, mut m, mut dx) = (0.0, 0.0, None);
+        if !is_zero(tr_s) {
+            p = 100.0 * (plus_dm / tr_s);
+            m = 100.0 * (minus_dm / tr_s);
+            let sum = p + m;
+            if !is_zero(sum) {
+                dx = Some(100.0 * ((m - p).abs() / sum));
+            }
+        }
+        dx_seen += 1;
+        match (adx, dx) {
+            (None, _) if dx_seen < n => dx_sum += dx.unwrap_or(0.0),
+            (None, _) => adx = Some((dx_sum + dx.unwrap_or(0.0)) / nf),
+            (Some(prev), Some(d)) => adx = Some((prev * (nf - 1.0) + d) / nf),
+            (Some(_), None) => {}
+        }
+        (pdi[i], mdi[i], dxs[i]) = (p, m, dx.unwrap_or(0.0));
+        adxs[i] = adx.unwrap_or(f64::NAN);
+    }
+    Ok([pdi, mdi, dxs, adxs])
+}
+
+/// Parabolic SAR (see [`crate::Sar`]).
+pub fn sar(h: &[f64], l: &[f64], acceleration: f64, maximum: f64) -> Result<Vec<f64>, IndicatorError> {
+    crate::Sar::new(acceleration, maximum)?; // the same parameter checks
+    let acc = acceleration.min(maximum);
+    let mut out = nan(h.len());
+    if h.len() < 2 {
+        return Ok(out);
+    }
+    let (diff_p, diff_m) = (h[1] - h[0], l[0] - l[1]);
+    let falling = diff_m > 0.0 && diff_p < diff_m;
+    let (mut long, mut af) = (!falling, acc);
+    let (mut ep, mut s) = if falling { (l[1], h[0]) } else { (h[1], l[0]) };
+    let (mut prev_high, mut prev_low) = (h[1], l[1]);
+    for i in 1..h.len() {
+        let (high, low) = (h[i], l[i]);
+        if long {
+            if low <= s {
+                long = false;
+                s = ep.max(prev_high).max(high);
+                out[i] = s;
+                af = acc;
+                ep = low;
+                s = (s + af * (ep - s)).max(prev_high).max(high);
+            } else {
+                out[i] = s;
+                if high > ep {
+                    ep = high;
+                    af = (af + acc).min(maximum);
+                }
+                s = (s + af * (ep - s)).min(prev_low).min(low);
+            }
+        } else if high >= s {
+            long = true;
+            s = ep.min(prev_low).min(low);
+            out[i] = s;
+            af = acc;
+            ep = high;
+            s = (s + af * (ep - s)).min(prev_low).min(low);
+        } else {
+            out[i] = s;
+            if low < ep {
+                ep = low;
+                af = (af + acc).min(maximum);
+            }
+            s = (s + af * (ep - s)).max(prev_high).max(high);
+        }
+        (prev_high, prev_low) = (high, low);
+    }
+    Ok(out)
+}
+
+/// `(mean, variance)` of each `n`-window (see [`crate::RollingStd`]).
+fn rolling_var(x: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
+    let (mut means, mut vars) = (nan(x.len()), nan(x.len()));
+    let nf = n as f64;
+    let (mut sum, mut reference, mut dev_sum, mut dev_sq, mut since) = (0.0, f64::NAN, 0.0, 0.0, 0usize);
+    for i in 0..x.len() {
+        let v = x[i];
+        if reference.is_nan() {
+            reference = v;
+        }
+        let t1 = sum + v;
+        let d = v - reference;
+        dev_sum += d;
+        dev_sq += d * d;
+        if i >= n {
+            let e = x[i - n] - reference;
+            dev_sum -= e;
+            dev_sq -= e * e;
+        }
+        since += 1;
+        if since >= n {
+            reference = v;
+            since = 0;
+            (dev_sum, dev_sq) = x[(i + 1).saturating_sub(n)..=i].iter().fold((0.0, 0.0), |(s, q), w| {
+                let d = w - reference;
+                (s + d, q + d * d)
+            });
+        }
+        if i + 1 < n {
+            sum = t1;
+            continue;
+        }
+        sum = t1 - x[i + 1 - n];
+        let mean = t1 / nf;
+        let m = dev_sum / nf;
+        (means[i], vars[i]) = (mean, dev_sq / nf - m * m);
+    }
+    (means, vars)
+}
+
+/// TA-Lib's STDDEV times `k` (see [`crate::RollingStd::update_ta_lib`]).
+pub fn stddev(x: &[f64], n: usize, k: f64) -> Result<Vec<f64>, IndicatorError> {
+    check_period("STDDEV", n, 1)?;
+    let (_, vars) = rolling_var(x, n);
+    Ok(vars
+        .into_iter()
+        .map(|v| {
+            if v.is_nan() {
+                v
+            } else if v < 1e-8 {
+                0.0 * k
+            } else {
+                v.sqrt() * k
+            }
+        })
+        .collect())
+}
+
+/// Bollinger upper, middle and lower (see [`crate::Bollinger`]).
+pub fn bbands(x: &[f64], n: usize, k: f64) -> Result<[Vec<f64>; 3], IndicatorError> {
+    check_period("BBANDS", n, 2)?;
+    let (means, vars) = rolling_var(x, n);
+    let (mut up, mut lo) = (nan(x.len()), nan(x.len()));
+    for i in 0..x.len() {
+        if vars[i].is_nan() {
+            continue;
+        }
+        let sd = if vars[i] < 1e-8 { 0.0 } else { vars[i].sqrt() };
+        (up[i], lo[i]) = (means[i] + k * sd, means[i] - k * sd);
+    }
+    Ok([up, means, lo])
+}
+
+/// Rolling z-score (see [`crate::ZScore`]).
+pub fn zscore(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("ZSCORE", n, 2)?;
+    let (means, vars) = rolling_var(x, n);
+    Ok((0..x.len())
+        .map(|i| {
+            if vars[i].is_nan() {
+                return f64::NAN;
+            }
+            let sd = vars[i].max(0.0).sqrt();
+            if sd > 0.0 { (x[i] - means[i]) / sd } else { 0.0 }
+        })
+        .collect())
+}
+
+/// Pearson correlation (see [`crate::Correl`]).
+pub fn correl(x: &[f64], y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("CORREL", n, 2)?;
+    let len = x.len().min(y.len());
+    let mut out = nan(len);
+    let nf = n as f64;
+    let (mut kx, mut ky) = (f64::NAN, f64::NAN);
+    let (mut sx, mut sy, mut sxx, mut syy, mut sxy, mut since) = (0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
+    for i in 0..len {
+        if kx.is_nan() {
+            (kx, ky) = (x[i], y[i]);
+        }
+        let mut add = |a: f64, b: f64, sign: f64, kx: f64, ky: f64| {
+            let (dx, dy) = (a - kx, b - ky);
+            sx += sign * dx;
+            sy += sign * dy;
+            sxx += sign * dx * dx;
+            syy += sign * dy * dy;
+            sxy += sign * dx * dy;
+        };
+        add(x[i], y[i], 1.0, kx, ky);
+        if i >= n {
+            add(x[i - n], y[i - n], -1.0, kx, ky);
+        }
+        since += 1;
+        if since >= n {
+            let w = (i + 1).min(n) as f64;
+            (kx, ky) = (kx + sx / w, ky + sy / w);
+            (sx, sy, sxx, syy, sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            for j in (i + 1).saturating_sub(n)..=i {
+                let (dx, dy) = (x[j] - kx, y[j] - ky);
+                sx += 1.0 * dx;
+                sy += 1.0 * dy;
+                sxx += 1.0 * dx * dx;
+                syy += 1.0 * dy * dy;
+                sxy += 1.0 * dx * dy;
+            }
+            since = 0;
+        }
+        if i + 1 < n {
+            continue;
+        }
+        let (mx, my) = (sx / nf, sy / nf);
+        let (vx, vy, cov) = (sxx / nf - mx * mx, syy / nf - my * my, sxy / nf - mx * my);
+        let den = vx * vy;
+        out[i] = if den > 0.0 { cov / den.sqrt() } else { 0.0 };
+    }
+    Ok(out)
+}
+
+/// Beta of y's returns on x's (see [`crate::Beta`]).
+pub fn beta(x: &[f64], y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("BETA", n, 1)?;
+    let len = x.len().min(y.len());
+    let ret = |p: f64, last: f64| if -1e-8 < last && last < 1e-8 { 0.0 } else { (p - last) / last };
+    let rx: Vec<f64> = (1..len).map(|i| ret(x[i], x[i - 1])).collect();
+    let ry: Vec<f64> = (1..len).map(|i| ret(y[i], y[i - 1])).collect();
+    let mut out = nan(len);
+    let nf = n as f64;
+    for j in n.saturating_sub(1)..rx.len() {
+        let (wx, wy) = (&rx[j + 1 - n..=j], &ry[j + 1 - n..=j]);
+        let mx = wx.iter().fold(0.0, |s, v| s + v) / nf;
+        let my = wy.iter().fold(0.0, |s, v| s + v) / nf;
+        let (mut sxy, mut sxx) = (0.0, 0.0);
+        for (a, b) in wx.iter().zip(wy) {
+            sxy += (a - mx) * (b - my);
+            sxx += (a - mx) * (a - mx);
+        }
+        out[j + 1] = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+    }
+    Ok(out)
+}
+
+/// Kaufman's adaptive moving average (see [`crate::Kama`]).
+pub fn kama(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("KAMA", n, 2)?;
+    const MAX: f64 = 2.0 / (30.0 + 1.0);
+    const DIFF: f64 = 2.0 / (2.0 + 1.0) - MAX;
+    let mut out = nan(x.len());
+    let (mut sum, mut zeros, mut value): (f64, usize, Option<f64>) = (0.0, 0, None);
+    for i in 1..x.len() {
+        let change = (x[i] - x[i - 1]).abs();
+        if i > n {
+            let old = (x[i - n] - x[i - n - 1]).abs();
+            sum -= old;
+            zeros -= (old == 0.0) as usize;
+        }
+        sum += change;
+        zeros += (change == 0.0) as usize;
+        if i < n {
+            continue;
+        }
+        if zeros >= n {
+            sum = 0.0;
+        }
+        let period_roc = x[i] - x[i - n];
+        let er = if sum <= period_roc || sum <= 0.0 { 1.0 } else { (period_roc / sum).abs() };
+        let sc = er * DIFF + MAX;
+        let sc = sc * sc;
+        let base = value.unwrap_or(x[i - 1]);
+        let v = (x[i] - base) * sc + base;
+        value = Some(v);
+        out[i] = v;
+    }
+    Ok(out)
+}
+
+/// Tillson's T3 (see [`crate::T3`]).
+pub fn t3(x: &[f64], n: usize, vfactor: f64) -> Result<Vec<f64>, IndicatorError> {
+    check_period("T3", n, 1)?;
+    if n == 1 {
+        return Ok(x.to_vec());
+    }
+    let v2 = vfactor * vfactor;
+    let c1 = -v2 * vfactor;
+    let c2 = 3.0 * (v2 - c1);
+    let c3 = -6.0 * v2 - 3.0 * (vfactor - c1);
+    let c4 = 1.0 + 3.0 * vfactor - c1 + 3.0 * v2;
+    let k = 2.0 / (n as f64 + 1.0);
+    let (mut seen, mut e) = ([0usize; 6], [0.0f64; 6]);
+    let mut out = nan(x.len());
+    'bars: for (o, &xi) in out.iter_mut().zip(x) {
+        let mut v = xi;
+        for s in 0..6 {
+            seen[s] += 1;
+            if seen[s] <= n {
+                e[s] += v;
+                if seen[s] < n {
+                    continue 'bars;
+                }
+                e[s] /= n as f64;
+            } else {
+                e[s] = k * v + (1.0 - k) * e[s];
+            }
+            v = e[s];
+        }
+        *o = c1 * e[5] + c2 * e[4] + c3 * e[3] + c4 * e[2];
+    }
+    Ok(out)
+}
+
+/// Commodity Channel Index (see [`crate::Cci`]).
+pub fn cci(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("CCI", n, 2)?;
+    let tp: Vec<f64> = (0..c.len()).map(|i| (h[i] + l[i] + c[i]) / 3.0).collect();
+    let nf = n as f64;
+    let mut out = nan(c.len());
+    let mut sum = 0.0;
+    for i in 0..tp.len() {
+        if i >= n {
+            sum -= tp[i - n];
+        }
+        sum += tp[i];
+        if i + 1 < n {
+            continue;
+        }
+        let mean = sum / nf;
+        let dev = tp[i + 1 - n..=i].iter().map(|v| (v - mean).abs()).sum::<f64>() / nf;
+        out[i] = if dev != 0.0 { (tp[i] - mean) / (0.015 * dev) } else { 0.0 };
+    }
+    Ok(out)
+}
+
+/// Money Flow Index (see [`crate::Mfi`]).
+pub fn mfi(h: &[f64], l: &[f64], c: &[f64], v: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("MFI", n, 2)?;
+    let len = c.len();
+    let tp: Vec<f64> = (0..len).map(|i| (h[i] + l[i] + c[i]) / 3.0).collect();
+    let sign = |i: usize| {
+        let change = tp[i] - tp[i - 1];
+        if -1e-8 < change && change < 1e-8 {
+            0
+        } else if change > 0.0 {
+            1
+        } else {
+            -1
+        }
+    };
+    let mut out = nan(len);
+    let (mut pos, mut neg) = (0.0, 0.0);
+    for i in 1..len {
+        if i > n {
+            let old = tp[i - n] * v[i - n];
+            match sign(i - n) {
+                1 => pos -= old,
+                -1 => neg -= old,
+                _ => {}
+            }
+        }
+        let flow = tp[i] * v[i];
+        match sign(i) {
+            1 => pos += flow,
+            -1 => neg += flow,
+            _ => {}
+        }
+        if i >= n {
+            let total = pos + neg;
+            out[i] = if total < 1.0 { 0.0 } else { 100.0 * pos / total };
+        }
+    }
+    Ok(out)
+}
+
+/// Ultimate oscillator (see [`crate::UltOsc`]).
+pub fn ultosc(h: &[f64], l: &[f64], c: &[f64], p1: usize, p2: usize, p3: usize) -> Result<Vec<f64>, IndicatorError> {
+    let mut ps = [p1, p2, p3];
+    for p in ps {
+        check_period("ULTOSC", p, 1)?;
+    }
+    ps.sort_unstable();
+    let len = c.len();
+    let mut bp = vec![0.0; len];
+    let mut tr = vec![0.0; len];
+    for i in 1..len {
+        let low = l[i].min(c[i - 1]);
+        bp[i] = c[i] - low;
+        tr[i] = h[i].max(c[i - 1]) - low;
+    }
+    let mut sums = [(0.0f64, 0.0f64); 3];
+    let mut out = nan(len);
+    for i in 1..len {
+        let mut avg = [0.0; 3];
+        for (k, &p) in ps.iter().enumerate() {
+            let (bsum, tsum) = &mut sums[k];
+            if i > p {
+                *bsum -= bp[i - p];
+                *tsum -= tr[i - p];
+            }
+            *bsum += bp[i];
+            *tsum += tr[i];
+            avg[k] = if *tsum != 0.0 { *bsum / *tsum } else { 0.0 };
+        }
+        if i >= ps[2] {
+            out[i] = 100.0 * (4.0 * avg[0] + 2.0 * avg[1] + avg[2]) / 7.0;
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -596,6 +1024,60 @@ mod tests {
             same(&k, &two(&streamed, 0), "stochrsi k");
             same(&d, &two(&streamed, 1), "stochrsi d");
         }
+        for n in [2, 5, 14] {
+            let mut d = crate::Directional::new(n).unwrap();
+            let streamed: Vec<_> = cs.iter().map(|x| d.update(x)).collect();
+            let [p, m, dx, adx] = directional(&h, &l, &c, n).unwrap();
+            let pick = |f: fn(&crate::DirectionalValue) -> Option<f64>| -> Vec<f64> {
+                streamed.iter().map(|o| o.as_ref().and_then(f).unwrap_or(f64::NAN)).collect()
+            };
+            same(&p, &pick(|v| Some(v.plus_di)), "+di");
+            same(&m, &pick(|v| Some(v.minus_di)), "-di");
+            same(&dx, &pick(|v| Some(v.dx)), "dx");
+            same(&adx, &pick(|v| v.adx), "adx");
+            same(
+                &stddev(&c, n, 1.5).unwrap(),
+                &{
+                    let mut sd = crate::RollingStd::new(n).unwrap();
+                    c.iter().map(|x| sd.update_ta_lib(*x).map_or(f64::NAN, |v| v * 1.5)).collect::<Vec<_>>()
+                },
+                "stddev",
+            );
+            same(&zscore(&c, n).unwrap(), &batch(crate::ZScore::new(n).unwrap(), &c), "zscore");
+            let mut bb = crate::Bollinger::new(n, 2.0).unwrap();
+            let streamed: Vec<_> = c.iter().map(|x| bb.update(*x)).collect();
+            let [up, mid, lo] = bbands(&c, n, 2.0).unwrap();
+            let pick = |f: fn(&crate::BollingerValue) -> f64| {
+                streamed.iter().map(|o| o.as_ref().map_or(f64::NAN, f)).collect::<Vec<_>>()
+            };
+            same(&up, &pick(|v| v.upper), "bb upper");
+            same(&mid, &pick(|v| v.middle), "bb middle");
+            same(&lo, &pick(|v| v.lower), "bb lower");
+            let mut cr = crate::Correl::new(n).unwrap();
+            let streamed: Vec<f64> = h.iter().zip(&l).map(|(a, b)| cr.update(*a, *b).unwrap_or(f64::NAN)).collect();
+            same(&correl(&h, &l, n).unwrap(), &streamed, "correl");
+            let mut be = crate::Beta::new(n).unwrap();
+            let streamed: Vec<f64> = h.iter().zip(&l).map(|(a, b)| be.update(*a, *b).unwrap_or(f64::NAN)).collect();
+            same(&beta(&h, &l, n).unwrap(), &streamed, "beta");
+        }
+        same(&sar(&h, &l, 0.02, 0.2).unwrap(), &stream_bars(crate::Sar::new(0.02, 0.2).unwrap(), &cs), "sar");
+        for n in [2, 5, 14, 30] {
+            same(&kama(&c, n).unwrap(), &batch(crate::Kama::new(n).unwrap(), &c), "kama");
+            same(&t3(&c, n, 0.7).unwrap(), &batch(crate::T3::new(n, 0.7).unwrap(), &c), "t3");
+            same(&cci(&h, &l, &c, n).unwrap(), &stream_bars(crate::Cci::new(n).unwrap(), &cs), "cci");
+            same(&mfi(&h, &l, &c, &v, n).unwrap(), &stream_bars(crate::Mfi::new(n).unwrap(), &cs), "mfi");
+        }
+        same(&t3(&c, 1, 0.7).unwrap(), &batch(crate::T3::new(1, 0.7).unwrap(), &c), "t3 period 1");
+        same(
+            &ultosc(&h, &l, &c, 7, 14, 28).unwrap(),
+            &stream_bars(crate::UltOsc::new(7, 14, 28).unwrap(), &cs),
+            "ultosc",
+        );
+        same(
+            &ultosc(&h, &l, &c, 28, 3, 9).unwrap(),
+            &stream_bars(crate::UltOsc::new(28, 3, 9).unwrap(), &cs),
+            "ultosc unsorted",
+        );
         let mut m = crate::Macd::new(12, 26, 9).unwrap();
         let streamed: Vec<_> = c.iter().map(|x| m.update(*x)).collect();
         let [line, sig, hist] = macd(&c, 12, 26, 9).unwrap();

@@ -156,7 +156,8 @@ impl PairMoments {
         let (kx, ky) = (self.kx + self.sx / n, self.ky + self.sy / n);
         (self.kx, self.ky) = (kx, ky);
         (self.sx, self.sy, self.sxx, self.syy, self.sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        let pairs: Vec<(f64, f64)> = self.xs.iter().zip(self.ys.iter()).collect();
+        // Oldest first, so a slice kernel can repeat the same sums.
+        let pairs: Vec<(f64, f64)> = self.xs.iter_ordered().zip(self.ys.iter_ordered()).collect();
         for (x, y) in pairs {
             self.add(x, y, 1.0);
         }

@@ -38,10 +38,6 @@ impl Ring {
     pub(crate) fn len(&self) -> usize {
         self.len
     }
-    /// The values held (in storage order; callers use order-free sums).
-    pub(crate) fn iter(&self) -> impl Iterator<Item = f64> + '_ {
-        self.buf[..self.len].iter().copied()
-    }
     /// The values held, oldest first.
     pub(crate) fn iter_ordered(&self) -> impl Iterator<Item = f64> + '_ {
         let start = if self.len == self.buf.len() { self.head } else { 0 };
@@ -130,7 +126,8 @@ impl RollingStd {
     fn recentre(&mut self, reference: f64) {
         self.reference = reference;
         self.since_recentre = 0;
-        (self.dev_sum, self.dev_sq) = self.window.iter().fold((0.0, 0.0), |(s, q), x| {
+        // Oldest first, so a slice kernel can repeat the same sums.
+        (self.dev_sum, self.dev_sq) = self.window.iter_ordered().fold((0.0, 0.0), |(s, q), x| {
             let d = x - reference;
             (s + d, q + d * d)
         });
