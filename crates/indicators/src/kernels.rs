@@ -55,12 +55,12 @@ pub fn ema(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
     Ok(out)
 }
 
-/// Applies a kernel to the defined tail of a series (after its warm-up).
-fn on_tail(x: &[f64], f: impl FnOnce(&[f64]) -> Result<Vec<f64>, IndicatorError>) -> Result<Vec<f64>, IndicatorError> {
-    let start = x.iter().position(|v| !v.is_nan()).unwrap_or(x.len());
-    let mut out = nan(start);
-    out.extend(f(&x[start..])?);
-    Ok(out)
+/// Runs a streaming indicator over a slice. Composite indicators (an EMA
+/// of an EMA, an SMA of an SMA) are fastest as one plain loop over their
+/// streaming parts: slicing them into stages costs full-length temporary
+/// arrays that outweigh the arithmetic several times over.
+fn streamed<I: crate::Indicator>(ind: I, x: &[f64]) -> Vec<f64> {
+    crate::batch(ind, x)
 }
 
 /// Weighted moving average (see [`crate::Wma`]).
@@ -88,24 +88,17 @@ pub fn wma(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
 
 /// `2·EMA − EMA(EMA)` (see [`crate::Dema`]).
 pub fn dema(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
-    let e1 = ema(x, n)?;
-    let e2 = on_tail(&e1, |t| ema(t, n))?;
-    Ok(e1.iter().zip(&e2).map(|(a, b)| if b.is_nan() { f64::NAN } else { 2.0 * a - b }).collect())
+    Ok(streamed(crate::Dema::new(n)?, x))
 }
 
 /// `3·EMA − 3·EMA² + EMA³` (see [`crate::Tema`]).
 pub fn tema(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
-    let e1 = ema(x, n)?;
-    let e2 = on_tail(&e1, |t| ema(t, n))?;
-    let e3 = on_tail(&e2, |t| ema(t, n))?;
-    Ok((0..x.len()).map(|i| if e3[i].is_nan() { f64::NAN } else { 3.0 * e1[i] - 3.0 * e2[i] + e3[i] }).collect())
+    Ok(streamed(crate::Tema::new(n)?, x))
 }
 
 /// SMA of an SMA (see [`crate::Trima`]).
 pub fn trima(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
-    check_period("TRIMA", n, 1)?;
-    let (a, b) = if n % 2 == 1 { (n.div_ceil(2), n.div_ceil(2)) } else { (n / 2, n / 2 + 1) };
-    on_tail(&sma(x, a)?, |t| sma(t, b))
+    Ok(streamed(crate::Trima::new(n)?, x))
 }
 
 /// Wilder RSI (see [`crate::Rsi`]).
@@ -161,72 +154,26 @@ pub fn roc(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
 
 /// MACD line, signal and histogram (see [`crate::Macd`]).
 pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<[Vec<f64>; 3], IndicatorError> {
-    check_period("MACD fast", fast, 2)?;
-    check_period("MACD slow", slow, 2)?;
-    check_period("MACD signal", signal, 1)?;
-    let (fast, slow) = (fast.min(slow), fast.max(slow));
-    let [mut m, mut s, mut h] = [nan(x.len()), nan(x.len()), nan(x.len())];
-    if x.len() < slow {
-        return Ok([m, s, h]);
+    let mut m = crate::Macd::new(fast, slow, signal)?;
+    let [mut line, mut sig, mut hist] =
+        [Vec::with_capacity(x.len()), Vec::with_capacity(x.len()), Vec::with_capacity(x.len())];
+    for &v in x {
+        let (a, b, c) = m.update(v).map_or((f64::NAN, f64::NAN, f64::NAN), |o| (o.macd, o.signal, o.hist));
+        line.push(a);
+        sig.push(b);
+        hist.push(c);
     }
-    let k = |n: usize| 2.0 / (n as f64 + 1.0);
-    let (kf, ks, kg) = (k(fast), k(slow), k(signal));
-    let mut slow_v = x[..slow].iter().sum::<f64>() / slow as f64;
-    let mut fast_v = x[slow - fast..slow].iter().sum::<f64>() / fast as f64;
-    let (mut sig, mut seen) = (0.0, 0usize);
-    for i in slow - 1..x.len() {
-        if i >= slow {
-            fast_v += (x[i] - fast_v) * kf;
-            slow_v += (x[i] - slow_v) * ks;
-        }
-        let line = fast_v - slow_v;
-        seen += 1;
-        if seen < signal {
-            sig += line;
-            continue;
-        }
-        if seen == signal {
-            sig = (sig + line) / signal as f64;
-        } else {
-            sig += (line - sig) * kg;
-        }
-        (m[i], s[i], h[i]) = (line, sig, line - sig);
-    }
-    Ok([m, s, h])
+    Ok([line, sig, hist])
 }
 
 /// One-bar rate of change of a triple EMA (see [`crate::Trix`]).
 pub fn trix(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
-    let e1 = ema(x, n)?;
-    let e2 = on_tail(&e1, |t| ema(t, n))?;
-    let e3 = on_tail(&e2, |t| ema(t, n))?;
-    Ok((0..x.len())
-        .map(|i| {
-            if i == 0 || e3[i - 1].is_nan() {
-                return f64::NAN;
-            }
-            let prev = e3[i - 1];
-            if prev != 0.0 { (e3[i] / prev - 1.0) * 100.0 } else { 0.0 }
-        })
-        .collect())
+    Ok(streamed(crate::Trix::new(n)?, x))
 }
 
 /// Percentage price oscillator with SMAs (see [`crate::Ppo`]).
 pub fn ppo(x: &[f64], fast: usize, slow: usize) -> Result<Vec<f64>, IndicatorError> {
-    check_period("PPO", fast.min(slow), 2)?;
-    let (f, s) = (sma(x, fast.min(slow))?, sma(x, fast.max(slow))?);
-    Ok(f.iter()
-        .zip(&s)
-        .map(|(f, s)| {
-            if s.is_nan() {
-                f64::NAN
-            } else if *s != 0.0 {
-                (f - s) / s * 100.0
-            } else {
-                0.0
-            }
-        })
-        .collect())
+    Ok(streamed(crate::Ppo::new(fast, slow)?, x))
 }
 
 /// Least-squares slope over `n` values (see [`crate::LinRegSlope`]).
@@ -272,17 +219,16 @@ pub fn atr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Vec<f64>, Indica
     check_period("ATR", n, 1)?;
     let mut out = nan(c.len());
     let nf = n as f64;
-    let tr = trange(h, l, c);
-    if c.len() <= n {
-        return Ok(out);
-    }
-    let mut v = tr[1..n].iter().fold(0.0, |s, t| s + t);
-    v = (v + tr[n]) / nf;
-    out[n] = v;
     let (keep, inv) = (nf - 1.0, 1.0 / nf);
-    for (o, &t) in out[n + 1..].iter_mut().zip(&tr[n + 1..]) {
-        v = (v * keep + t) * inv;
-        *o = v;
+    let mut v = 0.0;
+    for i in 1..c.len() {
+        let tr = h[i].max(c[i - 1]) - l[i].min(c[i - 1]);
+        if i < n {
+            v += tr;
+        } else {
+            v = if i == n { (v + tr) / nf } else { (v * keep + tr) * inv };
+            out[i] = v;
+        }
     }
     Ok(out)
 }
@@ -431,20 +377,39 @@ pub fn willr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Vec<f64>, Indi
         .collect())
 }
 
-/// `NaN` in `line` wherever `gate` is still warming up (multi-line
-/// indicators publish all lines together).
-fn gate(mut line: Vec<f64>, gate: &[f64]) -> Vec<f64> {
-    line.iter_mut().zip(gate).filter(|(_, g)| g.is_nan()).for_each(|(v, _)| *v = f64::NAN);
-    line
+/// %K and its SMA %D from fast %K values, both published once %D is warm.
+fn smooth_k(fk: &[f64], k_smooth: Option<usize>, d: usize) -> Result<[Vec<f64>; 2], IndicatorError> {
+    use crate::Indicator;
+    let mut ks = k_smooth.map(crate::Sma::new).transpose()?;
+    let mut ds = crate::Sma::new(d)?;
+    let (mut kout, mut dout) = (Vec::with_capacity(fk.len()), Vec::with_capacity(fk.len()));
+    for &f in fk {
+        let k = if f.is_nan() {
+            None
+        } else {
+            match &mut ks {
+                Some(s) => s.update(f),
+                None => Some(f),
+            }
+        };
+        match k.and_then(|k| ds.update(k).map(|d| (k, d))) {
+            Some((k, d)) => {
+                kout.push(k);
+                dout.push(d);
+            }
+            None => {
+                kout.push(f64::NAN);
+                dout.push(f64::NAN);
+            }
+        }
+    }
+    Ok([kout, dout])
 }
 
 /// Fast stochastic %K and %D (see [`crate::StochF`]).
 pub fn stochf(h: &[f64], l: &[f64], c: &[f64], k: usize, d: usize) -> Result<[Vec<f64>; 2], IndicatorError> {
     check_period("STOCHF fastk", k, 1)?;
-    check_period("SMA", d, 1)?;
-    let fk = fast_k(h, l, c, k);
-    let fd = on_tail(&fk, |t| sma(t, d))?;
-    Ok([gate(fk, &fd), fd])
+    smooth_k(&fast_k(h, l, c, k), None, d)
 }
 
 /// Slow stochastic %K and %D (see [`crate::Stoch`]).
@@ -457,24 +422,18 @@ pub fn stoch(
     slow_d: usize,
 ) -> Result<[Vec<f64>; 2], IndicatorError> {
     check_period("STOCH fastk", fast, 1)?;
-    check_period("SMA", slow_k, 1)?;
-    check_period("SMA", slow_d, 1)?;
-    let sk = on_tail(&fast_k(h, l, c, fast), |t| sma(t, slow_k))?;
-    let sd = on_tail(&sk, |t| sma(t, slow_d))?;
-    Ok([gate(sk, &sd), sd])
+    smooth_k(&fast_k(h, l, c, fast), Some(slow_k), slow_d)
 }
 
 /// Stochastic RSI %K and %D (see [`crate::StochRsi`]).
 pub fn stochrsi(x: &[f64], n: usize, k: usize, d: usize) -> Result<[Vec<f64>; 2], IndicatorError> {
-    let r = rsi(x, n)?;
     check_period("STOCHRSI fastk", k, 1)?;
-    check_period("SMA", d, 1)?;
+    let r = rsi(x, n)?;
     let start = r.iter().position(|v| !v.is_nan()).unwrap_or(r.len());
     let tail = &r[start..];
     let mut fk = nan(start);
     fk.extend(fast_k(tail, tail, tail, k));
-    let fd = on_tail(&fk, |t| sma(t, d))?;
-    Ok([gate(fk, &fd), fd])
+    smooth_k(&fk, None, d)
 }
 
 /// Aroon down and up over `n` bars (see [`crate::Aroon`]).
