@@ -1,0 +1,465 @@
+//! The risk engine: every new order passes [`RiskEngine::check`] before it
+//! may leave for a venue, and equity updates drive the post-trade state.
+//!
+//! Checks run in a fixed order and the first failure is the answer, as a
+//! [`Denial`] with a stable [`DenialCode`] and a message with the numbers.
+//! Orders that only shrink a position are never stopped by position,
+//! exposure, leverage or cash limits (de-risking must always be possible),
+//! only by the trading state and the per-order limits.
+//!
+//! Everything is O(1) per check except group limits (O(group size)); the
+//! rate windows keep one timestamp per recent order.
+
+use std::collections::VecDeque;
+
+use pyrt_model::time::{NANOS_PER_MINUTE, NANOS_PER_SECOND, utc_day};
+use pyrt_model::{Instrument, InstrumentId, Money, Price, Quantity, Rate, Side, UnixNanos};
+
+use crate::limits::{OnBreach, RiskLimits, SymbolLimits};
+
+/// Whether and how the account may trade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TradingState {
+    Active,
+    /// Only orders that shrink positions.
+    Reducing,
+    /// Nothing (the kill switch, or a breach with `halt`/`flatten`).
+    Halted,
+}
+
+/// Why an order was denied. The codes are stable: logs, alerts and tests
+/// can match on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DenialCode {
+    Halted,
+    ReducingOnly,
+    MaxOrderQuantity,
+    MaxOrderNotional,
+    PriceBand,
+    OrderRate,
+    InstrumentOrderRate,
+    MaxPositionQuantity,
+    MaxPositionNotional,
+    MaxGrossExposure,
+    MaxNetExposure,
+    MaxConcentration,
+    GroupExposure,
+    MaxLeverage,
+    CashBuffer,
+    NoReferencePrice,
+}
+
+impl DenialCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DenialCode::Halted => "HALTED",
+            DenialCode::ReducingOnly => "REDUCING_ONLY",
+            DenialCode::MaxOrderQuantity => "MAX_ORDER_QUANTITY",
+            DenialCode::MaxOrderNotional => "MAX_ORDER_NOTIONAL",
+            DenialCode::PriceBand => "PRICE_BAND",
+            DenialCode::OrderRate => "ORDER_RATE",
+            DenialCode::InstrumentOrderRate => "INSTRUMENT_ORDER_RATE",
+            DenialCode::MaxPositionQuantity => "MAX_POSITION_QUANTITY",
+            DenialCode::MaxPositionNotional => "MAX_POSITION_NOTIONAL",
+            DenialCode::MaxGrossExposure => "MAX_GROSS_EXPOSURE",
+            DenialCode::MaxNetExposure => "MAX_NET_EXPOSURE",
+            DenialCode::MaxConcentration => "MAX_CONCENTRATION",
+            DenialCode::GroupExposure => "GROUP_EXPOSURE",
+            DenialCode::MaxLeverage => "MAX_LEVERAGE",
+            DenialCode::CashBuffer => "CASH_BUFFER",
+            DenialCode::NoReferencePrice => "NO_REFERENCE_PRICE",
+        }
+    }
+}
+
+/// A refused order.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("risk {}: {message}", code.as_str())]
+pub struct Denial {
+    pub code: DenialCode,
+    pub message: String,
+}
+
+/// The order being checked, and the account around it.
+#[derive(Debug, Clone, Copy)]
+pub struct OrderCheck<'a> {
+    pub now: UnixNanos,
+    pub instrument: &'a Instrument,
+    pub side: Side,
+    /// Base quantity; for a notional order, its estimate at the reference price.
+    pub qty: Option<Quantity>,
+    /// The amount of a notional (quote-quantity) order.
+    pub amount: Option<Money>,
+    /// Limit price (limit, stop-limit) or trigger (stop), if any.
+    pub price: Option<Price>,
+    pub reduce_only: bool,
+    /// Last price of the instrument.
+    pub mark: Option<Price>,
+    /// Signed position in the instrument.
+    pub position: Quantity,
+    pub equity: Money,
+    pub cash: Money,
+    pub gross_exposure: Money,
+    pub net_exposure: Money,
+}
+
+/// Absolute exposure of any instrument, for group limits.
+pub trait Exposures {
+    fn abs_exposure(&self, instrument: InstrumentId) -> Money;
+}
+
+/// What the engine must do after a post-trade update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RiskAction {
+    /// Cancel every working order (the state is now `Halted`).
+    CancelAll { reason: String },
+    /// Cancel every working order and close every position.
+    Flatten { reason: String },
+    /// Nothing to cancel; only the state changed (to `Reducing`).
+    Reduce { reason: String },
+}
+
+struct Group {
+    name: String,
+    members: Vec<InstrumentId>,
+    max_gross: Money,
+}
+
+/// Pre-trade checks, trading state and post-trade stops for one account.
+pub struct RiskEngine {
+    limits: RiskLimits,
+    state: TradingState,
+    symbol: Vec<SymbolLimits>,
+    groups: Vec<Group>,
+    /// Per instrument, the groups it belongs to.
+    member_of: Vec<Vec<usize>>,
+    last_second: VecDeque<UnixNanos>,
+    last_minute: VecDeque<UnixNanos>,
+    per_instrument: Vec<VecDeque<UnixNanos>>,
+    day: i64,
+    day_start_equity: Option<Money>,
+    peak_equity: Option<Money>,
+}
+
+fn deny(code: DenialCode, message: String) -> Result<(), Denial> {
+    Err(Denial { code, message })
+}
+
+impl RiskEngine {
+    /// An engine for `instruments` (dense ids); limits naming unknown
+    /// symbols are errors.
+    pub fn new(limits: RiskLimits, instruments: &[Instrument]) -> Result<Self, crate::LimitsError> {
+        limits.validate()?;
+        let id_of = |s: &str, key: &str| {
+            instruments.iter().find(|i| i.symbol == s).map(|i| i.id).ok_or_else(|| crate::LimitsError::Invalid {
+                key: key.to_string(),
+                problem: format!("unknown symbol `{s}` (this run trades {})", {
+                    let names: Vec<_> = instruments.iter().map(|i| i.symbol.as_str()).collect();
+                    names.join(", ")
+                }),
+            })
+        };
+        let mut symbol = vec![SymbolLimits::default(); instruments.len()];
+        for (s, l) in &limits.position_limits.symbols {
+            symbol[id_of(s, &format!("position_limits.symbols.{s}"))?.index()] = l.clone();
+        }
+        let mut groups = Vec::new();
+        let mut member_of = vec![Vec::new(); instruments.len()];
+        for (name, g) in &limits.position_limits.groups {
+            let members = g
+                .symbols
+                .iter()
+                .map(|s| id_of(s, &format!("position_limits.groups.{name}.symbols")))
+                .collect::<Result<Vec<_>, _>>()?;
+            for m in &members {
+                member_of[m.index()].push(groups.len());
+            }
+            groups.push(Group { name: name.clone(), members, max_gross: g.max_gross_exposure });
+        }
+        Ok(Self {
+            limits,
+            state: TradingState::Active,
+            symbol,
+            groups,
+            member_of,
+            last_second: VecDeque::new(),
+            last_minute: VecDeque::new(),
+            per_instrument: vec![VecDeque::new(); instruments.len()],
+            day: i64::MIN,
+            day_start_equity: None,
+            peak_equity: None,
+        })
+    }
+
+    pub fn state(&self) -> TradingState {
+        self.state
+    }
+
+    /// Sets the state by hand (an operator resuming after a halt).
+    pub fn set_state(&mut self, state: TradingState) {
+        self.state = state;
+    }
+
+    pub fn limits(&self) -> &RiskLimits {
+        &self.limits
+    }
+
+    /// Stops all order flow at once; the engine cancels (and flattens).
+    pub fn kill_switch(&mut self, flatten: bool) -> RiskAction {
+        self.state = TradingState::Halted;
+        let reason = "kill switch".to_string();
+        if flatten { RiskAction::Flatten { reason } } else { RiskAction::CancelAll { reason } }
+    }
+
+    /// Checks a new order. `flattening` marks the engine's own closing
+    /// orders after a kill switch or breach, which pass a halt.
+    pub fn check(&self, o: &OrderCheck, book: &dyn Exposures, flattening: bool) -> Result<(), Denial> {
+        let sym = &o.instrument.symbol;
+        let signed = |q: Quantity| Quantity::from_raw(q.raw() * o.side.sign());
+        let qty = o.qty.unwrap_or(Quantity::ZERO);
+        let new_pos = o.position + signed(qty);
+        let reduces = new_pos.abs() <= o.position.abs()
+            && (new_pos.is_zero() || new_pos.is_positive() == o.position.is_positive());
+        match self.state {
+            TradingState::Halted if !(flattening && reduces) => {
+                return deny(
+                    DenialCode::Halted,
+                    "trading is halted (kill switch or risk breach); only the engine's closing orders pass".into(),
+                );
+            }
+            TradingState::Reducing if !reduces => {
+                return deny(
+                    DenialCode::ReducingOnly,
+                    format!(
+                        "trading is reducing-only: this {} would take {sym} from {} to {new_pos}",
+                        o.side, o.position
+                    ),
+                );
+            }
+            _ => {}
+        }
+        let ol = &self.limits.order_limits;
+        let price = o.price.or(o.mark);
+        if let Some(max) = ol.max_quantity
+            && qty > max
+        {
+            return deny(DenialCode::MaxOrderQuantity, format!("order quantity {qty} {sym} exceeds the limit {max}"));
+        }
+        let order_notional = o.amount.or(price.map(|p| Money::notional(p, qty)));
+        if let Some(max) = ol.max_notional {
+            match order_notional {
+                Some(n) if n > max => {
+                    return deny(
+                        DenialCode::MaxOrderNotional,
+                        format!("order notional {n:.2} exceeds the limit {max:.2}"),
+                    );
+                }
+                None => {
+                    return deny(DenialCode::NoReferencePrice, format!("no price for {sym} yet to value the order"));
+                }
+                _ => {}
+            }
+        }
+        if let (Some(bps), Some(limit), Some(mark)) = (ol.price_band_bps, o.price, o.mark) {
+            let band = Rate::from_bps(bps as i64).of_price(mark);
+            if (limit - mark).abs() > band {
+                return deny(
+                    DenialCode::PriceBand,
+                    format!("price {limit} is more than {bps} bps from the last price {mark} of {sym}"),
+                );
+            }
+        }
+        let recent = |q: &VecDeque<UnixNanos>, window: i64| q.iter().rev().take_while(|t| o.now - **t < window).count();
+        if let Some(max) = ol.max_orders_per_second
+            && recent(&self.last_second, NANOS_PER_SECOND) >= max as usize
+        {
+            return deny(DenialCode::OrderRate, format!("more than {max} orders in one second"));
+        }
+        if let Some(max) = ol.max_orders_per_minute
+            && recent(&self.last_minute, NANOS_PER_MINUTE) >= max as usize
+        {
+            return deny(DenialCode::OrderRate, format!("more than {max} orders in one minute"));
+        }
+        if let Some(max) = ol.max_orders_per_second_per_instrument
+            && recent(&self.per_instrument[o.instrument.id.index()], NANOS_PER_SECOND) >= max as usize
+        {
+            return deny(DenialCode::InstrumentOrderRate, format!("more than {max} orders in one second on {sym}"));
+        }
+        if reduces || o.reduce_only {
+            return Ok(());
+        }
+        self.check_exposure(o, book, new_pos, price)
+    }
+
+    fn check_exposure(
+        &self,
+        o: &OrderCheck,
+        book: &dyn Exposures,
+        new_pos: Quantity,
+        price: Option<Price>,
+    ) -> Result<(), Denial> {
+        let sym = &o.instrument.symbol;
+        let pl = &self.limits.position_limits;
+        let sl = &self.symbol[o.instrument.id.index()];
+        for (max, scope) in [(pl.max_quantity, "per instrument"), (sl.max_quantity, "for this symbol")] {
+            if let Some(max) = max
+                && new_pos.abs() > max
+            {
+                return deny(
+                    DenialCode::MaxPositionQuantity,
+                    format!("position in {sym} would be {new_pos}, over the {scope} limit {max}"),
+                );
+            }
+        }
+        let needs_price = pl.max_notional.is_some()
+            || sl.max_notional.is_some()
+            || pl.max_gross_exposure.is_some()
+            || pl.max_net_exposure.is_some()
+            || pl.max_concentration.is_some()
+            || !self.member_of[o.instrument.id.index()].is_empty()
+            || self.limits.margin.max_leverage.is_some()
+            || self.limits.margin.cash_buffer.is_some();
+        if !needs_price {
+            return Ok(());
+        }
+        let Some(mark) = o.mark.or(price) else {
+            return deny(DenialCode::NoReferencePrice, format!("no price for {sym} yet to value the position"));
+        };
+        let new_abs = Money::notional(mark, new_pos.abs());
+        let old_abs = Money::notional(mark, o.position.abs());
+        for (max, scope) in [(pl.max_notional, "per instrument"), (sl.max_notional, "for this symbol")] {
+            if let Some(max) = max
+                && new_abs > max
+            {
+                return deny(
+                    DenialCode::MaxPositionNotional,
+                    format!("position in {sym} would be worth {new_abs:.2}, over the {scope} limit {max:.2}"),
+                );
+            }
+        }
+        let gross = o.gross_exposure - old_abs + new_abs;
+        if let Some(max) = pl.max_gross_exposure
+            && gross > max
+        {
+            return deny(DenialCode::MaxGrossExposure, format!("gross exposure would be {gross:.2}, over {max:.2}"));
+        }
+        let net = o.net_exposure - Money::notional(mark, o.position) + Money::notional(mark, new_pos);
+        if let Some(max) = pl.max_net_exposure
+            && net.abs() > max
+        {
+            return deny(DenialCode::MaxNetExposure, format!("net exposure would be {net:.2}, over ±{max:.2}"));
+        }
+        if let Some(max) = pl.max_concentration
+            && new_abs > max.of_money(o.equity)
+        {
+            return deny(
+                DenialCode::MaxConcentration,
+                format!("{sym} would be {new_abs:.2} of equity {:.2}, over {max}", o.equity),
+            );
+        }
+        for &g in &self.member_of[o.instrument.id.index()] {
+            let group = &self.groups[g];
+            let total: Money = group.members.iter().map(|m| book.abs_exposure(*m)).sum::<Money>() - old_abs + new_abs;
+            if total > group.max_gross {
+                return deny(
+                    DenialCode::GroupExposure,
+                    format!("group `{}` would be {total:.2}, over {:.2}", group.name, group.max_gross),
+                );
+            }
+        }
+        if let Some(max) = self.limits.margin.max_leverage {
+            if !o.equity.is_positive() {
+                return deny(DenialCode::MaxLeverage, "equity is not positive: no new exposure".into());
+            }
+            let leverage = gross.ratio(o.equity);
+            if leverage > max {
+                return deny(DenialCode::MaxLeverage, format!("leverage would be {leverage:.2}, over {max}"));
+            }
+        }
+        if let Some(buffer) = self.limits.margin.cash_buffer
+            && o.side == Side::Buy
+        {
+            let cost = o.amount.unwrap_or(Money::notional(price.unwrap_or(mark), o.qty.unwrap_or(Quantity::ZERO)));
+            let keep = buffer.of_money(o.equity);
+            if o.cash - cost < keep {
+                return deny(
+                    DenialCode::CashBuffer,
+                    format!("cash after the order would be {:.2}, under the buffer {keep:.2}", o.cash - cost),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Records an order that passed and was sent (for the rate windows).
+    pub fn record_order(&mut self, now: UnixNanos, instrument: InstrumentId) {
+        let trim = |q: &mut VecDeque<UnixNanos>, window: i64| {
+            while q.front().is_some_and(|t| now - *t >= window) {
+                q.pop_front();
+            }
+        };
+        let ol = &self.limits.order_limits;
+        if ol.max_orders_per_second.is_some() {
+            self.last_second.push_back(now);
+            trim(&mut self.last_second, NANOS_PER_SECOND);
+        }
+        if ol.max_orders_per_minute.is_some() {
+            self.last_minute.push_back(now);
+            trim(&mut self.last_minute, NANOS_PER_MINUTE);
+        }
+        if ol.max_orders_per_second_per_instrument.is_some() {
+            let q = &mut self.per_instrument[instrument.index()];
+            q.push_back(now);
+            trim(q, NANOS_PER_SECOND);
+        }
+    }
+
+    /// Post-trade: the account's equity at `now`. Returns what the engine
+    /// must do when a daily-loss or drawdown limit is breached.
+    pub fn on_equity(&mut self, now: UnixNanos, equity: Money) -> Option<RiskAction> {
+        let day = utc_day(now);
+        if day != self.day {
+            self.day = day;
+            self.day_start_equity = Some(equity);
+        }
+        let peak = *self.peak_equity.get_or_insert(equity);
+        if equity > peak {
+            self.peak_equity = Some(equity);
+        }
+        if self.state == TradingState::Halted {
+            return None;
+        }
+        let m = &self.limits.risk_metrics;
+        let mut breach = None;
+        if let (Some(limit), Some(start)) = (m.daily_loss_limit, self.day_start_equity)
+            && start - equity >= limit
+        {
+            breach = Some(format!("daily loss {:.2} reached the limit {limit:.2}", start - equity));
+        }
+        if let Some(max) = m.max_drawdown
+            && peak.is_positive()
+            && (peak - equity).ratio(peak) >= max.to_f64()
+        {
+            breach = Some(format!(
+                "drawdown {:.2} % from the peak {peak:.2} reached the limit {max}",
+                (peak - equity).ratio(peak) * 100.0
+            ));
+        }
+        let reason = breach?;
+        match m.on_breach {
+            OnBreach::Reduce if self.state == TradingState::Reducing => None,
+            OnBreach::Reduce => {
+                self.state = TradingState::Reducing;
+                Some(RiskAction::Reduce { reason })
+            }
+            OnBreach::Halt => {
+                self.state = TradingState::Halted;
+                Some(RiskAction::CancelAll { reason })
+            }
+            OnBreach::Flatten => {
+                self.state = TradingState::Halted;
+                Some(RiskAction::Flatten { reason })
+            }
+        }
+    }
+}

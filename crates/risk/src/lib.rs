@@ -1,0 +1,16 @@
+//! Risk: the checks every order passes before it may reach a venue, the
+//! trading state (active, reducing-only, halted), the kill switch, and the
+//! post-trade stops (daily loss, drawdown).
+//!
+//! * [`limits`]: the limits, from TOML, validated;
+//! * [`engine`]: [`RiskEngine`], which the kernel consults on every new
+//!   order and every equity update.
+//!
+//! The engine is venue-agnostic and mode-agnostic: the same checks run in
+//! backtests, paper and live trading.
+
+pub mod engine;
+pub mod limits;
+
+pub use engine::{Denial, DenialCode, Exposures, OrderCheck, RiskAction, RiskEngine, TradingState};
+pub use limits::{LimitsError, OnBreach, RiskLimits};

@@ -1,0 +1,207 @@
+//! Every pre-trade check: one order that passes, one that is denied with
+//! its code; the trading states; the kill switch; post-trade stops.
+
+use pyrt_model::time::{NANOS_PER_DAY, NANOS_PER_SECOND};
+use pyrt_model::{Instrument, InstrumentId, Money, Price, Quantity, Side};
+use pyrt_risk::{DenialCode, Exposures, OrderCheck, RiskAction, RiskEngine, RiskLimits, TradingState};
+
+fn instruments() -> Vec<Instrument> {
+    ["AAPL", "MSFT", "XOM"]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Instrument::new(InstrumentId(i as u32), *s, "0.01".parse().unwrap(), Quantity::from_int(1)))
+        .collect()
+}
+
+struct Book(Vec<Money>);
+impl Exposures for Book {
+    fn abs_exposure(&self, i: InstrumentId) -> Money {
+        self.0[i.index()]
+    }
+}
+
+fn engine(toml: &str) -> (RiskEngine, Vec<Instrument>) {
+    let inst = instruments();
+    (RiskEngine::new(RiskLimits::from_toml(toml).unwrap(), &inst).unwrap(), inst)
+}
+
+fn px(s: &str) -> Price {
+    s.parse().unwrap()
+}
+
+/// A buy of `qty` AAPL at the mark 100, flat, equity and cash 100k.
+fn order(inst: &Instrument, side: Side, qty: i64) -> OrderCheck<'_> {
+    OrderCheck {
+        now: 0,
+        instrument: inst,
+        side,
+        qty: Some(Quantity::from_int(qty)),
+        amount: None,
+        price: None,
+        reduce_only: false,
+        mark: Some(px("100")),
+        position: Quantity::ZERO,
+        equity: Money::from_int(100_000),
+        cash: Money::from_int(100_000),
+        gross_exposure: Money::ZERO,
+        net_exposure: Money::ZERO,
+    }
+}
+
+fn code(r: Result<(), pyrt_risk::Denial>) -> Option<DenialCode> {
+    r.err().map(|d| d.code)
+}
+
+fn flat() -> Book {
+    Book(vec![Money::ZERO; 3])
+}
+
+#[test]
+fn order_size_limits() {
+    let (e, inst) = engine("[order_limits]\nmax_quantity = 100\nmax_notional = 5000\n");
+    assert_eq!(code(e.check(&order(&inst[0], Side::Buy, 50), &flat(), false)), None);
+    assert_eq!(code(e.check(&order(&inst[0], Side::Buy, 101), &flat(), false)), Some(DenialCode::MaxOrderQuantity));
+    let d = e.check(&order(&inst[0], Side::Buy, 51), &flat(), false).unwrap_err();
+    assert_eq!(d.code, DenialCode::MaxOrderNotional);
+    assert_eq!(d.to_string(), "risk MAX_ORDER_NOTIONAL: order notional 5100.00 exceeds the limit 5000.00");
+    let mut no_price = order(&inst[0], Side::Buy, 1);
+    no_price.mark = None;
+    assert_eq!(code(e.check(&no_price, &flat(), false)), Some(DenialCode::NoReferencePrice));
+}
+
+#[test]
+fn price_band_stops_fat_fingers() {
+    let (e, inst) = engine("[order_limits]\nprice_band_bps = 500\n");
+    let mut o = order(&inst[0], Side::Buy, 1);
+    o.price = Some(px("104.99"));
+    assert_eq!(code(e.check(&o, &flat(), false)), None);
+    o.price = Some(px("105.01"));
+    let d = e.check(&o, &flat(), false).unwrap_err();
+    assert_eq!(d.code, DenialCode::PriceBand);
+    assert!(d.message.contains("more than 500 bps from the last price 100 of AAPL"), "{d}");
+}
+
+#[test]
+fn order_rates_per_second_minute_and_instrument() {
+    let (mut e, inst) = engine(
+        "[order_limits]\nmax_orders_per_second = 3\nmax_orders_per_minute = 5\nmax_orders_per_second_per_instrument = 2\n",
+    );
+    let at = |t: i64, i: usize| OrderCheck { now: t, ..order(&inst[i], Side::Buy, 1) };
+    for t in [0, 1] {
+        assert_eq!(code(e.check(&at(t, 0), &flat(), false)), None);
+        e.record_order(t, inst[0].id);
+    }
+    assert_eq!(code(e.check(&at(2, 0), &flat(), false)), Some(DenialCode::InstrumentOrderRate));
+    assert_eq!(code(e.check(&at(2, 1), &flat(), false)), None);
+    e.record_order(2, inst[1].id);
+    assert_eq!(code(e.check(&at(3, 2), &flat(), false)), Some(DenialCode::OrderRate));
+    // A second later the per-second windows are clear; the minute is not.
+    let later = NANOS_PER_SECOND + 5;
+    assert_eq!(code(e.check(&at(later, 0), &flat(), false)), None);
+    e.record_order(later, inst[0].id);
+    e.record_order(later, inst[1].id);
+    assert_eq!(code(e.check(&at(later + 1, 2), &flat(), false)), Some(DenialCode::OrderRate));
+}
+
+#[test]
+fn position_limits_global_and_per_symbol() {
+    let (e, inst) = engine(
+        "[position_limits]\nmax_quantity = 100\nmax_notional = 8000\n[position_limits.symbols.MSFT]\nmax_quantity = 10\n",
+    );
+    let mut o = order(&inst[0], Side::Buy, 60);
+    o.position = Quantity::from_int(50);
+    assert_eq!(code(e.check(&o, &flat(), false)), Some(DenialCode::MaxPositionQuantity));
+    o.qty = Some(Quantity::from_int(40));
+    assert_eq!(code(e.check(&o, &flat(), false)), Some(DenialCode::MaxPositionNotional));
+    o.qty = Some(Quantity::from_int(30));
+    assert_eq!(code(e.check(&o, &flat(), false)), None);
+    let d = e.check(&order(&inst[1], Side::Buy, 11), &flat(), false).unwrap_err();
+    assert!(d.code == DenialCode::MaxPositionQuantity && d.message.contains("for this symbol"), "{d}");
+    // Reducing an oversized position always passes.
+    let mut reduce = order(&inst[0], Side::Sell, 10);
+    reduce.position = Quantity::from_int(500);
+    assert_eq!(code(e.check(&reduce, &flat(), false)), None);
+}
+
+#[test]
+fn exposure_concentration_groups_leverage_and_cash() {
+    let (e, inst) = engine(
+        "[position_limits]\nmax_gross_exposure = 20000\nmax_net_exposure = 15000\nmax_concentration = 0.12\n\
+         [position_limits.groups.tech]\nsymbols = [\"AAPL\", \"MSFT\"]\nmax_gross_exposure = 11000\n\
+         [margin]\nmax_leverage = 0.18\ncash_buffer = 0.5\n",
+    );
+    let mut o = order(&inst[2], Side::Buy, 100); // 10k XOM: fine alone
+    assert_eq!(code(e.check(&o, &flat(), false)), None);
+    o.gross_exposure = Money::from_int(12_000);
+    assert_eq!(code(e.check(&o, &flat(), false)), Some(DenialCode::MaxGrossExposure));
+    o.gross_exposure = Money::from_int(6_000);
+    o.net_exposure = Money::from_int(6_000);
+    assert_eq!(code(e.check(&o, &flat(), false)), Some(DenialCode::MaxNetExposure));
+    o = order(&inst[2], Side::Buy, 130); // 13k of 100k equity > 12 %
+    assert_eq!(code(e.check(&o, &flat(), false)), Some(DenialCode::MaxConcentration));
+    let tech = Book(vec![Money::from_int(5_000), Money::from_int(5_000), Money::ZERO]);
+    // AAPL 5k -> 12.1k: more than 12 % of equity (net stays small: a short elsewhere).
+    let mut a = order(&inst[0], Side::Buy, 71);
+    a.position = Quantity::from_int(50);
+    a.gross_exposure = Money::from_int(10_000);
+    assert_eq!(code(e.check(&a, &tech, false)), Some(DenialCode::MaxConcentration));
+    // AAPL 5k -> 7k is fine alone, but tech goes 10k -> 12k, over 11k.
+    a.qty = Some(Quantity::from_int(20));
+    assert_eq!(code(e.check(&a, &tech, false)), Some(DenialCode::GroupExposure));
+    let mut l = order(&inst[2], Side::Buy, 100);
+    l.gross_exposure = Money::from_int(9_000); // -> 19k of 100k = 0.19x
+    assert_eq!(code(e.check(&l, &flat(), false)), Some(DenialCode::MaxLeverage));
+    let mut c = order(&inst[2], Side::Buy, 100);
+    c.cash = Money::from_int(55_000); // 45k left < 50k buffer
+    assert_eq!(code(e.check(&c, &flat(), false)), Some(DenialCode::CashBuffer));
+}
+
+#[test]
+fn reducing_and_halted_states() {
+    let (mut e, inst) = engine("");
+    let mut sell = order(&inst[0], Side::Sell, 5);
+    sell.position = Quantity::from_int(10);
+    e.set_state(TradingState::Reducing);
+    assert_eq!(code(e.check(&sell, &flat(), false)), None);
+    assert_eq!(code(e.check(&order(&inst[0], Side::Buy, 1), &flat(), false)), Some(DenialCode::ReducingOnly));
+    let mut flip = sell;
+    flip.qty = Some(Quantity::from_int(15));
+    assert_eq!(code(e.check(&flip, &flat(), false)), Some(DenialCode::ReducingOnly));
+    assert_eq!(e.kill_switch(true), RiskAction::Flatten { reason: "kill switch".into() });
+    assert_eq!(e.state(), TradingState::Halted);
+    assert_eq!(code(e.check(&sell, &flat(), false)), Some(DenialCode::Halted));
+    // The engine's own closing orders pass a halt.
+    assert_eq!(code(e.check(&sell, &flat(), true)), None);
+    assert_eq!(code(e.check(&order(&inst[0], Side::Buy, 1), &flat(), true)), Some(DenialCode::Halted));
+}
+
+#[test]
+fn daily_loss_and_drawdown_stops() {
+    let (mut e, _) = engine("[risk_metrics]\ndaily_loss_limit = 1000\non_breach = \"halt\"\n");
+    assert_eq!(e.on_equity(0, Money::from_int(100_000)), None);
+    assert_eq!(e.on_equity(10, Money::from_int(99_500)), None);
+    let a = e.on_equity(20, Money::from_int(98_900)).unwrap();
+    assert!(matches!(a, RiskAction::CancelAll { ref reason } if reason.contains("daily loss 1100.00")), "{a:?}");
+    assert_eq!(e.state(), TradingState::Halted);
+    // A new day resets the daily loss, but a halt stays until lifted.
+    assert_eq!(e.on_equity(NANOS_PER_DAY, Money::from_int(98_000)), None);
+    assert_eq!(e.state(), TradingState::Halted);
+
+    let (mut e, _) = engine("[risk_metrics]\nmax_drawdown = 0.1\n");
+    e.on_equity(0, Money::from_int(100));
+    e.on_equity(1, Money::from_int(120));
+    assert_eq!(e.on_equity(2, Money::from_int(109)), None);
+    assert!(matches!(e.on_equity(3, Money::from_int(108)), Some(RiskAction::Reduce { .. })));
+    assert_eq!(e.state(), TradingState::Reducing);
+    assert_eq!(e.on_equity(4, Money::from_int(90)), None, "already reducing");
+}
+
+#[test]
+fn limits_on_unknown_symbols_are_refused() {
+    let limits = RiskLimits::from_toml("[position_limits.symbols.TSLA]\nmax_quantity = 1\n").unwrap();
+    let e = RiskEngine::new(limits, &instruments()).err().unwrap();
+    assert_eq!(
+        e.to_string(),
+        "risk limit `position_limits.symbols.TSLA`: unknown symbol `TSLA` (this run trades AAPL, MSFT, XOM)"
+    );
+}
