@@ -85,6 +85,12 @@ pub fn run(config: &RunConfig, show_progress: bool) -> Result<RunReport> {
         history_limit: config.output.history_limit,
     };
     let mut engine = Engine::new(instruments, venue, engine_config);
+    if let Some(path) = &config.risk {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read risk limits {}", path.display()))?;
+        let limits = pyrt_risk::RiskLimits::from_toml(&text).with_context(|| format!("in {}", path.display()))?;
+        engine = engine.with_risk(limits).with_context(|| format!("in {}", path.display()))?;
+    }
     engine.add_strategy(strategy);
 
     let progress = Progress::new(show_progress);

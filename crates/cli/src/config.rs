@@ -25,6 +25,9 @@ pub struct RunConfig {
     pub account: Account,
     pub execution: Execution,
     pub output: Output,
+    /// A risk-limits file (`[order_limits]`, `[position_limits]`,
+    /// `[margin]`, `[risk_metrics]`); every order passes it.
+    pub risk: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -184,6 +187,11 @@ impl RunConfig {
             && dir.is_relative()
         {
             *dir = base.join(&*dir);
+        }
+        if let Some(risk) = &mut config.risk
+            && risk.is_relative()
+        {
+            *risk = base.join(&*risk);
         }
         config.validate()?;
         Ok(config)

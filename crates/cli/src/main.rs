@@ -3,6 +3,7 @@
 mod backtest;
 mod bench;
 mod bench_indicators;
+mod bench_risk;
 mod config;
 mod indicators;
 
@@ -50,6 +51,13 @@ enum Command {
         bars: usize,
         #[arg(long, default_value_t = 5)]
         repeats: usize,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Measure pre-trade risk check latency (100 instruments, every check on).
+    BenchRisk {
+        #[arg(long, default_value_t = 200_000)]
+        checks: usize,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -136,6 +144,9 @@ struct BacktestArgs {
     /// Keep only the last N orders/fills/trades in memory (long replays).
     #[arg(long)]
     history_limit: Option<usize>,
+    /// Risk limits file (TOML: [order_limits], [position_limits], [margin], [risk_metrics]).
+    #[arg(long)]
+    risk: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
 }
@@ -220,6 +231,9 @@ impl BacktestArgs {
         if let Some(n) = self.history_limit {
             c.output.history_limit = Some(n);
         }
+        if let Some(r) = self.risk {
+            c.risk = Some(r);
+        }
         c.validate()?;
         Ok(c)
     }
@@ -293,6 +307,13 @@ fn run(cli: Cli) -> Result<()> {
             }
         },
         Command::Indicators { data, spec, out } => indicators::run(&data, &spec, out.as_deref())?,
+        Command::BenchRisk { checks, format } => {
+            let report = bench_risk::run(checks)?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                Format::Table => print!("{}", bench_risk::table(&report)),
+            }
+        }
         Command::BenchIndicators { input, bars, repeats, format } => {
             let report = bench_indicators::run(input.as_deref(), bars, repeats)?;
             match format {

@@ -194,3 +194,19 @@ fn indicators_to_csv_and_parquet_and_bad_specs() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("unknown feature `rsx` in `rsx:2`; valid names:"), "{}", stderr(&o));
 }
+
+#[test]
+fn risk_limits_from_a_file_deny_orders_and_bad_files_are_named() {
+    let risk = file("[order_limits]\nmax_notional = 1000\n", ".toml");
+    let base = pyrt(&["backtest", "--format", "json"]);
+    let limited = pyrt(&["backtest", "--format", "json", "--risk", risk.path().to_str().unwrap()]);
+    assert!(limited.status.success(), "{}", stderr(&limited));
+    let (a, b): (serde_json::Value, serde_json::Value) =
+        (serde_json::from_slice(&base.stdout).unwrap(), serde_json::from_slice(&limited.stdout).unwrap());
+    assert!(a["num_fills"].as_u64().unwrap() > 0);
+    assert_eq!(b["num_fills"], 0, "every all-in order is over the 1000 notional limit");
+    let bad = file("[order_limits]\nmax_qty = 3\n", ".toml");
+    let o = pyrt(&["backtest", "--risk", bad.path().to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("unknown field `max_qty`"), "{}", stderr(&o));
+}

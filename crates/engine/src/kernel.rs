@@ -21,8 +21,9 @@ use std::collections::{BinaryHeap, VecDeque};
 
 use pyrt_model::{
     ExecutionReport, Fill, Instrument, InstrumentId, MarketEvent, Money, OrderId, OrderKind, OrderQty, OrderRequest,
-    OrderStatus, Side, UnixNanos, VenueCommand,
+    OrderStatus, Quantity, Side, UnixNanos, VenueCommand,
 };
+use pyrt_risk::{Exposures, LimitsError, OrderCheck, RiskAction, RiskEngine, RiskLimits, TradingState};
 use pyrt_sim::SimVenue;
 use serde::{Deserialize, Serialize};
 
@@ -144,6 +145,7 @@ pub struct Engine<V: Venue> {
     reports: VecDeque<ExecutionReport>,
     scratch: Vec<ExecutionReport>,
     next_order_id: u64,
+    risk: RiskEngine,
 }
 
 impl<V: Venue> Engine<V> {
@@ -154,6 +156,7 @@ impl<V: Venue> Engine<V> {
         let portfolio = Portfolio::new(config.initial_cash, instruments.len(), config.history_limit);
         let recorder = EquityRecorder::new(config.sampling, config.initial_cash);
         let (orders, fills) = (OrderManager::new(config.history_limit), RecentLog::new(config.history_limit));
+        let risk = RiskEngine::new(RiskLimits::default(), &instruments).expect("no limits always fit");
         Self {
             config,
             now: i64::MIN,
@@ -171,7 +174,32 @@ impl<V: Venue> Engine<V> {
             reports: VecDeque::new(),
             scratch: Vec::new(),
             next_order_id: 1,
+            risk,
         }
+    }
+
+    /// Puts every order under `limits` (see `pyrt_risk`). Limits that name
+    /// symbols this run does not trade are an error.
+    pub fn with_risk(mut self, limits: RiskLimits) -> Result<Self, LimitsError> {
+        self.risk = RiskEngine::new(limits, &self.instruments)?;
+        Ok(self)
+    }
+
+    pub fn risk(&self) -> &RiskEngine {
+        &self.risk
+    }
+
+    /// Stops all order flow now: cancels every working order, blocks new
+    /// ones, and with `flatten` closes every position.
+    pub fn kill_switch(&mut self, flatten: bool) {
+        let action = self.risk.kill_switch(flatten);
+        self.apply_risk_action(action);
+        self.pump();
+    }
+
+    /// Lifts a halt or reducing-only state (an operator's decision).
+    pub fn resume_trading(&mut self) {
+        self.risk.set_state(TradingState::Active);
     }
 
     pub fn add_strategy(&mut self, strategy: Box<dyn Strategy>) -> StrategyId {
@@ -246,7 +274,12 @@ impl<V: Venue> Engine<V> {
                 }
             }
         }
-        self.recorder.record(ts, self.portfolio.equity(), self.portfolio.is_exposed());
+        let equity = self.portfolio.equity();
+        self.recorder.record(ts, equity, self.portfolio.is_exposed());
+        if let Some(action) = self.risk.on_equity(ts, equity) {
+            self.apply_risk_action(action);
+            self.pump();
+        }
 
         for sid in 0..self.strategies.len() {
             self.call(StrategyId(sid as u32), |s, ctx| match event {
@@ -313,9 +346,17 @@ impl<V: Venue> Engine<V> {
 
     /// Calls strategy `sid` with a fresh context.
     fn call(&mut self, sid: StrategyId, f: impl FnOnce(&mut dyn Strategy, &mut Context)) {
-        let Self { strategies, instruments, portfolio, orders, commands, next_order_id, now, .. } = self;
-        let mut ctx =
-            Context { now: *now, strategy: sid, instruments, portfolio, orders, commands, next_id: next_order_id };
+        let Self { strategies, instruments, portfolio, orders, commands, next_order_id, now, risk, .. } = self;
+        let mut ctx = Context {
+            now: *now,
+            trading_state: risk.state(),
+            strategy: sid,
+            instruments,
+            portfolio,
+            orders,
+            commands,
+            next_id: next_order_id,
+        };
         f(strategies[sid.0 as usize].as_mut(), &mut ctx);
     }
 
@@ -365,13 +406,54 @@ impl<V: Venue> Engine<V> {
             Command::Timer { strategy, at, name } => {
                 self.schedule(at.max(self.now), ScheduledKind::Timer { strategy: strategy.0, name })
             }
+            Command::KillSwitch { flatten } => {
+                let action = self.risk.kill_switch(flatten);
+                self.apply_risk_action(action);
+            }
+        }
+    }
+
+    /// Carries out what the risk engine decided.
+    fn apply_risk_action(&mut self, action: RiskAction) {
+        let flatten = match action {
+            RiskAction::Reduce { .. } => return,
+            RiskAction::CancelAll { .. } => false,
+            RiskAction::Flatten { .. } => true,
+        };
+        let open: Vec<OrderId> = self.orders.open().map(|o| o.id).collect();
+        for id in open {
+            self.send(VenueCommand::Cancel { order_id: id });
+        }
+        if flatten {
+            let open: Vec<(usize, Quantity)> = self
+                .portfolio
+                .positions()
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| !p.qty.is_zero())
+                .map(|(i, p)| (i, p.qty))
+                .collect();
+            for (i, qty) in open {
+                let side = if qty.is_positive() { Side::Sell } else { Side::Buy };
+                let request = OrderRequest::market(InstrumentId(i as u32), side, qty.abs()).reduce_only();
+                let id = OrderId(self.next_order_id);
+                self.next_order_id += 1;
+                self.orders.create(id, StrategyId(0), request, self.now);
+                self.send_checked(id, true);
+            }
         }
     }
 
     /// Checks a new order and sends it, or rejects it here.
     fn send_new(&mut self, id: OrderId) {
+        self.send_checked(id, false);
+    }
+
+    /// `flattening`: the engine's own closing order after a kill switch or
+    /// breach, which passes a halt.
+    fn send_checked(&mut self, id: OrderId, flattening: bool) {
         let order = self.orders.get(id).expect("order was just created");
-        if let Err(reason) = self.pre_trade_check(&order.request) {
+        if let Err(reason) = self.pre_trade_check(&order.request, flattening) {
             let strategy = order.strategy;
             self.orders.reject_locally(id, self.now, reason.clone());
             let update =
@@ -380,6 +462,7 @@ impl<V: Venue> Engine<V> {
             return;
         }
         let request = order.request.clone();
+        self.risk.record_order(self.now, request.instrument);
         self.send(VenueCommand::Submit { order_id: id, request });
     }
 
@@ -394,10 +477,11 @@ impl<V: Venue> Engine<V> {
     }
 
     /// The account-level checks every order passes before leaving.
-    fn pre_trade_check(&self, req: &OrderRequest) -> Result<(), String> {
+    fn pre_trade_check(&self, req: &OrderRequest, flattening: bool) -> Result<(), String> {
         let Some(inst) = self.instruments.get(req.instrument.index()) else {
             return Err(format!("unknown instrument id {}", req.instrument.0));
         };
+        self.risk_check(inst, req, flattening).map_err(|d| d.to_string())?;
         if self.config.account == AccountKind::Margin || req.reduce_only {
             return Ok(());
         }
@@ -483,9 +567,49 @@ impl<V: Venue> Engine<V> {
         }
     }
 
+    /// The risk engine's view of `req` and the account.
+    fn risk_check(&self, inst: &Instrument, req: &OrderRequest, flattening: bool) -> Result<(), pyrt_risk::Denial> {
+        let position = self.portfolio.position(req.instrument);
+        let (qty, amount) = match req.qty {
+            OrderQty::Base(q) => (Some(q), None),
+            OrderQty::Quote(a) => (position.mark.map(|m| a.lots_at(m, inst.lot_size)), Some(a)),
+        };
+        let price = match req.kind {
+            OrderKind::Limit { price } | OrderKind::StopLimit { limit: price, .. } => Some(price),
+            OrderKind::Stop { trigger } => Some(trigger),
+            _ => None,
+        };
+        let check = OrderCheck {
+            now: self.now,
+            instrument: inst,
+            side: req.side,
+            qty,
+            amount,
+            price,
+            reduce_only: req.reduce_only,
+            mark: position.mark,
+            position: position.qty,
+            equity: self.portfolio.equity(),
+            cash: self.portfolio.cash(),
+            gross_exposure: self.portfolio.gross_exposure(),
+            net_exposure: self.portfolio.market_value(),
+        };
+        self.risk.check(&check, &PortfolioExposures(&self.portfolio), flattening)
+    }
+
     /// Marks the account to `price` for `instrument` without an event
     /// (used by callers that price positions from elsewhere).
     pub fn mark(&mut self, instrument: InstrumentId, price: pyrt_model::Price) {
         self.portfolio.mark(instrument, price);
+    }
+}
+
+/// The portfolio as the risk engine's view of per-instrument exposure.
+struct PortfolioExposures<'a>(&'a Portfolio);
+
+impl Exposures for PortfolioExposures<'_> {
+    fn abs_exposure(&self, instrument: InstrumentId) -> Money {
+        let p = self.0.position(instrument);
+        p.mark.map_or(Money::ZERO, |m| Money::notional(m, p.qty.abs()))
     }
 }

@@ -104,9 +104,6 @@ pub struct Portfolio {
     positions: Vec<Position>,
     /// `Σ qty × mark`, kept incrementally so equity is O(1).
     market_value: Money,
-    /// `Σ |qty| × mark` (marks are positive), kept incrementally for the
-    /// risk checks.
-    gross_exposure: Money,
     open_positions: usize,
     trades: RecentLog<TradeRecord>,
     trade_stats: TradeStats,
@@ -122,7 +119,6 @@ impl Portfolio {
             cash: initial_cash,
             positions: vec![Position::default(); instruments],
             market_value: Money::ZERO,
-            gross_exposure: Money::ZERO,
             open_positions: 0,
             trades: RecentLog::new(trade_log_limit),
             trade_stats: TradeStats::default(),
@@ -143,9 +139,10 @@ impl Portfolio {
     pub fn market_value(&self) -> Money {
         self.market_value
     }
-    /// `Σ |qty| × mark`: gross exposure, long plus short.
+    /// `Σ |qty| × mark`: gross exposure, long plus short. Summed when
+    /// asked (once per order check), so marking stays one multiplication.
     pub fn gross_exposure(&self) -> Money {
-        self.gross_exposure
+        self.positions.iter().filter_map(|p| p.mark.map(|m| Money::notional(m, p.qty.abs()))).sum()
     }
     pub fn position(&self, instrument: InstrumentId) -> &Position {
         &self.positions[instrument.index()]
@@ -185,7 +182,6 @@ impl Portfolio {
         if !pos.qty.is_zero() {
             let old = pos.mark.unwrap_or(price);
             self.market_value += Money::notional(price - old, pos.qty);
-            self.gross_exposure += Money::notional(price - old, pos.qty.abs());
         }
         pos.mark = Some(price);
     }
@@ -212,7 +208,6 @@ impl Portfolio {
         let pos = &mut self.positions[i];
         let mark = *pos.mark.get_or_insert(fill.price);
         let was_open = !pos.qty.is_zero();
-        let old_abs = pos.qty.abs();
         pos.fees += fill.fee;
         // Market value moves by the quantity change at the current mark.
         self.market_value += Money::notional(mark, signed);
@@ -269,7 +264,6 @@ impl Portfolio {
                 }
             }
         }
-        self.gross_exposure += Money::notional(mark, pos.qty.abs() - old_abs);
         match (was_open, !pos.qty.is_zero()) {
             (false, true) => self.open_positions += 1,
             (true, false) => self.open_positions -= 1,
@@ -429,8 +423,6 @@ mod tests {
                 }
                 let mv: Money = p.positions().iter().map(|pos| pos.mark.map_or(Money::ZERO, |m| Money::notional(m, pos.qty))).sum();
                 prop_assert_eq!(p.equity(), p.cash() + mv);
-                let gross: Money = p.positions().iter().map(|pos| pos.mark.map_or(Money::ZERO, |m| Money::notional(m, pos.qty.abs()))).sum();
-                prop_assert_eq!(p.gross_exposure(), gross);
                 prop_assert_eq!(p.equity(), p.initial_cash() + p.realized() + p.unrealized() - p.fees());
                 prop_assert_eq!(p.is_exposed(), p.positions().iter().any(|x| !x.qty.is_zero()));
             }

@@ -67,11 +67,13 @@ pub(crate) enum Command {
     Cancel { id: OrderId },
     Modify { id: OrderId, qty: Option<Quantity>, price: Option<Price>, trigger: Option<Price> },
     Timer { strategy: StrategyId, at: UnixNanos, name: String },
+    KillSwitch { flatten: bool },
 }
 
 /// What a strategy sees and acts through during a callback.
 pub struct Context<'a> {
     pub(crate) now: UnixNanos,
+    pub(crate) trading_state: pyrt_risk::TradingState,
     pub(crate) strategy: StrategyId,
     pub(crate) instruments: &'a [Instrument],
     pub(crate) portfolio: &'a Portfolio,
@@ -88,6 +90,15 @@ impl Context<'_> {
     }
     pub fn strategy_id(&self) -> StrategyId {
         self.strategy
+    }
+    /// Whether the account may trade (see `pyrt_risk::TradingState`).
+    pub fn trading_state(&self) -> pyrt_risk::TradingState {
+        self.trading_state
+    }
+    /// Stops all order flow at once: every working order is cancelled and
+    /// new ones are denied; with `flatten`, every position is closed.
+    pub fn kill_switch(&mut self, flatten: bool) {
+        self.commands.push_back(Command::KillSwitch { flatten });
     }
     pub fn instruments(&self) -> &[Instrument] {
         self.instruments

@@ -387,3 +387,90 @@ fn book_deltas_reach_strategies_and_do_not_move_marks() {
     assert_eq!(*seen.borrow(), vec![1, 2]);
     assert_eq!(e.portfolio().position(I).mark, marked);
 }
+
+#[test]
+fn risk_denials_reach_the_strategy_with_their_code() {
+    let inst = vec![Instrument::new(I, "TEST", px("0.01"), Quantity::from_int(1))];
+    let venue = SimVenue::new(inst.clone(), SimConfig::default());
+    let limits = pyrt_risk::RiskLimits::from_toml("[order_limits]\nmax_quantity = 10\n").unwrap();
+    let mut e = Engine::new(inst, venue, EngineConfig::default()).with_risk(limits).unwrap();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let script: Script = Box::new(|ctx, n| {
+        if n == 0 {
+            ctx.submit(OrderRequest::market(I, Side::Buy, Quantity::from_int(11)));
+            ctx.submit(OrderRequest::market(I, Side::Buy, Quantity::from_int(10)));
+        }
+    });
+    e.add_strategy(Box::new(Scripted { script, bars: 0, log: log.clone() }));
+    run(&mut e, vec![bar(0, "10", "11", "9", "10"), bar(1, "10", "11", "9", "10")]);
+    let log = log.borrow();
+    assert!(
+        log[0].contains("Rejected")
+            && log[0].contains("risk MAX_ORDER_QUANTITY: order quantity 11 TEST exceeds the limit 10"),
+        "{log:?}"
+    );
+    assert_eq!(e.fills().len(), 1);
+    assert_eq!(e.fills()[0].qty, Quantity::from_int(10));
+}
+
+#[test]
+fn kill_switch_mid_run_cancels_blocks_and_flattens() {
+    let (mut e, log) = engine(
+        EngineConfig::default(),
+        Box::new(|ctx, n| match n {
+            0 => {
+                ctx.submit(OrderRequest::market(I, Side::Buy, Quantity::from_int(10)));
+                ctx.submit(OrderRequest::limit(I, Side::Buy, Quantity::from_int(5), px("5")));
+            }
+            2 => ctx.kill_switch(true),
+            3 => {
+                assert_eq!(ctx.trading_state(), pyrt_risk::TradingState::Halted);
+                ctx.submit(OrderRequest::market(I, Side::Buy, Quantity::from_int(1)));
+            }
+            _ => {}
+        }),
+    );
+    run(&mut e, (0..5).map(|d| bar(d, "10", "11", "9", "10")).collect());
+    let orders = e.orders().all();
+    assert_eq!(orders[1].status, OrderStatus::Cancelled, "the resting limit was cancelled");
+    assert!(orders[2].request.reduce_only, "the flatten order");
+    assert_eq!(orders[2].status, OrderStatus::Filled);
+    assert_eq!(orders[3].status, OrderStatus::Rejected);
+    assert!(orders[3].reason.as_deref().unwrap().starts_with("risk HALTED"), "{:?}", log.borrow());
+    assert_eq!(e.portfolio().position(I).qty, Quantity::ZERO);
+}
+
+#[test]
+fn a_drawdown_breach_switches_to_reducing_only() {
+    let inst = vec![Instrument::new(I, "TEST", px("0.01"), Quantity::from_int(1))];
+    let venue = SimVenue::new(inst.clone(), SimConfig::default());
+    let limits = pyrt_risk::RiskLimits::from_toml("[risk_metrics]\nmax_drawdown = 0.05\n").unwrap();
+    let cfg = EngineConfig { initial_cash: Money::from_int(1000), ..Default::default() };
+    let mut e = Engine::new(inst, venue, cfg).with_risk(limits).unwrap();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let script: Script = Box::new(|ctx, n| match n {
+        0 => {
+            ctx.submit(OrderRequest::market(I, Side::Buy, Quantity::from_int(90)));
+        }
+        2 => {
+            ctx.submit(OrderRequest::market(I, Side::Buy, Quantity::from_int(1)));
+            ctx.submit(OrderRequest::market(I, Side::Sell, Quantity::from_int(30)));
+        }
+        _ => {}
+    });
+    e.add_strategy(Box::new(Scripted { script, bars: 0, log: log.clone() }));
+    // Bought 90 at 10; the price falls to 9: equity 1000 -> 910 (-9 %).
+    run(
+        &mut e,
+        vec![
+            bar(0, "10", "10", "10", "10"),
+            bar(1, "10", "10", "9", "9"),
+            bar(2, "9", "9", "9", "9"),
+            bar(3, "9", "9", "9", "9"),
+        ],
+    );
+    assert_eq!(e.risk().state(), pyrt_risk::TradingState::Reducing);
+    let log = log.borrow();
+    assert!(log.iter().any(|l| l.contains("risk REDUCING_ONLY")), "{log:?}");
+    assert_eq!(e.portfolio().position(I).qty, Quantity::from_int(60), "the sell went through");
+}

@@ -12,7 +12,7 @@
 
 use std::collections::VecDeque;
 
-use pyrt_model::time::{NANOS_PER_MINUTE, NANOS_PER_SECOND, utc_day};
+use pyrt_model::time::{NANOS_PER_DAY, NANOS_PER_MINUTE, NANOS_PER_SECOND, utc_day};
 use pyrt_model::{Instrument, InstrumentId, Money, Price, Quantity, Rate, Side, UnixNanos};
 
 use crate::limits::{OnBreach, RiskLimits, SymbolLimits};
@@ -136,7 +136,8 @@ pub struct RiskEngine {
     last_second: VecDeque<UnixNanos>,
     last_minute: VecDeque<UnixNanos>,
     per_instrument: Vec<VecDeque<UnixNanos>>,
-    day: i64,
+    /// Start of the next UTC day: crossing it resets the daily loss.
+    next_day: UnixNanos,
     day_start_equity: Option<Money>,
     peak_equity: Option<Money>,
 }
@@ -185,7 +186,7 @@ impl RiskEngine {
             last_second: VecDeque::new(),
             last_minute: VecDeque::new(),
             per_instrument: vec![VecDeque::new(); instruments.len()],
-            day: i64::MIN,
+            next_day: i64::MIN,
             day_start_equity: None,
             peak_equity: None,
         })
@@ -269,7 +270,8 @@ impl RiskEngine {
                 );
             }
         }
-        let recent = |q: &VecDeque<UnixNanos>, window: i64| q.iter().rev().take_while(|t| o.now - **t < window).count();
+        // Timestamps are in order: binary search for the window's start.
+        let recent = |q: &VecDeque<UnixNanos>, window: i64| q.len() - q.partition_point(|t| o.now - *t >= window);
         if let Some(max) = ol.max_orders_per_second
             && recent(&self.last_second, NANOS_PER_SECOND) >= max as usize
         {
@@ -416,10 +418,14 @@ impl RiskEngine {
 
     /// Post-trade: the account's equity at `now`. Returns what the engine
     /// must do when a daily-loss or drawdown limit is breached.
+    #[inline]
     pub fn on_equity(&mut self, now: UnixNanos, equity: Money) -> Option<RiskAction> {
-        let day = utc_day(now);
-        if day != self.day {
-            self.day = day;
+        let m = &self.limits.risk_metrics;
+        if m.daily_loss_limit.is_none() && m.max_drawdown.is_none() {
+            return None;
+        }
+        if now >= self.next_day {
+            self.next_day = (utc_day(now) + 1) * NANOS_PER_DAY;
             self.day_start_equity = Some(equity);
         }
         let peak = *self.peak_equity.get_or_insert(equity);
@@ -429,7 +435,6 @@ impl RiskEngine {
         if self.state == TradingState::Halted {
             return None;
         }
-        let m = &self.limits.risk_metrics;
         let mut breach = None;
         if let (Some(limit), Some(start)) = (m.daily_loss_limit, self.day_start_equity)
             && start - equity >= limit
