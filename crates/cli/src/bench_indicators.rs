@@ -82,19 +82,7 @@ pub struct IndicatorBench {
 fn load(input: Option<&Path>, bars: usize) -> Result<Vec<Candle>> {
     let Some(path) = input else {
         let mut g = GbmBars::new(GbmParams { interval_ns: 60_000_000_000, volatility: 0.3, ..GbmParams::default() });
-        return Ok((0..bars)
-            .map(|_| {
-                let b = g.next_bar();
-                Candle {
-                    ts: b.ts_event,
-                    open: b.open.to_f64(),
-                    high: b.high.to_f64(),
-                    low: b.low.to_f64(),
-                    close: b.close.to_f64(),
-                    volume: b.volume.to_f64(),
-                }
-            })
-            .collect());
+        return Ok((0..bars).map(|_| crate::indicators::candle(&g.next_bar())).collect());
     };
     let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     if raw.len() % 32 != 0 {

@@ -11,10 +11,22 @@ use std::path::Path;
 use anyhow::{Context as _, Result, bail};
 use pyrt_data::format_timestamp;
 use pyrt_indicators::{Candle, FeaturePipeline};
-use pyrt_model::MarketEvent;
+use pyrt_model::{Bar, MarketEvent};
 
 use crate::backtest::open_data;
 use crate::config::{Feed, RunConfig};
+
+/// A bar as the indicators see it (floats: indicators are statistics).
+pub fn candle(b: &Bar) -> Candle {
+    Candle {
+        ts: b.ts_event,
+        open: b.open.to_f64(),
+        high: b.high.to_f64(),
+        low: b.low.to_f64(),
+        close: b.close.to_f64(),
+        volume: b.volume.to_f64(),
+    }
+}
 
 pub fn run(data: &Path, spec: &str, out: Option<&Path>) -> Result<()> {
     let mut pipeline = FeaturePipeline::from_spec(spec)?;
@@ -23,17 +35,7 @@ pub fn run(data: &Path, spec: &str, out: Option<&Path>) -> Result<()> {
     let columns = pipeline.columns().to_vec();
     let mut row = vec![0.0; columns.len()];
     let candle_of = |e: MarketEvent| match e {
-        MarketEvent::Bar(b) => Ok((
-            b.ts_event,
-            Candle {
-                ts: b.ts_event,
-                open: b.open.to_f64(),
-                high: b.high.to_f64(),
-                low: b.low.to_f64(),
-                close: b.close.to_f64(),
-                volume: b.volume.to_f64(),
-            },
-        )),
+        MarketEvent::Bar(b) => Ok((b.ts_event, candle(&b))),
         other => bail!("expected bars, found {other:?}"),
     };
     match out {
