@@ -481,7 +481,9 @@ impl<V: Venue> Engine<V> {
         let Some(inst) = self.instruments.get(req.instrument.index()) else {
             return Err(format!("unknown instrument id {}", req.instrument.0));
         };
-        self.risk_check(inst, req, flattening).map_err(|d| d.to_string())?;
+        if self.risk.is_checking() {
+            self.risk_check(inst, req, flattening).map_err(|d| d.to_string())?;
+        }
         if self.config.account == AccountKind::Margin || req.reduce_only {
             return Ok(());
         }

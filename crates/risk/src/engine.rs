@@ -128,6 +128,10 @@ struct Group {
 /// Pre-trade checks, trading state and post-trade stops for one account.
 pub struct RiskEngine {
     limits: RiskLimits,
+    /// Whether any limit is set (fixed at construction).
+    has_limits: bool,
+    /// Whether a daily-loss or drawdown stop is set.
+    has_stops: bool,
     state: TradingState,
     symbol: Vec<SymbolLimits>,
     groups: Vec<Group>,
@@ -178,6 +182,8 @@ impl RiskEngine {
             groups.push(Group { name: name.clone(), members, max_gross: g.max_gross_exposure });
         }
         Ok(Self {
+            has_limits: limits != RiskLimits::default(),
+            has_stops: limits.risk_metrics.daily_loss_limit.is_some() || limits.risk_metrics.max_drawdown.is_some(),
             limits,
             state: TradingState::Active,
             symbol,
@@ -203,6 +209,13 @@ impl RiskEngine {
 
     pub fn limits(&self) -> &RiskLimits {
         &self.limits
+    }
+
+    /// Whether a check can deny anything: false with no limits while
+    /// active, so callers may skip building an [`OrderCheck`].
+    #[inline]
+    pub fn is_checking(&self) -> bool {
+        self.has_limits || self.state != TradingState::Active
     }
 
     /// Stops all order flow at once; the engine cancels (and flattens).
@@ -420,10 +433,10 @@ impl RiskEngine {
     /// must do when a daily-loss or drawdown limit is breached.
     #[inline]
     pub fn on_equity(&mut self, now: UnixNanos, equity: Money) -> Option<RiskAction> {
-        let m = &self.limits.risk_metrics;
-        if m.daily_loss_limit.is_none() && m.max_drawdown.is_none() {
+        if !self.has_stops {
             return None;
         }
+        let m = &self.limits.risk_metrics;
         if now >= self.next_day {
             self.next_day = (utc_day(now) + 1) * NANOS_PER_DAY;
             self.day_start_equity = Some(equity);
