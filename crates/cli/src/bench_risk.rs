@@ -49,6 +49,10 @@ cash_buffer = 0.01
 [risk_metrics]
 daily_loss_limit = 1000000
 max_drawdown = 0.5
+[circuit_breakers]
+max_consecutive_rejects = 10
+max_fill_deviation_bps = 500
+max_data_age_ms = 5000
 "#;
 
 struct Book(Vec<Money>);
@@ -88,6 +92,7 @@ pub fn run(checks: usize) -> Result<RiskBench> {
             price: Some(mark),
             reduce_only: false,
             mark: Some(mark),
+            data_age_ns: Some(1_000),
             position: Quantity::ZERO,
             equity: Money::from_int(10_000_000),
             cash: Money::from_int(10_000_000),

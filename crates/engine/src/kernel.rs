@@ -146,6 +146,8 @@ pub struct Engine<V: Venue> {
     scratch: Vec<ExecutionReport>,
     next_order_id: u64,
     risk: RiskEngine,
+    /// Time of each instrument's last market event (for stale-data checks).
+    last_data: Vec<Option<UnixNanos>>,
 }
 
 impl<V: Venue> Engine<V> {
@@ -154,6 +156,7 @@ impl<V: Venue> Engine<V> {
             assert_eq!(inst.id.index(), i, "instrument ids must be dense and in order");
         }
         let portfolio = Portfolio::new(config.initial_cash, instruments.len(), config.history_limit);
+        let instrument_count = instruments.len();
         let recorder = EquityRecorder::new(config.sampling, config.initial_cash);
         let (orders, fills) = (OrderManager::new(config.history_limit), RecentLog::new(config.history_limit));
         let risk = RiskEngine::new(RiskLimits::default(), &instruments).expect("no limits always fit");
@@ -175,6 +178,7 @@ impl<V: Venue> Engine<V> {
             scratch: Vec::new(),
             next_order_id: 1,
             risk,
+            last_data: vec![None; instrument_count],
         }
     }
 
@@ -259,6 +263,7 @@ impl<V: Venue> Engine<V> {
         }
         self.advance_to(ts);
         self.now = ts;
+        self.last_data[instrument.index()] = Some(ts);
 
         self.venue.on_market(event, &mut self.scratch);
         if !self.scratch.is_empty() {
@@ -462,6 +467,12 @@ impl<V: Venue> Engine<V> {
             return;
         }
         let request = order.request.clone();
+        let expected = match request.kind {
+            OrderKind::Limit { price } | OrderKind::StopLimit { limit: price, .. } => Some(price),
+            OrderKind::Stop { trigger } => Some(trigger),
+            _ => self.portfolio.position(request.instrument).mark,
+        };
+        self.orders.set_expected_price(id, expected);
         self.risk.record_order(self.now, request.instrument);
         self.send(VenueCommand::Submit { order_id: id, request });
     }
@@ -540,10 +551,16 @@ impl<V: Venue> Engine<V> {
             ExecutionReport::Filled(f) => f.ts,
             _ => order.ts_updated,
         };
-        if let ExecutionReport::Filled(fill) = &report {
-            self.portfolio.apply_fill(fill);
-            self.fills.push(*fill);
-        }
+        let expected = order.expected_price;
+        let breaker = match &report {
+            ExecutionReport::Filled(fill) => {
+                self.portfolio.apply_fill(fill);
+                self.fills.push(*fill);
+                self.risk.on_fill(expected, fill.price)
+            }
+            ExecutionReport::Rejected { .. } => self.risk.on_venue_reject(),
+            _ => None,
+        };
         let update = OrderUpdate { order_id: id, status, ts, reason };
         self.call(strategy, |s, ctx| {
             s.on_order_update(ctx, &update);
@@ -566,6 +583,9 @@ impl<V: Venue> Engine<V> {
                     self.commands.push_back(Command::SubmitOco { strategy, ids, requests: exits.to_vec() });
                 }
             }
+        }
+        if let Some(action) = breaker {
+            self.apply_risk_action(action);
         }
     }
 
@@ -590,6 +610,7 @@ impl<V: Venue> Engine<V> {
             price,
             reduce_only: req.reduce_only,
             mark: position.mark,
+            data_age_ns: self.last_data[req.instrument.index()].map(|t| self.now - t),
             position: position.qty,
             equity: self.portfolio.equity(),
             cash: self.portfolio.cash(),

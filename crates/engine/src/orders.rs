@@ -31,6 +31,10 @@ pub struct OrderRecord {
     pub ts_updated: UnixNanos,
     /// Why the order was rejected or cancelled, when it was.
     pub reason: Option<String>,
+    /// The price the order was expected to fill at when it was sent: its
+    /// limit (or trigger), else the last price. Fills far from it trip the
+    /// circuit breaker.
+    pub expected_price: Option<Price>,
     #[serde(skip)]
     pub(crate) oco_group: Option<usize>,
     #[serde(skip)]
@@ -167,6 +171,7 @@ impl OrderManager {
             ts_submitted: now,
             ts_updated: now,
             reason: None,
+            expected_price: None,
             oco_group: None,
             bracket: None,
         });
@@ -181,6 +186,12 @@ impl OrderManager {
             if let Some(o) = self.get_mut(*id) {
                 o.oco_group = Some(group);
             }
+        }
+    }
+
+    pub(crate) fn set_expected_price(&mut self, id: OrderId, price: Option<Price>) {
+        if let Some(o) = self.get_mut(id) {
+            o.expected_price = price;
         }
     }
 

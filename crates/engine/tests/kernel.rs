@@ -474,3 +474,25 @@ fn a_drawdown_breach_switches_to_reducing_only() {
     assert!(log.iter().any(|l| l.contains("risk REDUCING_ONLY")), "{log:?}");
     assert_eq!(e.portfolio().position(I).qty, Quantity::from_int(60), "the sell went through");
 }
+
+#[test]
+fn consecutive_venue_rejections_trip_the_circuit_breaker() {
+    let inst = vec![Instrument::new(I, "TEST", px("0.01"), Quantity::from_int(1))];
+    let venue = SimVenue::new(inst.clone(), SimConfig::default());
+    let limits = pyrt_risk::RiskLimits::from_toml("[circuit_breakers]\nmax_consecutive_rejects = 3\n").unwrap();
+    let mut e = Engine::new(inst, venue, EngineConfig::default()).with_risk(limits).unwrap();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let script: Script = Box::new(|ctx, n| {
+        if n == 0 {
+            // A resting order, then three the venue refuses (off the tick grid).
+            ctx.submit(OrderRequest::limit(I, Side::Buy, Quantity::from_int(1), px("5")));
+            for _ in 0..3 {
+                ctx.submit(OrderRequest::limit(I, Side::Buy, Quantity::from_int(1), px("5.001")));
+            }
+        }
+    });
+    e.add_strategy(Box::new(Scripted { script, bars: 0, log: log.clone() }));
+    run(&mut e, vec![bar(0, "10", "11", "9", "10"), bar(1, "10", "11", "9", "10")]);
+    assert_eq!(e.risk().state(), pyrt_risk::TradingState::Halted);
+    assert_eq!(e.orders().all()[0].status, OrderStatus::Cancelled, "{:?}", log.borrow());
+}

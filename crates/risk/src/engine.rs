@@ -47,6 +47,7 @@ pub enum DenialCode {
     MaxLeverage,
     CashBuffer,
     NoReferencePrice,
+    StaleData,
 }
 
 impl DenialCode {
@@ -68,6 +69,7 @@ impl DenialCode {
             DenialCode::MaxLeverage => "MAX_LEVERAGE",
             DenialCode::CashBuffer => "CASH_BUFFER",
             DenialCode::NoReferencePrice => "NO_REFERENCE_PRICE",
+            DenialCode::StaleData => "STALE_DATA",
         }
     }
 }
@@ -95,6 +97,8 @@ pub struct OrderCheck<'a> {
     pub reduce_only: bool,
     /// Last price of the instrument.
     pub mark: Option<Price>,
+    /// Time since the instrument's last market data, if it had any.
+    pub data_age_ns: Option<i64>,
     /// Signed position in the instrument.
     pub position: Quantity,
     pub equity: Money,
@@ -140,6 +144,7 @@ pub struct RiskEngine {
     last_second: VecDeque<UnixNanos>,
     last_minute: VecDeque<UnixNanos>,
     per_instrument: Vec<VecDeque<UnixNanos>>,
+    consecutive_rejects: u32,
     /// Start of the next UTC day: crossing it resets the daily loss.
     next_day: UnixNanos,
     day_start_equity: Option<Money>,
@@ -192,6 +197,7 @@ impl RiskEngine {
             last_second: VecDeque::new(),
             last_minute: VecDeque::new(),
             per_instrument: vec![VecDeque::new(); instruments.len()],
+            consecutive_rejects: 0,
             next_day: i64::MIN,
             day_start_equity: None,
             peak_equity: None,
@@ -251,6 +257,14 @@ impl RiskEngine {
                 );
             }
             _ => {}
+        }
+        if let (Some(max_ms), Some(age)) = (self.limits.circuit_breakers.max_data_age_ms, o.data_age_ns)
+            && age > max_ms as i64 * 1_000_000
+        {
+            return deny(
+                DenialCode::StaleData,
+                format!("market data for {sym} is {} ms old, over {max_ms} ms", age / 1_000_000),
+            );
         }
         let ol = &self.limits.order_limits;
         let price = o.price.or(o.mark);
@@ -427,6 +441,36 @@ impl RiskEngine {
             q.push_back(now);
             trim(q, NANOS_PER_SECOND);
         }
+    }
+
+    /// A venue refused an order. After too many in a row, trading halts
+    /// (something is wrong with the orders or the venue).
+    pub fn on_venue_reject(&mut self) -> Option<RiskAction> {
+        self.consecutive_rejects += 1;
+        let max = self.limits.circuit_breakers.max_consecutive_rejects?;
+        if self.consecutive_rejects < max || self.state == TradingState::Halted {
+            return None;
+        }
+        self.state = TradingState::Halted;
+        Some(RiskAction::CancelAll { reason: format!("{} venue rejections in a row", self.consecutive_rejects) })
+    }
+
+    /// An order filled at `price`; `expected` is what it was priced at
+    /// when sent (its limit, or the last price for a market order).
+    pub fn on_fill(&mut self, expected: Option<Price>, price: Price) -> Option<RiskAction> {
+        self.consecutive_rejects = 0;
+        let (max_bps, expected) = (self.limits.circuit_breakers.max_fill_deviation_bps?, expected?);
+        if !expected.is_positive() || self.state == TradingState::Halted {
+            return None;
+        }
+        let bps = (price - expected).abs().to_f64() / expected.to_f64() * 10_000.0;
+        if bps <= max_bps as f64 {
+            return None;
+        }
+        self.state = TradingState::Halted;
+        Some(RiskAction::CancelAll {
+            reason: format!("fill at {price} is {bps:.0} bps from the expected {expected}, over {max_bps} bps"),
+        })
     }
 
     /// Post-trade: the account's equity at `now`. Returns what the engine

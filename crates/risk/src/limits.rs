@@ -29,6 +29,11 @@
 //! daily_loss_limit = 5000      # then: on_breach
 //! max_drawdown = 0.2           # from the peak equity, then: on_breach
 //! on_breach = "reduce"         # "reduce", "halt" or "flatten"
+//!
+//! [circuit_breakers]
+//! max_consecutive_rejects = 5  # venue rejections in a row: halt
+//! max_fill_deviation_bps = 200 # a fill this far from the expected price: halt
+//! max_data_age_ms = 5000       # no orders priced off older market data
 //! ```
 //!
 //! Every key is optional (absent: no limit); unknown keys and impossible
@@ -46,6 +51,16 @@ pub struct RiskLimits {
     pub position_limits: PositionLimits,
     pub margin: MarginLimits,
     pub risk_metrics: RiskMetrics,
+    pub circuit_breakers: CircuitBreakers,
+}
+
+/// Anomalies that stop trading (or an order) on their own.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CircuitBreakers {
+    pub max_consecutive_rejects: Option<u32>,
+    pub max_fill_deviation_bps: Option<u32>,
+    pub max_data_age_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -197,6 +212,16 @@ impl RiskLimits {
         }
         if m.max_drawdown.is_some_and(|d| !d.is_positive() || d >= Rate::from_int(1)) {
             return bad("risk_metrics.max_drawdown", "must be a fraction in (0, 1)");
+        }
+        let cb = &self.circuit_breakers;
+        for (key, zero) in [
+            ("circuit_breakers.max_consecutive_rejects", cb.max_consecutive_rejects == Some(0)),
+            ("circuit_breakers.max_fill_deviation_bps", cb.max_fill_deviation_bps == Some(0)),
+            ("circuit_breakers.max_data_age_ms", cb.max_data_age_ms == Some(0)),
+        ] {
+            if zero {
+                return bad(key, "must be greater than zero (omit it to disable)");
+            }
         }
         Ok(())
     }

@@ -40,6 +40,7 @@ fn order(inst: &Instrument, side: Side, qty: i64) -> OrderCheck<'_> {
         price: None,
         reduce_only: false,
         mark: Some(px("100")),
+        data_age_ns: Some(0),
         position: Quantity::ZERO,
         equity: Money::from_int(100_000),
         cash: Money::from_int(100_000),
@@ -204,4 +205,36 @@ fn limits_on_unknown_symbols_are_refused() {
         e.to_string(),
         "risk limit `position_limits.symbols.TSLA`: unknown symbol `TSLA` (this run trades AAPL, MSFT, XOM)"
     );
+}
+
+#[test]
+fn circuit_breakers() {
+    let (mut e, inst) = engine(
+        "[circuit_breakers]\nmax_consecutive_rejects = 3\nmax_fill_deviation_bps = 100\nmax_data_age_ms = 1000\n",
+    );
+    let mut o = order(&inst[0], Side::Buy, 1);
+    o.data_age_ns = Some(999_000_000);
+    assert_eq!(code(e.check(&o, &flat(), false)), None);
+    o.data_age_ns = Some(1_001_000_000);
+    let d = e.check(&o, &flat(), false).unwrap_err();
+    assert_eq!(d.to_string(), "risk STALE_DATA: market data for AAPL is 1001 ms old, over 1000 ms");
+    // Rejections in a row halt; a fill in between resets the count.
+    assert_eq!(e.on_venue_reject(), None);
+    assert_eq!(e.on_venue_reject(), None);
+    assert_eq!(e.on_fill(Some(px("100")), px("100.5")), None);
+    assert_eq!(e.on_venue_reject(), None);
+    assert_eq!(e.on_venue_reject(), None);
+    assert!(
+        matches!(e.on_venue_reject(), Some(RiskAction::CancelAll { ref reason }) if reason == "3 venue rejections in a row")
+    );
+    assert_eq!(e.state(), TradingState::Halted);
+    // A fill far from the expected price halts.
+    let (mut e, _) = engine("[circuit_breakers]\nmax_fill_deviation_bps = 100\n");
+    assert_eq!(e.on_fill(Some(px("100")), px("100.99")), None);
+    let a = e.on_fill(Some(px("100")), px("98")).unwrap();
+    assert!(
+        matches!(a, RiskAction::CancelAll { ref reason } if reason.contains("200 bps from the expected 100")),
+        "{a:?}"
+    );
+    assert!(RiskLimits::from_toml("[circuit_breakers]\nmax_data_age_ms = 0\n").is_err());
 }
