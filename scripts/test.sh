@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: the Rust workspace (unit, integration, property tests),
-# then the Python cross-checks against reference engines.
+# then the Python package's suite and the cross-checks against reference
+# engines (backtesting.py, TA-Lib).
 #
 # Sets up what it needs on first use: a virtual environment in .venv with
 # the pinned packages of tests/requirements.txt. Reads shared data from
@@ -10,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== cargo test (workspace)"
-cargo test --workspace --locked
+# The Python extension is a cdylib for an interpreter to load; pytest tests it below.
+cargo test --workspace --locked --exclude pyrt-python
 
 echo "== cargo build (the pyrt binary the cross-checks drive)"
 cargo build --locked -p pyrt-cli
@@ -20,5 +22,8 @@ export PYRT_BIN="$target_dir/debug/pyrt"
 echo "== python environment"
 scripts/setup-python.sh
 
-echo "== python cross-checks"
-.venv/bin/python -m pytest tests/crosscheck -q -rs
+echo "== python package (release build of the extension)"
+PATH="$PWD/.venv/bin:$PATH" .venv/bin/pip install --quiet --no-build-isolation ./python
+
+echo "== python tests: the py_rt package and the cross-checks"
+.venv/bin/python -m pytest python/tests tests/crosscheck -q -rs

@@ -208,10 +208,10 @@ impl BacktestArgs {
             c.execution.limit_fill = enum_flag("--limit-fill", rule)?;
         }
         if let Some(f) = &self.fees {
-            c.execution.fees = config::parse_fees(f)?;
+            c.execution.fees = pyrt_sim::parse_fees(f).map_err(|e| anyhow::anyhow!("--fees: {e}"))?;
         }
         if let Some(s) = &self.slippage {
-            c.execution.slippage = config::parse_slippage(s)?;
+            c.execution.slippage = pyrt_sim::parse_slippage(s).map_err(|e| anyhow::anyhow!("--slippage: {e}"))?;
         }
         if let Some(l) = self.latency_ms {
             c.execution.latency_ms = l;

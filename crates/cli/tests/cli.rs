@@ -69,7 +69,7 @@ fn bad_parameters_and_flags_fail_with_a_message() {
         (&["backtest", "--strategy", "nope"], "unknown strategy `nope`; available:"),
         (&["backtest", "--param", "fast"], "invalid --param `fast`: expected NAME=VALUE"),
         (&["backtest", "--fill", "tomorrow"], "invalid --fill `tomorrow`"),
-        (&["backtest", "--fees", "bps:x"], "invalid --fees `bps:x`"),
+        (&["backtest", "--fees", "bps:x"], "--fees: invalid fees `bps:x`"),
         (&["backtest", "--cash=-5"], "account.cash must be greater than zero"),
         (&["backtest", "--cash", "NaN"], "invalid --cash `NaN`"),
         (&["backtest", "--data", "/no/such.csv"], "/no/such.csv: cannot open"),

@@ -6,6 +6,7 @@
 //! in flat memory. Errors name the file, line and field, and say what to do.
 
 pub mod bars_csv;
+pub mod columns;
 mod csv_source;
 pub mod error;
 pub mod merge;
@@ -17,6 +18,7 @@ pub mod timestamp;
 mod validate;
 
 pub use bars_csv::{BarColumns, BarCsvOptions, BarCsvReader};
+pub use columns::{BarSlices, bars_from_slices};
 pub use csv_source::OnInvalid;
 pub use error::{DataError, Position};
 pub use merge::Merge;

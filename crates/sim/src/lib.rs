@@ -2,15 +2,18 @@
 //!
 //! * [`matching`] decides when and where one order fills against one piece
 //!   of market data (the bar path rule lives there);
-//! * [`costs`] holds the fee and slippage models;
+//! * [`costs`] holds the fee and slippage models, [`cost_spec`] their
+//!   one-line text form (`bps:10`, `sqrt:0.1,cap=0.1`);
 //! * [`venue`] is the exchange itself: it validates and accepts orders,
 //!   keeps them working, fills them, and reports back with the same
 //!   [`pyrt_model::ExecutionReport`]s a live adapter produces.
 
+pub mod cost_spec;
 pub mod costs;
 pub mod matching;
 pub mod venue;
 
+pub use cost_spec::{CostSpecError, parse_fees, parse_slippage};
 pub use costs::{FeeModel, Fees, Slippage, SlippageContext, SlippageModel};
 pub use matching::LimitFillRule;
 pub use venue::{BarFill, SimConfig, SimVenue};

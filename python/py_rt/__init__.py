@@ -1,0 +1,16 @@
+"""py_rt: backtests, indicators and features on pandas and numpy, run by
+the py_rt Rust engine.
+
+>>> import py_rt
+>>> result = py_rt.Backtest(df, "sma_cross", {"fast": 10, "slow": 30}).run()
+>>> result.stats["sharpe"], result.equity, result.trades
+>>> py_rt.ta.rsi(df["Close"], 14)
+>>> py_rt.features(df, ["rsi:14", "macd:12:26:9", "bb_pct:20:2"])
+"""
+
+from . import ta
+from ._py_rt import __version__
+from .backtest import Backtest, Result, strategies
+from .features import feature_names, features
+
+__all__ = ["Backtest", "Result", "__version__", "feature_names", "features", "strategies", "ta"]

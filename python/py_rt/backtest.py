@@ -1,0 +1,161 @@
+"""Backtests of the built-in strategies, run entirely in the Rust engine."""
+
+from __future__ import annotations
+
+import decimal
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import _py_rt
+from ._frame import bar_index, ohlcv_columns, timestamps_ns
+
+
+def strategies() -> pd.DataFrame:
+    """The built-in strategies: one row per parameter, with its default,
+    minimum and meaning."""
+    rows = []
+    for info in json.loads(_py_rt.strategy_catalog()):
+        for p in info["params"]:
+            rows.append({"strategy": info["name"], "param": p["name"], "default": p["default"],
+                         "integer": p["integer"], "min": p["min"], "help": p["help"]})
+    return pd.DataFrame(rows)
+
+
+def _money(value: Any, name: str) -> str:
+    """A number as an exact decimal string (floats through their shortest
+    repr, so 0.1 stays 0.1)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, decimal.Decimal, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number or a decimal string, got {type(value).__name__}")
+    text = repr(float(value)) if isinstance(value, (float, np.floating)) else str(value)
+    return text
+
+
+def _param_text(name: str, value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, np.integer, np.floating)):
+        raise TypeError(f"parameter `{name}` must be a number, got {type(value).__name__}")
+    return str(value)
+
+
+@dataclass
+class Backtest:
+    """One instrument, one built-in strategy, one simulated venue.
+
+    ``data`` is a DataFrame with open/high/low/close (and optionally volume)
+    columns, matched case-insensitively, indexed by time (a DatetimeIndex,
+    or a ``date``/``timestamp`` column).
+
+    ``fill="next_open"`` fills an order decided on bar *t* at bar *t+1*'s
+    open; ``fill="close"`` at bar *t*'s close (backtesting.py's
+    ``trade_on_close``). ``fees`` and ``slippage`` take the CLI's forms:
+    ``"bps:10"``, ``"bps:-1/5"``, ``"per-unit:0.005,min=1"``, ``"fixed:1"``;
+    ``"bps:5"``, ``"spread-bps:10"``, ``"sqrt:0.1,cap=0.1"``.
+    ``risk_limits`` is the text of a risk-limits TOML file.
+    """
+
+    data: pd.DataFrame
+    strategy: str = "sma_cross"
+    params: Mapping[str, Any] = field(default_factory=dict)
+    cash: float | int | str | decimal.Decimal = 100_000
+    fill: str = "next_open"
+    fees: str = "none"
+    slippage: str = "none"
+    symbol: str = "ASSET"
+    tick_size: str | float = "0.000001"
+    lot_size: str | float = "1"
+    latency_ms: float = 0.0
+    equity_every: str = "bar"
+    account: str = "cash"
+    risk_free: float = 0.0
+    risk_limits: str | None = None
+
+    def run(self, **params: Any) -> "Result":
+        """Runs the backtest; keyword arguments override ``params``."""
+        merged = {**self.params, **params}
+        cols = ohlcv_columns(self.data)
+        index = bar_index(self.data)
+        ts = timestamps_ns(index, len(self.data))
+        try:
+            raw = _py_rt.run_backtest(
+                ts, cols["open"], cols["high"], cols["low"], cols["close"], cols["volume"],
+                symbol=self.symbol,
+                strategy=self.strategy,
+                params={k: _param_text(k, v) for k, v in merged.items()},
+                cash=_money(self.cash, "cash"),
+                fill=self.fill,
+                fees=self.fees,
+                slippage=self.slippage,
+                tick_size=_money(self.tick_size, "tick_size"),
+                lot_size=_money(self.lot_size, "lot_size"),
+                latency_ms=float(self.latency_ms),
+                equity_every=self.equity_every,
+                account=self.account,
+                risk_free=float(self.risk_free),
+                risk_limits=self.risk_limits,
+            )
+        except ValueError as e:
+            raise ValueError(_with_index_label(str(e), self.data.index)) from None
+        return Result(raw, tz=getattr(index, "tz", None), strategy=self.strategy, params=merged)
+
+
+def _with_index_label(message: str, index: pd.Index) -> str:
+    """Adds the pandas index label to an engine error that names a row."""
+    m = re.match(r"row (\d+): ", message)
+    if m is None:
+        return message
+    pos = int(m.group(1)) - 1
+    if 0 <= pos < len(index):
+        return f"{message} [index label {index[pos]!r}, position {pos}]"
+    return message
+
+
+def _times(ns: np.ndarray, tz: Any) -> pd.DatetimeIndex:
+    idx = pd.DatetimeIndex(np.asarray(ns, dtype="datetime64[ns]"))
+    return idx.tz_localize("UTC").tz_convert(tz) if tz is not None else idx
+
+
+class Result:
+    """What a backtest produced, as pandas.
+
+    * ``stats`` — a Series: final_equity, total_return, sharpe, max_drawdown,
+      num_fills, num_round_trips, … (the keys of ``pyrt backtest --format json``);
+    * ``equity`` — the equity curve, a Series indexed by time;
+    * ``trades`` — one row per round trip (entry, exit, P&L, MAE/MFE, duration);
+    * ``fills`` — one row per fill;
+    * ``final_equity_exact`` — the exact final equity as a ``decimal.Decimal``.
+    """
+
+    def __init__(self, raw: dict, tz: Any, strategy: str, params: Mapping[str, Any]):
+        summary = json.loads(raw["summary_json"])
+        self.final_equity_exact = decimal.Decimal(summary.pop("final_equity_exact"))
+        self.strategy = strategy
+        self.params = dict(params)
+        self.stats = pd.Series(summary, name="stats", dtype=object)
+        self.equity = pd.Series(raw["equity"], index=_times(raw["equity_ts"], tz), name="equity")
+        f = raw["fills"]
+        self.fills = pd.DataFrame({
+            "time": _times(f["ts"], tz), "order_id": f["order_id"], "side": f["side"], "price": f["price"],
+            "qty": f["qty"], "fee": f["fee"], "liquidity": f["liquidity"],
+        })
+        t = raw["trades"]
+        entry, exit_ = _times(t["entry_ts"], tz), _times(t["exit_ts"], tz)
+        self.trades = pd.DataFrame({
+            "entry_time": entry, "exit_time": exit_, "side": t["side"], "qty": t["qty"],
+            "entry_price": t["entry_price"], "exit_price": t["exit_price"], "pnl": t["pnl"], "fees": t["fees"],
+            "net_pnl": t["net_pnl"], "return_pct": t["return_pct"], "mae": t["mae"], "mfe": t["mfe"],
+            "duration": exit_ - entry,
+        })
+
+    @property
+    def drawdown(self) -> pd.Series:
+        """Fractional drawdown from the running peak of ``equity`` (≤ 0)."""
+        return (self.equity / self.equity.cummax() - 1.0).rename("drawdown")
+
+    def __repr__(self) -> str:
+        s = self.stats
+        return (f"<py_rt.Result {self.strategy} {self.params}: final_equity={s['final_equity']:.2f} "
+                f"total_return={s['total_return']:.4f} sharpe={s['sharpe']} fills={s['num_fills']}>")

@@ -1,0 +1,26 @@
+//! `py_rt._py_rt`: the compiled half of the `py_rt` Python package.
+//!
+//! The bindings stay thin: they borrow numpy arrays as slices, call the
+//! same crates the `pyrt` binary uses, and hand plain arrays and JSON back.
+//! The pandas-facing API (`Backtest`, `Result`, `ta`, `features`) is Python
+//! in `python/py_rt/`, where DataFrame handling belongs.
+//!
+//! Every long computation runs with the interpreter detached (the GIL
+//! released), so Python threads keep running and a thread pool can run
+//! several backtests at once.
+
+mod backtest;
+mod features;
+
+use pyo3::prelude::*;
+
+/// The compiled half of py_rt; use the `py_rt` package rather than this.
+#[pymodule]
+fn _py_rt(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(backtest::run_backtest, m)?)?;
+    m.add_function(wrap_pyfunction!(backtest::strategy_catalog, m)?)?;
+    m.add_function(wrap_pyfunction!(features::compute_features, m)?)?;
+    m.add_function(wrap_pyfunction!(features::feature_names, m)?)?;
+    Ok(())
+}
