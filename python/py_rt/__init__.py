@@ -4,13 +4,14 @@ the py_rt Rust engine.
 >>> import py_rt
 >>> result = py_rt.Backtest(df, "sma_cross", {"fast": 10, "slow": 30}).run()
 >>> result.stats["sharpe"], result.equity, result.trades
+>>> py_rt.from_signals(df["Close"], entries, exits, fees="bps:10")
 >>> py_rt.ta.rsi(df["Close"], 14)
 >>> py_rt.features(df, ["rsi:14", "macd:12:26:9", "bb_pct:20:2"])
 """
 
 from . import ta
 from ._py_rt import __version__
-from .backtest import Backtest, Result, strategies
+from .backtest import Backtest, Result, from_signals, strategies
 from .features import feature_names, features
 
-__all__ = ["Backtest", "Result", "__version__", "feature_names", "features", "strategies", "ta"]
+__all__ = ["Backtest", "Result", "__version__", "feature_names", "features", "from_signals", "strategies", "ta"]

@@ -29,9 +29,12 @@ def run_backtest(
     account: str,
     risk_free: float,
     risk_limits: str | None,
+    entries: npt.NDArray[np.bool_] | None = None,
+    exits: npt.NDArray[np.bool_] | None = None,
 ) -> dict:
-    """Runs a built-in strategy over one instrument's bars; returns
-    summary_json, equity_ts, equity, fills and trades columns."""
+    """Runs a built-in strategy (or, with strategy "from_signals", the
+    entry/exit flags) over one instrument's bars; returns summary_json,
+    equity_ts, equity, fills and trades columns."""
 
 def strategy_catalog() -> str:
     """The built-in strategies with their parameters, as JSON."""

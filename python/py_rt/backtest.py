@@ -75,7 +75,9 @@ class Backtest:
 
     def run(self, **params: Any) -> "Result":
         """Runs the backtest; keyword arguments override ``params``."""
-        merged = {**self.params, **params}
+        return self._run({**self.params, **params}, None, None)
+
+    def _run(self, merged: Mapping[str, Any], entries: np.ndarray | None, exits: np.ndarray | None) -> "Result":
         cols = ohlcv_columns(self.data)
         index = bar_index(self.data)
         ts = timestamps_ns(index, len(self.data))
@@ -96,6 +98,8 @@ class Backtest:
                 account=self.account,
                 risk_free=float(self.risk_free),
                 risk_limits=self.risk_limits,
+                entries=entries,
+                exits=exits,
             )
         except ValueError as e:
             raise ValueError(_with_index_label(str(e), self.data.index)) from None
@@ -159,3 +163,44 @@ class Result:
         s = self.stats
         return (f"<py_rt.Result {self.strategy} {self.params}: final_equity={s['final_equity']:.2f} "
                 f"total_return={s['total_return']:.4f} sharpe={s['sharpe']} fills={s['num_fills']}>")
+
+
+def _flags(flags: Any, name: str, index: pd.Index) -> np.ndarray:
+    if isinstance(flags, pd.Series):
+        if not flags.index.equals(index):
+            raise ValueError(f"{name} is indexed differently from the prices; align it first "
+                             f"(e.g. {name}.reindex(prices.index, fill_value=False))")
+        flags = flags.to_numpy()
+    arr = np.asarray(flags)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    if arr.dtype != np.bool_:
+        raise TypeError(f"{name} must be boolean, got dtype {arr.dtype} (compare or cast with .astype(bool))")
+    if len(arr) != len(index):
+        raise ValueError(f"{name} has {len(arr)} values but there are {len(index)} bars")
+    return np.ascontiguousarray(arr)
+
+
+def from_signals(prices: Any, entries: Any, exits: Any, *, cash: float | int | str | decimal.Decimal = 100_000,
+                 fill: str = "close", fees: str = "none", slippage: str = "none", symbol: str = "ASSET",
+                 tick_size: str | float = "0.000001", lot_size: str | float = "1", equity_every: str = "bar",
+                 risk_free: float = 0.0, risk_limits: str | None = None) -> Result:
+    """Simulates long-only trading from precomputed boolean signals through
+    the same venue and accounting as every other backtest.
+
+    ``prices`` is a DataFrame with open/high/low/close columns, or a Series
+    (or array) of prices used as all four. On an entry while flat the whole
+    cash buys whole lots (``lot_size``); on an exit while long the position
+    closes. A bar flagged both ways does nothing. ``fill="close"`` (the
+    default, vectorbt's convention) fills at the signal bar's close;
+    ``fill="next_open"`` at the next bar's open.
+    """
+    if isinstance(prices, pd.DataFrame):
+        data = prices
+    else:
+        series = prices if isinstance(prices, pd.Series) else pd.Series(np.asarray(prices))
+        data = pd.DataFrame({"open": series, "high": series, "low": series, "close": series}, index=series.index)
+    bt = Backtest(data, "from_signals", cash=cash, fill=fill, fees=fees, slippage=slippage, symbol=symbol,
+                  tick_size=tick_size, lot_size=lot_size, equity_every=equity_every, risk_free=risk_free,
+                  risk_limits=risk_limits)
+    return bt._run({}, _flags(entries, "entries", data.index), _flags(exits, "exits", data.index))

@@ -1,17 +1,19 @@
 //! Backtests of the built-in strategies on numpy columns.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use numpy::{IntoPyArray, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyReadonlyArray1, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyrt_analytics::RunReport;
 use pyrt_data::{BarSlices, bars_from_slices};
-use pyrt_engine::{AccountKind, Engine, EngineConfig, Sampling};
+use pyrt_engine::{AccountKind, Engine, EngineConfig, Sampling, Strategy};
 use pyrt_model::time::NANOS_PER_DAY;
 use pyrt_model::{Instrument, InstrumentId, MarketEvent, Money, Price, Quantity};
 use pyrt_sim::{BarFill, SimConfig, SimVenue};
+use pyrt_strategies::{LongFlat, ScheduledSignal};
 
 fn value_error(context: &str, e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(format!("{context}{e}"))
@@ -31,7 +33,7 @@ where
 #[pyfunction]
 #[pyo3(signature = (
     ts, open, high, low, close, volume, *, symbol, strategy, params, cash, fill, fees, slippage,
-    tick_size, lot_size, latency_ms, equity_every, account, risk_free, risk_limits,
+    tick_size, lot_size, latency_ms, equity_every, account, risk_free, risk_limits, entries=None, exits=None,
 ))]
 #[allow(clippy::too_many_arguments)]
 pub fn run_backtest<'py>(
@@ -56,6 +58,8 @@ pub fn run_backtest<'py>(
     account: &str,
     risk_free: f64,
     risk_limits: Option<&str>,
+    entries: Option<PyReadonlyArray1<'py, bool>>,
+    exits: Option<PyReadonlyArray1<'py, bool>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let cash: Money = decimal("cash", cash)?;
     if !cash.is_positive() {
@@ -92,8 +96,7 @@ pub fn run_backtest<'py>(
     };
     let limits =
         risk_limits.map(pyrt_risk::RiskLimits::from_toml).transpose().map_err(|e| value_error("risk_limits: ", e))?;
-    // Refuse bad parameters before touching the data.
-    pyrt_strategies::build(strategy, &params).map_err(|e| value_error("", e))?;
+    let strategy = StrategyChoice::new(strategy, params, entries, exits, ts.len())?;
 
     let id = InstrumentId(0);
     let mut instrument = Instrument::new(id, symbol.to_string(), tick, lot);
@@ -121,7 +124,7 @@ pub fn run_backtest<'py>(
         if let Some(limits) = limits {
             engine = engine.with_risk(limits).map_err(|e| format!("risk_limits: {e}"))?;
         }
-        engine.add_strategy(pyrt_strategies::build(strategy, &params).map_err(|e| e.to_string())?);
+        engine.add_strategy(strategy.build());
         for bar in bars {
             engine.process(&MarketEvent::Bar(bar)).map_err(|e| format!("the backtest stopped: {e}"))?;
         }
@@ -130,6 +133,56 @@ pub fn run_backtest<'py>(
     });
     let report = report.map_err(PyValueError::new_err)?;
     report_dict(py, &report)
+}
+
+/// A built-in strategy by name, or `from_signals`: entry/exit flags
+/// computed in Python, replayed by [`ScheduledSignal`].
+enum StrategyChoice {
+    BuiltIn(String, BTreeMap<String, String>),
+    Scheduled(Arc<[bool]>, Arc<[bool]>),
+}
+
+impl StrategyChoice {
+    fn new(
+        name: &str,
+        params: BTreeMap<String, String>,
+        entries: Option<PyReadonlyArray1<'_, bool>>,
+        exits: Option<PyReadonlyArray1<'_, bool>>,
+        bars: usize,
+    ) -> PyResult<Self> {
+        match (name, entries, exits) {
+            ("from_signals", Some(entries), Some(exits)) => {
+                for (what, flags) in [("entries", &entries), ("exits", &exits)] {
+                    if flags.len() != bars {
+                        return Err(PyValueError::new_err(format!(
+                            "{what} has {} values but there are {bars} bars",
+                            flags.len()
+                        )));
+                    }
+                }
+                Ok(Self::Scheduled(entries.as_slice()?.into(), exits.as_slice()?.into()))
+            }
+            ("from_signals", ..) => Err(PyValueError::new_err("from_signals needs both entries and exits")),
+            (_, None, None) => {
+                // Refuse bad parameters before touching the data.
+                pyrt_strategies::build(name, &params).map_err(|e| value_error("", e))?;
+                Ok(Self::BuiltIn(name.to_string(), params))
+            }
+            (other, ..) => Err(PyValueError::new_err(format!(
+                "entries and exits are for strategy \"from_signals\", not `{other}`"
+            ))),
+        }
+    }
+
+    fn build(&self) -> Box<dyn Strategy> {
+        match self {
+            Self::BuiltIn(name, params) => pyrt_strategies::build(name, params).expect("checked in new"),
+            Self::Scheduled(entries, exits) => {
+                let (entries, exits) = (entries.clone(), exits.clone());
+                Box::new(LongFlat::new(move || ScheduledSignal::new(entries.clone(), exits.clone())))
+            }
+        }
+    }
 }
 
 /// The report as a dict of plain values and numpy columns.

@@ -7,6 +7,7 @@
 
 mod long_flat;
 mod params;
+mod scheduled;
 mod signals;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use std::collections::BTreeMap;
 pub use long_flat::{Decision, LongFlat, Signal};
 pub use params::{ParamError, ParamSpec, Params};
 use pyrt_engine::Strategy;
+pub use scheduled::ScheduledSignal;
 pub use signals::{BollingerBreakout, Momentum, RsiReversion, SmaCross};
 
 /// A built-in strategy's name, description and parameters.
