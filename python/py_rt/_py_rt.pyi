@@ -2,10 +2,28 @@
 registered in python/src/lib.rs has a stub here; tests/test_stubs.py fails
 when one is missing."""
 
+from typing import TypedDict
+
 import numpy as np
 import numpy.typing as npt
 
 __version__: str
+
+class Settings(TypedDict):
+    """The keyword arguments of py_rt.Backtest; money as decimal text."""
+
+    symbol: str
+    cash: str
+    fill: str
+    fees: str
+    slippage: str
+    tick_size: str
+    lot_size: str
+    latency_ms: float
+    equity_every: str
+    account: str
+    risk_free: float
+    risk_limits: str | None
 
 def run_backtest(
     ts: npt.NDArray[np.int64],
@@ -14,27 +32,29 @@ def run_backtest(
     low: npt.NDArray[np.float64],
     close: npt.NDArray[np.float64],
     volume: npt.NDArray[np.float64] | None,
-    *,
-    symbol: str,
+    settings: Settings,
     strategy: str,
     params: dict[str, str],
-    cash: str,
-    fill: str,
-    fees: str,
-    slippage: str,
-    tick_size: str,
-    lot_size: str,
-    latency_ms: float,
-    equity_every: str,
-    account: str,
-    risk_free: float,
-    risk_limits: str | None,
     entries: npt.NDArray[np.bool_] | None = None,
     exits: npt.NDArray[np.bool_] | None = None,
 ) -> dict:
     """Runs a built-in strategy (or, with strategy "from_signals", the
     entry/exit flags) over one instrument's bars; returns summary_json,
     equity_ts, equity, fills and trades columns."""
+
+def run_sweep(
+    ts: npt.NDArray[np.int64],
+    open: npt.NDArray[np.float64],
+    high: npt.NDArray[np.float64],
+    low: npt.NDArray[np.float64],
+    close: npt.NDArray[np.float64],
+    volume: npt.NDArray[np.float64] | None,
+    settings: Settings,
+    strategy: str,
+    param_sets: list[dict[str, str]],
+) -> str:
+    """Runs a built-in strategy once per parameter set on every core; JSON
+    list of {"stats": {...}} or {"skipped": "why"}."""
 
 def strategy_catalog() -> str:
     """The built-in strategies with their parameters, as JSON."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import decimal
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -73,6 +74,56 @@ class Backtest:
     risk_free: float = 0.0
     risk_limits: str | None = None
 
+    def _settings(self) -> dict:
+        return {
+            "symbol": self.symbol, "cash": _money(self.cash, "cash"), "fill": self.fill, "fees": self.fees,
+            "slippage": self.slippage, "tick_size": _money(self.tick_size, "tick_size"),
+            "lot_size": _money(self.lot_size, "lot_size"), "latency_ms": float(self.latency_ms),
+            "equity_every": self.equity_every, "account": self.account, "risk_free": float(self.risk_free),
+            "risk_limits": self.risk_limits,
+        }
+
+    def optimize(self, objective: str = "sharpe", maximize: bool = True, **grid: Iterable[Any]) -> pd.DataFrame:
+        """Runs the strategy for every combination of the parameter values in
+        ``grid`` (e.g. ``fast=range(5, 50), slow=range(20, 200, 5)``) on
+        every core with the GIL released, and returns one row per
+        combination: its parameters and statistics, best ``objective`` first.
+
+        Parameters not in ``grid`` come from ``params``. Combinations the
+        strategy refuses as inconsistent (``fast >= slow``) are left out; a
+        misspelt parameter name raises before anything runs. ``objective``
+        is any statistic (``sharpe``, ``sortino``, ``calmar``,
+        ``total_return``, ``max_drawdown`` with ``maximize=False``, …).
+        """
+        if not grid:
+            raise ValueError("give at least one parameter to vary, e.g. optimize(fast=range(5, 30))")
+        names = list(grid)
+        values = [list(v) for v in grid.values()]
+        for name, vals in zip(names, values):
+            if not vals:
+                raise ValueError(f"parameter `{name}` has no values to try")
+        combos = list(itertools.product(*values))
+        sets = [{**{k: _param_text(k, v) for k, v in self.params.items()},
+                 **{k: _param_text(k, v) for k, v in zip(names, combo)}} for combo in combos]
+        cols = ohlcv_columns(self.data)
+        ts = timestamps_ns(bar_index(self.data), len(self.data))
+        try:
+            raw = _py_rt.run_sweep(ts, cols["open"], cols["high"], cols["low"], cols["close"], cols["volume"],
+                                   self._settings(), self.strategy, sets)
+        except ValueError as e:
+            raise ValueError(_with_index_label(str(e), self.data.index)) from None
+        rows = []
+        for combo, out in zip(combos, json.loads(raw)):
+            if "stats" in out:
+                rows.append({**dict(zip(names, combo)), **out["stats"]})
+        if not rows:
+            raise ValueError("every combination was refused as inconsistent; check the ranges (e.g. fast < slow)")
+        table = pd.DataFrame(rows)
+        if objective not in table.columns:
+            raise ValueError(f"unknown objective `{objective}`; choose one of {list(table.columns[len(names):])}")
+        return table.sort_values(objective, ascending=not maximize, na_position="last", kind="stable",
+                                 ignore_index=True)
+
     def run(self, **params: Any) -> "Result":
         """Runs the backtest; keyword arguments override ``params``."""
         return self._run({**self.params, **params}, None, None)
@@ -82,25 +133,9 @@ class Backtest:
         index = bar_index(self.data)
         ts = timestamps_ns(index, len(self.data))
         try:
-            raw = _py_rt.run_backtest(
-                ts, cols["open"], cols["high"], cols["low"], cols["close"], cols["volume"],
-                symbol=self.symbol,
-                strategy=self.strategy,
-                params={k: _param_text(k, v) for k, v in merged.items()},
-                cash=_money(self.cash, "cash"),
-                fill=self.fill,
-                fees=self.fees,
-                slippage=self.slippage,
-                tick_size=_money(self.tick_size, "tick_size"),
-                lot_size=_money(self.lot_size, "lot_size"),
-                latency_ms=float(self.latency_ms),
-                equity_every=self.equity_every,
-                account=self.account,
-                risk_free=float(self.risk_free),
-                risk_limits=self.risk_limits,
-                entries=entries,
-                exits=exits,
-            )
+            raw = _py_rt.run_backtest(ts, cols["open"], cols["high"], cols["low"], cols["close"], cols["volume"],
+                                      self._settings(), self.strategy,
+                                      {k: _param_text(k, v) for k, v in merged.items()}, entries, exits)
         except ValueError as e:
             raise ValueError(_with_index_label(str(e), self.data.index)) from None
         return Result(raw, tz=getattr(index, "tz", None), strategy=self.strategy, params=merged)

@@ -1,4 +1,5 @@
-//! Backtests of the built-in strategies on numpy columns.
+//! Backtests and parameter sweeps of the built-in strategies (and of
+//! precomputed signals) on numpy columns.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,10 +10,11 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyrt_analytics::RunReport;
 use pyrt_data::{BarSlices, bars_from_slices};
-use pyrt_engine::{AccountKind, Engine, EngineConfig, Sampling, Strategy};
+use pyrt_engine::{AccountKind, EngineConfig, Sampling, Strategy};
 use pyrt_model::time::NANOS_PER_DAY;
 use pyrt_model::{Instrument, InstrumentId, MarketEvent, Money, Price, Quantity};
-use pyrt_sim::{BarFill, SimConfig, SimVenue};
+use pyrt_optimize::{Backtester, Outcome, sweep};
+use pyrt_sim::{BarFill, SimConfig};
 use pyrt_strategies::{LongFlat, ScheduledSignal};
 
 fn value_error(context: &str, e: impl std::fmt::Display) -> PyErr {
@@ -26,15 +28,137 @@ where
     text.parse().map_err(|e| value_error(&format!("{name} `{text}`: "), e))
 }
 
-/// Runs a built-in strategy over one instrument's bars and returns the
-/// report as plain columns (the Python `Result` turns them into pandas).
-///
-/// Money arguments are decimal strings so they reach the engine exactly.
+/// How to run: the keyword arguments of `py_rt.Backtest`, as a dict.
+/// Money is decimal text so it reaches the engine exactly.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub struct Settings {
+    symbol: String,
+    cash: String,
+    fill: String,
+    fees: String,
+    slippage: String,
+    tick_size: String,
+    lot_size: String,
+    latency_ms: f64,
+    equity_every: String,
+    account: String,
+    risk_free: f64,
+    risk_limits: Option<String>,
+}
+
+/// [`Settings`] checked and turned into engine types.
+struct Checked {
+    instrument: Instrument,
+    sim: SimConfig,
+    engine: EngineConfig,
+    risk: Option<pyrt_risk::RiskLimits>,
+    risk_free: f64,
+}
+
+impl Settings {
+    fn check(&self) -> PyResult<Checked> {
+        let cash: Money = decimal("cash", &self.cash)?;
+        if !cash.is_positive() {
+            return Err(PyValueError::new_err(format!("cash must be greater than zero, got {cash}")));
+        }
+        let tick: Price = decimal("tick_size", &self.tick_size)?;
+        let lot: Quantity = decimal("lot_size", &self.lot_size)?;
+        if !tick.is_positive() || !lot.is_positive() {
+            return Err(PyValueError::new_err("tick_size and lot_size must be greater than zero"));
+        }
+        let bar_fill = match self.fill.as_str() {
+            "next_open" | "next-open" => BarFill::NextOpen,
+            "close" => BarFill::Close,
+            other => return Err(PyValueError::new_err(format!("fill `{other}`: expected \"next_open\" or \"close\""))),
+        };
+        let sampling = match self.equity_every.as_str() {
+            "bar" => Sampling::EveryEvent,
+            "day" => Sampling::Bucket(NANOS_PER_DAY),
+            other => return Err(PyValueError::new_err(format!("equity_every `{other}`: expected \"bar\" or \"day\""))),
+        };
+        let account = match self.account.as_str() {
+            "cash" => AccountKind::Cash,
+            "margin" => AccountKind::Margin,
+            other => return Err(PyValueError::new_err(format!("account `{other}`: expected \"cash\" or \"margin\""))),
+        };
+        if !(self.latency_ms >= 0.0 && self.latency_ms.is_finite()) {
+            return Err(PyValueError::new_err(format!(
+                "latency_ms must be a non-negative number, got {}",
+                self.latency_ms
+            )));
+        }
+        let sim = SimConfig {
+            bar_fill,
+            fees: pyrt_sim::parse_fees(&self.fees).map_err(|e| value_error("", e))?,
+            slippage: pyrt_sim::parse_slippage(&self.slippage).map_err(|e| value_error("", e))?,
+            ..SimConfig::default()
+        };
+        let risk = self
+            .risk_limits
+            .as_deref()
+            .map(pyrt_risk::RiskLimits::from_toml)
+            .transpose()
+            .map_err(|e| value_error("risk_limits: ", e))?;
+        let mut instrument = Instrument::new(InstrumentId(0), self.symbol.clone(), tick, lot);
+        instrument.min_quantity = lot;
+        let engine = EngineConfig {
+            initial_cash: cash,
+            account,
+            order_latency_ns: (self.latency_ms * 1e6).round() as i64,
+            sampling,
+            history_limit: None,
+        };
+        Ok(Checked { instrument, sim, engine, risk, risk_free: self.risk_free })
+    }
+}
+
+/// Borrowed OHLCV columns of one instrument.
+struct BarArrays<'py> {
+    ts: PyReadonlyArray1<'py, i64>,
+    open: PyReadonlyArray1<'py, f64>,
+    high: PyReadonlyArray1<'py, f64>,
+    low: PyReadonlyArray1<'py, f64>,
+    close: PyReadonlyArray1<'py, f64>,
+    volume: Option<PyReadonlyArray1<'py, f64>>,
+}
+
+impl BarArrays<'_> {
+    fn slices(&self) -> PyResult<BarSlices<'_>> {
+        Ok(BarSlices {
+            ts: self.ts.as_slice()?,
+            open: self.open.as_slice()?,
+            high: self.high.as_slice()?,
+            low: self.low.as_slice()?,
+            close: self.close.as_slice()?,
+            volume: self.volume.as_ref().map(|v| v.as_slice()).transpose()?,
+        })
+    }
+}
+
+/// Bars as engine events, checked row by row (runs detached).
+fn events(slices: &BarSlices) -> Result<Vec<MarketEvent>, String> {
+    let bars = bars_from_slices(InstrumentId(0), slices).map_err(|e| e.to_string())?;
+    Ok(bars.into_iter().map(MarketEvent::Bar).collect())
+}
+
+impl Checked {
+    fn backtester<'a>(&self, events: &'a [MarketEvent]) -> Backtester<'a> {
+        Backtester {
+            instruments: vec![self.instrument.clone()],
+            sim: self.sim.clone(),
+            engine: self.engine.clone(),
+            risk: self.risk.clone(),
+            events,
+        }
+    }
+}
+
+/// Runs a built-in strategy (or, with `strategy="from_signals"`, the
+/// entry/exit flags) over one instrument's bars and returns the report as
+/// plain columns (the Python `Result` turns them into pandas).
 #[pyfunction]
-#[pyo3(signature = (
-    ts, open, high, low, close, volume, *, symbol, strategy, params, cash, fill, fees, slippage,
-    tick_size, lot_size, latency_ms, equity_every, account, risk_free, risk_limits, entries=None, exits=None,
-))]
+#[pyo3(signature = (ts, open, high, low, close, volume, settings, strategy, params, entries=None, exits=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn run_backtest<'py>(
     py: Python<'py>,
@@ -44,95 +168,58 @@ pub fn run_backtest<'py>(
     low: PyReadonlyArray1<'py, f64>,
     close: PyReadonlyArray1<'py, f64>,
     volume: Option<PyReadonlyArray1<'py, f64>>,
-    symbol: &str,
+    settings: Settings,
     strategy: &str,
     params: BTreeMap<String, String>,
-    cash: &str,
-    fill: &str,
-    fees: &str,
-    slippage: &str,
-    tick_size: &str,
-    lot_size: &str,
-    latency_ms: f64,
-    equity_every: &str,
-    account: &str,
-    risk_free: f64,
-    risk_limits: Option<&str>,
     entries: Option<PyReadonlyArray1<'py, bool>>,
     exits: Option<PyReadonlyArray1<'py, bool>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let cash: Money = decimal("cash", cash)?;
-    if !cash.is_positive() {
-        return Err(PyValueError::new_err(format!("cash must be greater than zero, got {cash}")));
-    }
-    let tick: Price = decimal("tick_size", tick_size)?;
-    let lot: Quantity = decimal("lot_size", lot_size)?;
-    if !tick.is_positive() || !lot.is_positive() {
-        return Err(PyValueError::new_err("tick_size and lot_size must be greater than zero"));
-    }
-    let bar_fill = match fill {
-        "next_open" | "next-open" => BarFill::NextOpen,
-        "close" => BarFill::Close,
-        other => return Err(PyValueError::new_err(format!("fill `{other}`: expected \"next_open\" or \"close\""))),
-    };
-    let sampling = match equity_every {
-        "bar" => Sampling::EveryEvent,
-        "day" => Sampling::Bucket(NANOS_PER_DAY),
-        other => return Err(PyValueError::new_err(format!("equity_every `{other}`: expected \"bar\" or \"day\""))),
-    };
-    let account = match account {
-        "cash" => AccountKind::Cash,
-        "margin" => AccountKind::Margin,
-        other => return Err(PyValueError::new_err(format!("account `{other}`: expected \"cash\" or \"margin\""))),
-    };
-    if !(latency_ms >= 0.0 && latency_ms.is_finite()) {
-        return Err(PyValueError::new_err(format!("latency_ms must be a non-negative number, got {latency_ms}")));
-    }
-    let sim = SimConfig {
-        bar_fill,
-        fees: pyrt_sim::parse_fees(fees).map_err(|e| value_error("", e))?,
-        slippage: pyrt_sim::parse_slippage(slippage).map_err(|e| value_error("", e))?,
-        ..SimConfig::default()
-    };
-    let limits =
-        risk_limits.map(pyrt_risk::RiskLimits::from_toml).transpose().map_err(|e| value_error("risk_limits: ", e))?;
+    let checked = settings.check()?;
     let strategy = StrategyChoice::new(strategy, params, entries, exits, ts.len())?;
-
-    let id = InstrumentId(0);
-    let mut instrument = Instrument::new(id, symbol.to_string(), tick, lot);
-    instrument.min_quantity = lot;
-    let volume = volume.as_ref().map(|v| v.as_slice()).transpose()?;
-    let slices = BarSlices {
-        ts: ts.as_slice()?,
-        open: open.as_slice()?,
-        high: high.as_slice()?,
-        low: low.as_slice()?,
-        close: close.as_slice()?,
-        volume,
-    };
+    let arrays = BarArrays { ts, open, high, low, close, volume };
+    let slices = arrays.slices()?;
     let report = py.detach(|| -> Result<RunReport, String> {
-        let bars = bars_from_slices(id, &slices).map_err(|e| e.to_string())?;
-        let venue = SimVenue::new(vec![instrument.clone()], sim);
-        let config = EngineConfig {
-            initial_cash: cash,
-            account,
-            order_latency_ns: (latency_ms * 1e6).round() as i64,
-            sampling,
-            history_limit: None,
-        };
-        let mut engine = Engine::new(vec![instrument], venue, config);
-        if let Some(limits) = limits {
-            engine = engine.with_risk(limits).map_err(|e| format!("risk_limits: {e}"))?;
-        }
-        engine.add_strategy(strategy.build());
-        for bar in bars {
-            engine.process(&MarketEvent::Bar(bar)).map_err(|e| format!("the backtest stopped: {e}"))?;
-        }
-        engine.stop();
-        Ok(RunReport::from_engine(&engine, risk_free))
+        let events = events(&slices)?;
+        let engine = checked.backtester(&events).run(strategy.build())?;
+        Ok(RunReport::from_engine(&engine, checked.risk_free))
     });
-    let report = report.map_err(PyValueError::new_err)?;
-    report_dict(py, &report)
+    report_dict(py, &report.map_err(PyValueError::new_err)?)
+}
+
+/// Runs built-in `strategy` once per parameter set on every core, with the
+/// GIL released. Returns JSON: one entry per set, `{"stats": {...}}` or
+/// `{"skipped": "why"}` for combinations that are inconsistent.
+#[pyfunction]
+#[pyo3(signature = (ts, open, high, low, close, volume, settings, strategy, param_sets))]
+#[allow(clippy::too_many_arguments)]
+pub fn run_sweep<'py>(
+    py: Python<'py>,
+    ts: PyReadonlyArray1<'py, i64>,
+    open: PyReadonlyArray1<'py, f64>,
+    high: PyReadonlyArray1<'py, f64>,
+    low: PyReadonlyArray1<'py, f64>,
+    close: PyReadonlyArray1<'py, f64>,
+    volume: Option<PyReadonlyArray1<'py, f64>>,
+    settings: Settings,
+    strategy: &str,
+    param_sets: Vec<BTreeMap<String, String>>,
+) -> PyResult<String> {
+    let checked = settings.check()?;
+    let arrays = BarArrays { ts, open, high, low, close, volume };
+    let slices = arrays.slices()?;
+    let json = py.detach(|| -> Result<String, String> {
+        let events = events(&slices)?;
+        let outcomes = sweep(&checked.backtester(&events), strategy, &param_sets, checked.risk_free, &|_| {})?;
+        let rows: Vec<serde_json::Value> = outcomes
+            .into_iter()
+            .map(|o| match o {
+                Outcome::Ran(stats) => serde_json::json!({ "stats": stats }),
+                Outcome::Skipped(why) => serde_json::json!({ "skipped": why }),
+            })
+            .collect();
+        serde_json::to_string(&rows).map_err(|e| e.to_string())
+    });
+    json.map_err(PyValueError::new_err)
 }
 
 /// A built-in strategy by name, or `from_signals`: entry/exit flags

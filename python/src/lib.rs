@@ -19,6 +19,7 @@ use pyo3::prelude::*;
 fn _py_rt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(backtest::run_backtest, m)?)?;
+    m.add_function(wrap_pyfunction!(backtest::run_sweep, m)?)?;
     m.add_function(wrap_pyfunction!(backtest::strategy_catalog, m)?)?;
     m.add_function(wrap_pyfunction!(features::compute_features, m)?)?;
     m.add_function(wrap_pyfunction!(features::feature_names, m)?)?;

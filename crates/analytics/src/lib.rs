@@ -7,5 +7,5 @@
 pub mod report;
 pub mod stats;
 
-pub use report::{RunReport, Summary};
+pub use report::{RunReport, Summary, equity_points, stats_of};
 pub use stats::{Stats, StatsInput, compute};

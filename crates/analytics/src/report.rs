@@ -6,12 +6,33 @@ use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use pyrt_data::format_timestamp;
 use pyrt_engine::{Engine, TradeRecord, Venue};
+use pyrt_model::time::format_timestamp;
 use pyrt_model::{Fill, Money};
 use serde::Serialize;
 
 use crate::stats::{Stats, StatsInput, compute};
+
+/// The sampled equity curve of a run, as floats for statistics.
+pub fn equity_points<V: Venue>(engine: &Engine<V>) -> Vec<(i64, f64)> {
+    engine.recorder().points().iter().map(|(t, e)| (*t, e.to_f64())).collect()
+}
+
+/// The statistics of a finished run, given its [`equity_points`]: all a
+/// parameter sweep keeps of each run.
+pub fn stats_of<V: Venue>(engine: &Engine<V>, equity: &[(i64, f64)], risk_free: f64) -> Stats {
+    let (p, r) = (engine.portfolio(), engine.recorder());
+    compute(&StatsInput {
+        equity,
+        initial_equity: p.initial_cash().to_f64(),
+        trades: p.trade_stats(),
+        max_drawdown: r.max_drawdown(),
+        max_drawdown_duration_ns: r.max_drawdown_duration(),
+        exposure: r.exposure(),
+        num_fills: p.num_fills(),
+        risk_free,
+    })
+}
 
 /// Everything a report shows.
 #[derive(Debug, Clone)]
@@ -39,18 +60,8 @@ pub struct Summary<'a> {
 impl RunReport {
     pub fn from_engine<V: Venue>(engine: &Engine<V>, risk_free: f64) -> Self {
         let p = engine.portfolio();
-        let r = engine.recorder();
-        let equity: Vec<(i64, f64)> = r.points().iter().map(|(t, e)| (*t, e.to_f64())).collect();
-        let stats = compute(&StatsInput {
-            equity: &equity,
-            initial_equity: p.initial_cash().to_f64(),
-            trades: p.trade_stats(),
-            max_drawdown: r.max_drawdown(),
-            max_drawdown_duration_ns: r.max_drawdown_duration(),
-            exposure: r.exposure(),
-            num_fills: p.num_fills(),
-            risk_free,
-        });
+        let equity = equity_points(engine);
+        let stats = stats_of(engine, &equity, risk_free);
         Self {
             stats,
             final_equity_exact: p.equity(),
@@ -58,7 +69,7 @@ impl RunReport {
             equity,
             trades: p.trades().iter().cloned().collect(),
             fills: engine.fills().iter().copied().collect(),
-            events: r.events(),
+            events: engine.recorder().events(),
         }
     }
 

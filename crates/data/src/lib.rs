@@ -10,7 +10,9 @@ pub mod columns;
 mod csv_source;
 pub mod error;
 pub mod merge;
+#[cfg(feature = "parquet")]
 pub mod parquet_reader;
+#[cfg(feature = "parquet")]
 pub mod parquet_writer;
 pub mod synthetic;
 pub mod ticks_csv;
@@ -22,7 +24,9 @@ pub use columns::{BarSlices, bars_from_slices};
 pub use csv_source::OnInvalid;
 pub use error::{DataError, Position};
 pub use merge::Merge;
+#[cfg(feature = "parquet")]
 pub use parquet_reader::{ParquetContent, ParquetOptions, ParquetReader};
+#[cfg(feature = "parquet")]
 pub use parquet_writer::{write_bars_parquet, write_columns_parquet};
 pub use synthetic::{GbmBars, GbmParams, GbmTicks};
 pub use ticks_csv::{QuoteCsvReader, TickColumns, TickCsvOptions, TradeCsvReader};

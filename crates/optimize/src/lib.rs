@@ -1,0 +1,156 @@
+//! Parameter sweeps: the same strategy over the same bars, once per
+//! parameter set, spread over every core.
+//!
+//! [`Backtester`] holds what does not change between runs (instruments,
+//! venue and engine settings, risk limits, the events in memory) and runs
+//! one strategy to completion. [`sweep`] runs a built-in strategy for each
+//! parameter set on rayon's pool and keeps only each run's [`Stats`], so a
+//! sweep of ten thousand runs holds ten thousand small structs, not ten
+//! thousand trade logs.
+//!
+//! Runs are independent and deterministic: a sweep's results do not depend
+//! on the number of threads or their scheduling, and equal a one-off run
+//! with the same settings.
+
+use std::collections::BTreeMap;
+
+use pyrt_analytics::{Stats, equity_points, stats_of};
+use pyrt_engine::{Engine, EngineConfig, Strategy};
+use pyrt_model::{Instrument, MarketEvent};
+use pyrt_risk::RiskLimits;
+use pyrt_sim::{SimConfig, SimVenue};
+use pyrt_strategies::ParamError;
+use rayon::prelude::*;
+
+/// Everything about a backtest except the strategy.
+#[derive(Debug, Clone)]
+pub struct Backtester<'a> {
+    pub instruments: Vec<Instrument>,
+    pub sim: SimConfig,
+    pub engine: EngineConfig,
+    pub risk: Option<RiskLimits>,
+    /// Time-ordered market events.
+    pub events: &'a [MarketEvent],
+}
+
+impl Backtester<'_> {
+    /// Runs `strategy` over every event and stops the engine.
+    pub fn run(&self, strategy: Box<dyn Strategy>) -> Result<Engine<SimVenue>, String> {
+        let venue = SimVenue::new(self.instruments.clone(), self.sim.clone());
+        let mut engine = Engine::new(self.instruments.clone(), venue, self.engine.clone());
+        if let Some(limits) = &self.risk {
+            engine = engine.with_risk(limits.clone()).map_err(|e| format!("risk limits: {e}"))?;
+        }
+        engine.add_strategy(strategy);
+        for event in self.events {
+            engine.process(event).map_err(|e| format!("the backtest stopped: {e}"))?;
+        }
+        engine.stop();
+        Ok(engine)
+    }
+}
+
+/// What one parameter set gave.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Ran(Box<Stats>),
+    /// The parameters are valid one by one but not together (e.g. `fast >=
+    /// slow`); a grid usually contains such points, so they are reported,
+    /// not fatal.
+    Skipped(String),
+}
+
+/// Runs built-in strategy `name` once per parameter set, in parallel.
+///
+/// Fails before running anything when a parameter set names an unknown
+/// strategy or parameter, or a value out of range, since that is a typo
+/// rather than a point of the grid; inconsistent combinations are
+/// [`Outcome::Skipped`]. `progress` is called after each run with the
+/// number finished so far (from worker threads).
+pub fn sweep(
+    bt: &Backtester,
+    name: &str,
+    sets: &[BTreeMap<String, String>],
+    risk_free: f64,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<Outcome>, String> {
+    for set in sets {
+        match pyrt_strategies::build(name, set) {
+            Ok(_) | Err(ParamError::Inconsistent { .. }) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    sets.par_iter()
+        .map(|set| {
+            let outcome = match pyrt_strategies::build(name, set) {
+                Err(e) => Ok(Outcome::Skipped(e.to_string())),
+                Ok(strategy) => bt.run(strategy).map(|engine| {
+                    let equity = equity_points(&engine);
+                    Outcome::Ran(Box::new(stats_of(&engine, &equity, risk_free)))
+                }),
+            };
+            progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+            outcome
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pyrt_analytics::RunReport;
+    use pyrt_data::{GbmBars, GbmParams};
+    use pyrt_model::{InstrumentId, Money, Price, Quantity};
+
+    /// Seeded GBM bars: a thousand days with crosses both ways.
+    fn events() -> Vec<MarketEvent> {
+        let params = GbmParams { seed: 11, ..GbmParams::default() };
+        GbmBars::new(params).take(1000).map(|r| r.unwrap_or_else(|never| match never {})).collect()
+    }
+
+    fn backtester(events: &[MarketEvent]) -> Backtester<'_> {
+        Backtester {
+            instruments: vec![Instrument::new(
+                InstrumentId(0),
+                "X",
+                Price::from_raw(10_000_000),
+                Quantity::from_int(1),
+            )],
+            sim: SimConfig::default(),
+            engine: EngineConfig { initial_cash: Money::from_int(100_000), ..EngineConfig::default() },
+            risk: None,
+            events,
+        }
+    }
+
+    fn set(fast: u32, slow: u32) -> BTreeMap<String, String> {
+        [("fast".to_string(), fast.to_string()), ("slow".to_string(), slow.to_string())].into()
+    }
+
+    #[test]
+    fn sweep_equals_one_off_runs_and_skips_inconsistent_points() {
+        let events = events();
+        let bt = backtester(&events);
+        let sets = vec![set(5, 20), set(20, 5), set(10, 30)];
+        let out = sweep(&bt, "sma_cross", &sets, 0.0, &|_| {}).unwrap();
+        assert!(matches!(&out[1], Outcome::Skipped(m) if m.contains("must be shorter")));
+        for i in [0, 2] {
+            let Outcome::Ran(stats) = &out[i] else { panic!("{i} did not run") };
+            let one = bt.run(pyrt_strategies::build("sma_cross", &sets[i]).unwrap()).unwrap();
+            let report = RunReport::from_engine(&one, 0.0);
+            assert_eq!(**stats, report.stats);
+            assert!(stats.num_fills > 0);
+        }
+    }
+
+    #[test]
+    fn typos_fail_the_whole_sweep() {
+        let events = events();
+        let bt = backtester(&events);
+        let mut bad = set(5, 20);
+        bad.insert("fsat".into(), "3".into());
+        let e = sweep(&bt, "sma_cross", &[set(5, 20), bad], 0.0, &|_| {}).unwrap_err();
+        assert!(e.contains("unknown parameter `fsat`"), "{e}");
+    }
+}
