@@ -13,5 +13,6 @@ from . import ta
 from ._py_rt import __version__
 from .backtest import Backtest, Result, from_signals, strategies
 from .features import feature_names, features
+from .strategy import Bar, Context, Fill, OrderUpdate, Strategy
 
-__all__ = ["Backtest", "Result", "__version__", "feature_names", "features", "from_signals", "strategies", "ta"]
+__all__ = ["Backtest", "Bar", "Context", "Fill", "OrderUpdate", "Result", "Strategy", "__version__", "feature_names", "features", "from_signals", "strategies", "ta"]

@@ -56,6 +56,82 @@ def run_sweep(
     """Runs a built-in strategy once per parameter set on every core; JSON
     list of {"stats": {...}} or {"skipped": "why"}."""
 
+def run_python_strategy(
+    ts: npt.NDArray[np.int64],
+    open: npt.NDArray[np.float64],
+    high: npt.NDArray[np.float64],
+    low: npt.NDArray[np.float64],
+    close: npt.NDArray[np.float64],
+    volume: npt.NDArray[np.float64] | None,
+    settings: Settings,
+    strategy: object,
+    hooks: list[str],
+) -> dict:
+    """Runs a py_rt.Strategy instance inside the kernel; `hooks` names the
+    callbacks it overrides. Returns the same columns as run_backtest."""
+
+class Context:
+    """What a strategy can do and see; valid during one callback only."""
+
+    @property
+    def now(self) -> int:
+        """The engine clock, in Unix nanoseconds."""
+    @property
+    def cash(self) -> float:
+        """Free cash."""
+    @property
+    def equity(self) -> float:
+        """Cash plus the marked value of every position."""
+    def position(self, symbol: str | None = None) -> float:
+        """Signed position quantity (negative when short)."""
+    def buy(self, qty: float, *, limit: float | None = None, stop: float | None = None,
+            symbol: str | None = None) -> int:
+        """Buys `qty` (market, limit, stop or stop-limit); returns the order id."""
+    def sell(self, qty: float, *, limit: float | None = None, stop: float | None = None,
+             symbol: str | None = None) -> int:
+        """Sells `qty` (see buy)."""
+    def buy_notional(self, amount: float, *, symbol: str | None = None) -> int:
+        """Buys as many whole lots as `amount` pays for at the fill price."""
+    def close_position(self, symbol: str | None = None) -> int | None:
+        """Flattens the position with a reduce-only market order; None when flat."""
+    def cancel(self, order_id: int) -> None:
+        """Cancels one order."""
+    def cancel_all(self, symbol: str | None = None) -> None:
+        """Cancels every working order on the instrument."""
+    def has_open_orders(self, symbol: str | None = None) -> bool:
+        """Whether any order on the instrument is working (or just sent)."""
+    def set_timer(self, at: int, name: str) -> None:
+        """Calls on_timer(ctx, name) at `at` (Unix ns), if the data gets there."""
+
+class Bar:
+    """One bar, as a strategy sees it."""
+
+    symbol: str
+    ts: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+
+class Fill:
+    """One fill of one of the strategy's orders."""
+
+    order_id: int
+    side: str
+    price: float
+    qty: float
+    fee: float
+    ts: int
+
+class OrderUpdate:
+    """A change of state of one of the strategy's orders."""
+
+    order_id: int
+    status: str
+    ts: int
+    reason: str | None
+
 def strategy_catalog() -> str:
     """The built-in strategies with their parameters, as JSON."""
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from . import _py_rt
 from ._frame import bar_index, ohlcv_columns, timestamps_ns
+from .strategy import Strategy, instantiate, overridden_hooks
 
 
 def strategies() -> pd.DataFrame:
@@ -44,7 +45,11 @@ def _param_text(name: str, value: Any) -> str:
 
 @dataclass
 class Backtest:
-    """One instrument, one built-in strategy, one simulated venue.
+    """One instrument, one strategy, one simulated venue.
+
+    ``strategy`` is a built-in strategy's name (run entirely in Rust; see
+    :func:`strategies`) or a :class:`py_rt.Strategy` subclass or instance
+    (Python callbacks inside the Rust kernel).
 
     ``data`` is a DataFrame with open/high/low/close (and optionally volume)
     columns, matched case-insensitively, indexed by time (a DatetimeIndex,
@@ -59,7 +64,7 @@ class Backtest:
     """
 
     data: pd.DataFrame
-    strategy: str = "sma_cross"
+    strategy: str | type[Strategy] | Strategy = "sma_cross"
     params: Mapping[str, Any] = field(default_factory=dict)
     cash: float | int | str | decimal.Decimal = 100_000
     fill: str = "next_open"
@@ -95,6 +100,8 @@ class Backtest:
         is any statistic (``sharpe``, ``sortino``, ``calmar``,
         ``total_return``, ``max_drawdown`` with ``maximize=False``, …).
         """
+        if not isinstance(self.strategy, str):
+            raise TypeError("optimize runs built-in strategies in Rust; for a Python strategy, loop over run()")
         if not grid:
             raise ValueError("give at least one parameter to vary, e.g. optimize(fast=range(5, 30))")
         names = list(grid)
@@ -133,12 +140,19 @@ class Backtest:
         index = bar_index(self.data)
         ts = timestamps_ns(index, len(self.data))
         try:
-            raw = _py_rt.run_backtest(ts, cols["open"], cols["high"], cols["low"], cols["close"], cols["volume"],
-                                      self._settings(), self.strategy,
-                                      {k: _param_text(k, v) for k, v in merged.items()}, entries, exits)
+            if isinstance(self.strategy, str):
+                raw = _py_rt.run_backtest(ts, cols["open"], cols["high"], cols["low"], cols["close"],
+                                          cols["volume"], self._settings(), self.strategy,
+                                          {k: _param_text(k, v) for k, v in merged.items()}, entries, exits)
+            else:
+                obj = instantiate(self.strategy, merged)
+                raw = _py_rt.run_python_strategy(ts, cols["open"], cols["high"], cols["low"], cols["close"],
+                                                 cols["volume"], self._settings(), obj, overridden_hooks(obj))
         except ValueError as e:
             raise ValueError(_with_index_label(str(e), self.data.index)) from None
-        return Result(raw, tz=getattr(index, "tz", None), strategy=self.strategy, params=merged)
+        name = self.strategy if isinstance(self.strategy, str) else getattr(
+            self.strategy, "__name__", type(self.strategy).__name__)
+        return Result(raw, tz=getattr(index, "tz", None), strategy=name, params=merged)
 
 
 def _with_index_label(message: str, index: pd.Index) -> str:

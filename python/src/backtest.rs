@@ -17,6 +17,8 @@ use pyrt_optimize::{Backtester, Outcome, sweep};
 use pyrt_sim::{BarFill, SimConfig};
 use pyrt_strategies::{LongFlat, ScheduledSignal};
 
+use crate::strategy::{ErrorSlot, Hooks, PyStrategy};
+
 fn value_error(context: &str, e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(format!("{context}{e}"))
 }
@@ -220,6 +222,53 @@ pub fn run_sweep<'py>(
         serde_json::to_string(&rows).map_err(|e| e.to_string())
     });
     json.map_err(PyValueError::new_err)
+}
+
+/// Runs a strategy written in Python (a `py_rt.Strategy` subclass
+/// instance) inside the kernel. `hooks` names the callbacks it overrides.
+/// The interpreter stays attached: every callback is Python.
+#[pyfunction]
+#[pyo3(signature = (ts, open, high, low, close, volume, settings, strategy, hooks))]
+#[allow(clippy::too_many_arguments)]
+pub fn run_python_strategy<'py>(
+    py: Python<'py>,
+    ts: PyReadonlyArray1<'py, i64>,
+    open: PyReadonlyArray1<'py, f64>,
+    high: PyReadonlyArray1<'py, f64>,
+    low: PyReadonlyArray1<'py, f64>,
+    close: PyReadonlyArray1<'py, f64>,
+    volume: Option<PyReadonlyArray1<'py, f64>>,
+    settings: Settings,
+    strategy: Py<PyAny>,
+    hooks: Vec<String>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let checked = settings.check()?;
+    let mut wanted = Hooks::default();
+    for hook in &hooks {
+        let flag = match hook.as_str() {
+            "on_start" => &mut wanted.start,
+            "on_bar" => &mut wanted.bar,
+            "on_fill" => &mut wanted.fill,
+            "on_order_update" => &mut wanted.order_update,
+            "on_timer" => &mut wanted.timer,
+            "on_stop" => &mut wanted.stop,
+            other => return Err(PyValueError::new_err(format!("unknown strategy callback `{other}`"))),
+        };
+        *flag = true;
+    }
+    let arrays = BarArrays { ts, open, high, low, close, volume };
+    let events = events(&arrays.slices()?).map_err(PyValueError::new_err)?;
+    let error = ErrorSlot::default();
+    let symbols = vec![checked.instrument.symbol.clone()];
+    let bridge = PyStrategy::new(py, strategy, symbols, wanted, error.clone())?;
+    let engine = checked
+        .backtester(&events)
+        .run_while(Box::new(bridge), || error.borrow().is_none())
+        .map_err(PyValueError::new_err)?;
+    if let Some(e) = error.borrow_mut().take() {
+        return Err(e);
+    }
+    report_dict(py, &RunReport::from_engine(&engine, checked.risk_free))
 }
 
 /// A built-in strategy by name, or `from_signals`: entry/exit flags

@@ -11,6 +11,7 @@
 
 mod backtest;
 mod features;
+mod strategy;
 
 use pyo3::prelude::*;
 
@@ -20,6 +21,11 @@ fn _py_rt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(backtest::run_backtest, m)?)?;
     m.add_function(wrap_pyfunction!(backtest::run_sweep, m)?)?;
+    m.add_function(wrap_pyfunction!(backtest::run_python_strategy, m)?)?;
+    m.add_class::<strategy::PyContext>()?;
+    m.add_class::<strategy::PyBar>()?;
+    m.add_class::<strategy::PyFill>()?;
+    m.add_class::<strategy::PyOrderUpdate>()?;
     m.add_function(wrap_pyfunction!(backtest::strategy_catalog, m)?)?;
     m.add_function(wrap_pyfunction!(features::compute_features, m)?)?;
     m.add_function(wrap_pyfunction!(features::feature_names, m)?)?;

@@ -11,11 +11,30 @@ from py_rt import _py_rt
 STUB = Path(py_rt.__file__).with_name("_py_rt.pyi")
 
 
+def is_typed_dict(node):
+    return any(isinstance(b, ast.Name) and b.id == "TypedDict" for b in node.bases)
+
+
+def stub_classes():
+    """Classes of the stub that the module defines (TypedDicts are stub-only)."""
+    tree = ast.parse(STUB.read_text())
+    return [n for n in tree.body if isinstance(n, ast.ClassDef) and not is_typed_dict(n)]
+
+
 def stubbed_names():
     tree = ast.parse(STUB.read_text())
     names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
     names |= {n.target.id for n in tree.body if isinstance(n, ast.AnnAssign)}
+    names |= {c.name for c in stub_classes()}
     return names
+
+
+def test_every_class_member_has_a_stub():
+    for cls in stub_classes():
+        stubbed = {n.name for n in cls.body if isinstance(n, ast.FunctionDef)}
+        stubbed |= {n.target.id for n in cls.body if isinstance(n, ast.AnnAssign)}
+        runtime = {n for n in dir(getattr(_py_rt, cls.name)) if not n.startswith("_")}
+        assert runtime == stubbed, f"{cls.name}: stub and binding differ: {runtime ^ stubbed}"
 
 
 def test_every_binding_has_a_stub_and_every_stub_a_binding():

@@ -36,6 +36,17 @@ pub struct Backtester<'a> {
 impl Backtester<'_> {
     /// Runs `strategy` over every event and stops the engine.
     pub fn run(&self, strategy: Box<dyn Strategy>) -> Result<Engine<SimVenue>, String> {
+        self.run_while(strategy, || true)
+    }
+
+    /// Like [`Backtester::run`], but checks `keep_going` after each event
+    /// and stops early (still stopping the engine) when it says no; the
+    /// Python bridge uses it to end a run on a strategy's exception.
+    pub fn run_while(
+        &self,
+        strategy: Box<dyn Strategy>,
+        mut keep_going: impl FnMut() -> bool,
+    ) -> Result<Engine<SimVenue>, String> {
         let venue = SimVenue::new(self.instruments.clone(), self.sim.clone());
         let mut engine = Engine::new(self.instruments.clone(), venue, self.engine.clone());
         if let Some(limits) = &self.risk {
@@ -44,6 +55,9 @@ impl Backtester<'_> {
         engine.add_strategy(strategy);
         for event in self.events {
             engine.process(event).map_err(|e| format!("the backtest stopped: {e}"))?;
+            if !keep_going() {
+                break;
+            }
         }
         engine.stop();
         Ok(engine)

@@ -1,0 +1,69 @@
+"""Strategies written in Python, run by the Rust kernel.
+
+Subclass :class:`Strategy` and override the callbacks you need; the engine
+calls them with a :class:`Context` (valid during that call only) and the
+event. Class attributes are parameters: ``Backtest(df, MyStrategy).run(n=20)``
+sets ``n`` on a fresh instance, and a name the class does not define is an
+error, as with the built-in strategies.
+
+>>> class Breakout(py_rt.Strategy):
+...     n = 20
+...     def on_start(self, ctx):
+...         self.highs = collections.deque(maxlen=self.n)
+...     def on_bar(self, ctx, bar):
+...         if len(self.highs) == self.n and bar.close > max(self.highs) and ctx.position() == 0:
+...             ctx.buy_notional(ctx.cash)
+...         elif ctx.position() > 0 and bar.close < min(self.highs):
+...             ctx.close_position()
+...         self.highs.append(bar.high)
+
+Orders decided on a bar fill by the venue's rules (``fill="next_open"``:
+at the next bar's open), exactly as for the built-in strategies. An
+exception in a callback stops the run and propagates with its traceback.
+"""
+
+from __future__ import annotations
+
+from ._py_rt import Bar, Context, Fill, OrderUpdate
+
+HOOKS = ("on_start", "on_bar", "on_fill", "on_order_update", "on_timer", "on_stop")
+
+
+class Strategy:
+    """Base class of Python strategies; every callback does nothing by default."""
+
+    def on_start(self, ctx: Context) -> None:
+        """Called once before the first bar."""
+
+    def on_bar(self, ctx: Context, bar: Bar) -> None:
+        """Called on each closed bar."""
+
+    def on_fill(self, ctx: Context, fill: Fill) -> None:
+        """Called on each fill of one of this strategy's orders."""
+
+    def on_order_update(self, ctx: Context, update: OrderUpdate) -> None:
+        """Called when one of this strategy's orders changes state (accepted, rejected, cancelled, …)."""
+
+    def on_timer(self, ctx: Context, name: str) -> None:
+        """Called when a timer set with ``ctx.set_timer`` fires."""
+
+    def on_stop(self, ctx: Context) -> None:
+        """Called once after the last bar."""
+
+
+def overridden_hooks(strategy: Strategy) -> list[str]:
+    """The callbacks a strategy defines itself (the others are not called)."""
+    cls = type(strategy)
+    return [h for h in HOOKS if getattr(cls, h) is not getattr(Strategy, h)]
+
+
+def instantiate(strategy: type[Strategy] | Strategy, params: dict) -> Strategy:
+    """A fresh instance (for a class) with `params` set as attributes."""
+    obj = strategy() if isinstance(strategy, type) else strategy
+    for name, value in params.items():
+        if not hasattr(type(obj), name):
+            known = sorted(k for k, v in vars(type(obj)).items() if not k.startswith("_") and not callable(v))
+            raise ValueError(f"unknown parameter `{name}` for strategy {type(obj).__name__}; "
+                             f"valid parameters: {', '.join(known) or '(none: define class attributes)'}")
+        setattr(obj, name, value)
+    return obj
