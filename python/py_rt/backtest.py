@@ -152,7 +152,8 @@ class Backtest:
             raise ValueError(_with_index_label(str(e), self.data.index)) from None
         name = self.strategy if isinstance(self.strategy, str) else getattr(
             self.strategy, "__name__", type(self.strategy).__name__)
-        return Result(raw, tz=getattr(index, "tz", None), strategy=name, params=merged)
+        return Result(raw, tz=getattr(index, "tz", None), strategy=name, params=merged,
+                      initial_cash=float(_money(self.cash, "cash")))
 
 
 def _with_index_label(message: str, index: pd.Index) -> str:
@@ -182,8 +183,9 @@ class Result:
     * ``final_equity_exact`` — the exact final equity as a ``decimal.Decimal``.
     """
 
-    def __init__(self, raw: dict, tz: Any, strategy: str, params: Mapping[str, Any]):
+    def __init__(self, raw: dict, tz: Any, strategy: str, params: Mapping[str, Any], initial_cash: float):
         summary = json.loads(raw["summary_json"])
+        self.initial_cash = float(initial_cash)
         self.final_equity_exact = decimal.Decimal(summary.pop("final_equity_exact"))
         self.strategy = strategy
         self.params = dict(params)
@@ -202,6 +204,14 @@ class Result:
             "net_pnl": t["net_pnl"], "return_pct": t["return_pct"], "mae": t["mae"], "mfe": t["mfe"],
             "duration": exit_ - entry,
         })
+
+    @property
+    def returns(self) -> pd.Series:
+        """Period returns of ``equity``, the first from the starting cash
+        (the series the engine's Sharpe, Sortino and VaR are computed on)."""
+        prev = self.equity.shift(1)
+        prev.iloc[0] = self.initial_cash
+        return (self.equity / prev - 1.0).rename("returns")
 
     @property
     def drawdown(self) -> pd.Series:
