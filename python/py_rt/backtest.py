@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import decimal
-import itertools
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -15,6 +14,9 @@ import pandas as pd
 from . import _py_rt
 from ._frame import bar_index, ohlcv_columns, timestamps_ns
 from .strategy import Strategy, instantiate, overridden_hooks
+
+if TYPE_CHECKING:
+    from .optimize import WalkForward
 
 
 def strategies() -> pd.DataFrame:
@@ -79,6 +81,10 @@ class Backtest:
     risk_free: float = 0.0
     risk_limits: str | None = None
 
+    def initial_cash(self) -> float:
+        """The starting cash as a float (for statistics)."""
+        return float(_money(self.cash, "cash"))
+
     def _settings(self) -> dict:
         return {
             "symbol": self.symbol, "cash": _money(self.cash, "cash"), "fill": self.fill, "fees": self.fees,
@@ -88,48 +94,34 @@ class Backtest:
             "risk_limits": self.risk_limits,
         }
 
-    def optimize(self, objective: str = "sharpe", maximize: bool = True, **grid: Iterable[Any]) -> pd.DataFrame:
-        """Runs the strategy for every combination of the parameter values in
+    def optimize(self, objective: str = "sharpe", maximize: bool = True, *, method: str = "grid",
+                 n_iter: int = 100, seed: int | None = 0, **grid: Iterable[Any]) -> pd.DataFrame:
+        """Runs the strategy for the combinations of the parameter values in
         ``grid`` (e.g. ``fast=range(5, 50), slow=range(20, 200, 5)``) on
         every core with the GIL released, and returns one row per
         combination: its parameters and statistics, best ``objective`` first.
 
-        Parameters not in ``grid`` come from ``params``. Combinations the
-        strategy refuses as inconsistent (``fast >= slow``) are left out; a
-        misspelt parameter name raises before anything runs. ``objective``
-        is any statistic (``sharpe``, ``sortino``, ``calmar``,
-        ``total_return``, ``max_drawdown`` with ``maximize=False``, …).
+        ``method="grid"`` tries every combination; ``method="random"`` a
+        seeded sample of ``n_iter`` of them (without repeats). Parameters not
+        in ``grid`` come from ``params``. Combinations the strategy refuses
+        as inconsistent (``fast >= slow``) are left out; a misspelt parameter
+        name raises before anything runs. ``objective`` is any statistic
+        (``sharpe``, ``sortino``, ``calmar``, ``total_return``,
+        ``max_drawdown`` with ``maximize=False``, …).
         """
-        if not isinstance(self.strategy, str):
-            raise TypeError("optimize runs built-in strategies in Rust; for a Python strategy, loop over run()")
-        if not grid:
-            raise ValueError("give at least one parameter to vary, e.g. optimize(fast=range(5, 30))")
-        names = list(grid)
-        values = [list(v) for v in grid.values()]
-        for name, vals in zip(names, values):
-            if not vals:
-                raise ValueError(f"parameter `{name}` has no values to try")
-        combos = list(itertools.product(*values))
-        sets = [{**{k: _param_text(k, v) for k, v in self.params.items()},
-                 **{k: _param_text(k, v) for k, v in zip(names, combo)}} for combo in combos]
-        cols = ohlcv_columns(self.data)
-        ts = timestamps_ns(bar_index(self.data), len(self.data))
-        try:
-            raw = _py_rt.run_sweep(ts, cols["open"], cols["high"], cols["low"], cols["close"], cols["volume"],
-                                   self._settings(), self.strategy, sets)
-        except ValueError as e:
-            raise ValueError(_with_index_label(str(e), self.data.index)) from None
-        rows = []
-        for combo, out in zip(combos, json.loads(raw)):
-            if "stats" in out:
-                rows.append({**dict(zip(names, combo)), **out["stats"]})
-        if not rows:
-            raise ValueError("every combination was refused as inconsistent; check the ranges (e.g. fast < slow)")
-        table = pd.DataFrame(rows)
-        if objective not in table.columns:
-            raise ValueError(f"unknown objective `{objective}`; choose one of {list(table.columns[len(names):])}")
-        return table.sort_values(objective, ascending=not maximize, na_position="last", kind="stable",
-                                 ignore_index=True)
+        from .optimize import search
+
+        return search(self, objective, maximize, method, n_iter, seed, grid)
+
+    def walk_forward(self, train: int, test: int, objective: str = "sharpe", maximize: bool = True, *,
+                     anchored: bool = False, **grid: Iterable[Any]) -> "WalkForward":
+        """Walk-forward optimisation: optimise on ``train`` bars, trade the
+        best parameters on the next ``test`` bars, slide by ``test``, repeat.
+        ``anchored=True`` grows the training window from the start instead
+        of sliding it. Returns a :class:`py_rt.optimize.WalkForward`."""
+        from .optimize import walk_forward
+
+        return walk_forward(self, train, test, objective, maximize, anchored, grid)
 
     def run(self, **params: Any) -> "Result":
         """Runs the backtest; keyword arguments override ``params``."""
@@ -153,7 +145,7 @@ class Backtest:
         name = self.strategy if isinstance(self.strategy, str) else getattr(
             self.strategy, "__name__", type(self.strategy).__name__)
         return Result(raw, tz=getattr(index, "tz", None), strategy=name, params=merged,
-                      initial_cash=float(_money(self.cash, "cash")))
+                      initial_cash=self.initial_cash())
 
 
 def _with_index_label(message: str, index: pd.Index) -> str:

@@ -35,3 +35,42 @@ def test_sweep_errors(small):
         bt.optimize(fast=[30], slow=[10])
     with pytest.raises(ValueError, match="give at least one parameter"):
         bt.optimize()
+
+
+def test_random_search_is_a_seeded_sample_of_the_grid(orcl):
+    bt = py_rt.Backtest(orcl, "sma_cross")
+    grid = {"fast": list(range(5, 25)), "slow": list(range(30, 60, 5))}
+    full = bt.optimize(**grid).set_index(["fast", "slow"])
+    sample = bt.optimize(method="random", n_iter=15, seed=4, **grid)
+    assert len(sample) == 15
+    assert not sample.duplicated(["fast", "slow"]).any()
+    for row in sample.itertuples():
+        assert row.final_equity == full.loc[(row.fast, row.slow), "final_equity"]
+    again = bt.optimize(method="random", n_iter=15, seed=4, **grid)
+    assert again[["fast", "slow"]].equals(sample[["fast", "slow"]])
+    with pytest.raises(ValueError, match="unknown method `bayes`"):
+        bt.optimize(method="bayes", **grid)
+
+
+def test_walk_forward_chains_out_of_sample_runs(orcl):
+    bt = py_rt.Backtest(orcl, "sma_cross", cash=100_000)
+    grid = {"fast": [5, 10, 20], "slow": [30, 50]}
+    wf = bt.walk_forward(train=1000, test=500, **grid)
+    assert len(wf.windows) == (len(orcl) - 1000) // 500
+    first = wf.windows.iloc[0]
+    # The chosen parameters are the in-sample optimum ...
+    best = py_rt.Backtest(orcl.iloc[:1000], "sma_cross").optimize(**grid).iloc[0]
+    assert (first["fast"], first["slow"]) == (best["fast"], best["slow"])
+    assert first["train_sharpe"] == best["sharpe"]
+    # ... traded on the next 500 bars, each step starting from the previous step's equity.
+    oos = py_rt.Backtest(orcl.iloc[1000:1500], "sma_cross", cash=100_000).run(fast=int(best["fast"]),
+                                                                               slow=int(best["slow"]))
+    assert wf.results[0].final_equity_exact == oos.final_equity_exact
+    assert wf.results[1].initial_cash == float(oos.final_equity_exact)
+    assert wf.equity.index.is_monotonic_increasing
+    assert wf.equity.iloc[-1] == pytest.approx(float(wf.results[-1].final_equity_exact))
+    assert wf.total_return == pytest.approx(wf.equity.iloc[-1] / wf.equity.iloc[0] - 1)
+    anchored = bt.walk_forward(train=1000, test=1000, anchored=True, **grid)
+    assert (anchored.windows["train_start"] == orcl.index[0]).all()
+    with pytest.raises(ValueError, match="longer than the data"):
+        bt.walk_forward(train=5000, test=500, **grid)
