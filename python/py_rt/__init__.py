@@ -9,10 +9,10 @@ the py_rt Rust engine.
 >>> py_rt.features(df, ["rsi:14", "macd:12:26:9", "bb_pct:20:2"])
 """
 
-from . import analysis, ta
+from . import analysis, plots, ta
 from ._py_rt import __version__
 from .backtest import Backtest, Result, from_signals, strategies
 from .features import feature_names, features
 from .strategy import Bar, Context, Fill, OrderUpdate, Strategy
 
-__all__ = ["Backtest", "Bar", "Context", "Fill", "OrderUpdate", "Result", "Strategy", "__version__", "feature_names", "features", "from_signals", "analysis", "strategies", "ta"]
+__all__ = ["Backtest", "Bar", "Context", "Fill", "OrderUpdate", "Result", "Strategy", "__version__", "feature_names", "features", "from_signals", "analysis", "plots", "strategies", "ta"]

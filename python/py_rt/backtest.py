@@ -6,6 +6,7 @@ import decimal
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import numpy as np
@@ -209,6 +210,20 @@ class Result:
     def drawdown(self) -> pd.Series:
         """Fractional drawdown from the running peak of ``equity`` (≤ 0)."""
         return (self.equity / self.equity.cummax() - 1.0).rename("drawdown")
+
+    def plot(self, volume: pd.Series | None = None, title: str | None = None) -> Any:
+        """An interactive plotly figure: equity with buy/sell markers,
+        drawdown, and volume when given."""
+        from .plots import result_figure
+
+        return result_figure(self, volume=volume, title=title)
+
+    def to_html(self, path: str | Path, volume: pd.Series | None = None) -> Path:
+        """Writes :meth:`plot` to a self-contained HTML file (plotly.js
+        embedded: it opens offline) and returns its path."""
+        path = Path(path)
+        self.plot(volume=volume).write_html(path, include_plotlyjs=True, full_html=True)
+        return path
 
     def __repr__(self) -> str:
         s = self.stats
