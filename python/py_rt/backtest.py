@@ -96,14 +96,21 @@ class Backtest:
         }
 
     def optimize(self, objective: str = "sharpe", maximize: bool = True, *, method: str = "grid",
-                 n_iter: int = 100, seed: int | None = 0, **grid: Iterable[Any]) -> pd.DataFrame:
+                 n_iter: int = 100, seed: int | None = 0, progress: bool | None = None,
+                 **grid: Iterable[Any]) -> pd.DataFrame:
         """Runs the strategy for the combinations of the parameter values in
         ``grid`` (e.g. ``fast=range(5, 50), slow=range(20, 200, 5)``) on
         every core with the GIL released, and returns one row per
         combination: its parameters and statistics, best ``objective`` first.
 
         ``method="grid"`` tries every combination; ``method="random"`` a
-        seeded sample of ``n_iter`` of them (without repeats). Parameters not
+        seeded sample of ``n_iter`` of them (without repeats);
+        ``method="genetic"`` a genetic algorithm and ``method="bayes"``
+        optuna's TPE sampler, each spending at most ``n_iter`` backtests
+        (every generation or batch of trials is one parallel sweep). The
+        table holds every combination that ran. ``progress`` shows a tqdm
+        bar (default: on sweeps of 2,000 runs or more, in a terminal or
+        notebook). Parameters not
         in ``grid`` come from ``params``. Combinations the strategy refuses
         as inconsistent (``fast >= slow``) are left out; a misspelt parameter
         name raises before anything runs. ``objective`` is any statistic
@@ -112,7 +119,7 @@ class Backtest:
         """
         from .optimize import search
 
-        return search(self, objective, maximize, method, n_iter, seed, grid)
+        return search(self, objective, maximize, method, n_iter, seed, grid, progress)
 
     def walk_forward(self, train: int, test: int, objective: str = "sharpe", maximize: bool = True, *,
                      anchored: bool = False, **grid: Iterable[Any]) -> "WalkForward":

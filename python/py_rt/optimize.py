@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import os
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import numpy as np
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from .backtest import Backtest, Result
 
 
-def _combos(grid: Mapping[str, Iterable[Any]], method: str, n_iter: int, seed: int | None) -> tuple[list, list]:
+def _values(grid: Mapping[str, Iterable[Any]]) -> tuple[list[str], list[list]]:
     if not grid:
         raise ValueError("give at least one parameter to vary, e.g. optimize(fast=range(5, 30))")
     names = list(grid)
@@ -30,52 +31,168 @@ def _combos(grid: Mapping[str, Iterable[Any]], method: str, n_iter: int, seed: i
     for name, vals in zip(names, values):
         if not vals:
             raise ValueError(f"parameter `{name}` has no values to try")
-    total = int(np.prod([len(v) for v in values]))
-    if method == "grid":
-        return names, list(itertools.product(*values))
-    if method == "random":
-        if n_iter < 1:
-            raise ValueError(f"n_iter must be at least 1, got {n_iter}")
-        rng = np.random.default_rng(seed)
-        picks = rng.choice(total, size=min(n_iter, total), replace=False)
-        # Decode each flat index into one value per parameter (mixed radix).
-        combos = []
-        for flat in picks:
-            combo = []
-            for vals in reversed(values):
-                flat, i = divmod(int(flat), len(vals))
-                combo.append(vals[i])
-            combos.append(tuple(reversed(combo)))
-        return names, combos
-    raise ValueError(f"unknown method `{method}`; use grid or random")
+    return names, values
+
+
+def _decode(flat: int, values: list[list]) -> tuple:
+    """The combination at a flat index of the grid (mixed radix)."""
+    combo = []
+    for vals in reversed(values):
+        flat, i = divmod(int(flat), len(vals))
+        combo.append(vals[i])
+    return tuple(reversed(combo))
+
+
+class _Evaluator:
+    """Runs parameter sets as Rust sweeps, remembering every result so a
+    search that proposes the same point twice pays once."""
+
+    def __init__(self, bt: "Backtest", names: list[str], objective: str, maximize: bool, progress: bool | None):
+        from .backtest import _param_text
+
+        if not isinstance(bt.strategy, str):
+            raise TypeError("optimize runs built-in strategies in Rust; for a Python strategy, loop over run()")
+        self.bt, self.names, self.objective, self.maximize = bt, names, objective, maximize
+        self.fixed = {k: _param_text(k, v) for k, v in bt.params.items()}
+        self.cols = ohlcv_columns(bt.data)
+        self.ts = timestamps_ns(bar_index(bt.data), len(bt.data))
+        self.cache: dict[tuple, dict | None] = {}
+        self.progress = progress
+
+    def __call__(self, combos: list[tuple]) -> list[dict | None]:
+        from .backtest import _param_text, _with_index_label
+
+        todo = list(dict.fromkeys(c for c in combos if c not in self.cache))
+        bar = None
+        if todo and (self.progress or (self.progress is None and len(todo) >= 2000)):
+            try:
+                from tqdm.auto import tqdm
+                bar = tqdm(total=len(todo), desc="backtests", unit="run", disable=None if self.progress is None else False)
+            except ImportError:
+                bar = None
+        # With a progress bar, sweep in chunks (each still parallel) to report between them.
+        step = max(64, len(todo) // 50) if bar is not None else max(len(todo), 1)
+        c = self.cols
+        for i in range(0, len(todo), step):
+            chunk = todo[i:i + step]
+            sets = [{**self.fixed, **{k: _param_text(k, v) for k, v in zip(self.names, combo)}} for combo in chunk]
+            try:
+                raw = _py_rt.run_sweep(self.ts, c["open"], c["high"], c["low"], c["close"], c["volume"],
+                                       self.bt._settings(), self.bt.strategy, sets)
+            except ValueError as e:
+                if bar is not None:
+                    bar.close()
+                raise ValueError(_with_index_label(str(e), self.bt.data.index)) from None
+            for combo, out in zip(chunk, json.loads(raw)):
+                self.cache[combo] = out.get("stats")
+            if bar is not None:
+                bar.update(len(chunk))
+        if bar is not None:
+            bar.close()
+        return [self.cache[c] for c in combos]
+
+    def score(self, stats: dict | None) -> float:
+        """The objective, signed so that larger is better; -inf when missing."""
+        if stats is None:
+            return -np.inf
+        if self.objective not in stats:
+            raise ValueError(f"unknown objective `{self.objective}`; choose one of {list(stats)}")
+        v = stats[self.objective]
+        return -np.inf if v is None else (v if self.maximize else -v)
+
+    def table(self) -> pd.DataFrame:
+        rows = [{**dict(zip(self.names, combo)), **stats} for combo, stats in self.cache.items() if stats]
+        if not rows:
+            raise ValueError("every combination was refused as inconsistent; check the ranges (e.g. fast < slow)")
+        table = pd.DataFrame(rows)
+        self.score(rows[0])  # checks the objective's name
+        return table.sort_values(self.objective, ascending=not self.maximize, na_position="last", kind="stable",
+                                 ignore_index=True)
 
 
 def search(bt: "Backtest", objective: str, maximize: bool, method: str, n_iter: int, seed: int | None,
-           grid: Mapping[str, Iterable[Any]]) -> pd.DataFrame:
+           grid: Mapping[str, Iterable[Any]], progress: bool | None = None) -> pd.DataFrame:
     """See :meth:`py_rt.Backtest.optimize`."""
-    from .backtest import _param_text, _with_index_label
+    names, values = _values(grid)
+    total = int(np.prod([len(v) for v in values]))
+    if method not in ("grid", "random", "genetic", "bayes"):
+        raise ValueError(f"unknown method `{method}`; use grid, random, genetic or bayes")
+    if method != "grid" and n_iter < 1:
+        raise ValueError(f"n_iter must be at least 1, got {n_iter}")
+    ev = _Evaluator(bt, names, objective, maximize, progress)
+    if method == "grid":
+        ev(list(itertools.product(*values)))
+    elif method == "random":
+        picks = np.random.default_rng(seed).choice(total, size=min(n_iter, total), replace=False)
+        ev([_decode(p, values) for p in picks])
+    elif method == "genetic":
+        _genetic(ev, values, min(n_iter, total), seed)
+    else:
+        _bayes(ev, names, values, n_iter, seed, maximize)
+    return ev.table()
 
-    if not isinstance(bt.strategy, str):
-        raise TypeError("optimize runs built-in strategies in Rust; for a Python strategy, loop over run()")
-    names, combos = _combos(grid, method, n_iter, seed)
-    fixed = {k: _param_text(k, v) for k, v in bt.params.items()}
-    sets = [{**fixed, **{k: _param_text(k, v) for k, v in zip(names, combo)}} for combo in combos]
-    cols = ohlcv_columns(bt.data)
-    ts = timestamps_ns(bar_index(bt.data), len(bt.data))
+
+def _genetic(ev: _Evaluator, values: list[list], budget: int, seed: int | None) -> None:
+    """A generational genetic algorithm over the grid's index space: elitism,
+    tournament selection, uniform crossover, and mutation by small steps
+    along each (ordered) parameter axis. Each generation is one parallel
+    sweep; stops when ``budget`` distinct points have run or the population
+    stops producing new ones."""
+    rng = np.random.default_rng(seed)
+    dims = [len(v) for v in values]
+    size = int(min(max(8, budget // 5), budget))
+    pop = [tuple(int(rng.integers(d)) for d in dims) for _ in range(size)]
+    to_combo = lambda ind: tuple(v[i] for v, i in zip(values, ind))  # noqa: E731
+    stale = 0
+    while len(ev.cache) < budget and stale < 5:
+        before = len(ev.cache)
+        fresh = [ind for ind in dict.fromkeys(pop) if to_combo(ind) not in ev.cache]
+        ev([to_combo(ind) for ind in fresh[:budget - len(ev.cache)]])
+        scored = sorted(((ev.score(ev.cache.get(to_combo(ind))), ind) for ind in dict.fromkeys(pop)
+                         if to_combo(ind) in ev.cache), key=lambda t: t[0], reverse=True)
+        stale = stale + 1 if len(ev.cache) == before else 0
+        if not scored:
+            break
+        elite = [ind for _, ind in scored[:2]]
+
+        def pick():
+            k = rng.choice(len(scored), size=min(3, len(scored)), replace=False)
+            return scored[min(k)][1]  # scored is best-first
+
+        children = list(elite)
+        while len(children) < size:
+            a, b = pick(), pick()
+            child = [a[j] if rng.random() < 0.5 else b[j] for j in range(len(dims))]
+            for j, d in enumerate(dims):
+                if rng.random() < 1.0 / len(dims):
+                    child[j] = int(np.clip(child[j] + rng.integers(-2, 3), 0, d - 1))
+            children.append(tuple(child))
+        pop = children
+
+
+def _bayes(ev: _Evaluator, names: list[str], values: list[list], n_iter: int, seed: int | None,
+           maximize: bool) -> None:
+    """Bayesian optimisation with optuna's TPE sampler over each parameter's
+    index (so ranges stay ordered), asking a batch of trials per parallel
+    sweep. Inconsistent combinations are told to optuna as failed trials."""
     try:
-        raw = _py_rt.run_sweep(ts, cols["open"], cols["high"], cols["low"], cols["close"], cols["volume"],
-                               bt._settings(), bt.strategy, sets)
-    except ValueError as e:
-        raise ValueError(_with_index_label(str(e), bt.data.index)) from None
-    rows = [{**dict(zip(names, combo)), **out["stats"]} for combo, out in zip(combos, json.loads(raw))
-            if "stats" in out]
-    if not rows:
-        raise ValueError("every combination was refused as inconsistent; check the ranges (e.g. fast < slow)")
-    table = pd.DataFrame(rows)
-    if objective not in table.columns:
-        raise ValueError(f"unknown objective `{objective}`; choose one of {list(table.columns[len(names):])}")
-    return table.sort_values(objective, ascending=not maximize, na_position="last", kind="stable",
-                             ignore_index=True)
+        import optuna
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError("method='bayes' needs optuna: pip install optuna") from e
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
+    batch = max(4, 2 * (os.cpu_count() or 1))
+    done = 0
+    while done < n_iter:
+        trials = [study.ask() for _ in range(min(batch, n_iter - done))]
+        combos = [tuple(v[t.suggest_int(n, 0, len(v) - 1)] for n, v in zip(names, values)) for t in trials]
+        for trial, stats in zip(trials, ev(combos)):
+            score = ev.score(stats)
+            if np.isfinite(score):
+                study.tell(trial, score)
+            else:
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        done += len(trials)
 
 
 @dataclasses.dataclass

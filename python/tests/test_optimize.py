@@ -48,8 +48,8 @@ def test_random_search_is_a_seeded_sample_of_the_grid(orcl):
         assert row.final_equity == full.loc[(row.fast, row.slow), "final_equity"]
     again = bt.optimize(method="random", n_iter=15, seed=4, **grid)
     assert again[["fast", "slow"]].equals(sample[["fast", "slow"]])
-    with pytest.raises(ValueError, match="unknown method `bayes`"):
-        bt.optimize(method="bayes", **grid)
+    with pytest.raises(ValueError, match="unknown method `annealing`"):
+        bt.optimize(method="annealing", **grid)
 
 
 def test_walk_forward_chains_out_of_sample_runs(orcl):
@@ -74,3 +74,29 @@ def test_walk_forward_chains_out_of_sample_runs(orcl):
     assert (anchored.windows["train_start"] == orcl.index[0]).all()
     with pytest.raises(ValueError, match="longer than the data"):
         bt.walk_forward(train=5000, test=500, **grid)
+
+
+@pytest.fixture(scope="module")
+def full_grid(request):
+    orcl = request.getfixturevalue("orcl")
+    bt = py_rt.Backtest(orcl, "sma_cross")
+    grid = {"fast": list(range(2, 60)), "slow": list(range(10, 200, 5))}
+    return bt, grid, bt.optimize(**grid)
+
+
+@pytest.mark.parametrize("method", ["genetic", "bayes"])
+def test_guided_searches_find_near_optimal_points_within_budget(full_grid, method):
+    if method == "bayes":
+        pytest.importorskip("optuna")
+    bt, grid, full = full_grid
+    found = bt.optimize(method=method, n_iter=300, seed=2, **grid)
+    assert 0 < len(found) <= 300
+    # Every row is a real grid point with the grid's numbers.
+    merged = found.merge(full, on=["fast", "slow"], suffixes=("", "_grid"))
+    assert len(merged) == len(found)
+    assert (merged["final_equity"] == merged["final_equity_grid"]).all()
+    # With 300 runs it finds one of the 3 best of the 1,929 valid grid points
+    # (300 random draws with the same seed reach only the 6th best).
+    assert (full["sharpe"] > found["sharpe"].iloc[0]).sum() <= 2
+    again = bt.optimize(method=method, n_iter=300, seed=2, **grid)
+    assert again[["fast", "slow"]].equals(found[["fast", "slow"]])
