@@ -180,6 +180,9 @@ class Result:
     * ``equity`` — the equity curve, a Series indexed by time;
     * ``trades`` — one row per round trip (entry, exit, P&L, MAE/MFE, duration);
     * ``fills`` — one row per fill;
+    * ``orders`` — one row per order: what was asked (type, qty or notional,
+      limit/stop) and what became of it (status, filled, average price,
+      fees, rejection or cancellation reason);
     * ``final_equity_exact`` — the exact final equity as a ``decimal.Decimal``.
     """
 
@@ -195,6 +198,13 @@ class Result:
         self.fills = pd.DataFrame({
             "time": _times(f["ts"], tz), "order_id": f["order_id"], "side": f["side"], "price": f["price"],
             "qty": f["qty"], "fee": f["fee"], "liquidity": f["liquidity"],
+        })
+        o = raw["orders"]
+        self.orders = pd.DataFrame({
+            "order_id": o["order_id"], "submitted": _times(o["submitted_ts"], tz),
+            "updated": _times(o["updated_ts"], tz), "side": o["side"], "type": o["type"], "qty": o["qty"],
+            "notional": o["notional"], "limit": o["limit"], "stop": o["stop"], "status": o["status"],
+            "filled": o["filled"], "avg_price": o["avg_price"], "fees": o["fees"], "reason": o["reason"],
         })
         t = raw["trades"]
         entry, exit_ = _times(t["entry_ts"], tz), _times(t["exit_ts"], tz)

@@ -10,9 +10,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyrt_analytics::RunReport;
 use pyrt_data::{BarSlices, bars_from_slices};
-use pyrt_engine::{AccountKind, EngineConfig, Sampling, Strategy};
+use pyrt_engine::{AccountKind, EngineConfig, OrderRecord, Sampling, Strategy};
 use pyrt_model::time::NANOS_PER_DAY;
-use pyrt_model::{Instrument, InstrumentId, MarketEvent, Money, Price, Quantity};
+use pyrt_model::{Instrument, InstrumentId, MarketEvent, Money, OrderKind, OrderQty, Price, Quantity};
 use pyrt_optimize::{Backtester, Outcome, sweep};
 use pyrt_sim::{BarFill, SimConfig};
 use pyrt_strategies::{LongFlat, ScheduledSignal};
@@ -180,12 +180,14 @@ pub fn run_backtest<'py>(
     let strategy = StrategyChoice::new(strategy, params, entries, exits, ts.len())?;
     let arrays = BarArrays { ts, open, high, low, close, volume };
     let slices = arrays.slices()?;
-    let report = py.detach(|| -> Result<RunReport, String> {
+    let report = py.detach(|| -> Result<(RunReport, Vec<OrderRecord>), String> {
         let events = events(&slices)?;
         let engine = checked.backtester(&events).run(strategy.build())?;
-        Ok(RunReport::from_engine(&engine, checked.risk_free))
+        let orders: Vec<OrderRecord> = engine.orders().all().iter().cloned().collect();
+        Ok((RunReport::from_engine(&engine, checked.risk_free), orders))
     });
-    report_dict(py, &report.map_err(PyValueError::new_err)?)
+    let (report, orders) = report.map_err(PyValueError::new_err)?;
+    report_dict(py, &report, &orders)
 }
 
 /// Runs built-in `strategy` once per parameter set on every core, with the
@@ -268,7 +270,8 @@ pub fn run_python_strategy<'py>(
     if let Some(e) = error.borrow_mut().take() {
         return Err(e);
     }
-    report_dict(py, &RunReport::from_engine(&engine, checked.risk_free))
+    let orders: Vec<OrderRecord> = engine.orders().all().iter().cloned().collect();
+    report_dict(py, &RunReport::from_engine(&engine, checked.risk_free), &orders)
 }
 
 /// A built-in strategy by name, or `from_signals`: entry/exit flags
@@ -322,7 +325,7 @@ impl StrategyChoice {
 }
 
 /// The report as a dict of plain values and numpy columns.
-fn report_dict<'py>(py: Python<'py>, report: &RunReport) -> PyResult<Bound<'py, PyDict>> {
+fn report_dict<'py>(py: Python<'py>, report: &RunReport, orders: &[OrderRecord]) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
     let summary = serde_json::to_string(&report.summary()).map_err(|e| value_error("summary: ", e))?;
     out.set_item("summary_json", summary)?;
@@ -355,7 +358,55 @@ fn report_dict<'py>(py: Python<'py>, report: &RunReport) -> PyResult<Bound<'py, 
     trades.set_item("mae", t.iter().map(|x| x.mae.to_f64()).collect::<Vec<_>>().into_pyarray(py))?;
     trades.set_item("mfe", t.iter().map(|x| x.mfe.to_f64()).collect::<Vec<_>>().into_pyarray(py))?;
     out.set_item("trades", trades)?;
+    out.set_item("orders", orders_dict(py, orders)?)?;
     Ok(out)
+}
+
+/// Every order of the run (its request and what became of it) as columns;
+/// prices an order does not have are NaN.
+fn orders_dict<'py>(py: Python<'py>, o: &[OrderRecord]) -> PyResult<Bound<'py, PyDict>> {
+    let nan = f64::NAN;
+    let col = |f: &dyn Fn(&OrderRecord) -> f64| o.iter().map(f).collect::<Vec<_>>().into_pyarray(py);
+    let d = PyDict::new(py);
+    d.set_item("order_id", o.iter().map(|r| r.id.0).collect::<Vec<_>>().into_pyarray(py))?;
+    d.set_item("submitted_ts", o.iter().map(|r| r.ts_submitted).collect::<Vec<_>>().into_pyarray(py))?;
+    d.set_item("updated_ts", o.iter().map(|r| r.ts_updated).collect::<Vec<_>>().into_pyarray(py))?;
+    d.set_item("side", o.iter().map(|r| r.request.side.to_string()).collect::<Vec<_>>())?;
+    d.set_item("type", o.iter().map(|r| r.request.kind.name()).collect::<Vec<_>>())?;
+    d.set_item(
+        "qty",
+        col(&|r| match r.request.qty {
+            OrderQty::Base(q) => q.to_f64(),
+            OrderQty::Quote(_) => nan,
+        }),
+    )?;
+    d.set_item(
+        "notional",
+        col(&|r| match r.request.qty {
+            OrderQty::Quote(m) => m.to_f64(),
+            OrderQty::Base(_) => nan,
+        }),
+    )?;
+    d.set_item(
+        "limit",
+        col(&|r| match r.request.kind {
+            OrderKind::Limit { price } | OrderKind::StopLimit { limit: price, .. } => price.to_f64(),
+            _ => nan,
+        }),
+    )?;
+    d.set_item(
+        "stop",
+        col(&|r| match r.request.kind {
+            OrderKind::Stop { trigger } | OrderKind::StopLimit { trigger, .. } => trigger.to_f64(),
+            _ => nan,
+        }),
+    )?;
+    d.set_item("status", o.iter().map(|r| format!("{:?}", r.status).to_lowercase()).collect::<Vec<_>>())?;
+    d.set_item("filled", col(&|r| r.filled.to_f64()))?;
+    d.set_item("avg_price", col(&|r| r.avg_fill_price().map_or(nan, |p| p.to_f64())))?;
+    d.set_item("fees", col(&|r| r.fees.to_f64()))?;
+    d.set_item("reason", o.iter().map(|r| r.reason.clone()).collect::<Vec<_>>())?;
+    Ok(d)
 }
 
 /// The built-in strategies with their parameters, as JSON.

@@ -74,6 +74,9 @@ def test_result_frames(orcl):
     assert list(res.trades.columns[:4]) == ["entry_time", "exit_time", "side", "qty"]
     assert (res.trades["exit_time"] >= res.trades["entry_time"]).all()
     assert (res.fills["fee"] > 0).all()  # 5 bp on every fill
+    filled = res.orders[res.orders["status"] == "filled"]
+    assert set(filled["order_id"]) == set(res.fills["order_id"])
+    assert filled["fees"].sum() == pytest.approx(res.fills["fee"].sum())
     # Net P&L of the round trips plus the open position's value is the equity change.
     assert res.trades["net_pnl"].sum() == pytest.approx(res.trades["pnl"].sum() - res.trades["fees"].sum())
     assert "rsi_reversion" in repr(res)

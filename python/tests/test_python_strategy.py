@@ -71,7 +71,12 @@ def test_callbacks_orders_and_params(small):
             self.events.append(("stop", ctx.position(), round(ctx.cash, 6)))
 
     strat = Recorder()
-    py_rt.Backtest(small, strat).run(qty=3)
+    res = py_rt.Backtest(small, strat).run(qty=3)
+    orders = res.orders.set_index("order_id")
+    limit = orders.loc[strat.limit_id]
+    assert (limit["type"], limit["status"], limit["limit"], limit["filled"]) == ("limit", "cancelled", 75.0, 0.0)
+    market = orders.drop(strat.limit_id).iloc[0]
+    assert (market["type"], market["status"], market["filled"], market["avg_price"]) == ("market", "filled", 3.0, 124.0)
     ev = strat.events
     assert ev[0] == "start"
     fills = [e for e in ev if e[0] == "fill"]
