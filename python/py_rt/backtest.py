@@ -7,7 +7,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -95,7 +95,7 @@ class Backtest:
             "risk_limits": self.risk_limits,
         }
 
-    def optimize(self, objective: str = "sharpe", maximize: bool = True, *, method: str = "grid",
+    def optimize(self, objective: str | Callable[[dict], float] = "sharpe", maximize: bool = True, *, method: str = "grid",
                  n_iter: int = 100, seed: int | None = 0, progress: bool | None = None,
                  **grid: Iterable[Any]) -> pd.DataFrame:
         """Runs the strategy for the combinations of the parameter values in
@@ -115,7 +115,9 @@ class Backtest:
         as inconsistent (``fast >= slow``) are left out; a misspelt parameter
         name raises before anything runs. ``objective`` is any statistic
         (``sharpe``, ``sortino``, ``calmar``, ``total_return``,
-        ``max_drawdown`` with ``maximize=False``, …).
+        ``max_drawdown`` with ``maximize=False``, …) or a callable taking a
+        run's statistics as a dict and returning a number (its values go in
+        an ``objective`` column).
         """
         from .optimize import search
 

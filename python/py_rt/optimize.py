@@ -95,10 +95,15 @@ class _Evaluator:
         """The objective, signed so that larger is better; -inf when missing."""
         if stats is None:
             return -np.inf
-        if self.objective not in stats:
-            raise ValueError(f"unknown objective `{self.objective}`; choose one of {list(stats)}")
-        v = stats[self.objective]
-        return -np.inf if v is None else (v if self.maximize else -v)
+        if callable(self.objective):
+            v = self.objective(stats)
+        elif self.objective in stats:
+            v = stats[self.objective]
+        else:
+            raise ValueError(f"unknown objective `{self.objective}`; choose one of {list(stats)} or pass a callable")
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return -np.inf
+        return float(v) if self.maximize else -float(v)
 
     def table(self) -> pd.DataFrame:
         rows = [{**dict(zip(self.names, combo)), **stats} for combo, stats in self.cache.items() if stats]
@@ -106,7 +111,12 @@ class _Evaluator:
             raise ValueError("every combination was refused as inconsistent; check the ranges (e.g. fast < slow)")
         table = pd.DataFrame(rows)
         self.score(rows[0])  # checks the objective's name
-        return table.sort_values(self.objective, ascending=not self.maximize, na_position="last", kind="stable",
+        key = self.objective
+        if callable(key):
+            key = "objective"
+            table[key] = [self.objective(stats) for stats in (self.cache[tuple(r[n] for n in self.names)]
+                                                               for r in rows)]
+        return table.sort_values(key, ascending=not self.maximize, na_position="last", kind="stable",
                                  ignore_index=True)
 
 

@@ -100,3 +100,17 @@ def test_guided_searches_find_near_optimal_points_within_budget(full_grid, metho
     assert (full["sharpe"] > found["sharpe"].iloc[0]).sum() <= 2
     again = bt.optimize(method=method, n_iter=300, seed=2, **grid)
     assert again[["fast", "slow"]].equals(found[["fast", "slow"]])
+
+
+def test_callable_objective(orcl):
+    bt = py_rt.Backtest(orcl, "sma_cross")
+    # Return per unit of drawdown, but only for strategies that trade enough.
+    def objective(s):
+        return s["total_return"] / s["max_drawdown"] if s["num_round_trips"] >= 20 else None
+
+    table = bt.optimize(objective, fast=[5, 10, 20, 40], slow=[50, 100, 150])
+    assert table["objective"].iloc[0] == pytest.approx(table["total_return"].iloc[0] / table["max_drawdown"].iloc[0])
+    ranked = table.dropna(subset=["objective"])
+    assert ranked["objective"].is_monotonic_decreasing
+    assert (table.loc[table["objective"].isna(), "num_round_trips"] < 20).all()
+    assert len(bt.optimize(objective, method="genetic", n_iter=8, fast=[5, 10, 20, 40], slow=[50, 100, 150])) <= 8
