@@ -97,7 +97,7 @@ class Backtest:
 
     def optimize(self, objective: str | Callable[[dict], float] = "sharpe", maximize: bool = True, *, method: str = "grid",
                  n_iter: int = 100, seed: int | None = 0, progress: bool | None = None,
-                 **grid: Iterable[Any]) -> pd.DataFrame:
+                 backend: str = "local", **grid: Iterable[Any]) -> pd.DataFrame:
         """Runs the strategy for the combinations of the parameter values in
         ``grid`` (e.g. ``fast=range(5, 50), slow=range(20, 200, 5)``) on
         every core with the GIL released, and returns one row per
@@ -110,7 +110,8 @@ class Backtest:
         (every generation or batch of trials is one parallel sweep). The
         table holds every combination that ran. ``progress`` shows a tqdm
         bar (default: on sweeps of 2,000 runs or more, in a terminal or
-        notebook). Parameters not
+        notebook). ``backend="ray"`` spreads each sweep over a Ray cluster
+        (call ``ray.init(address=...)`` first; a local one otherwise). Parameters not
         in ``grid`` come from ``params``. Combinations the strategy refuses
         as inconsistent (``fast >= slow``) are left out; a misspelt parameter
         name raises before anything runs. ``objective`` is any statistic
@@ -121,7 +122,7 @@ class Backtest:
         """
         from .optimize import search
 
-        return search(self, objective, maximize, method, n_iter, seed, grid, progress)
+        return search(self, objective, maximize, method, n_iter, seed, grid, progress, backend)
 
     def walk_forward(self, train: int, test: int, objective: str = "sharpe", maximize: bool = True, *,
                      anchored: bool = False, **grid: Iterable[Any]) -> "WalkForward":

@@ -1,5 +1,7 @@
 """Parameter search over built-in strategies: grid and random search run
-as one parallel sweep in Rust; walk-forward optimisation built on them.
+as one parallel sweep in Rust (or, with ``backend="ray"``, spread over a
+Ray cluster); genetic and Bayesian search run a generation or a batch of
+trials per sweep; walk-forward optimisation is built on them.
 
 A sweep sends every parameter set to the engine at once; the engine runs
 them on all cores with the GIL released and returns only statistics.
@@ -47,7 +49,8 @@ class _Evaluator:
     """Runs parameter sets as Rust sweeps, remembering every result so a
     search that proposes the same point twice pays once."""
 
-    def __init__(self, bt: "Backtest", names: list[str], objective: str, maximize: bool, progress: bool | None):
+    def __init__(self, bt: "Backtest", names: list[str], objective: Any, maximize: bool, progress: bool | None,
+                 backend: str = "local"):
         from .backtest import _param_text
 
         if not isinstance(bt.strategy, str):
@@ -58,6 +61,9 @@ class _Evaluator:
         self.ts = timestamps_ns(bar_index(bt.data), len(bt.data))
         self.cache: dict[tuple, dict | None] = {}
         self.progress = progress
+        if backend not in ("local", "ray"):
+            raise ValueError(f"unknown backend `{backend}`; use local or ray")
+        self.sweep = _ray_sweep if backend == "ray" else _py_rt.run_sweep
 
     def __call__(self, combos: list[tuple]) -> list[dict | None]:
         from .backtest import _param_text, _with_index_label
@@ -77,8 +83,8 @@ class _Evaluator:
             chunk = todo[i:i + step]
             sets = [{**self.fixed, **{k: _param_text(k, v) for k, v in zip(self.names, combo)}} for combo in chunk]
             try:
-                raw = _py_rt.run_sweep(self.ts, c["open"], c["high"], c["low"], c["close"], c["volume"],
-                                       self.bt._settings(), self.bt.strategy, sets)
+                raw = self.sweep(self.ts, c["open"], c["high"], c["low"], c["close"], c["volume"],
+                                 self.bt._settings(), self.bt.strategy, sets)
             except ValueError as e:
                 if bar is not None:
                     bar.close()
@@ -120,8 +126,37 @@ class _Evaluator:
                                  ignore_index=True)
 
 
-def search(bt: "Backtest", objective: str, maximize: bool, method: str, n_iter: int, seed: int | None,
-           grid: Mapping[str, Iterable[Any]], progress: bool | None = None) -> pd.DataFrame:
+_RAY_TASK = None
+
+
+def _ray_sweep(ts, open_, high, low, close, volume, settings, strategy, sets) -> str:
+    """`run_sweep` spread over a Ray cluster: the bars go to the object store
+    once, the parameter sets in chunks (four per cluster CPU), and each task
+    runs its chunk with the engine's own parallel sweep. Connects to a
+    local Ray instance when ``ray.init`` was not called first."""
+    global _RAY_TASK
+    try:
+        import ray
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError("backend='ray' needs ray: pip install ray") from e
+    if not ray.is_initialized():
+        ray.init()
+    if _RAY_TASK is None:
+        def task(arrays, settings, strategy, chunk):
+            from py_rt import _py_rt as engine
+
+            return engine.run_sweep(*arrays, settings, strategy, chunk)
+
+        _RAY_TASK = ray.remote(task)
+    arrays = ray.put((ts, open_, high, low, close, volume))
+    n_chunks = max(1, min(len(sets), 4 * int(ray.cluster_resources().get("CPU", 1))))
+    size = -(-len(sets) // n_chunks)
+    futures = [_RAY_TASK.remote(arrays, settings, strategy, sets[i:i + size]) for i in range(0, len(sets), size)]
+    return json.dumps([row for part in ray.get(futures) for row in json.loads(part)])
+
+
+def search(bt: "Backtest", objective: Any, maximize: bool, method: str, n_iter: int, seed: int | None,
+           grid: Mapping[str, Iterable[Any]], progress: bool | None = None, backend: str = "local") -> pd.DataFrame:
     """See :meth:`py_rt.Backtest.optimize`."""
     names, values = _values(grid)
     total = int(np.prod([len(v) for v in values]))
@@ -129,7 +164,7 @@ def search(bt: "Backtest", objective: str, maximize: bool, method: str, n_iter: 
         raise ValueError(f"unknown method `{method}`; use grid, random, genetic or bayes")
     if method != "grid" and n_iter < 1:
         raise ValueError(f"n_iter must be at least 1, got {n_iter}")
-    ev = _Evaluator(bt, names, objective, maximize, progress)
+    ev = _Evaluator(bt, names, objective, maximize, progress, backend)
     if method == "grid":
         ev(list(itertools.product(*values)))
     elif method == "random":

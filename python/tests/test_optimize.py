@@ -1,5 +1,6 @@
 """Parameter sweeps in Rust: every combination equals a one-off run."""
 
+import pandas as pd
 import pytest
 
 import py_rt
@@ -114,3 +115,18 @@ def test_callable_objective(orcl):
     assert ranked["objective"].is_monotonic_decreasing
     assert (table.loc[table["objective"].isna(), "num_round_trips"] < 20).all()
     assert len(bt.optimize(objective, method="genetic", n_iter=8, fast=[5, 10, 20, 40], slow=[50, 100, 150])) <= 8
+
+
+def test_ray_backend_gives_the_local_results(orcl):
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        bt = py_rt.Backtest(orcl, "sma_cross")
+        grid = {"fast": [5, 10, 20, 40], "slow": [30, 50, 100]}
+        remote = bt.optimize(backend="ray", **grid)
+        local = bt.optimize(**grid)
+        pd.testing.assert_frame_equal(remote, local)
+    finally:
+        ray.shutdown()
+    with pytest.raises(ValueError, match="unknown backend `dask`"):
+        bt.optimize(backend="dask", **grid)
