@@ -3,12 +3,52 @@ engine reads, with errors that say which column is wrong and how to fix it."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
 OHLCV = ("open", "high", "low", "close", "volume")
+
+
+def load(data: Any) -> pd.DataFrame:
+    """Any supported input as a DataFrame: a DataFrame as is; a path to a
+    Parquet file (decimal columns become float64, a timestamp column the
+    index) or a CSV file; a pyarrow Table; anything with ``to_pandas()``
+    (polars); a dict of columns."""
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, (str, Path)):
+        path = Path(data)
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such file")
+        if path.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return _from_arrow(pq.read_table(path))
+        return pd.read_csv(path)
+    if type(data).__module__.startswith("pyarrow"):
+        return _from_arrow(data)
+    if hasattr(data, "to_pandas"):
+        return data.to_pandas()
+    if isinstance(data, Mapping):
+        return pd.DataFrame(data)
+    raise TypeError(f"data must be a pandas DataFrame, a path, a pyarrow Table or a dict of columns, "
+                    f"got {type(data).__name__}")
+
+
+def _from_arrow(table: Any) -> pd.DataFrame:
+    import pyarrow as pa
+
+    # Exact decimals (py_rt's own Parquet files) become floats for pandas;
+    # the engine rounds them back to its 1e-9 grid exactly.
+    fields = [pa.field(f.name, pa.float64()) if pa.types.is_decimal(f.type) else f for f in table.schema]
+    df = table.cast(pa.schema(fields)).to_pandas()
+    for name in df.columns:
+        if pd.api.types.is_datetime64_any_dtype(df[name]):
+            return df.set_index(name)
+    return df
 
 
 def float_column(values: Any, name: str) -> np.ndarray:

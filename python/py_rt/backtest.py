@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import _py_rt
-from ._frame import bar_index, ohlcv_columns, timestamps_ns
+from ._frame import bar_index, load, ohlcv_columns, timestamps_ns
 from .strategy import Strategy, instantiate, overridden_hooks
 
 if TYPE_CHECKING:
@@ -56,7 +56,8 @@ class Backtest:
 
     ``data`` is a DataFrame with open/high/low/close (and optionally volume)
     columns, matched case-insensitively, indexed by time (a DatetimeIndex,
-    or a ``date``/``timestamp`` column).
+    or a ``date``/``timestamp`` column); or a path to a Parquet or CSV file,
+    a pyarrow Table, a polars frame or a dict of columns with the same.
 
     ``fill="next_open"`` fills an order decided on bar *t* at bar *t+1*'s
     open; ``fill="close"`` at bar *t*'s close (backtesting.py's
@@ -81,6 +82,9 @@ class Backtest:
     account: str = "cash"
     risk_free: float = 0.0
     risk_limits: str | None = None
+
+    def __post_init__(self) -> None:
+        self.data = load(self.data)
 
     def initial_cash(self) -> float:
         """The starting cash as a float (for statistics)."""

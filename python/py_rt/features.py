@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from . import _py_rt
-from ._frame import bar_index, float_column, timestamps_ns
+from ._frame import bar_index, float_column, load, timestamps_ns
 
 
 def feature_names() -> list[str]:
@@ -26,8 +26,7 @@ def features(data: pd.DataFrame, specs: str | Iterable[str]) -> pd.DataFrame:
     a spec does not read may be absent from ``data``; session ``vwap`` uses
     the index's calendar days (UTC).
     """
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    data = load(data)
     text = specs if isinstance(specs, str) else ",".join(specs)
     by_lower = {str(c).lower(): c for c in data.columns}
     n = len(data)

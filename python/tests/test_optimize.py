@@ -130,3 +130,12 @@ def test_ray_backend_gives_the_local_results(orcl):
         ray.shutdown()
     with pytest.raises(ValueError, match="unknown backend `dask`"):
         bt.optimize(backend="dask", **grid)
+
+
+def test_progress_bar_reports_every_run(orcl, capsys):
+    pytest.importorskip("tqdm")
+    bt = py_rt.Backtest(orcl, "sma_cross")
+    table = bt.optimize(progress=True, fast=list(range(2, 22)), slow=list(range(30, 50)))
+    err = capsys.readouterr().err
+    assert "backtests" in err and "400/400" in err
+    assert len(table) == 400
