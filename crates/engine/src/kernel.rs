@@ -271,12 +271,32 @@ impl<V: Venue> Engine<V> {
             self.pump();
         }
 
-        match event {
-            MarketEvent::Bar(bar) => self.portfolio.mark_bar(bar),
+        let mark = match event {
+            MarketEvent::Bar(bar) => {
+                self.portfolio.mark_bar(bar);
+                Some(bar.close)
+            }
             other => {
-                if let Some(price) = other.mark_price() {
+                let price = other.mark_price();
+                if let Some(price) = price {
                     self.portfolio.mark(instrument, price);
                 }
+                price
+            }
+        };
+        if let Some(mark) = mark
+            && self.risk.has_position_stops()
+        {
+            let position = &self.portfolio.positions()[instrument.index()];
+            let (qty, avg) = (position.qty, position.avg_price());
+            if self.risk.on_position_mark(instrument, qty, avg, mark).is_some() {
+                let open: Vec<OrderId> =
+                    self.orders.open().filter(|o| o.instrument() == instrument).map(|o| o.id).collect();
+                for id in open {
+                    self.send(VenueCommand::Cancel { order_id: id });
+                }
+                self.close_now(instrument, qty);
+                self.pump();
             }
         }
         let equity = self.portfolio.equity();
@@ -439,14 +459,20 @@ impl<V: Venue> Engine<V> {
                 .map(|(i, p)| (i, p.qty))
                 .collect();
             for (i, qty) in open {
-                let side = if qty.is_positive() { Side::Sell } else { Side::Buy };
-                let request = OrderRequest::market(InstrumentId(i as u32), side, qty.abs()).reduce_only();
-                let id = OrderId(self.next_order_id);
-                self.next_order_id += 1;
-                self.orders.create(id, StrategyId(0), request, self.now);
-                self.send_checked(id, true);
+                self.close_now(InstrumentId(i as u32), qty);
             }
         }
+    }
+
+    /// Sends the engine's own reduce-only market order closing `qty` of
+    /// `instrument` (risk actions and position stops; passes a halt).
+    fn close_now(&mut self, instrument: InstrumentId, qty: Quantity) {
+        let side = if qty.is_positive() { Side::Sell } else { Side::Buy };
+        let request = OrderRequest::market(instrument, side, qty.abs()).reduce_only();
+        let id = OrderId(self.next_order_id);
+        self.next_order_id += 1;
+        self.orders.create(id, StrategyId(0), request, self.now);
+        self.send_checked(id, true);
     }
 
     /// Checks a new order and sends it, or rejects it here.

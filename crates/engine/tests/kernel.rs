@@ -496,3 +496,59 @@ fn consecutive_venue_rejections_trip_the_circuit_breaker() {
     assert_eq!(e.risk().state(), pyrt_risk::TradingState::Halted);
     assert_eq!(e.orders().all()[0].status, OrderStatus::Cancelled, "{:?}", log.borrow());
 }
+
+/// A strategy that buys `qty` on the first bar and then only holds.
+fn buy_and_hold(limits: &str, qty: i64, bars: Vec<MarketEvent>) -> (Engine<SimVenue>, Vec<String>) {
+    let inst = vec![Instrument::new(I, "TEST", px("0.01"), Quantity::from_int(1))];
+    let venue = SimVenue::new(inst.clone(), SimConfig::default());
+    let limits = pyrt_risk::RiskLimits::from_toml(limits).unwrap();
+    let cfg = EngineConfig { initial_cash: Money::from_int(10_000), ..Default::default() };
+    let mut e = Engine::new(inst, venue, cfg).with_risk(limits).unwrap();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let script: Script = Box::new(move |ctx, n| {
+        if n == 0 {
+            ctx.submit(OrderRequest::market(I, Side::Buy, Quantity::from_int(qty)));
+        }
+    });
+    e.add_strategy(Box::new(Scripted { script, bars: 0, log: log.clone() }));
+    run(&mut e, bars);
+    let log = log.borrow().clone();
+    (e, log)
+}
+
+#[test]
+fn a_stop_loss_closes_the_position_on_the_bar_after_the_breach() {
+    // Bought 10 at 100 (bar 1 open); closes 97, 95.5 (-4.5 %), 94 (-6 %): the
+    // 5 % stop fires on bar 3's close and the reduce-only sell fills at bar 4's open.
+    let bars = vec![
+        bar(0, "100", "100", "100", "100"),
+        bar(1, "100", "100", "97", "97"),
+        bar(2, "97", "97", "95.5", "95.5"),
+        bar(3, "95.5", "95.5", "94", "94"),
+        bar(4, "93", "93", "90", "90"),
+        bar(5, "90", "90", "80", "80"),
+    ];
+    let (e, log) = buy_and_hold("[stops]\nstop_loss = 0.05\n", 10, bars);
+    assert!(e.portfolio().position(I).qty.is_zero(), "{log:?}");
+    let sell = e.fills().iter().find(|f| f.side == Side::Sell).expect("a closing fill");
+    assert_eq!((sell.price, sell.ts), (px("93"), 4 * NANOS_PER_DAY));
+    assert_eq!(e.fills().len(), 2, "closed once, not again on later bars");
+}
+
+#[test]
+fn a_trailing_stop_follows_the_best_mark() {
+    // Bought at 100, runs to 120, falls back to 107.5 (-10.4 % from 120):
+    // a 10 % trailing stop closes at the next open, with a profit.
+    let bars = vec![
+        bar(0, "100", "100", "100", "100"),
+        bar(1, "100", "110", "100", "110"),
+        bar(2, "110", "120", "110", "120"),
+        bar(3, "120", "120", "109", "109"),
+        bar(4, "109", "109", "107.5", "107.5"),
+        bar(5, "107", "107", "107", "107"),
+    ];
+    let (e, _) = buy_and_hold("[stops]\ntrailing_stop = 0.10\nstop_loss = 0.05\n", 10, bars);
+    let sell = e.fills().iter().find(|f| f.side == Side::Sell).expect("a closing fill");
+    assert_eq!((sell.price, sell.ts), (px("107"), 5 * NANOS_PER_DAY));
+    assert!(e.portfolio().position(I).qty.is_zero());
+}

@@ -149,6 +149,19 @@ pub struct RiskEngine {
     next_day: UnixNanos,
     day_start_equity: Option<Money>,
     peak_equity: Option<Money>,
+    /// Per instrument, the open position's stop state (see [`PositionStop`]).
+    position_stops: Vec<PositionStop>,
+}
+
+/// What the stop manager remembers of one open position.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct PositionStop {
+    /// +1 long, −1 short, 0 flat.
+    sign: i64,
+    /// The best mark since the position opened (highest for a long).
+    best: Price,
+    /// A closing order went out; wait until flat.
+    triggered: bool,
 }
 
 fn deny(code: DenialCode, message: String) -> Result<(), Denial> {
@@ -201,7 +214,59 @@ impl RiskEngine {
             next_day: i64::MIN,
             day_start_equity: None,
             peak_equity: None,
+            position_stops: vec![PositionStop::default(); instruments.len()],
         })
+    }
+
+    /// Whether a stop-loss or trailing stop is configured.
+    pub fn has_position_stops(&self) -> bool {
+        self.limits.stops.stop_loss.is_some() || self.limits.stops.trailing_stop.is_some()
+    }
+
+    /// The stop manager, at a new mark of a position: `qty` its signed
+    /// size, `avg_price` its average entry. Returns why the position must
+    /// be closed, once per position (again only after it went flat or
+    /// changed side).
+    pub fn on_position_mark(
+        &mut self,
+        instrument: InstrumentId,
+        qty: Quantity,
+        avg_price: Option<Price>,
+        mark: Price,
+    ) -> Option<String> {
+        let st = &mut self.position_stops[instrument.index()];
+        let sign = qty.raw().signum();
+        if sign == 0 {
+            *st = PositionStop::default();
+            return None;
+        }
+        if st.sign != sign {
+            *st = PositionStop { sign, best: avg_price.unwrap_or(mark), triggered: false };
+        }
+        st.best = if sign > 0 { st.best.max(mark) } else { st.best.min(mark) };
+        if st.triggered {
+            return None;
+        }
+        // Adverse move from a reference price, as a fraction of it (> 0 is a loss).
+        let adverse = |from: Price| (from.to_f64() - mark.to_f64()) * sign as f64 / from.to_f64();
+        let stops = &self.limits.stops;
+        let side = if sign > 0 { "long" } else { "short" };
+        let reason = match (stops.stop_loss, avg_price, stops.trailing_stop) {
+            (Some(sl), Some(avg), _) if avg.is_positive() && adverse(avg) >= sl.to_f64() => Some(format!(
+                "STOP_LOSS: {side} position marked at {mark} is {:.2} % from its average entry {avg} (stop {})",
+                adverse(avg) * 100.0,
+                sl
+            )),
+            (_, _, Some(ts)) if st.best.is_positive() && adverse(st.best) >= ts.to_f64() => Some(format!(
+                "TRAILING_STOP: {side} position marked at {mark} is {:.2} % from its best mark {} (stop {})",
+                adverse(st.best) * 100.0,
+                st.best,
+                ts
+            )),
+            _ => None,
+        };
+        st.triggered = reason.is_some();
+        reason
     }
 
     pub fn state(&self) -> TradingState {

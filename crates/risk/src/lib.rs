@@ -1,6 +1,7 @@
 //! Risk: the checks every order passes before it may reach a venue, the
 //! trading state (active, reducing-only, halted), the kill switch, and the
-//! post-trade stops (daily loss, drawdown).
+//! post-trade stops (daily loss, drawdown, and per position a stop-loss
+//! and a trailing stop).
 //!
 //! * [`limits`]: the limits, from TOML, validated;
 //! * [`engine`]: [`RiskEngine`], which the kernel consults on every new

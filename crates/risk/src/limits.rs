@@ -34,6 +34,10 @@
 //! max_consecutive_rejects = 5  # venue rejections in a row: halt
 //! max_fill_deviation_bps = 200 # a fill this far from the expected price: halt
 //! max_data_age_ms = 5000       # no orders priced off older market data
+//!
+//! [stops]
+//! stop_loss = 0.05             # close a position 5 % beyond its average entry
+//! trailing_stop = 0.10         # or 10 % back from its best mark
 //! ```
 //!
 //! Every key is optional (absent: no limit); unknown keys and impossible
@@ -52,6 +56,19 @@ pub struct RiskLimits {
     pub margin: MarginLimits,
     pub risk_metrics: RiskMetrics,
     pub circuit_breakers: CircuitBreakers,
+    pub stops: StopLimits,
+}
+
+/// Per-position exits the risk engine enforces itself, whatever the
+/// strategy does: a position is closed (reduce-only market order) when its
+/// mark falls `stop_loss` below the average entry price (above, for a
+/// short), or `trailing_stop` below the best mark since it was opened.
+/// Both are fractions (0.02 = 2 %).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StopLimits {
+    pub stop_loss: Option<Rate>,
+    pub trailing_stop: Option<Rate>,
 }
 
 /// Anomalies that stop trading (or an order) on their own.
@@ -212,6 +229,11 @@ impl RiskLimits {
         }
         if m.max_drawdown.is_some_and(|d| !d.is_positive() || d >= Rate::from_int(1)) {
             return bad("risk_metrics.max_drawdown", "must be a fraction in (0, 1)");
+        }
+        for (key, v) in [("stops.stop_loss", self.stops.stop_loss), ("stops.trailing_stop", self.stops.trailing_stop)] {
+            if v.is_some_and(|f| !f.is_positive() || f >= Rate::from_int(1)) {
+                return bad(key, "must be a fraction in (0, 1), e.g. 0.02 for 2 %");
+            }
         }
         let cb = &self.circuit_breakers;
         for (key, zero) in [

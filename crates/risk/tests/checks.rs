@@ -238,3 +238,41 @@ fn circuit_breakers() {
     );
     assert!(RiskLimits::from_toml("[circuit_breakers]\nmax_data_age_ms = 0\n").is_err());
 }
+
+#[test]
+fn stop_loss_and_trailing_stop_fire_once_per_position() {
+    let (mut r, _) = engine("[stops]\nstop_loss = 0.05\ntrailing_stop = 0.10\n");
+    assert!(r.has_position_stops());
+    let id = InstrumentId(0);
+    let (long, short) = (Quantity::from_int(10), Quantity::from_int(-10));
+    let avg = Some(px("100"));
+    assert_eq!(r.on_position_mark(id, long, avg, px("95.5")), None);
+    let why = r.on_position_mark(id, long, avg, px("95")).expect("5 % below the entry");
+    assert!(why.starts_with("STOP_LOSS: long position marked at 95 is 5.00 % from its average entry 100"), "{why}");
+    assert_eq!(r.on_position_mark(id, long, avg, px("90")), None, "once, while the close is under way");
+    // Flat resets; a new long runs up and gives back 10 % of the best mark.
+    assert_eq!(r.on_position_mark(id, Quantity::ZERO, None, px("90")), None);
+    for mark in ["100", "130", "118"] {
+        assert_eq!(r.on_position_mark(id, long, avg, px(mark)), None, "{mark}");
+    }
+    let why = r.on_position_mark(id, long, avg, px("117")).expect("10 % off the best mark");
+    assert!(why.starts_with("TRAILING_STOP: long position marked at 117 is 10.00 % from its best mark 130"), "{why}");
+    // A short loses when the price rises.
+    let (mut r, _) = engine("[stops]\nstop_loss = 0.05\n");
+    assert_eq!(r.on_position_mark(id, short, avg, px("104")), None);
+    assert!(r.on_position_mark(id, short, avg, px("105")).unwrap().starts_with("STOP_LOSS: short"));
+}
+
+#[test]
+fn stop_limits_are_validated() {
+    for (toml, key) in
+        [("[stops]\nstop_loss = 1.5\n", "stops.stop_loss"), ("[stops]\ntrailing_stop = 0\n", "stops.trailing_stop")]
+    {
+        let e = RiskLimits::from_toml(toml).unwrap_err().to_string();
+        assert!(e.contains(key) && e.contains("fraction in (0, 1)"), "{e}");
+    }
+    let e = RiskLimits::from_toml("[stops]\nstop_los = 0.1\n").unwrap_err().to_string();
+    assert!(e.contains("unknown field `stop_los`"), "{e}");
+    let (r, _) = engine("");
+    assert!(!r.has_position_stops());
+}
