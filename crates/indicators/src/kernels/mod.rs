@@ -1,0 +1,78 @@
+//! Batch kernels: indicators over whole slices, for research.
+//!
+//! Each kernel performs exactly the floating-point operations of its
+//! streaming twin, in the same order, so its output is identical to the
+//! bit (a test holds every kernel to that). What it saves is everything
+//! around the arithmetic: no ring buffer (the trailing value is read from
+//! the input slice), no `Option` per value, contiguous input and output.
+//! That is how TA-Lib's batch functions are built too.
+//!
+//! Outputs have the input's length, `NaN` during warm-up.
+
+use crate::{IndicatorError, check_period};
+
+mod average;
+mod oscillator;
+mod range;
+mod stats;
+mod stochastic;
+#[cfg(test)]
+mod tests;
+mod volume;
+
+pub use average::*;
+pub use oscillator::*;
+pub use range::*;
+pub use stats::*;
+pub use stochastic::*;
+pub use volume::*;
+
+fn nan(len: usize) -> Vec<f64> {
+    vec![f64::NAN; len]
+}
+
+/// Runs a streaming indicator over a slice. Composite indicators (an EMA
+/// of an EMA, an SMA of an SMA) are fastest as one plain loop over their
+/// streaming parts: slicing them into stages costs full-length temporary
+/// arrays that outweigh the arithmetic several times over.
+fn streamed<I: crate::Indicator>(ind: I, x: &[f64]) -> Vec<f64> {
+    crate::batch(ind, x)
+}
+
+/// The highest (`max`) or lowest value of a sliding `n`-window and its
+/// index, ties to the newest. Rescans only when the extreme leaves the
+/// window, as TA-Lib does: O(1) amortised on market data.
+struct Extreme {
+    max: bool,
+    n: usize,
+    best: f64,
+    at: usize,
+}
+
+impl Extreme {
+    fn new(n: usize, max: bool) -> Self {
+        Self { max, n, best: f64::NAN, at: usize::MAX }
+    }
+
+    #[inline]
+    fn better(&self, a: f64, b: f64) -> bool {
+        if self.max { a >= b } else { a <= b }
+    }
+
+    /// Advances to bar `i` of `x`; returns `(extreme, its index)`.
+    #[inline]
+    fn at_bar(&mut self, x: &[f64], i: usize) -> (f64, usize) {
+        let trailing = (i + 1).saturating_sub(self.n);
+        if self.at == usize::MAX || self.at < trailing {
+            (self.best, self.at) = (x[trailing], trailing);
+            for (j, &v) in x[..=i].iter().enumerate().skip(trailing + 1) {
+                if self.better(v, self.best) {
+                    (self.best, self.at) = (v, j);
+                }
+            }
+        } else if self.better(x[i], self.best) {
+            (self.best, self.at) = (x[i], i);
+        }
+        (self.best, self.at)
+    }
+}

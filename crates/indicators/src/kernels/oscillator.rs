@@ -1,0 +1,78 @@
+//! Momentum oscillators on one series: RSI, MOM, ROC, MACD, TRIX, PPO.
+
+use super::*;
+
+/// Wilder RSI (see [`crate::Rsi`]).
+pub fn rsi(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("RSI", n, 2)?;
+    let mut out = nan(x.len());
+    let nf = n as f64;
+    let (mut g, mut l) = (0.0, 0.0);
+    let value = |g: f64, l: f64| {
+        let total = g + l;
+        if -1e-8 < total && total < 1e-8 { 0.0 } else { 100.0 * (g / total) }
+    };
+    for i in 1..x.len() {
+        let change = x[i] - x[i - 1];
+        let (gain, loss) = if change > 0.0 { (change, 0.0) } else { (0.0, -change) };
+        if i <= n {
+            g += gain;
+            l += loss;
+            if i < n {
+                continue;
+            }
+            g /= nf;
+            l /= nf;
+        } else {
+            let inv = 1.0 / nf;
+            g = (g * (nf - 1.0) + gain) * inv;
+            l = (l * (nf - 1.0) + loss) * inv;
+        }
+        out[i] = value(g, l);
+    }
+    Ok(out)
+}
+
+/// `x − x[−n]` (see [`crate::Mom`]).
+pub fn mom(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("MOM", n, 1)?;
+    Ok((0..x.len()).map(|i| if i >= n { x[i] - x[i - n] } else { f64::NAN }).collect())
+}
+
+/// Rate of change in percent (see [`crate::Roc`]).
+pub fn roc(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("ROC", n, 1)?;
+    Ok((0..x.len())
+        .map(|i| {
+            if i < n {
+                return f64::NAN;
+            }
+            let old = x[i - n];
+            if old != 0.0 { (x[i] / old - 1.0) * 100.0 } else { 0.0 }
+        })
+        .collect())
+}
+
+/// MACD line, signal and histogram (see [`crate::Macd`]).
+pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<[Vec<f64>; 3], IndicatorError> {
+    let mut m = crate::Macd::new(fast, slow, signal)?;
+    let [mut line, mut sig, mut hist] =
+        [Vec::with_capacity(x.len()), Vec::with_capacity(x.len()), Vec::with_capacity(x.len())];
+    for &v in x {
+        let (a, b, c) = m.update(v).map_or((f64::NAN, f64::NAN, f64::NAN), |o| (o.macd, o.signal, o.hist));
+        line.push(a);
+        sig.push(b);
+        hist.push(c);
+    }
+    Ok([line, sig, hist])
+}
+
+/// One-bar rate of change of a triple EMA (see [`crate::Trix`]).
+pub fn trix(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    Ok(streamed(crate::Trix::new(n)?, x))
+}
+
+/// Percentage price oscillator with SMAs (see [`crate::Ppo`]).
+pub fn ppo(x: &[f64], fast: usize, slow: usize) -> Result<Vec<f64>, IndicatorError> {
+    Ok(streamed(crate::Ppo::new(fast, slow)?, x))
+}

@@ -1,0 +1,226 @@
+//! Indicators of the bar range: true range, ATR/NATR, Aroon, directional movement, SAR, CCI, ultimate oscillator.
+
+use super::*;
+
+/// True range from the second bar (see [`crate::TrueRange`]).
+pub fn trange(h: &[f64], l: &[f64], c: &[f64]) -> Vec<f64> {
+    let mut out = nan(c.len());
+    let n = c.len().min(h.len()).min(l.len());
+    if n > 1 {
+        for (((o, &hi), &lo), &pc) in out[1..n].iter_mut().zip(&h[1..n]).zip(&l[1..n]).zip(&c[..n - 1]) {
+            *o = hi.max(pc) - lo.min(pc);
+        }
+    }
+    out
+}
+
+/// Wilder ATR (see [`crate::Atr`]).
+pub fn atr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("ATR", n, 1)?;
+    let mut out = nan(c.len());
+    let nf = n as f64;
+    let (keep, inv) = (nf - 1.0, 1.0 / nf);
+    let mut v = 0.0;
+    for i in 1..c.len() {
+        let tr = h[i].max(c[i - 1]) - l[i].min(c[i - 1]);
+        if i < n {
+            v += tr;
+        } else {
+            v = if i == n { (v + tr) / nf } else { (v * keep + tr) * inv };
+            out[i] = v;
+        }
+    }
+    Ok(out)
+}
+
+/// ATR in percent of the close (see [`crate::Natr`]).
+pub fn natr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    let a = atr(h, l, c, n)?;
+    Ok(a.iter()
+        .zip(c)
+        .map(|(a, c)| {
+            if a.is_nan() {
+                f64::NAN
+            } else if *c != 0.0 {
+                a / c * 100.0
+            } else {
+                0.0
+            }
+        })
+        .collect())
+}
+
+/// Aroon down and up over `n` bars (see [`crate::Aroon`]).
+pub fn aroon(h: &[f64], l: &[f64], n: usize) -> Result<[Vec<f64>; 2], IndicatorError> {
+    check_period("AROON", n, 2)?;
+    let (mut hi, mut lo) = (Extreme::new(n + 1, true), Extreme::new(n + 1, false));
+    let (f, nf) = (100.0 / n as f64, n as f64);
+    let (mut down, mut up) = (nan(h.len()), nan(h.len()));
+    for i in 0..h.len() {
+        let ((_, hi_at), (_, lo_at)) = (hi.at_bar(h, i), lo.at_bar(l, i));
+        if i >= n {
+            down[i] = f * (nf - (i - lo_at) as f64);
+            up[i] = f * (nf - (i - hi_at) as f64);
+        }
+    }
+    Ok([down, up])
+}
+
+/// +DI, −DI, DX and ADX (see [`crate::Directional`]).
+pub fn directional(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<[Vec<f64>; 4], IndicatorError> {
+    check_period("ADX", n, 2)?;
+    let len = c.len();
+    let [mut pdi, mut mdi, mut dxs, mut adxs] = [nan(len), nan(len), nan(len), nan(len)];
+    let nf = n as f64;
+    let is_zero = |x: f64| -1e-8 < x && x < 1e-8;
+    let (mut plus_dm, mut minus_dm, mut tr_s) = (0.0, 0.0, 0.0);
+    let (mut dx_seen, mut dx_sum, mut adx): (usize, f64, Option<f64>) = (0, 0.0, None);
+    for i in 1..len {
+        let diff_p = h[i] - h[i - 1];
+        let diff_m = l[i - 1] - l[i];
+        let (mut plus, mut minus) = (0.0, 0.0);
+        if diff_m > 0.0 && diff_p < diff_m {
+            minus = diff_m;
+        } else if diff_p > 0.0 && diff_p > diff_m {
+            plus = diff_p;
+        }
+        let tr = h[i].max(c[i - 1]) - l[i].min(c[i - 1]);
+        if i < n {
+            plus_dm += plus;
+            minus_dm += minus;
+            tr_s += tr;
+            continue;
+        }
+        plus_dm = plus_dm - plus_dm / nf + plus;
+        minus_dm = minus_dm - minus_dm / nf + minus;
+        tr_s = tr_s - tr_s / nf + tr;
+        let (mut p, mut m, mut dx) = (0.0, 0.0, None);
+        if !is_zero(tr_s) {
+            p = 100.0 * (plus_dm / tr_s);
+            m = 100.0 * (minus_dm / tr_s);
+            let sum = p + m;
+            if !is_zero(sum) {
+                dx = Some(100.0 * ((m - p).abs() / sum));
+            }
+        }
+        dx_seen += 1;
+        match (adx, dx) {
+            (None, _) if dx_seen < n => dx_sum += dx.unwrap_or(0.0),
+            (None, _) => adx = Some((dx_sum + dx.unwrap_or(0.0)) / nf),
+            (Some(prev), Some(d)) => adx = Some((prev * (nf - 1.0) + d) / nf),
+            (Some(_), None) => {}
+        }
+        (pdi[i], mdi[i], dxs[i]) = (p, m, dx.unwrap_or(0.0));
+        adxs[i] = adx.unwrap_or(f64::NAN);
+    }
+    Ok([pdi, mdi, dxs, adxs])
+}
+
+/// Parabolic SAR (see [`crate::Sar`]).
+pub fn sar(h: &[f64], l: &[f64], acceleration: f64, maximum: f64) -> Result<Vec<f64>, IndicatorError> {
+    crate::Sar::new(acceleration, maximum)?; // the same parameter checks
+    let acc = acceleration.min(maximum);
+    let mut out = nan(h.len());
+    if h.len() < 2 {
+        return Ok(out);
+    }
+    let (diff_p, diff_m) = (h[1] - h[0], l[0] - l[1]);
+    let falling = diff_m > 0.0 && diff_p < diff_m;
+    let (mut long, mut af) = (!falling, acc);
+    let (mut ep, mut s) = if falling { (l[1], h[0]) } else { (h[1], l[0]) };
+    let (mut prev_high, mut prev_low) = (h[1], l[1]);
+    for i in 1..h.len() {
+        let (high, low) = (h[i], l[i]);
+        if long {
+            if low <= s {
+                long = false;
+                s = ep.max(prev_high).max(high);
+                out[i] = s;
+                af = acc;
+                ep = low;
+                s = (s + af * (ep - s)).max(prev_high).max(high);
+            } else {
+                out[i] = s;
+                if high > ep {
+                    ep = high;
+                    af = (af + acc).min(maximum);
+                }
+                s = (s + af * (ep - s)).min(prev_low).min(low);
+            }
+        } else if high >= s {
+            long = true;
+            s = ep.min(prev_low).min(low);
+            out[i] = s;
+            af = acc;
+            ep = high;
+            s = (s + af * (ep - s)).min(prev_low).min(low);
+        } else {
+            out[i] = s;
+            if low < ep {
+                ep = low;
+                af = (af + acc).min(maximum);
+            }
+            s = (s + af * (ep - s)).max(prev_high).max(high);
+        }
+        (prev_high, prev_low) = (high, low);
+    }
+    Ok(out)
+}
+
+/// Commodity Channel Index (see [`crate::Cci`]).
+pub fn cci(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("CCI", n, 2)?;
+    let tp: Vec<f64> = (0..c.len()).map(|i| (h[i] + l[i] + c[i]) / 3.0).collect();
+    let nf = n as f64;
+    let mut out = nan(c.len());
+    let mut sum = 0.0;
+    for i in 0..tp.len() {
+        if i >= n {
+            sum -= tp[i - n];
+        }
+        sum += tp[i];
+        if i + 1 < n {
+            continue;
+        }
+        let mean = sum / nf;
+        let dev = tp[i + 1 - n..=i].iter().map(|v| (v - mean).abs()).sum::<f64>() / nf;
+        out[i] = if dev != 0.0 { (tp[i] - mean) / (0.015 * dev) } else { 0.0 };
+    }
+    Ok(out)
+}
+
+/// Ultimate oscillator (see [`crate::UltOsc`]).
+pub fn ultosc(h: &[f64], l: &[f64], c: &[f64], p1: usize, p2: usize, p3: usize) -> Result<Vec<f64>, IndicatorError> {
+    let mut ps = [p1, p2, p3];
+    for p in ps {
+        check_period("ULTOSC", p, 1)?;
+    }
+    ps.sort_unstable();
+    let len = c.len();
+    let mut bp = vec![0.0; len];
+    let mut tr = vec![0.0; len];
+    for i in 1..len {
+        let low = l[i].min(c[i - 1]);
+        bp[i] = c[i] - low;
+        tr[i] = h[i].max(c[i - 1]) - low;
+    }
+    let mut sums = [(0.0f64, 0.0f64); 3];
+    let mut out = nan(len);
+    for i in 1..len {
+        let mut avg = [0.0; 3];
+        for (k, &p) in ps.iter().enumerate() {
+            let (bsum, tsum) = &mut sums[k];
+            if i > p {
+                *bsum -= bp[i - p];
+                *tsum -= tr[i - p];
+            }
+            *bsum += bp[i];
+            *tsum += tr[i];
+            avg[k] = if *tsum != 0.0 { *bsum / *tsum } else { 0.0 };
+        }
+        if i >= ps[2] {
+            out[i] = 100.0 * (4.0 * avg[0] + 2.0 * avg[1] + avg[2]) / 7.0;
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,190 @@
+//! Rolling statistics: regression slope, variance, standard deviation, Bollinger Bands, z-score, correlation, beta.
+
+use super::*;
+
+/// Least-squares slope over `n` values (see [`crate::LinRegSlope`]).
+pub fn linreg_slope(y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("LINEARREG_SLOPE", n, 2)?;
+    let mut out = nan(y.len());
+    let nf = n as f64;
+    let sum_x = nf * (nf - 1.0) / 2.0;
+    let sum_x2 = nf * (nf - 1.0) * (2.0 * nf - 1.0) / 6.0;
+    let den = nf * sum_x2 - sum_x * sum_x;
+    let (mut sy, mut sxy) = (0.0, 0.0);
+    for i in 0..y.len() {
+        let v = y[i];
+        if i >= n {
+            let old = y[i - n];
+            sxy += (nf - 1.0) * v - (sy - old);
+            sy += v - old;
+        } else {
+            sxy += i as f64 * v;
+            sy += v;
+        }
+        if i + 1 >= n {
+            out[i] = (nf * sxy - sum_x * sy) / den;
+        }
+    }
+    Ok(out)
+}
+
+/// `(mean, variance)` of each `n`-window (see [`crate::RollingStd`]).
+fn rolling_var(x: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
+    let (mut means, mut vars) = (nan(x.len()), nan(x.len()));
+    let nf = n as f64;
+    let (mut sum, mut reference, mut dev_sum, mut dev_sq, mut since) = (0.0, f64::NAN, 0.0, 0.0, 0usize);
+    for i in 0..x.len() {
+        let v = x[i];
+        if reference.is_nan() {
+            reference = v;
+        }
+        let t1 = sum + v;
+        let d = v - reference;
+        dev_sum += d;
+        dev_sq += d * d;
+        if i >= n {
+            let e = x[i - n] - reference;
+            dev_sum -= e;
+            dev_sq -= e * e;
+        }
+        since += 1;
+        if since >= n {
+            reference = v;
+            since = 0;
+            (dev_sum, dev_sq) = x[(i + 1).saturating_sub(n)..=i].iter().fold((0.0, 0.0), |(s, q), w| {
+                let d = w - reference;
+                (s + d, q + d * d)
+            });
+        }
+        if i + 1 < n {
+            sum = t1;
+            continue;
+        }
+        sum = t1 - x[i + 1 - n];
+        let mean = t1 / nf;
+        let m = dev_sum / nf;
+        (means[i], vars[i]) = (mean, dev_sq / nf - m * m);
+    }
+    (means, vars)
+}
+
+/// TA-Lib's STDDEV times `k` (see [`crate::RollingStd::update_ta_lib`]).
+pub fn stddev(x: &[f64], n: usize, k: f64) -> Result<Vec<f64>, IndicatorError> {
+    check_period("STDDEV", n, 1)?;
+    let (_, vars) = rolling_var(x, n);
+    Ok(vars
+        .into_iter()
+        .map(|v| {
+            if v.is_nan() {
+                v
+            } else if v < 1e-8 {
+                0.0 * k
+            } else {
+                v.sqrt() * k
+            }
+        })
+        .collect())
+}
+
+/// Bollinger upper, middle and lower (see [`crate::Bollinger`]).
+pub fn bbands(x: &[f64], n: usize, k: f64) -> Result<[Vec<f64>; 3], IndicatorError> {
+    check_period("BBANDS", n, 2)?;
+    let (means, vars) = rolling_var(x, n);
+    let (mut up, mut lo) = (nan(x.len()), nan(x.len()));
+    for i in 0..x.len() {
+        if vars[i].is_nan() {
+            continue;
+        }
+        let sd = if vars[i] < 1e-8 { 0.0 } else { vars[i].sqrt() };
+        (up[i], lo[i]) = (means[i] + k * sd, means[i] - k * sd);
+    }
+    Ok([up, means, lo])
+}
+
+/// Rolling z-score (see [`crate::ZScore`]).
+pub fn zscore(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("ZSCORE", n, 2)?;
+    let (means, vars) = rolling_var(x, n);
+    Ok((0..x.len())
+        .map(|i| {
+            if vars[i].is_nan() {
+                return f64::NAN;
+            }
+            let sd = vars[i].max(0.0).sqrt();
+            if sd > 0.0 { (x[i] - means[i]) / sd } else { 0.0 }
+        })
+        .collect())
+}
+
+/// Pearson correlation (see [`crate::Correl`]).
+pub fn correl(x: &[f64], y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("CORREL", n, 2)?;
+    let len = x.len().min(y.len());
+    let mut out = nan(len);
+    let nf = n as f64;
+    let (mut kx, mut ky) = (f64::NAN, f64::NAN);
+    let (mut sx, mut sy, mut sxx, mut syy, mut sxy, mut since) = (0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
+    for i in 0..len {
+        if kx.is_nan() {
+            (kx, ky) = (x[i], y[i]);
+        }
+        let mut add = |a: f64, b: f64, sign: f64, kx: f64, ky: f64| {
+            let (dx, dy) = (a - kx, b - ky);
+            sx += sign * dx;
+            sy += sign * dy;
+            sxx += sign * dx * dx;
+            syy += sign * dy * dy;
+            sxy += sign * dx * dy;
+        };
+        add(x[i], y[i], 1.0, kx, ky);
+        if i >= n {
+            add(x[i - n], y[i - n], -1.0, kx, ky);
+        }
+        since += 1;
+        if since >= n {
+            let w = (i + 1).min(n) as f64;
+            (kx, ky) = (kx + sx / w, ky + sy / w);
+            (sx, sy, sxx, syy, sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            for j in (i + 1).saturating_sub(n)..=i {
+                let (dx, dy) = (x[j] - kx, y[j] - ky);
+                sx += 1.0 * dx;
+                sy += 1.0 * dy;
+                sxx += 1.0 * dx * dx;
+                syy += 1.0 * dy * dy;
+                sxy += 1.0 * dx * dy;
+            }
+            since = 0;
+        }
+        if i + 1 < n {
+            continue;
+        }
+        let (mx, my) = (sx / nf, sy / nf);
+        let (vx, vy, cov) = (sxx / nf - mx * mx, syy / nf - my * my, sxy / nf - mx * my);
+        let den = vx * vy;
+        out[i] = if den > 0.0 { cov / den.sqrt() } else { 0.0 };
+    }
+    Ok(out)
+}
+
+/// Beta of y's returns on x's (see [`crate::Beta`]).
+pub fn beta(x: &[f64], y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("BETA", n, 1)?;
+    let len = x.len().min(y.len());
+    let ret = |p: f64, last: f64| if -1e-8 < last && last < 1e-8 { 0.0 } else { (p - last) / last };
+    let rx: Vec<f64> = (1..len).map(|i| ret(x[i], x[i - 1])).collect();
+    let ry: Vec<f64> = (1..len).map(|i| ret(y[i], y[i - 1])).collect();
+    let mut out = nan(len);
+    let nf = n as f64;
+    for j in n.saturating_sub(1)..rx.len() {
+        let (wx, wy) = (&rx[j + 1 - n..=j], &ry[j + 1 - n..=j]);
+        let mx = wx.iter().fold(0.0, |s, v| s + v) / nf;
+        let my = wy.iter().fold(0.0, |s, v| s + v) / nf;
+        let (mut sxy, mut sxx) = (0.0, 0.0);
+        for (a, b) in wx.iter().zip(wy) {
+            sxy += (a - mx) * (b - my);
+            sxx += (a - mx) * (a - mx);
+        }
+        out[j + 1] = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+    }
+    Ok(out)
+}

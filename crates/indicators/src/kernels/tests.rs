@@ -1,0 +1,162 @@
+//! Every kernel against its streaming twin, to the bit.
+
+use super::*;
+use crate::batch;
+use crate::candle::{Candle, CandleIndicator, batch_candles};
+
+/// A price path with flat stretches, gaps and a trend, to exercise
+/// every branch.
+fn series(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+    let mut c = Vec::with_capacity(n);
+    let mut p = 100.0f64;
+    for i in 0..n {
+        let step = ((i as f64 * 0.731).sin() * 1.7 + (i as f64 * 0.117).cos()) * if i % 17 < 3 { 0.0 } else { 1.0 };
+        p = (p + step).max(1.0);
+        c.push((p * 100.0).round() / 100.0);
+    }
+    let h: Vec<f64> = c.iter().enumerate().map(|(i, x)| x + (i % 5) as f64 * 0.1).collect();
+    let l: Vec<f64> = c.iter().enumerate().map(|(i, x)| x - (i % 3) as f64 * 0.1).collect();
+    let v: Vec<f64> = (0..n).map(|i| 1000.0 + (i % 11) as f64 * 37.0).collect();
+    (h, l, c, v)
+}
+
+fn same(a: &[f64], b: &[f64], what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}");
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!(x.to_bits() == y.to_bits(), "{what} differs at {i}: kernel {x} vs streaming {y}");
+    }
+}
+
+fn candles(h: &[f64], l: &[f64], c: &[f64], v: &[f64]) -> Vec<Candle> {
+    (0..c.len()).map(|i| Candle { ts: 0, open: c[i], high: h[i], low: l[i], close: c[i], volume: v[i] }).collect()
+}
+
+fn stream_bars<I: CandleIndicator<Output = f64>>(ind: I, cs: &[Candle]) -> Vec<f64> {
+    batch_candles(ind, cs).into_iter().map(|o| o.unwrap_or(f64::NAN)).collect()
+}
+
+#[test]
+fn every_kernel_equals_its_streaming_twin_to_the_bit() {
+    let (h, l, c, v) = series(700);
+    for n in [1, 2, 5, 14, 30] {
+        same(&sma(&c, n).unwrap(), &batch(crate::Sma::new(n).unwrap(), &c), "sma");
+        same(&ema(&c, n).unwrap(), &batch(crate::Ema::new(n).unwrap(), &c), "ema");
+        same(&wma(&c, n).unwrap(), &batch(crate::Wma::new(n).unwrap(), &c), "wma");
+        same(&dema(&c, n).unwrap(), &batch(crate::Dema::new(n).unwrap(), &c), "dema");
+        same(&tema(&c, n).unwrap(), &batch(crate::Tema::new(n).unwrap(), &c), "tema");
+        same(&trima(&c, n).unwrap(), &batch(crate::Trima::new(n).unwrap(), &c), "trima");
+        same(&mom(&c, n).unwrap(), &batch(crate::Mom::new(n).unwrap(), &c), "mom");
+        same(&roc(&c, n).unwrap(), &batch(crate::Roc::new(n).unwrap(), &c), "roc");
+        same(&trix(&c, n).unwrap(), &batch(crate::Trix::new(n).unwrap(), &c), "trix");
+        same(&atr(&h, &l, &c, n).unwrap(), &stream_bars(crate::Atr::new(n).unwrap(), &candles(&h, &l, &c, &v)), "atr");
+        same(
+            &natr(&h, &l, &c, n).unwrap(),
+            &stream_bars(crate::Natr::new(n).unwrap(), &candles(&h, &l, &c, &v)),
+            "natr",
+        );
+    }
+    for n in [2, 5, 14] {
+        same(&rsi(&c, n).unwrap(), &batch(crate::Rsi::new(n).unwrap(), &c), "rsi");
+        same(&linreg_slope(&c, n).unwrap(), &batch(crate::LinRegSlope::new(n).unwrap(), &c), "linreg");
+        same(&ppo(&c, n, n * 2).unwrap(), &batch(crate::Ppo::new(n, n * 2).unwrap(), &c), "ppo");
+    }
+    let cs = candles(&h, &l, &c, &v);
+    same(&trange(&h, &l, &c), &stream_bars(crate::TrueRange::new(), &cs), "trange");
+    same(&ad(&h, &l, &c, &v), &stream_bars(crate::Ad::new(), &cs), "ad");
+    same(&obv(&c, &v), &stream_bars(crate::Obv::new(), &cs), "obv");
+    same(&adosc(&h, &l, &c, &v, 3, 10).unwrap(), &stream_bars(crate::AdOsc::new(3, 10).unwrap(), &cs), "adosc");
+    for n in [2, 5, 14] {
+        same(&willr(&h, &l, &c, n).unwrap(), &stream_bars(crate::WillR::new(n).unwrap(), &cs), "willr");
+        let two = |o: &[Option<(f64, f64)>], pick: usize| -> Vec<f64> {
+            o.iter().map(|v| v.map_or(f64::NAN, |(a, b)| if pick == 0 { a } else { b })).collect()
+        };
+        let streamed: Vec<_> =
+            batch_candles(crate::StochF::new(n, 3).unwrap(), &cs).into_iter().map(|o| o.map(|v| (v.k, v.d))).collect();
+        let [k, d] = stochf(&h, &l, &c, n, 3).unwrap();
+        same(&k, &two(&streamed, 0), "stochf k");
+        same(&d, &two(&streamed, 1), "stochf d");
+        let streamed: Vec<_> = batch_candles(crate::Stoch::new(n, 3, 2).unwrap(), &cs)
+            .into_iter()
+            .map(|o| o.map(|v| (v.k, v.d)))
+            .collect();
+        let [k, d] = stoch(&h, &l, &c, n, 3, 2).unwrap();
+        same(&k, &two(&streamed, 0), "stoch k");
+        same(&d, &two(&streamed, 1), "stoch d");
+        let streamed: Vec<_> =
+            batch_candles(crate::Aroon::new(n).unwrap(), &cs).into_iter().map(|o| o.map(|v| (v.down, v.up))).collect();
+        let [down, up] = aroon(&h, &l, n).unwrap();
+        same(&down, &two(&streamed, 0), "aroon down");
+        same(&up, &two(&streamed, 1), "aroon up");
+        let mut sr = crate::StochRsi::new(n, 5, 3).unwrap();
+        let streamed: Vec<_> = c.iter().map(|x| sr.update(*x).map(|v| (v.k, v.d))).collect();
+        let [k, d] = stochrsi(&c, n, 5, 3).unwrap();
+        same(&k, &two(&streamed, 0), "stochrsi k");
+        same(&d, &two(&streamed, 1), "stochrsi d");
+    }
+    for n in [2, 5, 14] {
+        let mut d = crate::Directional::new(n).unwrap();
+        let streamed: Vec<_> = cs.iter().map(|x| d.update(x)).collect();
+        let [p, m, dx, adx] = directional(&h, &l, &c, n).unwrap();
+        let pick = |f: fn(&crate::DirectionalValue) -> Option<f64>| -> Vec<f64> {
+            streamed.iter().map(|o| o.as_ref().and_then(f).unwrap_or(f64::NAN)).collect()
+        };
+        same(&p, &pick(|v| Some(v.plus_di)), "+di");
+        same(&m, &pick(|v| Some(v.minus_di)), "-di");
+        same(&dx, &pick(|v| Some(v.dx)), "dx");
+        same(&adx, &pick(|v| v.adx), "adx");
+        same(
+            &stddev(&c, n, 1.5).unwrap(),
+            &{
+                let mut sd = crate::RollingStd::new(n).unwrap();
+                c.iter().map(|x| sd.update_ta_lib(*x).map_or(f64::NAN, |v| v * 1.5)).collect::<Vec<_>>()
+            },
+            "stddev",
+        );
+        same(&zscore(&c, n).unwrap(), &batch(crate::ZScore::new(n).unwrap(), &c), "zscore");
+        let mut bb = crate::Bollinger::new(n, 2.0).unwrap();
+        let streamed: Vec<_> = c.iter().map(|x| bb.update(*x)).collect();
+        let [up, mid, lo] = bbands(&c, n, 2.0).unwrap();
+        let pick = |f: fn(&crate::BollingerValue) -> f64| {
+            streamed.iter().map(|o| o.as_ref().map_or(f64::NAN, f)).collect::<Vec<_>>()
+        };
+        same(&up, &pick(|v| v.upper), "bb upper");
+        same(&mid, &pick(|v| v.middle), "bb middle");
+        same(&lo, &pick(|v| v.lower), "bb lower");
+        let mut cr = crate::Correl::new(n).unwrap();
+        let streamed: Vec<f64> = h.iter().zip(&l).map(|(a, b)| cr.update(*a, *b).unwrap_or(f64::NAN)).collect();
+        same(&correl(&h, &l, n).unwrap(), &streamed, "correl");
+        let mut be = crate::Beta::new(n).unwrap();
+        let streamed: Vec<f64> = h.iter().zip(&l).map(|(a, b)| be.update(*a, *b).unwrap_or(f64::NAN)).collect();
+        same(&beta(&h, &l, n).unwrap(), &streamed, "beta");
+    }
+    same(&sar(&h, &l, 0.02, 0.2).unwrap(), &stream_bars(crate::Sar::new(0.02, 0.2).unwrap(), &cs), "sar");
+    for n in [2, 5, 14, 30] {
+        same(&kama(&c, n).unwrap(), &batch(crate::Kama::new(n).unwrap(), &c), "kama");
+        same(&t3(&c, n, 0.7).unwrap(), &batch(crate::T3::new(n, 0.7).unwrap(), &c), "t3");
+        same(&cci(&h, &l, &c, n).unwrap(), &stream_bars(crate::Cci::new(n).unwrap(), &cs), "cci");
+        same(&mfi(&h, &l, &c, &v, n).unwrap(), &stream_bars(crate::Mfi::new(n).unwrap(), &cs), "mfi");
+    }
+    same(&t3(&c, 1, 0.7).unwrap(), &batch(crate::T3::new(1, 0.7).unwrap(), &c), "t3 period 1");
+    same(&ultosc(&h, &l, &c, 7, 14, 28).unwrap(), &stream_bars(crate::UltOsc::new(7, 14, 28).unwrap(), &cs), "ultosc");
+    same(
+        &ultosc(&h, &l, &c, 28, 3, 9).unwrap(),
+        &stream_bars(crate::UltOsc::new(28, 3, 9).unwrap(), &cs),
+        "ultosc unsorted",
+    );
+    let mut m = crate::Macd::new(12, 26, 9).unwrap();
+    let streamed: Vec<_> = c.iter().map(|x| m.update(*x)).collect();
+    let [line, sig, hist] = macd(&c, 12, 26, 9).unwrap();
+    let pick =
+        |f: fn(&crate::MacdValue) -> f64| streamed.iter().map(|o| o.as_ref().map_or(f64::NAN, f)).collect::<Vec<_>>();
+    same(&line, &pick(|v| v.macd), "macd");
+    same(&sig, &pick(|v| v.signal), "macd signal");
+    same(&hist, &pick(|v| v.hist), "macd hist");
+}
+
+#[test]
+fn short_inputs_give_all_warm_up() {
+    assert!(ema(&[1.0, 2.0], 5).unwrap().iter().all(|v| v.is_nan()));
+    assert!(macd(&[1.0; 10], 12, 26, 9).unwrap()[0].iter().all(|v| v.is_nan()));
+    assert!(sma(&[], 3).unwrap().is_empty());
+    assert!(sma(&[1.0], 0).is_err());
+}

@@ -1,0 +1,101 @@
+//! Volume indicators: A/D line, OBV, Chaikin oscillator, MFI.
+
+use super::*;
+
+/// Accumulation/distribution line (see [`crate::Ad`]).
+pub fn ad(h: &[f64], l: &[f64], c: &[f64], v: &[f64]) -> Vec<f64> {
+    let mut acc = 0.0;
+    h.iter()
+        .zip(l)
+        .zip(c)
+        .zip(v)
+        .map(|(((&hi, &lo), &cl), &vol)| {
+            let range = hi - lo;
+            if range > 0.0 {
+                acc += ((cl - lo) - (hi - cl)) / range * vol;
+            }
+            acc
+        })
+        .collect()
+}
+
+/// On-balance volume (see [`crate::Obv`]).
+pub fn obv(c: &[f64], v: &[f64]) -> Vec<f64> {
+    let mut acc = 0.0;
+    (0..c.len())
+        .map(|i| {
+            if i == 0 {
+                acc = v[0];
+            } else if c[i] > c[i - 1] {
+                acc += v[i];
+            } else if c[i] < c[i - 1] {
+                acc -= v[i];
+            }
+            acc
+        })
+        .collect()
+}
+
+/// Chaikin A/D oscillator (see [`crate::AdOsc`]).
+pub fn adosc(h: &[f64], l: &[f64], c: &[f64], v: &[f64], fast: usize, slow: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("ADOSC fast", fast, 2)?;
+    check_period("ADOSC slow", slow, 2)?;
+    let k = |n: usize| 2.0 / (n as f64 + 1.0);
+    let (fk, sk) = (k(fast), k(slow));
+    let lookback = fast.max(slow) - 1;
+    let line = ad(h, l, c, v);
+    let (mut f, mut s) = (0.0, 0.0);
+    Ok(line
+        .iter()
+        .enumerate()
+        .map(|(i, &a)| {
+            if i == 0 {
+                (f, s) = (a, a);
+            } else {
+                f = fk * a + (1.0 - fk) * f;
+                s = sk * a + (1.0 - sk) * s;
+            }
+            if i >= lookback { f - s } else { f64::NAN }
+        })
+        .collect())
+}
+
+/// Money Flow Index (see [`crate::Mfi`]).
+pub fn mfi(h: &[f64], l: &[f64], c: &[f64], v: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("MFI", n, 2)?;
+    let len = c.len();
+    let tp: Vec<f64> = (0..len).map(|i| (h[i] + l[i] + c[i]) / 3.0).collect();
+    let sign = |i: usize| {
+        let change = tp[i] - tp[i - 1];
+        if -1e-8 < change && change < 1e-8 {
+            0
+        } else if change > 0.0 {
+            1
+        } else {
+            -1
+        }
+    };
+    let mut out = nan(len);
+    let (mut pos, mut neg) = (0.0, 0.0);
+    for i in 1..len {
+        if i > n {
+            let old = tp[i - n] * v[i - n];
+            match sign(i - n) {
+                1 => pos -= old,
+                -1 => neg -= old,
+                _ => {}
+            }
+        }
+        let flow = tp[i] * v[i];
+        match sign(i) {
+            1 => pos += flow,
+            -1 => neg += flow,
+            _ => {}
+        }
+        if i >= n {
+            let total = pos + neg;
+            out[i] = if total < 1.0 { 0.0 } else { 100.0 * pos / total };
+        }
+    }
+    Ok(out)
+}
