@@ -1,0 +1,205 @@
+//! Whole columns at once: batch kernels where they exist, streaming code otherwise.
+
+use super::*;
+
+/// Whole columns of bars, for [`compute_columns`].
+#[derive(Debug, Clone, Copy)]
+pub struct Columns<'a> {
+    pub ts: &'a [i64],
+    pub open: &'a [f64],
+    pub high: &'a [f64],
+    pub low: &'a [f64],
+    pub close: &'a [f64],
+    pub volume: &'a [f64],
+}
+
+impl Columns<'_> {
+    fn len(&self) -> usize {
+        self.close.len()
+    }
+
+    fn source(&self, s: Source) -> std::borrow::Cow<'_, [f64]> {
+        use std::borrow::Cow;
+        match s {
+            Source::Open => Cow::Borrowed(self.open),
+            Source::High => Cow::Borrowed(self.high),
+            Source::Low => Cow::Borrowed(self.low),
+            Source::Close => Cow::Borrowed(self.close),
+            Source::Volume => Cow::Borrowed(self.volume),
+            derived => Cow::Owned((0..self.len()).map(|i| derived.of(&self.candle(i))).collect()),
+        }
+    }
+
+    fn candle(&self, i: usize) -> Candle {
+        Candle {
+            ts: self.ts[i],
+            open: self.open[i],
+            high: self.high[i],
+            low: self.low[i],
+            close: self.close[i],
+            volume: self.volume[i],
+        }
+    }
+}
+
+/// Computes every feature of `specs` over whole columns: with a batch
+/// kernel where one exists ([`crate::kernels`]), with the streaming code
+/// otherwise. The result equals what [`FeaturePipeline`] produces bar by
+/// bar, to the bit; it is simply faster over history.
+pub fn compute_columns(specs: &[FeatureSpec], cols: &Columns) -> Result<Vec<Vec<f64>>, SpecError> {
+    let n = cols.len();
+    let fields =
+        [("open", cols.open), ("high", cols.high), ("low", cols.low), ("close", cols.close), ("volume", cols.volume)];
+    for (field, col) in fields {
+        if col.len() != n || cols.ts.len() != n {
+            return Err(SpecError::BadArgument {
+                token: field.into(),
+                message: format!("column has {} values, close has {n}", col.len()),
+            });
+        }
+    }
+    // Each column is checked once, when a feature first needs it.
+    let mut checked = [false; 5];
+    let mut check = |which: &[usize]| -> Result<(), SpecError> {
+        for &f in which {
+            if !std::mem::replace(&mut checked[f], true) {
+                let (field, col) = fields[f];
+                // Branch-free per block (vectorises); find the culprit only on failure.
+                let all_finite = col.chunks(1024).all(|b| b.iter().fold(true, |ok, v| ok & v.is_finite()));
+                if !all_finite {
+                    let i = col.iter().position(|v| !v.is_finite()).expect("a non-finite value exists");
+                    return Err(SpecError::NonFinite { index: i as u64, field, value: col[i] });
+                }
+            }
+        }
+        Ok(())
+    };
+    let mut out = Vec::new();
+    for spec in specs {
+        check(&columns_read(spec))?;
+        let lines = match kernel(spec, cols)? {
+            Some(lines) => lines,
+            None => {
+                let kind = KINDS.iter().find(|k| k.name == spec.name).expect("parsed names exist");
+                let mut lines: Vec<Vec<f64>> = (0..kind.lines.len().max(1)).map(|_| Vec::with_capacity(n)).collect();
+                let mut feature = build(spec)?;
+                // Bars are assembled in a small reused buffer, not all at once.
+                let mut chunk = Vec::with_capacity(4096);
+                for start in (0..n).step_by(4096) {
+                    chunk.clear();
+                    chunk.extend((start..n.min(start + 4096)).map(|i| cols.candle(i)));
+                    feature.batch(&chunk, &mut lines);
+                }
+                lines
+            }
+        };
+        out.extend(if spec.lag > 0 { shift_by_lag(lines, &mut VecDeque::new(), spec.lag) } else { lines });
+    }
+    Ok(out)
+}
+
+/// Indices (open, high, low, close, volume) of the columns `spec` reads.
+pub(super) fn columns_read(spec: &FeatureSpec) -> Vec<usize> {
+    let kind = KINDS.iter().find(|k| k.name == spec.name).expect("parsed names exist");
+    if kind.series == 0 {
+        return vec![0, 1, 2, 3, 4];
+    }
+    let of = |s: Source| match s {
+        Source::Open => vec![0],
+        Source::High => vec![1],
+        Source::Low => vec![2],
+        Source::Close => vec![3],
+        Source::Volume => vec![4],
+        Source::Hl2 => vec![1, 2],
+        Source::Hlc3 => vec![1, 2, 3],
+        Source::Ohlc4 => vec![0, 1, 2, 3],
+    };
+    let mut v = of(spec.source.unwrap_or(Source::Close));
+    if let Some(s2) = spec.source2 {
+        v.extend(of(s2));
+    }
+    v
+}
+
+/// The batch kernel for `spec`, if it has one.
+pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f64>>>, SpecError> {
+    use crate::kernels as k;
+    let ind = |e: IndicatorError| SpecError::BadArgument { token: spec.text.clone(), message: e.to_string() };
+    let p = |i: usize| period_arg(spec, i);
+    let x = || c.source(spec.source.unwrap_or(Source::Close));
+    let one = |r: Result<Vec<f64>, IndicatorError>| r.map(|v| Some(vec![v])).map_err(ind);
+    match spec.name {
+        "sma" => one(k::sma(&x(), p(0)?)),
+        "ema" => one(k::ema(&x(), p(0)?)),
+        "wma" => one(k::wma(&x(), p(0)?)),
+        "dema" => one(k::dema(&x(), p(0)?)),
+        "tema" => one(k::tema(&x(), p(0)?)),
+        "trima" => one(k::trima(&x(), p(0)?)),
+        "rsi" => one(k::rsi(&x(), p(0)?)),
+        "mom" => one(k::mom(&x(), p(0)?)),
+        "roc" => one(k::roc(&x(), p(0)?)),
+        "trix" => one(k::trix(&x(), p(0)?)),
+        "ppo" => one(k::ppo(&x(), p(0)?, p(1)?)),
+        "linreg_slope" => one(k::linreg_slope(&x(), p(0)?)),
+        "macd" => k::macd(&x(), p(0)?, p(1)?, p(2)?).map(|m| Some(m.to_vec())).map_err(ind),
+        "willr" => one(k::willr(c.high, c.low, c.close, p(0)?)),
+        "stoch" => k::stoch(c.high, c.low, c.close, p(0)?, p(1)?, p(2)?).map(|v| Some(v.to_vec())).map_err(ind),
+        "stochf" => k::stochf(c.high, c.low, c.close, p(0)?, p(1)?).map(|v| Some(v.to_vec())).map_err(ind),
+        "stochrsi" => k::stochrsi(&x(), p(0)?, p(1)?, p(2)?).map(|v| Some(v.to_vec())).map_err(ind),
+        "aroon" => k::aroon(c.high, c.low, p(0)?).map(|v| Some(v.to_vec())).map_err(ind),
+        "aroonosc" => k::aroon(c.high, c.low, p(0)?)
+            .map(|[down, up]| Some(vec![up.iter().zip(&down).map(|(u, d)| u - d).collect()]))
+            .map_err(ind),
+        "adx" | "plus_di" | "minus_di" | "dx" => {
+            let [p_di, m_di, dx, adx] = k::directional(c.high, c.low, c.close, p(0)?).map_err(ind)?;
+            Ok(Some(vec![match spec.name {
+                "adx" => adx,
+                "plus_di" => p_di,
+                "minus_di" => m_di,
+                _ => dx,
+            }]))
+        }
+        "sar" => one(k::sar(c.high, c.low, spec.args[0], spec.args[1])),
+        "stddev" => one(k::stddev(&x(), p(0)?, spec.args[1])),
+        "zscore" => one(k::zscore(&x(), p(0)?)),
+        "bbands" => k::bbands(&x(), p(0)?, spec.args[1]).map(|b| Some(b.to_vec())).map_err(ind),
+        "bb_pct" | "bb_width" => {
+            let xs = x();
+            let [up, mid, lo] = k::bbands(&xs, p(0)?, spec.args[1]).map_err(ind)?;
+            let line = (0..xs.len())
+                .map(|i| match (spec.name, up[i].is_nan()) {
+                    (_, true) => f64::NAN,
+                    ("bb_pct", _) => {
+                        let w = up[i] - lo[i];
+                        if w != 0.0 { (xs[i] - lo[i]) / w } else { 0.5 }
+                    }
+                    _ => {
+                        if mid[i] != 0.0 {
+                            (up[i] - lo[i]) / mid[i]
+                        } else {
+                            0.0
+                        }
+                    }
+                })
+                .collect();
+            Ok(Some(vec![line]))
+        }
+        "correl" | "beta" => {
+            let (a, b) = (x(), c.source(spec.source2.unwrap_or(Source::Low)));
+            let f = if spec.name == "correl" { k::correl } else { k::beta };
+            one(f(&a, &b, p(0)?))
+        }
+        "kama" => one(k::kama(&x(), p(0)?)),
+        "t3" => one(k::t3(&x(), p(0)?, spec.args[1])),
+        "cci" => one(k::cci(c.high, c.low, c.close, p(0)?)),
+        "mfi" => one(k::mfi(c.high, c.low, c.close, c.volume, p(0)?)),
+        "ultosc" => one(k::ultosc(c.high, c.low, c.close, p(0)?, p(1)?, p(2)?)),
+        "trange" => Ok(Some(vec![k::trange(c.high, c.low, c.close)])),
+        "atr" => one(k::atr(c.high, c.low, c.close, p(0)?)),
+        "natr" => one(k::natr(c.high, c.low, c.close, p(0)?)),
+        "ad" => Ok(Some(vec![k::ad(c.high, c.low, c.close, c.volume)])),
+        "obv" => Ok(Some(vec![k::obv(c.close, c.volume)])),
+        "adosc" => one(k::adosc(c.high, c.low, c.close, c.volume, p(0)?, p(1)?)),
+        _ => Ok(None),
+    }
+}
