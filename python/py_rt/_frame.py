@@ -103,3 +103,11 @@ def bar_index(data: pd.DataFrame) -> pd.Index:
         if str(c).lower() in ("date", "datetime", "timestamp", "time"):
             return pd.DatetimeIndex(pd.to_datetime(data[c]))
     return data.index
+
+
+def bar_arrays(data: pd.DataFrame, index: pd.Index | None = None) -> dict[str, np.ndarray | None]:
+    """The engine's view of a frame: ``ts`` (Unix ns, from ``index`` or
+    :func:`bar_index`) and the OHLC(V) columns as float64, the dict the
+    compiled functions take as ``bars``."""
+    index = bar_index(data) if index is None else index
+    return {"ts": timestamps_ns(index, len(data)), **ohlcv_columns(data)}

@@ -9,6 +9,16 @@ import numpy.typing as npt
 
 __version__: str
 
+class BarArrays(TypedDict):
+    """One instrument's bars: Unix-ns timestamps and float64 columns."""
+
+    ts: npt.NDArray[np.int64]
+    open: npt.NDArray[np.float64]
+    high: npt.NDArray[np.float64]
+    low: npt.NDArray[np.float64]
+    close: npt.NDArray[np.float64]
+    volume: npt.NDArray[np.float64] | None
+
 class Settings(TypedDict):
     """The keyword arguments of py_rt.Backtest; money as decimal text."""
 
@@ -26,12 +36,7 @@ class Settings(TypedDict):
     risk_limits: str | None
 
 def run_backtest(
-    ts: npt.NDArray[np.int64],
-    open: npt.NDArray[np.float64],
-    high: npt.NDArray[np.float64],
-    low: npt.NDArray[np.float64],
-    close: npt.NDArray[np.float64],
-    volume: npt.NDArray[np.float64] | None,
+    bars: BarArrays,
     settings: Settings,
     strategy: str,
     params: dict[str, str],
@@ -43,12 +48,7 @@ def run_backtest(
     equity_ts, equity, fills and trades columns."""
 
 def run_sweep(
-    ts: npt.NDArray[np.int64],
-    open: npt.NDArray[np.float64],
-    high: npt.NDArray[np.float64],
-    low: npt.NDArray[np.float64],
-    close: npt.NDArray[np.float64],
-    volume: npt.NDArray[np.float64] | None,
+    bars: BarArrays,
     settings: Settings,
     strategy: str,
     param_sets: list[dict[str, str]],
@@ -57,12 +57,7 @@ def run_sweep(
     list of {"stats": {...}} or {"skipped": "why"}."""
 
 def run_python_strategy(
-    ts: npt.NDArray[np.int64],
-    open: npt.NDArray[np.float64],
-    high: npt.NDArray[np.float64],
-    low: npt.NDArray[np.float64],
-    close: npt.NDArray[np.float64],
-    volume: npt.NDArray[np.float64] | None,
+    bars: BarArrays,
     settings: Settings,
     strategy: object,
     hooks: list[str],

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import _py_rt
-from ._frame import bar_index, load, ohlcv_columns, timestamps_ns
+from ._frame import bar_arrays, bar_index, load
 from .strategy import Strategy, instantiate, overridden_hooks
 
 if TYPE_CHECKING:
@@ -143,18 +143,15 @@ class Backtest:
         return self._run({**self.params, **params}, None, None)
 
     def _run(self, merged: Mapping[str, Any], entries: np.ndarray | None, exits: np.ndarray | None) -> "Result":
-        cols = ohlcv_columns(self.data)
         index = bar_index(self.data)
-        ts = timestamps_ns(index, len(self.data))
+        bars = bar_arrays(self.data, index)
         try:
             if isinstance(self.strategy, str):
-                raw = _py_rt.run_backtest(ts, cols["open"], cols["high"], cols["low"], cols["close"],
-                                          cols["volume"], self._settings(), self.strategy,
+                raw = _py_rt.run_backtest(bars, self._settings(), self.strategy,
                                           {k: _param_text(k, v) for k, v in merged.items()}, entries, exits)
             else:
                 obj = instantiate(self.strategy, merged)
-                raw = _py_rt.run_python_strategy(ts, cols["open"], cols["high"], cols["low"], cols["close"],
-                                                 cols["volume"], self._settings(), obj, overridden_hooks(obj))
+                raw = _py_rt.run_python_strategy(bars, self._settings(), obj, overridden_hooks(obj))
         except ValueError as e:
             raise ValueError(_with_index_label(str(e), self.data.index)) from None
         name = self.strategy if isinstance(self.strategy, str) else getattr(

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import _py_rt
-from ._frame import bar_index, ohlcv_columns, timestamps_ns
+from ._frame import bar_arrays
 
 if TYPE_CHECKING:
     from .backtest import Backtest, Result
@@ -57,8 +57,7 @@ class _Evaluator:
             raise TypeError("optimize runs built-in strategies in Rust; for a Python strategy, loop over run()")
         self.bt, self.names, self.objective, self.maximize = bt, names, objective, maximize
         self.fixed = {k: _param_text(k, v) for k, v in bt.params.items()}
-        self.cols = ohlcv_columns(bt.data)
-        self.ts = timestamps_ns(bar_index(bt.data), len(bt.data))
+        self.bars = bar_arrays(bt.data)
         self.cache: dict[tuple, dict | None] = {}
         self.progress = progress
         if backend not in ("local", "ray"):
@@ -78,13 +77,11 @@ class _Evaluator:
                 bar = None
         # With a progress bar, sweep in chunks (each still parallel) to report between them.
         step = max(64, len(todo) // 50) if bar is not None else max(len(todo), 1)
-        c = self.cols
         for i in range(0, len(todo), step):
             chunk = todo[i:i + step]
             sets = [{**self.fixed, **{k: _param_text(k, v) for k, v in zip(self.names, combo)}} for combo in chunk]
             try:
-                raw = self.sweep(self.ts, c["open"], c["high"], c["low"], c["close"], c["volume"],
-                                 self.bt._settings(), self.bt.strategy, sets)
+                raw = self.sweep(self.bars, self.bt._settings(), self.bt.strategy, sets)
             except ValueError as e:
                 if bar is not None:
                     bar.close()
@@ -129,7 +126,7 @@ class _Evaluator:
 _RAY_TASK = None
 
 
-def _ray_sweep(ts, open_, high, low, close, volume, settings, strategy, sets) -> str:
+def _ray_sweep(bars, settings, strategy, sets) -> str:
     """`run_sweep` spread over a Ray cluster: the bars go to the object store
     once, the parameter sets in chunks (four per cluster CPU), and each task
     runs its chunk with the engine's own parallel sweep. Connects to a
@@ -142,16 +139,16 @@ def _ray_sweep(ts, open_, high, low, close, volume, settings, strategy, sets) ->
     if not ray.is_initialized():
         ray.init()
     if _RAY_TASK is None:
-        def task(arrays, settings, strategy, chunk):
+        def task(bars, settings, strategy, chunk):
             from py_rt import _py_rt as engine
 
-            return engine.run_sweep(*arrays, settings, strategy, chunk)
+            return engine.run_sweep(bars, settings, strategy, chunk)
 
         _RAY_TASK = ray.remote(task)
-    arrays = ray.put((ts, open_, high, low, close, volume))
+    bars_ref = ray.put(bars)
     n_chunks = max(1, min(len(sets), 4 * int(ray.cluster_resources().get("CPU", 1))))
     size = -(-len(sets) // n_chunks)
-    futures = [_RAY_TASK.remote(arrays, settings, strategy, sets[i:i + size]) for i in range(0, len(sets), size)]
+    futures = [_RAY_TASK.remote(bars_ref, settings, strategy, sets[i:i + size]) for i in range(0, len(sets), size)]
     return json.dumps([row for part in ray.get(futures) for row in json.loads(part)])
 
 

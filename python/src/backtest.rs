@@ -115,8 +115,11 @@ impl Settings {
     }
 }
 
-/// Borrowed OHLCV columns of one instrument.
-struct BarArrays<'py> {
+/// Borrowed OHLCV columns of one instrument: a dict with `ts` (Unix ns),
+/// `open`, `high`, `low`, `close` and `volume` (or None).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub struct BarArrays<'py> {
     ts: PyReadonlyArray1<'py, i64>,
     open: PyReadonlyArray1<'py, f64>,
     high: PyReadonlyArray1<'py, f64>,
@@ -160,16 +163,10 @@ impl Checked {
 /// entry/exit flags) over one instrument's bars and returns the report as
 /// plain columns (the Python `Result` turns them into pandas).
 #[pyfunction]
-#[pyo3(signature = (ts, open, high, low, close, volume, settings, strategy, params, entries=None, exits=None))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (bars, settings, strategy, params, entries=None, exits=None))]
 pub fn run_backtest<'py>(
     py: Python<'py>,
-    ts: PyReadonlyArray1<'py, i64>,
-    open: PyReadonlyArray1<'py, f64>,
-    high: PyReadonlyArray1<'py, f64>,
-    low: PyReadonlyArray1<'py, f64>,
-    close: PyReadonlyArray1<'py, f64>,
-    volume: Option<PyReadonlyArray1<'py, f64>>,
+    bars: BarArrays<'py>,
     settings: Settings,
     strategy: &str,
     params: BTreeMap<String, String>,
@@ -177,9 +174,8 @@ pub fn run_backtest<'py>(
     exits: Option<PyReadonlyArray1<'py, bool>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let checked = settings.check()?;
-    let strategy = StrategyChoice::new(strategy, params, entries, exits, ts.len())?;
-    let arrays = BarArrays { ts, open, high, low, close, volume };
-    let slices = arrays.slices()?;
+    let strategy = StrategyChoice::new(strategy, params, entries, exits, bars.ts.len())?;
+    let slices = bars.slices()?;
     let report = py.detach(|| -> Result<(RunReport, Vec<OrderRecord>), String> {
         let events = events(&slices)?;
         let engine = checked.backtester(&events).run(strategy.build())?;
@@ -194,23 +190,16 @@ pub fn run_backtest<'py>(
 /// GIL released. Returns JSON: one entry per set, `{"stats": {...}}` or
 /// `{"skipped": "why"}` for combinations that are inconsistent.
 #[pyfunction]
-#[pyo3(signature = (ts, open, high, low, close, volume, settings, strategy, param_sets))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (bars, settings, strategy, param_sets))]
 pub fn run_sweep<'py>(
     py: Python<'py>,
-    ts: PyReadonlyArray1<'py, i64>,
-    open: PyReadonlyArray1<'py, f64>,
-    high: PyReadonlyArray1<'py, f64>,
-    low: PyReadonlyArray1<'py, f64>,
-    close: PyReadonlyArray1<'py, f64>,
-    volume: Option<PyReadonlyArray1<'py, f64>>,
+    bars: BarArrays<'py>,
     settings: Settings,
     strategy: &str,
     param_sets: Vec<BTreeMap<String, String>>,
 ) -> PyResult<String> {
     let checked = settings.check()?;
-    let arrays = BarArrays { ts, open, high, low, close, volume };
-    let slices = arrays.slices()?;
+    let slices = bars.slices()?;
     let json = py.detach(|| -> Result<String, String> {
         let events = events(&slices)?;
         let outcomes = sweep(&checked.backtester(&events), strategy, &param_sets, checked.risk_free, &|_| {})?;
@@ -230,16 +219,10 @@ pub fn run_sweep<'py>(
 /// instance) inside the kernel. `hooks` names the callbacks it overrides.
 /// The interpreter stays attached: every callback is Python.
 #[pyfunction]
-#[pyo3(signature = (ts, open, high, low, close, volume, settings, strategy, hooks))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (bars, settings, strategy, hooks))]
 pub fn run_python_strategy<'py>(
     py: Python<'py>,
-    ts: PyReadonlyArray1<'py, i64>,
-    open: PyReadonlyArray1<'py, f64>,
-    high: PyReadonlyArray1<'py, f64>,
-    low: PyReadonlyArray1<'py, f64>,
-    close: PyReadonlyArray1<'py, f64>,
-    volume: Option<PyReadonlyArray1<'py, f64>>,
+    bars: BarArrays<'py>,
     settings: Settings,
     strategy: Py<PyAny>,
     hooks: Vec<String>,
@@ -258,8 +241,7 @@ pub fn run_python_strategy<'py>(
         };
         *flag = true;
     }
-    let arrays = BarArrays { ts, open, high, low, close, volume };
-    let events = events(&arrays.slices()?).map_err(PyValueError::new_err)?;
+    let events = events(&bars.slices()?).map_err(PyValueError::new_err)?;
     let error = ErrorSlot::default();
     let symbols = vec![checked.instrument.symbol.clone()];
     let bridge = PyStrategy::new(py, strategy, symbols, wanted, error.clone())?;
