@@ -10,7 +10,7 @@
 use pyrt_model::{Bar, InstrumentId, Price, Quantity, UnixNanos, ValueError};
 
 use crate::error::DataError;
-use crate::validate::{BarField, check_bar};
+use crate::validate::{BarField, check_bar, describe_value};
 
 /// Borrowed bar columns; every slice has the length of `ts`.
 #[derive(Debug, Clone, Copy)]
@@ -56,7 +56,7 @@ pub fn bars_from_slices(instrument: InstrumentId, cols: &BarSlices) -> Result<Ve
         }
         last = Some(ts);
         let price = |field: &str, v: f64| {
-            let p = Price::from_f64(v).map_err(|e| err(field, describe(&e)))?;
+            let p = Price::from_f64(v).map_err(|e| value_error(err(field, describe_value(&e)), &e))?;
             if p.is_positive() { Ok(p) } else { Err(err(field, format!("price {v} must be greater than zero"))) }
         };
         let (o, h, l, c) = (
@@ -76,7 +76,7 @@ pub fn bars_from_slices(instrument: InstrumentId, cols: &BarSlices) -> Result<Ve
         let volume = match cols.volume {
             None => Quantity::ZERO,
             Some(v) => {
-                let q = Quantity::from_f64(v[i]).map_err(|e| err("volume", describe(&e)))?;
+                let q = Quantity::from_f64(v[i]).map_err(|e| value_error(err("volume", describe_value(&e)), &e))?;
                 if q.is_negative() {
                     return Err(err("volume", format!("volume {} must not be negative", v[i])));
                 }
@@ -88,12 +88,9 @@ pub fn bars_from_slices(instrument: InstrumentId, cols: &BarSlices) -> Result<Ve
     Ok(bars)
 }
 
-fn describe(e: &ValueError) -> String {
-    match e {
-        ValueError::NaN => "NaN is not a valid price or quantity (fill or drop missing rows first)".into(),
-        ValueError::Infinite => "infinite values are not allowed".into(),
-        other => other.to_string(),
-    }
+/// A missing value in memory is usually a gap the caller can fill or drop.
+fn value_error(error: DataError, e: &ValueError) -> DataError {
+    if *e == ValueError::NaN { error.hint("fill or drop missing rows first") } else { error }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use pyrt_model::{Price, Quantity, UnixNanos, ValueError};
 
 use crate::error::DataError;
 use crate::timestamp::parse_timestamp;
+use crate::validate::describe_value;
 
 /// What to do with a row that fails validation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
@@ -224,7 +225,7 @@ impl Row<'_> {
 
     /// A price that must be greater than zero.
     pub(crate) fn price(&self, i: usize) -> Result<Price, DataError> {
-        let p: Price = self.text(i).parse().map_err(|e: ValueError| self.error(Some(i), describe(&e)))?;
+        let p: Price = self.text(i).parse().map_err(|e: ValueError| self.error(Some(i), describe_value(&e)))?;
         if !p.is_positive() {
             return Err(self.error(Some(i), format!("price {p} must be greater than zero")));
         }
@@ -233,7 +234,7 @@ impl Row<'_> {
 
     /// A quantity that must not be negative.
     pub(crate) fn quantity(&self, i: usize, what: &str) -> Result<Quantity, DataError> {
-        let q: Quantity = self.text(i).parse().map_err(|e: ValueError| self.error(Some(i), describe(&e)))?;
+        let q: Quantity = self.text(i).parse().map_err(|e: ValueError| self.error(Some(i), describe_value(&e)))?;
         if q.is_negative() {
             return Err(self.error(Some(i), format!("{what} {q} must not be negative")));
         }
@@ -264,15 +265,6 @@ impl Row<'_> {
                 .hint("rows must be sorted by time, oldest first"));
         }
         Ok(())
-    }
-}
-
-fn describe(e: &ValueError) -> String {
-    match e {
-        ValueError::Empty => "empty value where a number is required".into(),
-        ValueError::NaN => "NaN is not a valid price or quantity".into(),
-        ValueError::Infinite => "infinite values are not allowed".into(),
-        other => other.to_string(),
     }
 }
 

@@ -25,13 +25,13 @@ use arrow_array::{Array, RecordBatch};
 use arrow_schema::{DataType, Schema, TimeUnit};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use pyrt_model::fixed::FIXED_DECIMALS;
-use pyrt_model::{Bar, InstrumentId, MarketEvent, Price, Quantity, Quote, Side, Trade, UnixNanos, ValueError};
+use pyrt_model::{Bar, InstrumentId, MarketEvent, Price, Quantity, Quote, Side, Trade, UnixNanos};
 
 use crate::bars_csv::BarColumns;
 use crate::error::DataError;
 use crate::ticks_csv::{TickColumns, aggressor_of_buyer_maker, parse_flag, parse_side};
 use crate::timestamp::parse_timestamp;
-use crate::validate::{BarField, check_bar, check_quote};
+use crate::validate::{BarField, check_bar, check_quote, describe_value};
 
 /// What the rows of a Parquet file are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -296,7 +296,7 @@ impl Cell<'_> {
         self.null_check()?;
         let a = self.array;
         let r = self.row;
-        let from_f64 = |v: f64| Price::from_f64(v).map(Price::raw).map_err(|e| describe(&e));
+        let from_f64 = |v: f64| Price::from_f64(v).map(Price::raw).map_err(|e| describe_value(&e));
         let scale = 10i64.pow(FIXED_DECIMALS);
         let whole = |v: i64| v.checked_mul(scale).ok_or_else(|| format!("{v} is out of range"));
         match a.data_type() {
@@ -308,11 +308,11 @@ impl Cell<'_> {
                 let v = a.as_primitive::<Decimal128Type>().value(r);
                 let text = format!("{v}e-{s}");
                 pyrt_model::fixed::parse_decimal(&text, FIXED_DECIMALS)
-                    .map_err(|e| describe(&e))
+                    .map_err(|e| describe_value(&e))
                     .and_then(|x| i64::try_from(x).map_err(|_| format!("{text} is out of range")))
             }
             DataType::Utf8 | DataType::LargeUtf8 => {
-                self.text().unwrap_or_default().parse::<Price>().map(Price::raw).map_err(|e| describe(&e))
+                self.text().unwrap_or_default().parse::<Price>().map(Price::raw).map_err(|e| describe_value(&e))
             }
             other => Err(format!("a {other} column cannot hold prices or quantities")),
         }
@@ -339,14 +339,6 @@ impl Cell<'_> {
             Some(text) => parse_flag(text).map(Some),
             None => Err(format!("a {} column cannot hold a boolean", self.array.data_type())),
         }
-    }
-}
-
-fn describe(e: &ValueError) -> String {
-    match e {
-        ValueError::NaN => "NaN is not a valid price or quantity".into(),
-        ValueError::Infinite => "infinite values are not allowed".into(),
-        other => other.to_string(),
     }
 }
 

@@ -24,7 +24,6 @@
 //! are `NaN`.
 
 use std::collections::VecDeque;
-use std::fmt;
 
 use crate::candle::{Candle, CandleIndicator};
 use crate::*;

@@ -1,5 +1,7 @@
 //! The spec language: feature names, their default arguments and lines, and the parser.
 
+use std::fmt;
+
 use super::*;
 
 /// Why a spec was refused.
