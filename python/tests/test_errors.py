@@ -82,3 +82,44 @@ def test_risk_limits_deny_orders(small):
                          risk_limits="[order_limits]\nmax_quantity = 10\n").run()
     assert res.stats["num_fills"] == 0
     assert res.final_equity_exact == 100_000
+
+
+def test_every_setting_is_checked(small):
+    cases = [
+        ({"equity_every": "week"}, ValueError, 'equity_every `week`: expected "bar" or "day"'),
+        ({"account": "futures"}, ValueError, 'account `futures`: expected "cash" or "margin"'),
+        ({"latency_ms": -1.0}, ValueError, "latency_ms must be a non-negative number"),
+        ({"tick_size": "0"}, ValueError, "tick_size and lot_size must be greater than zero"),
+        ({"lot_size": "abc"}, ValueError, "lot_size `abc`"),
+        ({"cash": [1]}, TypeError, "cash must be a number or a decimal string"),
+    ]
+    for kwargs, exc, message in cases:
+        with pytest.raises(exc, match=message):
+            py_rt.Backtest(small, **kwargs).run()
+
+
+def test_bad_orders_from_a_python_strategy(small):
+    for call, message in [
+        (lambda ctx, bar: ctx.buy(1, limit=-5.0), "limit must be a price above zero, got -5"),
+        (lambda ctx, bar: ctx.sell(1, stop=float("nan")), "stop must be a price above zero"),
+        (lambda ctx, bar: ctx.buy_notional(0.0), "amount must be above zero, got 0"),
+    ]:
+        strategy = type("Bad", (py_rt.Strategy,), {"on_bar": lambda self, ctx, bar, call=call: call(ctx, bar)})
+        with pytest.raises(ValueError, match=message):
+            py_rt.Backtest(small, strategy).run()
+
+
+def test_bad_analysis_arguments(small):
+    from py_rt import analysis
+
+    r = np.random.default_rng(0).normal(0, 0.01, 50)
+    with pytest.raises(ValueError, match="window must be at least 2"):
+        analysis.rolling_sharpe(r, 1)
+    with pytest.raises(ValueError, match="need more than 60 values, got 50"):
+        analysis.autocorrelation(r, 60)
+    with pytest.raises(ValueError, match="monte_carlo needs horizon >= 1 and n_sims >= 100"):
+        analysis.var(r, method="monte_carlo", n_sims=10)
+    with pytest.raises(ValueError, match="need at least two returns"):
+        analysis.var([0.01])
+    with pytest.raises(ValueError, match="train and test must each be at least 2 bars"):
+        py_rt.Backtest(small).walk_forward(train=1, test=10, fast=[3], slow=[10])
