@@ -7,13 +7,13 @@
 //! timed alone; the cost of reading the clock, measured the same way, is
 //! subtracted.
 
-use std::time::Instant;
-
 use anyhow::Result;
 use pyrt_model::{Instrument, InstrumentId, Money, Price, Quantity, Side};
 use pyrt_risk::{Exposures, OrderCheck, RiskEngine, RiskLimits};
 use rand::{RngExt, SeedableRng};
 use serde::Serialize;
+
+use crate::latency::Recorder;
 
 #[derive(Debug, Serialize)]
 pub struct RiskBench {
@@ -72,14 +72,8 @@ pub fn run(checks: usize) -> Result<RiskBench> {
     let mut engine = RiskEngine::new(RiskLimits::from_toml(LIMITS)?, &instruments)?;
     let book = Book((0..n).map(|i| Money::from_int(1000 + i as i64)).collect());
     let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
-    let mut samples = Vec::with_capacity(checks);
-    let mut clock = Vec::with_capacity(1000);
-    for _ in 0..1000 {
-        let t = Instant::now();
-        clock.push(t.elapsed().as_nanos() as f64);
-    }
-    clock.sort_by(f64::total_cmp);
-    let overhead = clock[clock.len() / 2];
+    let mut timer = Recorder::new(checks);
+    let overhead = timer.clock_overhead_ns();
     for k in 0..checks {
         let i = rng.random_range(0..n);
         let mark = Price::from_int(100 + rng.random_range(0..50));
@@ -99,22 +93,18 @@ pub fn run(checks: usize) -> Result<RiskBench> {
             gross_exposure: Money::from_int(1_000_000),
             net_exposure: Money::from_int(100_000),
         };
-        let t = Instant::now();
-        let r = engine.check(&o, &book, false);
-        let ns = t.elapsed().as_nanos() as f64;
+        let r = timer.time(|| engine.check(&o, &book, false));
         anyhow::ensure!(r.is_ok(), "benchmark order denied: {r:?}");
         engine.record_order(o.now, o.instrument.id);
-        samples.push((ns - overhead).max(0.0));
     }
-    samples.sort_by(f64::total_cmp);
-    let q = |p: f64| samples[((samples.len() - 1) as f64 * p) as usize];
+    let p = timer.percentiles();
     Ok(RiskBench {
         checks,
         instruments: n,
-        p50_ns: q(0.5),
-        p99_ns: q(0.99),
-        p999_ns: q(0.999),
-        mean_ns: samples.iter().sum::<f64>() / samples.len() as f64,
+        p50_ns: p.p50_ns,
+        p99_ns: p.p99_ns,
+        p999_ns: p.p999_ns,
+        mean_ns: p.mean_ns,
         clock_overhead_ns: overhead,
     })
 }

@@ -2,10 +2,12 @@
 
 mod backtest;
 mod bench;
+mod bench_book;
 mod bench_indicators;
 mod bench_risk;
 mod config;
 mod indicators;
+mod latency;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,6 +56,19 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Measure order-book maintenance on a recorded Binance session.
+    BenchBook {
+        /// A capture file (`<receive ns> <message>` per line, gzip or plain).
+        #[arg(long, default_value_os_t = bench_book::default_capture())]
+        capture: PathBuf,
+        /// spot or futures (how diffs chain); guessed from the file name.
+        #[arg(long, value_enum)]
+        market: Option<MarketArg>,
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Measure pre-trade risk check latency (100 instruments, every check on).
     BenchRisk {
         #[arg(long, default_value_t = 200_000)]
@@ -74,6 +89,12 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum MarketArg {
+    Spot,
+    Futures,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -307,6 +328,17 @@ fn run(cli: Cli) -> Result<()> {
             }
         },
         Command::Indicators { data, spec, out } => indicators::run(&data, &spec, out.as_deref())?,
+        Command::BenchBook { capture, market, repeats, format } => {
+            let market = market.map(|m| match m {
+                MarketArg::Spot => pyrt_binance::Market::Spot,
+                MarketArg::Futures => pyrt_binance::Market::Futures,
+            });
+            let report = bench_book::run(&capture, market, repeats)?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                Format::Table => print!("{}", bench_book::table(&report)),
+            }
+        }
         Command::BenchRisk { checks, format } => {
             let report = bench_risk::run(checks)?;
             match format {

@@ -210,3 +210,43 @@ fn risk_limits_from_a_file_deny_orders_and_bad_files_are_named() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("unknown field `max_qty`"), "{}", stderr(&o));
 }
+
+#[test]
+fn bench_book_replays_a_small_capture_and_names_bad_input() {
+    let capture = file(
+        concat!(
+            "1 {\"e\":\"depthUpdate\",\"E\":1,\"s\":\"X\",\"U\":5,\"u\":6,\"b\":[[\"9\",\"1\"]],\"a\":[]}\n",
+            "2 {\"lastUpdateId\":5,\"bids\":[[\"9\",\"2\"],[\"8\",\"1\"]],\"asks\":[[\"10\",\"1\"]]}\n",
+            "3 {\"e\":\"depthUpdate\",\"E\":3,\"s\":\"X\",\"U\":7,\"u\":9,\"b\":[[\"9\",\"0\"]],\"a\":[[\"11\",\"4\"]]}\n",
+        ),
+        ".txt",
+    );
+    let path = capture.path().to_str().unwrap();
+    let o = pyrt(&["bench-book", "--capture", path, "--market", "spot", "--format", "json", "--repeats", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((v["messages"].as_u64(), v["depth_messages"].as_u64()), (Some(3), Some(2)));
+    // Both diffs are timed; the snapshot's own levels are not level changes.
+    assert_eq!(v["message"]["samples"].as_u64(), Some(2));
+    assert_eq!(v["level"]["samples"].as_u64(), Some(3));
+
+    let o = pyrt(&["bench-book", "--capture", "/nonexistent/cap.gz"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("capture /nonexistent/cap.gz not found; pass --capture"), "{}", stderr(&o));
+
+    let bad = file("1 {\"e\":\"depthUpdate\",\"E\":1}\n", ".txt");
+    let o = pyrt(&["bench-book", "--capture", bad.path().to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("message 1") && stderr(&o).contains("missing field"), "{}", stderr(&o));
+
+    let gap = file(
+        concat!(
+            "1 {\"lastUpdateId\":5,\"bids\":[[\"9\",\"2\"]],\"asks\":[[\"10\",\"1\"]]}\n",
+            "2 {\"e\":\"depthUpdate\",\"E\":3,\"s\":\"X\",\"U\":8,\"u\":9,\"b\":[],\"a\":[]}\n",
+        ),
+        ".txt",
+    );
+    let o = pyrt(&["bench-book", "--capture", gap.path().to_str().unwrap(), "--market", "spot"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("lost sync"), "{}", stderr(&o));
+}

@@ -55,6 +55,9 @@ pub enum ValueError {
 /// half-to-even. Names like `NaN` and `inf` get their own errors so the
 /// caller can say exactly what was wrong.
 pub fn parse_decimal(text: &str, decimals: u32) -> Result<i128, ValueError> {
+    if let Some(value) = parse_plain_decimal(text.as_bytes(), decimals) {
+        return Ok(value);
+    }
     let s = text.trim();
     if s.is_empty() {
         return Err(ValueError::Empty);
@@ -122,6 +125,46 @@ pub fn parse_decimal(text: &str, decimals: u32) -> Result<i128, ValueError> {
         }
     };
     Ok(if negative { -value } else { value })
+}
+
+/// The common case without allocating: unsigned `digits[.digits]` with at
+/// most `decimals` fraction digits and at most 18 integer digits, as venues
+/// send prices and sizes (`"61837.63000000"`). Anything else (signs,
+/// exponents, whitespace, rounding) returns `None` and takes the general path,
+/// so both paths give the same value for every input.
+#[inline]
+fn parse_plain_decimal(bytes: &[u8], decimals: u32) -> Option<i128> {
+    let mut int: u64 = 0;
+    let mut i = 0;
+    while i < bytes.len() && bytes[i].is_ascii_digit() {
+        int = int * 10 + (bytes[i] - b'0') as u64;
+        i += 1;
+        if i > 18 {
+            return None;
+        }
+    }
+    let int_digits = i;
+    let mut frac: u64 = 0;
+    let mut frac_digits = 0u32;
+    if i < bytes.len() {
+        if bytes[i] != b'.' {
+            return None;
+        }
+        i += 1;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if !b.is_ascii_digit() || frac_digits == decimals {
+                return None;
+            }
+            frac = frac * 10 + (b - b'0') as u64;
+            frac_digits += 1;
+            i += 1;
+        }
+    }
+    if int_digits == 0 && frac_digits == 0 {
+        return None;
+    }
+    Some(int as i128 * 10i128.pow(decimals) + frac as i128 * 10i128.pow(decimals - frac_digits))
 }
 
 /// 1 if the dropped digits `tail` round `base` up (half to even), else 0.
@@ -308,8 +351,7 @@ macro_rules! fixed_i64 {
         /// Accepts a decimal string or a number (TOML/JSON configs).
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let text = deserialize_number_text(d)?;
-                text.parse().map_err(serde::de::Error::custom)
+                deserialize_fixed(d)
             }
         }
     };
@@ -461,37 +503,37 @@ impl Serialize for Money {
 }
 impl<'de> Deserialize<'de> for Money {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = deserialize_number_text(d)?;
-        text.parse().map_err(serde::de::Error::custom)
+        deserialize_fixed(d)
     }
 }
 
-/// Reads a config value given either as a string or as a number, and returns
-/// its decimal text so it can be parsed exactly.
-fn deserialize_number_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    struct Text;
-    impl serde::de::Visitor<'_> for Text {
-        type Value = String;
+/// Reads a fixed-point value from a decimal string (parsed in place, with
+/// no allocation: venue messages carry every price as a string) or from a
+/// JSON/TOML number.
+fn deserialize_fixed<'de, D: Deserializer<'de>, T: FromStr<Err = ValueError>>(d: D) -> Result<T, D::Error> {
+    struct Fixed<T>(std::marker::PhantomData<T>);
+    impl<T: FromStr<Err = ValueError>> serde::de::Visitor<'_> for Fixed<T> {
+        type Value = T;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a decimal number or a string holding one")
         }
-        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
-            Ok(v.to_string())
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+            v.parse().map_err(E::custom)
         }
-        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<String, E> {
-            Ok(v.to_string())
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<T, E> {
+            self.visit_str(&v.to_string())
         }
-        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
-            Ok(v.to_string())
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<T, E> {
+            self.visit_str(&v.to_string())
         }
-        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<String, E> {
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<T, E> {
             if !v.is_finite() {
                 return Err(E::custom("NaN and infinities are not allowed"));
             }
-            Ok(format!("{v}"))
+            self.visit_str(&format!("{v}"))
         }
     }
-    d.deserialize_any(Text)
+    d.deserialize_any(Fixed(std::marker::PhantomData))
 }
 
 #[cfg(test)]
@@ -518,6 +560,20 @@ mod tests {
         assert_eq!("0.0000000025".parse::<Price>().unwrap().raw(), 2);
         assert_eq!("0.00000000251".parse::<Price>().unwrap().raw(), 3);
         assert_eq!("-0.0000000025".parse::<Price>().unwrap().raw(), -2);
+    }
+
+    proptest! {
+        // A leading space makes the fast path decline, so the right-hand
+        // side is the general parser's answer for the same number.
+        #[test]
+        fn fast_path_agrees_with_general_parser(
+            int in 0u64..1_000_000_000_000_000_000,
+            frac in "[0-9]{0,18}",
+            decimals in prop::sample::select(vec![FIXED_DECIMALS, MONEY_DECIMALS]),
+        ) {
+            let text = if frac.is_empty() { int.to_string() } else { format!("{int}.{frac}") };
+            prop_assert_eq!(parse_decimal(&text, decimals), parse_decimal(&format!(" {text}"), decimals));
+        }
     }
 
     #[test]

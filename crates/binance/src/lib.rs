@@ -1,0 +1,39 @@
+//! Binance wire formats, without I/O.
+//!
+//! * [`stream`]: WebSocket market-data messages (diff and partial depth,
+//!   book ticker, trades, aggregate trades, klines, request replies) parsed
+//!   into exact fixed-point values.
+//! * [`capture`]: recorded sessions, one `<receive ns> <raw message>` line
+//!   each (the hftbacktest capture format), read back in order.
+//! * [`replay`]: a capture replayed into a [`SyncedBook`](pyrt_book::SyncedBook)
+//!   with Binance's book-sync rule.
+//!
+//! The live adapter and the local venue build on these; keeping the formats
+//! free of sockets lets them be tested on recorded messages alone.
+
+pub mod capture;
+pub mod replay;
+pub mod stream;
+
+pub use stream::{BookTicker, DepthSnapshot, DepthUpdate, Kline, MessageError, StreamMessage, TradeMsg, parse};
+
+use pyrt_book::Continuity;
+
+/// The Binance market a stream comes from, which decides how its diff
+/// messages chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Market {
+    /// Spot: `U` of each diff is the previous `u` + 1.
+    Spot,
+    /// USD-M and COIN-M futures: each diff names the previous `u` as `pu`.
+    Futures,
+}
+
+impl Market {
+    pub fn continuity(self) -> Continuity {
+        match self {
+            Market::Spot => Continuity::Contiguous,
+            Market::Futures => Continuity::Chained,
+        }
+    }
+}
