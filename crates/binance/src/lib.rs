@@ -12,6 +12,7 @@
 //! free of sockets lets them be tested on recorded messages alone.
 
 pub mod capture;
+pub mod events;
 pub mod replay;
 pub mod stream;
 

@@ -116,3 +116,50 @@ fn a_lost_diff_is_detected() {
     assert_eq!(feed.stats().gaps, 1, "after a gap, diffs wait for a snapshot instead of failing again");
     assert!(!feed.book().is_live());
 }
+
+/// The events a capture yields rebuild, delta by delta, the same book the
+/// feed keeps; receive times never run backwards or before exchange time.
+#[test]
+fn capture_events_rebuild_the_feeds_book() {
+    use pyrt_binance::events::{CaptureEvents, ClockSkew};
+    use pyrt_book::L2Book;
+    use pyrt_model::{InstrumentId, MarketEvent};
+
+    let Some(dir) = raw_dir() else { return };
+    let path = dir.join("usdm_btcusdt_20240808.gz");
+    let events = CaptureEvents::open(&path, Market::Futures, InstrumentId(0), ClockSkew::Auto).unwrap();
+    // The recording host ran about 1.27 s behind the exchange.
+    let skew = events.skew_ns();
+    assert!((1_200_000_000..1_350_000_000).contains(&skew), "skew {skew}");
+    let mut book = L2Book::new();
+    let (mut trades, mut quotes, mut last_recv, mut lasts) = (0, 0, i64::MIN, 0);
+    for event in events {
+        let event = event.unwrap();
+        let (ts_event, ts_recv) = match &event {
+            MarketEvent::BookDelta(d) => {
+                book.apply(d).unwrap();
+                lasts += d.is_last() as u32;
+                (d.ts_event, d.ts_recv)
+            }
+            MarketEvent::Trade(t) => {
+                trades += 1;
+                (t.ts_event, t.ts_recv)
+            }
+            MarketEvent::Quote(q) => {
+                quotes += 1;
+                (q.ts_event, q.ts_recv)
+            }
+            MarketEvent::Bar(_) => unreachable!(),
+        };
+        assert!(ts_recv >= ts_event && ts_recv >= last_recv);
+        last_recv = ts_recv;
+    }
+    assert_eq!((trades, quotes), (21_313, 66_089));
+    // One consistent point per snapshot and per applied diff.
+    let feed = replay(&["usdm_btcusdt_20240808.gz"], Market::Futures).unwrap();
+    assert_eq!(lasts as u64, 1 + feed.book().stats().applied);
+    let expected = feed.book().book();
+    for side in [pyrt_model::Side::Buy, pyrt_model::Side::Sell] {
+        assert!(book.side(side).levels().eq(expected.side(side).levels()), "{side:?} levels differ");
+    }
+}

@@ -221,6 +221,19 @@ impl SyncedBook {
         bids: &[(Price, Quantity)],
         asks: &[(Price, Quantity)],
     ) -> Result<usize, SyncError> {
+        self.on_snapshot_with(last_update_id, bids, asks, |_| {})
+    }
+
+    /// [`on_snapshot`](Self::on_snapshot), calling `applied` with each
+    /// buffered diff that joined the book, in order — for a consumer that
+    /// turns the stream into events and must see exactly what the book took.
+    pub fn on_snapshot_with(
+        &mut self,
+        last_update_id: u64,
+        bids: &[(Price, Quantity)],
+        asks: &[(Price, Quantity)],
+        mut applied: impl FnMut(Diff<'_>),
+    ) -> Result<usize, SyncError> {
         if let Some(first) = self.pending.front() {
             let follows = first.ids.follows(self.continuity);
             if last_update_id < follows {
@@ -234,14 +247,15 @@ impl SyncedBook {
         self.at = Some(last_update_id);
         self.stats.snapshots += 1;
         let pending = std::mem::take(&mut self.pending);
-        let mut applied = 0;
+        let mut count = 0;
         for d in &pending {
             let diff = Diff { ids: d.ids, bids: &d.bids, asks: &d.asks };
             if self.on_diff(diff)? == DiffOutcome::Applied {
-                applied += 1;
+                applied(diff);
+                count += 1;
             }
         }
-        Ok(applied)
+        Ok(count)
     }
 
     /// Forgets the book and any buffered diffs (a reconnect).

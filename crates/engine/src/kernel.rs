@@ -19,12 +19,13 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
+use pyrt_book::L2Book;
 use pyrt_model::{
     ExecutionReport, Fill, Instrument, InstrumentId, MarketEvent, Money, OrderId, OrderKind, OrderQty, OrderRequest,
     OrderStatus, Quantity, Side, UnixNanos, VenueCommand,
 };
 use pyrt_risk::{Exposures, LimitsError, OrderCheck, RiskAction, RiskEngine, RiskLimits, TradingState};
-use pyrt_sim::SimVenue;
+use pyrt_sim::{BookVenue, SimVenue};
 use serde::{Deserialize, Serialize};
 
 use crate::history::RecentLog;
@@ -39,6 +40,15 @@ pub trait Venue {
     fn handle(&mut self, cmd: VenueCommand, now: UnixNanos, out: &mut Vec<ExecutionReport>);
     /// New market data; append the reports it causes (fills...) to `out`.
     fn on_market(&mut self, event: &MarketEvent, out: &mut Vec<ExecutionReport>);
+}
+
+impl Venue for BookVenue {
+    fn handle(&mut self, cmd: VenueCommand, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+        BookVenue::handle(self, cmd, now, out)
+    }
+    fn on_market(&mut self, event: &MarketEvent, out: &mut Vec<ExecutionReport>) {
+        BookVenue::on_market(self, event, out)
+    }
 }
 
 impl Venue for SimVenue {
@@ -98,6 +108,13 @@ pub enum EngineError {
     UnknownInstrument(u32),
     #[error("reading market data failed: {0}")]
     Data(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("book update for {symbol} at {ts} refused: {source}")]
+    Book {
+        symbol: String,
+        ts: UnixNanos,
+        #[source]
+        source: pyrt_book::BookError,
+    },
 }
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -148,6 +165,9 @@ pub struct Engine<V: Venue> {
     risk: RiskEngine,
     /// Time of each instrument's last market event (for stale-data checks).
     last_data: Vec<Option<UnixNanos>>,
+    /// Each instrument's price-level book, as built from its book deltas:
+    /// what strategies read through `Context::book`.
+    books: Vec<L2Book>,
 }
 
 impl<V: Venue> Engine<V> {
@@ -179,6 +199,7 @@ impl<V: Venue> Engine<V> {
             next_order_id: 1,
             risk,
             last_data: vec![None; instrument_count],
+            books: vec![L2Book::new(); instrument_count],
         }
     }
 
@@ -227,6 +248,10 @@ impl<V: Venue> Engine<V> {
     pub fn fills(&self) -> &VecDeque<Fill> {
         self.fills.kept()
     }
+    /// The price-level book built from `instrument`'s book deltas.
+    pub fn book(&self, instrument: InstrumentId) -> &L2Book {
+        &self.books[instrument.index()]
+    }
     pub fn venue(&self) -> &V {
         &self.venue
     }
@@ -265,6 +290,14 @@ impl<V: Venue> Engine<V> {
         self.now = ts;
         self.last_data[instrument.index()] = Some(ts);
 
+        if let MarketEvent::BookDelta(delta) = event {
+            self.books[instrument.index()].apply(delta).map_err(|source| EngineError::Book {
+                symbol: self.instruments[instrument.index()].symbol.clone(),
+                ts,
+                source,
+            })?;
+        }
+
         self.venue.on_market(event, &mut self.scratch);
         if !self.scratch.is_empty() {
             self.reports.extend(self.scratch.drain(..));
@@ -275,6 +308,15 @@ impl<V: Venue> Engine<V> {
             MarketEvent::Bar(bar) => {
                 self.portfolio.mark_bar(bar);
                 Some(bar.close)
+            }
+            // A book is consistent only after the last delta of a venue
+            // message; mid-message it may be half updated.
+            MarketEvent::BookDelta(delta) => {
+                let mid = if delta.is_last() { self.books[instrument.index()].mid() } else { None };
+                if let Some(price) = mid {
+                    self.portfolio.mark(instrument, price);
+                }
+                mid
             }
             other => {
                 let price = other.mark_price();
@@ -299,11 +341,15 @@ impl<V: Venue> Engine<V> {
                 self.pump();
             }
         }
-        let equity = self.portfolio.equity();
-        self.recorder.record(ts, equity, self.portfolio.is_exposed());
-        if let Some(action) = self.risk.on_equity(ts, equity) {
-            self.apply_risk_action(action);
-            self.pump();
+        // Equity moves with marks (fills are marked when the next price
+        // arrives), so a delta inside a book message records nothing.
+        if mark.is_some() || !matches!(event, MarketEvent::BookDelta(_)) {
+            let equity = self.portfolio.equity();
+            self.recorder.record(ts, equity, self.portfolio.is_exposed());
+            if let Some(action) = self.risk.on_equity(ts, equity) {
+                self.apply_risk_action(action);
+                self.pump();
+            }
         }
 
         for sid in 0..self.strategies.len() {
@@ -371,12 +417,13 @@ impl<V: Venue> Engine<V> {
 
     /// Calls strategy `sid` with a fresh context.
     fn call(&mut self, sid: StrategyId, f: impl FnOnce(&mut dyn Strategy, &mut Context)) {
-        let Self { strategies, instruments, portfolio, orders, commands, next_order_id, now, risk, .. } = self;
+        let Self { strategies, instruments, portfolio, orders, commands, next_order_id, now, risk, books, .. } = self;
         let mut ctx = Context {
             now: *now,
             trading_state: risk.state(),
             strategy: sid,
             instruments,
+            books,
             portfolio,
             orders,
             commands,

@@ -9,6 +9,7 @@
 //! after the decision is made: a strategy never sees the effect of its own
 //! order inside the callback that sent it.
 
+use pyrt_book::L2Book;
 use pyrt_model::{
     Bar, BookDelta, Fill, Instrument, InstrumentId, Money, OrderId, OrderQty, OrderRequest, OrderStatus, Price,
     Quantity, Quote, Side, Trade, UnixNanos,
@@ -76,6 +77,7 @@ pub struct Context<'a> {
     pub(crate) trading_state: pyrt_risk::TradingState,
     pub(crate) strategy: StrategyId,
     pub(crate) instruments: &'a [Instrument],
+    pub(crate) books: &'a [L2Book],
     pub(crate) portfolio: &'a Portfolio,
     pub(crate) orders: &'a OrderManager,
     pub(crate) commands: &'a mut std::collections::VecDeque<Command>,
@@ -108,6 +110,11 @@ impl Context<'_> {
     }
     pub fn instrument_by_symbol(&self, symbol: &str) -> Option<&Instrument> {
         self.instruments.iter().find(|i| i.symbol == symbol)
+    }
+    /// The instrument's price-level book, built from its book deltas
+    /// (empty for instruments traded on bars, trades or quotes only).
+    pub fn book(&self, id: InstrumentId) -> &L2Book {
+        &self.books[id.index()]
     }
     pub fn cash(&self) -> Money {
         self.portfolio.cash()

@@ -1,0 +1,265 @@
+//! A recorded Binance session as the kernel's market events.
+//!
+//! [`CaptureEvents`] reads a capture, keeps the book in sync by the same
+//! rule as the live feed, and yields what a strategy would have received:
+//!
+//! * the snapshot as a `Clear` delta followed by one `Add` per level
+//!   (flagged `F_SNAPSHOT`), then every diff the book accepted as one
+//!   `Update`/`Delete` delta per level; the last delta of each message is
+//!   flagged `F_LAST`, after which the book is consistent;
+//! * each trade (the aggressor is the seller when the buyer was the maker);
+//! * each book ticker as a quote.
+//!
+//! Diffs the book refuses (before the snapshot joins, stale, or after a
+//! gap until the next snapshot) yield nothing, so the events always
+//! describe a book that is right.
+//!
+//! **Clock.** Each event keeps the exchange time (`T` when present, else
+//! `E`) as `ts_event`, and the recording host's receive time, shifted by a
+//! [`ClockSkew`], as `ts_recv`. The hftbacktest recordings were made on a
+//! host whose clock ran about 1.27 s behind Binance's, so raw receive times
+//! come *before* the exchange times; [`ClockSkew::Auto`] finds the smallest
+//! shift that puts every receive time at or after its exchange time (the
+//! fastest message then has zero latency), as hftbacktest's converter does.
+//! Receive times stay in recorded order; one that would still fall before
+//! its exchange time or its predecessor is raised to that time.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+
+use pyrt_book::{Diff, DiffOutcome, SyncError, SyncedBook};
+use pyrt_model::time::NANOS_PER_MILLI;
+use pyrt_model::{BookAction, BookDelta, InstrumentId, MarketEvent, Price, Quantity, Quote, Side, Trade, UnixNanos};
+
+use crate::Market;
+use crate::capture::CaptureReader;
+use crate::replay::ReplayError;
+use crate::stream::{StreamMessage, parse};
+
+/// How to correct the recording host's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockSkew {
+    /// Use receive times as recorded.
+    None,
+    /// Add this many nanoseconds to every receive time.
+    Fixed(i64),
+    /// Scan the file first for the shift that removes negative latency.
+    Auto,
+}
+
+/// Market events from one capture file.
+pub struct CaptureEvents {
+    reader: CaptureReader,
+    name: String,
+    instrument: InstrumentId,
+    book: SyncedBook,
+    skew_ns: i64,
+    last_recv: UnixNanos,
+    queue: VecDeque<MarketEvent>,
+    refused: u64,
+}
+
+impl CaptureEvents {
+    pub fn open(path: &Path, market: Market, instrument: InstrumentId, skew: ClockSkew) -> Result<Self, ReplayError> {
+        let skew_ns = match skew {
+            ClockSkew::None => 0,
+            ClockSkew::Fixed(ns) => ns,
+            ClockSkew::Auto => estimate_skew(path)?,
+        };
+        Ok(Self {
+            reader: CaptureReader::open(path)?,
+            name: path.display().to_string(),
+            instrument,
+            book: SyncedBook::new(market.continuity()),
+            skew_ns,
+            last_recv: i64::MIN,
+            queue: VecDeque::new(),
+            refused: 0,
+        })
+    }
+
+    /// The shift added to receive times.
+    pub fn skew_ns(&self) -> i64 {
+        self.skew_ns
+    }
+
+    /// Diffs that yielded no events (buffered before the snapshot, stale,
+    /// or lost to a gap).
+    pub fn refused_diffs(&self) -> u64 {
+        self.refused
+    }
+
+    /// The converter's own book, in step with the events yielded so far.
+    pub fn book(&self) -> &SyncedBook {
+        &self.book
+    }
+
+    /// Reads lines until at least one event is queued; `false` at the end.
+    fn fill_queue(&mut self) -> Result<bool, ReplayError> {
+        while self.queue.is_empty() {
+            let Some(record) = self.reader.next_record() else { return Ok(false) };
+            let record = record?;
+            let (line, recorded) = (record.line, record.ts_recv);
+            let msg = parse(record.message).map_err(|source| ReplayError::Message {
+                path: self.name.clone(),
+                line,
+                source,
+            })?;
+            let sync_err = |source| ReplayError::Sync { path: self.name.clone(), line, source };
+            let ts_event = event_time(&msg).unwrap_or(recorded + self.skew_ns);
+            let ts_recv = (recorded + self.skew_ns).max(ts_event).max(self.last_recv);
+            self.last_recv = ts_recv;
+            let instrument = self.instrument;
+            match &msg {
+                StreamMessage::Depth(d) => {
+                    let diff = Diff { ids: d.ids, bids: &d.bids, asks: &d.asks };
+                    match self.book.on_diff(diff) {
+                        Ok(DiffOutcome::Applied) => {
+                            push_levels(&mut self.queue, instrument, ts_event, ts_recv, diff, 0)
+                        }
+                        Ok(_) | Err(SyncError::Gap { .. }) => self.refused += 1,
+                        Err(e) => return Err(sync_err(e)),
+                    }
+                }
+                StreamMessage::Snapshot(s) => {
+                    let mut joined = Vec::new();
+                    self.book
+                        .on_snapshot_with(s.last_update_id, &s.bids, &s.asks, |d| {
+                            joined.push((d.ids, d.bids.to_vec(), d.asks.to_vec()))
+                        })
+                        .map_err(sync_err)?;
+                    let clear = BookDelta {
+                        instrument,
+                        ts_event,
+                        ts_recv,
+                        action: BookAction::Clear,
+                        side: Side::Buy,
+                        price: Price::ZERO,
+                        size: Quantity::ZERO,
+                        order_id: 0,
+                        sequence: s.last_update_id,
+                        flags: BookDelta::F_SNAPSHOT,
+                    };
+                    let ids = pyrt_book::UpdateIds { first: s.last_update_id, last: s.last_update_id, prev_last: None };
+                    self.queue.push_back(MarketEvent::BookDelta(clear));
+                    let start = self.queue.len();
+                    let levels = Diff { ids, bids: &s.bids, asks: &s.asks };
+                    push_levels(&mut self.queue, instrument, ts_event, ts_recv, levels, BookDelta::F_SNAPSHOT);
+                    if self.queue.len() == start
+                        && let Some(MarketEvent::BookDelta(d)) = self.queue.back_mut()
+                    {
+                        // An empty snapshot: the clear alone ends the message.
+                        d.flags |= BookDelta::F_LAST;
+                    }
+                    for (ids, bids, asks) in &joined {
+                        push_levels(&mut self.queue, instrument, ts_event, ts_recv, Diff { ids: *ids, bids, asks }, 0);
+                    }
+                }
+                StreamMessage::Trade { trade, .. } => self.queue.push_back(MarketEvent::Trade(Trade {
+                    instrument,
+                    ts_event,
+                    ts_recv,
+                    price: trade.price,
+                    size: trade.qty,
+                    aggressor: Some(if trade.buyer_is_maker { Side::Sell } else { Side::Buy }),
+                })),
+                StreamMessage::BookTicker { ticker, .. } => self.queue.push_back(MarketEvent::Quote(Quote {
+                    instrument,
+                    ts_event,
+                    ts_recv,
+                    bid: ticker.bid,
+                    ask: ticker.ask,
+                    bid_size: ticker.bid_qty,
+                    ask_size: ticker.ask_qty,
+                })),
+                _ => {}
+            }
+        }
+        Ok(true)
+    }
+}
+
+impl Iterator for CaptureEvents {
+    type Item = Result<MarketEvent, ReplayError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.fill_queue() {
+            Ok(true) => self.queue.pop_front().map(Ok),
+            Ok(false) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+/// One delta per level of `diff`, the last flagged `F_LAST`. Snapshot
+/// levels are adds; diff levels are updates, or deletes at size 0.
+fn push_levels(
+    queue: &mut VecDeque<MarketEvent>,
+    instrument: InstrumentId,
+    ts_event: UnixNanos,
+    ts_recv: UnixNanos,
+    diff: Diff<'_>,
+    flags: u8,
+) {
+    let start = queue.len();
+    let levels = diff.bids.iter().map(|l| (Side::Buy, l)).chain(diff.asks.iter().map(|l| (Side::Sell, l)));
+    for (side, &(price, size)) in levels {
+        let action = if flags & BookDelta::F_SNAPSHOT != 0 {
+            BookAction::Add
+        } else if size.is_zero() {
+            BookAction::Delete
+        } else {
+            BookAction::Update
+        };
+        queue.push_back(MarketEvent::BookDelta(BookDelta {
+            instrument,
+            ts_event,
+            ts_recv,
+            action,
+            side,
+            price,
+            size,
+            order_id: 0,
+            sequence: diff.ids.last,
+            flags,
+        }));
+    }
+    if queue.len() > start
+        && let Some(MarketEvent::BookDelta(d)) = queue.back_mut()
+    {
+        d.flags |= BookDelta::F_LAST;
+    }
+}
+
+/// The exchange's time for a message, in nanoseconds: the transaction or
+/// trade time `T` when sent, else the event time `E`.
+fn event_time(msg: &StreamMessage) -> Option<UnixNanos> {
+    let ms = match msg {
+        StreamMessage::Depth(d) => d.transaction_time_ms.unwrap_or(d.event_time_ms),
+        StreamMessage::Trade { trade, .. } => trade.trade_time_ms,
+        StreamMessage::BookTicker { ticker, .. } => ticker.event_time_ms?,
+        StreamMessage::Kline { kline, .. } => kline.close_time_ms,
+        _ => return None,
+    };
+    Some(ms * NANOS_PER_MILLI)
+}
+
+/// The smallest shift making every receive time at or after its exchange
+/// time (0 when the recording clock was already behind nothing).
+pub fn estimate_skew(path: &Path) -> Result<i64, ReplayError> {
+    let mut reader = CaptureReader::open(path)?;
+    let name = PathBuf::from(path).display().to_string();
+    let mut shift = 0i64;
+    while let Some(record) = reader.next_record() {
+        let record = record?;
+        let msg = parse(record.message).map_err(|source| ReplayError::Message {
+            path: name.clone(),
+            line: record.line,
+            source,
+        })?;
+        if let Some(ts_event) = event_time(&msg) {
+            shift = shift.max(ts_event - record.ts_recv);
+        }
+    }
+    Ok(shift)
+}

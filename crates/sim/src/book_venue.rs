@@ -1,0 +1,445 @@
+//! A simulated venue for order-book (L2) data: market orders walk the
+//! book, resting limit orders wait in a queue.
+//!
+//! The venue keeps its own copy of each instrument's book from the replayed
+//! deltas, so it sees the market the exchange saw, independently of what a
+//! strategy has read. Our orders are *not* inserted into that book: a replay
+//! cannot know how other traders would have reacted to them, so, like
+//! hftbacktest, the venue assumes no market impact. Two consequences are
+//! worth knowing: an aggressive order takes the levels it walks without
+//! removing them (a second order in the same instant sees them again), and a
+//! resting order's queue position is an estimate.
+//!
+//! **Queue position (risk-averse model).** A limit order that rests joins
+//! the back of its price level: the quantity ahead of it is the level's size
+//! when it arrives. Only two things move it forward:
+//!
+//! * a trade at its price takes from the front of the queue: the quantity
+//!   ahead falls by the trade's size, and whatever the trade had left over
+//!   fills the order;
+//! * the level shrinking below the quantity ahead (cancellations): the
+//!   quantity ahead falls to the new level size — we assume the cancelled
+//!   orders were ahead of us only as far as they must have been.
+//!
+//! A trade *through* the order's price (a sell below a resting buy), or the
+//! opposite best price reaching it, fills the rest of the order at its own
+//! price as a maker.
+//!
+//! Market and limit orders with every time in force, post-only and
+//! reduce-only are supported. Stop and trailing orders need a trigger
+//! model for book data that this venue does not have yet; they are rejected
+//! with a reason, as are notional (quote-sized) orders.
+
+use pyrt_book::L2Book;
+use pyrt_model::time::{NANOS_PER_DAY, utc_day};
+use pyrt_model::{
+    ExecutionReport, Fill, Instrument, InstrumentId, Liquidity, MarketEvent, OrderId, OrderKind, OrderQty,
+    OrderRequest, Price, Quantity, Side, TimeInForce, Trade, UnixNanos, VenueCommand,
+};
+
+use crate::costs::{FeeModel, Fees};
+
+#[derive(Debug, Clone)]
+struct Resting {
+    id: OrderId,
+    req: OrderRequest,
+    price: Price,
+    qty: Quantity,
+    filled: Quantity,
+    /// Quantity queued ahead of this order at its price.
+    ahead: Quantity,
+    expires: Option<UnixNanos>,
+}
+
+impl Resting {
+    fn remaining(&self) -> Quantity {
+        self.qty - self.filled
+    }
+    /// `price` is at or through this order's limit from the other side.
+    fn crossed_by(&self, price: Price) -> bool {
+        match self.req.side {
+            Side::Buy => price <= self.price,
+            Side::Sell => price >= self.price,
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+struct Market {
+    book: L2Book,
+    orders: Vec<Resting>,
+    position: Quantity,
+}
+
+/// A simulated exchange matching against replayed order books.
+pub struct BookVenue {
+    instruments: Vec<Instrument>,
+    markets: Vec<Market>,
+    fees: Box<dyn FeeModel>,
+}
+
+impl BookVenue {
+    pub fn new(instruments: Vec<Instrument>, fees: Fees) -> Self {
+        let markets = vec![Market::default(); instruments.len()];
+        Self { instruments, markets, fees: Box::new(fees) }
+    }
+
+    /// The venue's book for an instrument.
+    pub fn book(&self, instrument: InstrumentId) -> &L2Book {
+        &self.markets[instrument.index()].book
+    }
+
+    pub fn open_orders(&self) -> usize {
+        self.markets.iter().map(|m| m.orders.len()).sum()
+    }
+
+    /// The net position this venue has filled.
+    pub fn position(&self, instrument: InstrumentId) -> Quantity {
+        self.markets[instrument.index()].position
+    }
+
+    /// The quantity the venue estimates is queued ahead of a resting order.
+    pub fn queue_ahead(&self, order_id: OrderId) -> Option<Quantity> {
+        self.markets.iter().flat_map(|m| &m.orders).find(|o| o.id == order_id).map(|o| o.ahead)
+    }
+
+    /// Handles a command that reached the venue at `now`.
+    pub fn handle(&mut self, cmd: VenueCommand, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+        match cmd {
+            VenueCommand::Submit { order_id, request } => self.submit(order_id, request, now, out),
+            VenueCommand::Cancel { order_id } => match self.take(order_id) {
+                Some(_) => out.push(ExecutionReport::Cancelled { order_id, ts: now, reason: "cancelled".into() }),
+                None => out.push(ExecutionReport::CommandRejected {
+                    order_id,
+                    ts: now,
+                    reason: "cancel rejected: order is not open at the venue".into(),
+                }),
+            },
+            VenueCommand::Modify { order_id, qty, price, trigger } => {
+                let report = match self.modify(order_id, qty, price, trigger) {
+                    Ok((qty, price)) => {
+                        ExecutionReport::Modified { order_id, ts: now, qty, price: Some(price), trigger: None }
+                    }
+                    Err(reason) => ExecutionReport::CommandRejected { order_id, ts: now, reason },
+                };
+                out.push(report);
+            }
+        }
+    }
+
+    fn submit(&mut self, id: OrderId, req: OrderRequest, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+        if let Err(reason) = self.check(&req) {
+            out.push(ExecutionReport::Rejected { order_id: id, ts: now, reason });
+            return;
+        }
+        let OrderQty::Base(qty) = req.qty else { unreachable!("checked: base quantity") };
+        let limit = match req.kind {
+            OrderKind::Limit { price } => Some(price),
+            _ => None,
+        };
+        let (i, side, tif) = (req.instrument.index(), req.side, req.tif);
+        let book = &self.markets[i].book;
+        let best_other = book.side(req.side.opposite()).best().map(|l| l.price);
+        let marketable = |p: Price| match req.side {
+            Side::Buy => best_other.is_some_and(|a| a <= p),
+            Side::Sell => best_other.is_some_and(|b| b >= p),
+        };
+        if req.post_only && limit.is_some_and(marketable) {
+            let reason = "post-only order would take liquidity".into();
+            out.push(ExecutionReport::Rejected { order_id: id, ts: now, reason });
+            return;
+        }
+        out.push(ExecutionReport::Accepted { order_id: id, ts: now });
+        let expires = match req.tif {
+            TimeInForce::Day => Some((utc_day(now) + 1) * NANOS_PER_DAY),
+            TimeInForce::Gtd(ts) => Some(ts),
+            _ => None,
+        };
+        let order = Resting {
+            id,
+            req,
+            price: limit.unwrap_or(Price::ZERO),
+            qty,
+            filled: Quantity::ZERO,
+            ahead: Quantity::ZERO,
+            expires,
+        };
+        let m = &mut self.markets[i];
+        m.orders.push(order);
+        let n = m.orders.len() - 1;
+        if tif == TimeInForce::Fok {
+            let within = self.takeable(i, side, limit, qty);
+            if within < qty {
+                self.markets[i].orders.remove(n);
+                let reason = format!("FOK order could not be filled completely: the book offers {within} of {qty}");
+                out.push(ExecutionReport::Cancelled { order_id: id, ts: now, reason });
+                return;
+            }
+        }
+        if self.take_liquidity(i, n, limit, now, out) {
+            return;
+        }
+        let m = &mut self.markets[i];
+        let order = &mut m.orders[n];
+        let unfilled = order.remaining();
+        let reason = match (order.req.kind, order.req.tif) {
+            (OrderKind::Market, _) => Some(format!("market order took all visible liquidity; {unfilled} unfilled")),
+            (_, TimeInForce::Ioc) => Some(format!("IOC order not filled on arrival; {unfilled} unfilled")),
+            _ => None,
+        };
+        if let Some(reason) = reason {
+            m.orders.remove(n);
+            out.push(ExecutionReport::Cancelled { order_id: id, ts: now, reason });
+            return;
+        }
+        order.ahead = m.book.qty_at(side, order.price);
+    }
+
+    fn check(&self, req: &OrderRequest) -> Result<(), String> {
+        crate::order_checks::validate(&self.instruments, req)?;
+        if !matches!(req.kind, OrderKind::Market | OrderKind::Limit { .. }) {
+            return Err(format!(
+                "{} orders are not supported on order-book data (only market and limit orders); \
+                 place a limit or market order when your trigger is reached",
+                req.kind.name()
+            ));
+        }
+        if matches!(req.qty, OrderQty::Quote(_)) {
+            return Err("notional orders are not supported on order-book data; size the order in base units".into());
+        }
+        Ok(())
+    }
+
+    /// How much of `qty` the opposite side offers within `limit`.
+    fn takeable(&self, i: usize, side: Side, limit: Option<Price>, qty: Quantity) -> Quantity {
+        let mut total = Quantity::ZERO;
+        for level in self.markets[i].book.side(side.opposite()).levels() {
+            if total >= qty || limit.is_some_and(|p| !within(side, level.price, p)) {
+                break;
+            }
+            total += level.qty;
+        }
+        total.min(qty)
+    }
+
+    /// Walks the opposite side up to `limit`, filling order `n` level by
+    /// level as a taker. Returns whether the order left the book.
+    fn take_liquidity(
+        &mut self,
+        i: usize,
+        n: usize,
+        limit: Option<Price>,
+        now: UnixNanos,
+        out: &mut Vec<ExecutionReport>,
+    ) -> bool {
+        let side = self.markets[i].orders[n].req.side;
+        // Copy the levels first: filling borrows the market mutably.
+        let levels: Vec<_> = self.markets[i]
+            .book
+            .side(side.opposite())
+            .levels()
+            .take_while(|l| limit.is_none_or(|p| within(side, l.price, p)))
+            .collect();
+        for level in levels {
+            let remaining = self.markets[i].orders[n].remaining();
+            if let Some(removed) = self.fill(i, n, level.price, remaining.min(level.qty), Liquidity::Taker, now, out) {
+                return removed;
+            }
+        }
+        false
+    }
+
+    /// Fills `qty` of order `n` at `price`. `Some(removed)` when the order
+    /// is done (filled, or cancelled by reduce-only) and matching must stop.
+    #[allow(clippy::too_many_arguments)]
+    fn fill(
+        &mut self,
+        i: usize,
+        n: usize,
+        price: Price,
+        qty: Quantity,
+        liquidity: Liquidity,
+        now: UnixNanos,
+        out: &mut Vec<ExecutionReport>,
+    ) -> Option<bool> {
+        let m = &mut self.markets[i];
+        let order = &m.orders[n];
+        let side = order.req.side;
+        let mut qty = qty;
+        if order.req.reduce_only {
+            let room = match side {
+                Side::Buy => (-m.position).max(Quantity::ZERO),
+                Side::Sell => m.position.max(Quantity::ZERO),
+            };
+            if room.is_zero() {
+                let o = m.orders.remove(n);
+                let reason = "reduce-only order would increase the position".into();
+                out.push(ExecutionReport::Cancelled { order_id: o.id, ts: now, reason });
+                return Some(true);
+            }
+            qty = qty.min(room);
+        }
+        if !qty.is_positive() {
+            return None;
+        }
+        let fee = self.fees.fee(price, qty, liquidity);
+        let order = &mut m.orders[n];
+        order.filled += qty;
+        m.position += Quantity::from_raw(qty.raw() * side.sign());
+        let fill =
+            Fill { order_id: order.id, instrument: order.req.instrument, side, price, qty, fee, liquidity, ts: now };
+        out.push(ExecutionReport::Filled(fill));
+        if order.remaining().is_zero() {
+            m.orders.remove(n);
+            return Some(true);
+        }
+        None
+    }
+
+    fn modify(
+        &mut self,
+        id: OrderId,
+        qty: Option<Quantity>,
+        price: Option<Price>,
+        trigger: Option<Price>,
+    ) -> Result<(Quantity, Price), String> {
+        let (i, n) = self.find(id).ok_or("modify rejected: order is not open at the venue")?;
+        if trigger.is_some() {
+            return Err("modify rejected: a limit order has no trigger price".into());
+        }
+        let inst = &self.instruments[i];
+        let order = &self.markets[i].orders[n];
+        let new_price = price.unwrap_or(order.price);
+        let new_qty = qty.unwrap_or(order.qty);
+        inst.check_price(new_price).map_err(|e| format!("modify rejected: {e}"))?;
+        inst.check_quantity(new_qty).map_err(|e| format!("modify rejected: {e}"))?;
+        if new_qty <= order.filled {
+            return Err(format!("modify rejected: new quantity {new_qty} is not above the filled {}", order.filled));
+        }
+        let best_other = self.markets[i].book.side(order.req.side.opposite()).best().map(|l| l.price);
+        if best_other.is_some_and(|p| within(order.req.side, p, new_price)) {
+            return Err(format!(
+                "modify rejected: price {new_price} would cross the book; cancel and send a new order to take liquidity"
+            ));
+        }
+        // A smaller order at the same price keeps its place; anything else
+        // goes to the back of the queue.
+        let keeps_place = new_price == order.price && new_qty <= order.qty;
+        let level = self.markets[i].book.qty_at(order.req.side, new_price);
+        let order = &mut self.markets[i].orders[n];
+        order.price = new_price;
+        order.qty = new_qty;
+        order.req.kind = OrderKind::Limit { price: new_price };
+        if !keeps_place {
+            order.ahead = level;
+        }
+        Ok((new_qty, new_price))
+    }
+
+    fn find(&self, id: OrderId) -> Option<(usize, usize)> {
+        self.markets.iter().enumerate().find_map(|(i, m)| m.orders.iter().position(|o| o.id == id).map(|n| (i, n)))
+    }
+
+    fn take(&mut self, id: OrderId) -> Option<Resting> {
+        let (i, n) = self.find(id)?;
+        Some(self.markets[i].orders.remove(n))
+    }
+
+    /// Updates the book and moves resting orders forward.
+    pub fn on_market(&mut self, event: &MarketEvent, out: &mut Vec<ExecutionReport>) {
+        let i = event.instrument().index();
+        if i >= self.markets.len() {
+            return;
+        }
+        let now = event.ts();
+        match event {
+            MarketEvent::BookDelta(d) => {
+                let m = &mut self.markets[i];
+                // The kernel refuses a bad delta before the venue sees it.
+                if m.book.apply(d).is_err() {
+                    return;
+                }
+                if m.orders.is_empty() {
+                    return;
+                }
+                for o in m.orders.iter_mut().filter(|o| o.req.side == d.side && o.price == d.price) {
+                    o.ahead = o.ahead.min(m.book.qty_at(d.side, d.price));
+                }
+                self.expire_due(i, now, out);
+                if d.is_last() {
+                    self.fill_crossed(i, now, out);
+                }
+            }
+            MarketEvent::Trade(t) => {
+                if !self.markets[i].orders.is_empty() {
+                    self.expire_due(i, now, out);
+                    self.on_trade(i, t, out);
+                }
+            }
+            // Quotes and bars carry no queue information.
+            MarketEvent::Quote(_) | MarketEvent::Bar(_) => {}
+        }
+    }
+
+    /// Resting orders the opposite best price has reached fill at their
+    /// own price.
+    fn fill_crossed(&mut self, i: usize, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+        let mut n = 0;
+        while n < self.markets[i].orders.len() {
+            let o = &self.markets[i].orders[n];
+            let best_other = self.markets[i].book.side(o.req.side.opposite()).best().map(|l| l.price);
+            if best_other.is_some_and(|p| o.crossed_by(p)) {
+                let (price, qty) = (o.price, o.remaining());
+                if self.fill(i, n, price, qty, Liquidity::Maker, now, out) == Some(true) {
+                    continue;
+                }
+            }
+            n += 1;
+        }
+    }
+
+    fn on_trade(&mut self, i: usize, t: &Trade, out: &mut Vec<ExecutionReport>) {
+        let mut n = 0;
+        while n < self.markets[i].orders.len() {
+            let o = &mut self.markets[i].orders[n];
+            // A trade fills resting orders on the side its aggressor hit.
+            let hits = t.aggressor.is_none_or(|a| a != o.req.side);
+            let fill = if !hits {
+                None
+            } else if t.price == o.price {
+                let left = t.size - o.ahead;
+                o.ahead = (o.ahead - t.size).max(Quantity::ZERO);
+                left.is_positive().then(|| left.min(o.remaining()))
+            } else if o.crossed_by(t.price) {
+                Some(o.remaining())
+            } else {
+                None
+            };
+            if let Some(qty) = fill {
+                let price = o.price;
+                if self.fill(i, n, price, qty, Liquidity::Maker, t.ts_recv, out) == Some(true) {
+                    continue;
+                }
+            }
+            n += 1;
+        }
+    }
+
+    fn expire_due(&mut self, i: usize, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+        self.markets[i].orders.retain(|o| match o.expires {
+            Some(t) if now >= t => {
+                out.push(ExecutionReport::Expired { order_id: o.id, ts: now });
+                false
+            }
+            _ => true,
+        });
+    }
+}
+
+/// `level` is at or better than `limit` for an order on `side`.
+fn within(side: Side, level: Price, limit: Price) -> bool {
+    match side {
+        Side::Buy => level <= limit,
+        Side::Sell => level >= limit,
+    }
+}
