@@ -176,7 +176,7 @@ fn load(book: &mut L2Book, msg: &StreamMessage) {
 
 /// Spot captures are named `spot_*` in hftbacktest's examples; the rest are
 /// futures.
-fn guess_market(path: &Path) -> Market {
+pub fn guess_market(path: &Path) -> Market {
     let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
     if name.starts_with("spot") { Market::Spot } else { Market::Futures }
 }

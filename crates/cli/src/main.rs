@@ -3,6 +3,7 @@
 mod backtest;
 mod bench;
 mod bench_book;
+mod bench_l2;
 mod bench_indicators;
 mod bench_risk;
 mod config;
@@ -69,6 +70,25 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Time an order-book backtest (kernel, order-book venue, market maker) on a Binance capture.
+    BenchL2 {
+        /// A capture file (`<receive ns> <message>` per line, gzip or plain).
+        #[arg(long, default_value_os_t = bench_book::default_capture())]
+        capture: PathBuf,
+        /// spot or futures (how diffs chain); guessed from the file name.
+        #[arg(long, value_enum)]
+        market: Option<MarketArg>,
+        /// The instrument's tick size (USD-M BTCUSDT: 0.1).
+        #[arg(long, default_value = "0.1")]
+        tick_size: String,
+        /// The instrument's lot size (USD-M BTCUSDT: 0.001).
+        #[arg(long, default_value = "0.001")]
+        lot_size: String,
+        #[arg(long, default_value_t = 5)]
+        repeats: usize,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Measure pre-trade risk check latency (100 instruments, every check on).
     BenchRisk {
         #[arg(long, default_value_t = 200_000)]
@@ -95,6 +115,15 @@ enum Command {
 enum MarketArg {
     Spot,
     Futures,
+}
+
+impl MarketArg {
+    fn market(self) -> pyrt_binance::Market {
+        match self {
+            MarketArg::Spot => pyrt_binance::Market::Spot,
+            MarketArg::Futures => pyrt_binance::Market::Futures,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -328,12 +357,18 @@ fn run(cli: Cli) -> Result<()> {
             }
         },
         Command::Indicators { data, spec, out } => indicators::run(&data, &spec, out.as_deref())?,
+        Command::BenchL2 { capture, market, tick_size, lot_size, repeats, format } => {
+            let market = market.map_or_else(|| bench_book::guess_market(&capture), MarketArg::market);
+            let tick = tick_size.parse().map_err(|e| anyhow::anyhow!("--tick-size {tick_size}: {e}"))?;
+            let lot = lot_size.parse().map_err(|e| anyhow::anyhow!("--lot-size {lot_size}: {e}"))?;
+            let report = bench_l2::run(&capture, market, tick, lot, repeats)?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                Format::Table => print!("{}", bench_l2::table(&report)),
+            }
+        }
         Command::BenchBook { capture, market, repeats, format } => {
-            let market = market.map(|m| match m {
-                MarketArg::Spot => pyrt_binance::Market::Spot,
-                MarketArg::Futures => pyrt_binance::Market::Futures,
-            });
-            let report = bench_book::run(&capture, market, repeats)?;
+            let report = bench_book::run(&capture, market.map(MarketArg::market), repeats)?;
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
                 Format::Table => print!("{}", bench_book::table(&report)),

@@ -6,6 +6,7 @@
 //! is valid.
 
 mod long_flat;
+mod market_making;
 mod params;
 mod scheduled;
 mod signals;
@@ -13,6 +14,7 @@ mod signals;
 use std::collections::BTreeMap;
 
 pub use long_flat::{Decision, LongFlat, Signal};
+pub use market_making::QuoteAtTouch;
 pub use params::{ParamError, ParamSpec, Params};
 use pyrt_engine::Strategy;
 pub use scheduled::ScheduledSignal;
