@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use pyrt_book::{DiffOutcome, SyncError, SyncedBook};
+use pyrt_book::{DiffOutcome, L2Book, SyncError, SyncedBook};
 use pyrt_model::UnixNanos;
 
 use crate::Market;
@@ -64,7 +64,12 @@ pub struct BookFeed {
 
 impl BookFeed {
     pub fn new(market: Market) -> Self {
-        Self { book: SyncedBook::new(market.continuity()), stats: FeedStats::default() }
+        Self::with_book(market, L2Book::new())
+    }
+
+    /// A feed keeping `book` (e.g. [`L2Book::with_tick`]) in sync.
+    pub fn with_book(market: Market, book: L2Book) -> Self {
+        Self { book: SyncedBook::with_book(market.continuity(), book), stats: FeedStats::default() }
     }
 
     pub fn book(&self) -> &SyncedBook {

@@ -44,8 +44,21 @@ impl Sweep {
 }
 
 impl L2Book {
+    /// A book for any prices.
     pub fn new() -> Self {
         Self { bids: Ladder::new(Side::Buy), asks: Ladder::new(Side::Sell) }
+    }
+
+    /// A book for prices on a `tick` grid: levels near the touch are
+    /// indexed by tick, which makes updates several times cheaper. A price
+    /// off the grid is refused.
+    pub fn with_tick(tick: Price) -> Self {
+        Self { bids: Ladder::with_tick(Side::Buy, tick), asks: Ladder::with_tick(Side::Sell, tick) }
+    }
+
+    /// The tick size the book was built for, if any.
+    pub fn tick(&self) -> Option<Price> {
+        self.bids.tick()
     }
 
     /// The bids (`Side::Buy`) or the asks (`Side::Sell`).
@@ -74,7 +87,12 @@ impl L2Book {
         if qty.is_negative() {
             return Err(BookError::NegativeQuantity { side, price, qty });
         }
-        self.side_mut(side).set(price, qty);
+        let ladder = self.side_mut(side);
+        if !ladder.on_grid(price) {
+            let tick = ladder.tick().expect("only a ticked ladder has a grid");
+            return Err(BookError::OffGrid { side, price, tick });
+        }
+        ladder.set(price, qty);
         Ok(())
     }
 
@@ -253,6 +271,12 @@ mod tests {
 
     #[test]
     fn bad_values_are_errors_and_change_nothing() {
+        let mut t = L2Book::with_tick(p("0.5"));
+        assert_eq!(
+            t.set(Side::Sell, p("100.25"), q("1")).unwrap_err().to_string(),
+            "ask price 100.25 is not a multiple of the tick size 0.5"
+        );
+        assert!(t.best_ask().is_none());
         let mut b = book();
         let err = b.set(Side::Buy, p("99"), q("-1")).unwrap_err();
         assert_eq!(

@@ -31,6 +31,8 @@ pub enum BookError {
     NegativeQuantity { side: Side, price: Price, qty: Quantity },
     #[error("{} price {price} must be greater than 0", side_name(*side))]
     BadPrice { side: Side, price: Price },
+    #[error("{} price {price} is not a multiple of the tick size {tick}", side_name(*side))]
+    OffGrid { side: Side, price: Price, tick: Price },
     #[error("order {id} has quantity {qty}; orders in the book must have a positive size")]
     BadOrderQuantity { id: u64, qty: Quantity },
     #[error("order {0} is already in the book; order ids must be unique")]

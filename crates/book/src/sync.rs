@@ -147,8 +147,15 @@ impl SyncedBook {
     pub const DEFAULT_MAX_PENDING: usize = 8192;
 
     pub fn new(continuity: Continuity) -> Self {
+        Self::with_book(continuity, L2Book::new())
+    }
+
+    /// Keeps `book` (for example a tick-indexed [`L2Book::with_tick`]) in
+    /// sync; it is cleared first.
+    pub fn with_book(continuity: Continuity, mut book: L2Book) -> Self {
+        book.clear();
         Self {
-            book: L2Book::new(),
+            book,
             continuity,
             at: None,
             pending: VecDeque::new(),

@@ -79,6 +79,35 @@ proptest! {
         }
     }
 
+    /// The tick-indexed book keeps exactly the same levels as the tree,
+    /// through window moves in both directions and levels far below it.
+    #[test]
+    fn ticked_book_matches_a_sorted_map(ops in prop::collection::vec(
+        // Three clusters further apart than the window, so the window
+        // moves up, empties and comes back down.
+        (side_strategy(), prop_oneof![1i64..40, 9_000i64..9_040, 20_000i64..20_040], 0i64..3),
+        0..400,
+    )) {
+        let tick = Price::from_raw(5);
+        let mut book = L2Book::with_tick(tick);
+        let mut bids = BTreeMap::new();
+        let mut asks = BTreeMap::new();
+        for (side, ticks, qty) in ops {
+            let price = ticks * 5;
+            book.set(side, Price::from_raw(price), Quantity::from_raw(qty)).unwrap();
+            let model = if side == Side::Buy { &mut bids } else { &mut asks };
+            if qty == 0 { model.remove(&price); } else { model.insert(price, qty); }
+            prop_assert_eq!(book.best_bid(), reference_levels(&bids, Side::Buy).first().copied());
+            prop_assert_eq!(book.best_ask(), reference_levels(&asks, Side::Sell).first().copied());
+        }
+        prop_assert_eq!(levels_of(&book, Side::Buy), reference_levels(&bids, Side::Buy));
+        prop_assert_eq!(levels_of(&book, Side::Sell), reference_levels(&asks, Side::Sell));
+        prop_assert_eq!(book.side(Side::Buy).len(), bids.len());
+        for (&price, &qty) in &asks {
+            prop_assert_eq!(book.qty_at(Side::Sell, Price::from_raw(price)), Quantity::from_raw(qty));
+        }
+    }
+
     /// Replaying the diffs between consecutive consistent states rebuilds
     /// each state exactly, and the book is never crossed in between.
     #[test]

@@ -18,7 +18,7 @@ use anyhow::{Context as _, Result, bail};
 use pyrt_binance::replay::BookFeed;
 use pyrt_binance::{Market, StreamMessage, capture::CaptureReader, parse};
 use pyrt_book::L2Book;
-use pyrt_model::Side;
+use pyrt_model::{Price, Side};
 use serde::Serialize;
 
 use crate::latency::{Percentiles, Recorder};
@@ -26,6 +26,8 @@ use crate::latency::{Percentiles, Recorder};
 #[derive(Debug, Serialize)]
 pub struct BookBench {
     pub capture: String,
+    /// The tick size the book was indexed by (`None`: the tree ladder).
+    pub tick_size: Option<String>,
     pub messages: usize,
     pub depth_messages: usize,
     pub level_changes: u64,
@@ -41,7 +43,7 @@ pub fn default_capture() -> PathBuf {
     PathBuf::from("../shared/data/hftbacktest/raw/usdm_btcusdt_20240808.gz")
 }
 
-pub fn run(capture: &Path, market: Option<Market>, repeats: usize) -> Result<BookBench> {
+pub fn run(capture: &Path, market: Option<Market>, tick: Option<Price>, repeats: usize) -> Result<BookBench> {
     if !capture.exists() {
         bail!(
             "capture {} not found; pass --capture with a Binance recording (one `<ns> <json>` line per message)",
@@ -66,7 +68,7 @@ pub fn run(capture: &Path, market: Option<Market>, repeats: usize) -> Result<Boo
     let mut best = f64::INFINITY;
     let mut level_changes = 0;
     for _ in 0..repeats.max(1) {
-        let mut feed = BookFeed::new(market);
+        let mut feed = BookFeed::with_book(market, new_book(tick));
         let t = Instant::now();
         for line in &lines {
             let msg = parse(line)?;
@@ -79,7 +81,7 @@ pub fn run(capture: &Path, market: Option<Market>, repeats: usize) -> Result<Boo
 
     // Per depth message: parse + sync + update.
     let mut message = Recorder::new(depth_messages);
-    let mut feed = BookFeed::new(market);
+    let mut feed = BookFeed::with_book(market, new_book(tick));
     for (line, msg) in lines.iter().zip(&parsed) {
         if matches!(msg, StreamMessage::Depth(_)) {
             message.time(|| parse(line).map(|m| feed.on_message(&m)))??;
@@ -94,7 +96,7 @@ pub fn run(capture: &Path, market: Option<Market>, repeats: usize) -> Result<Boo
     // Per level on the price-level book, from the snapshot on.
     let changes = level_stream(&parsed);
     let mut level = Recorder::new(changes.len());
-    let mut book = L2Book::new();
+    let mut book = new_book(tick);
     for change in &changes {
         match *change {
             Change::Load(i) => load(&mut book, &parsed[i]),
@@ -103,7 +105,7 @@ pub fn run(capture: &Path, market: Option<Market>, repeats: usize) -> Result<Boo
     }
     let mut best_levels = f64::INFINITY;
     for _ in 0..repeats.max(1) {
-        let mut book = L2Book::new();
+        let mut book = new_book(tick);
         let t = Instant::now();
         for change in &changes {
             match *change {
@@ -117,6 +119,7 @@ pub fn run(capture: &Path, market: Option<Market>, repeats: usize) -> Result<Boo
     let level = level.percentiles();
     Ok(BookBench {
         capture: name,
+        tick_size: tick.map(|t| t.to_string()),
         messages: lines.len(),
         depth_messages,
         level_changes,
@@ -126,6 +129,11 @@ pub fn run(capture: &Path, market: Option<Market>, repeats: usize) -> Result<Boo
         level_updates_per_sec: level.samples as f64 / best_levels,
         level,
     })
+}
+
+/// A tick-indexed book when the tick size is known, else the tree.
+fn new_book(tick: Option<Price>) -> L2Book {
+    tick.map_or_else(L2Book::new, L2Book::with_tick)
 }
 
 enum Change {
@@ -189,7 +197,7 @@ pub fn table(r: &BookBench) -> String {
         )
     };
     format!(
-        "{}: {} messages, {} depth messages, {} level changes\n\
+        "{}: {} messages, {} depth messages, {} level changes, book {}\n\
          replay (parse + sync + book, all messages): {:.2}M messages/s, {:.2}M level changes/s\n\
          level updates on the book alone: {:.1}M/s\n\n\
          {:<28} {:>8} {:>8} {:>8} {:>9} {:>8}\n{}{}",
@@ -197,6 +205,7 @@ pub fn table(r: &BookBench) -> String {
         r.messages,
         r.depth_messages,
         r.level_changes,
+        r.tick_size.as_ref().map_or("without a tick size (tree)".to_string(), |t| format!("indexed by tick {t}")),
         r.replay_messages_per_sec / 1e6,
         r.replay_levels_per_sec / 1e6,
         r.level_updates_per_sec / 1e6,

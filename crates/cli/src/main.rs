@@ -3,8 +3,8 @@
 mod backtest;
 mod bench;
 mod bench_book;
-mod bench_l2;
 mod bench_indicators;
+mod bench_l2;
 mod bench_risk;
 mod config;
 mod indicators;
@@ -65,6 +65,9 @@ enum Command {
         /// spot or futures (how diffs chain); guessed from the file name.
         #[arg(long, value_enum)]
         market: Option<MarketArg>,
+        /// Index the book by this tick size (USD-M BTCUSDT: 0.1; spot: 0.01); "none" for the tree book.
+        #[arg(long, default_value = "0.1")]
+        tick_size: String,
         #[arg(long, default_value_t = 3)]
         repeats: usize,
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -367,8 +370,12 @@ fn run(cli: Cli) -> Result<()> {
                 Format::Table => print!("{}", bench_l2::table(&report)),
             }
         }
-        Command::BenchBook { capture, market, repeats, format } => {
-            let report = bench_book::run(&capture, market.map(MarketArg::market), repeats)?;
+        Command::BenchBook { capture, market, tick_size, repeats, format } => {
+            let tick = match tick_size.as_str() {
+                "none" => None,
+                t => Some(t.parse().map_err(|e| anyhow::anyhow!("--tick-size {t}: {e}"))?),
+            };
+            let report = bench_book::run(&capture, market.map(MarketArg::market), tick, repeats)?;
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
                 Format::Table => print!("{}", bench_book::table(&report)),

@@ -230,6 +230,16 @@ fn bench_book_replays_a_small_capture_and_names_bad_input() {
     assert_eq!(v["message"]["samples"].as_u64(), Some(2));
     assert_eq!(v["level"]["samples"].as_u64(), Some(3));
 
+    // The same capture as an order-book backtest.
+    let o = pyrt(&["bench-l2", "--capture", path, "--market", "spot", "--format", "json", "--repeats", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // clear + 3 snapshot levels, then the joined diff (1 level) and the last one (2 levels).
+    assert_eq!(v["book_deltas"].as_u64(), Some(7), "{v}");
+    let o = pyrt(&["bench-l2", "--capture", path, "--tick-size", "0.3"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("not a multiple of the tick size 0.3"), "{}", stderr(&o));
+
     let o = pyrt(&["bench-book", "--capture", "/nonexistent/cap.gz"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("capture /nonexistent/cap.gz not found; pass --capture"), "{}", stderr(&o));

@@ -180,6 +180,7 @@ impl<V: Venue> Engine<V> {
         let recorder = EquityRecorder::new(config.sampling, config.initial_cash);
         let (orders, fills) = (OrderManager::new(config.history_limit), RecentLog::new(config.history_limit));
         let risk = RiskEngine::new(RiskLimits::default(), &instruments).expect("no limits always fit");
+        let books = instruments.iter().map(|i| L2Book::with_tick(i.tick_size)).collect();
         Self {
             config,
             now: i64::MIN,
@@ -199,7 +200,7 @@ impl<V: Venue> Engine<V> {
             next_order_id: 1,
             risk,
             last_data: vec![None; instrument_count],
-            books: vec![L2Book::new(); instrument_count],
+            books,
         }
     }
 

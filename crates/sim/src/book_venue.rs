@@ -64,7 +64,7 @@ impl Resting {
     }
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 struct Market {
     book: L2Book,
     orders: Vec<Resting>,
@@ -80,7 +80,10 @@ pub struct BookVenue {
 
 impl BookVenue {
     pub fn new(instruments: Vec<Instrument>, fees: Fees) -> Self {
-        let markets = vec![Market::default(); instruments.len()];
+        let markets = instruments
+            .iter()
+            .map(|i| Market { book: L2Book::with_tick(i.tick_size), orders: Vec::new(), position: Quantity::ZERO })
+            .collect();
         Self { instruments, markets, fees: Box::new(fees) }
     }
 

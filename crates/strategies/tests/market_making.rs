@@ -12,8 +12,8 @@ use pyrt_sim::{BookVenue, Fees};
 use pyrt_strategies::QuoteAtTouch;
 
 fn capture() -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/hftbacktest/raw/usdm_btcusdt_20240808.gz");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/hftbacktest/raw/usdm_btcusdt_20240808.gz");
     if path.exists() {
         Some(path)
     } else {
@@ -66,9 +66,18 @@ fn quoting_at_the_touch_on_a_recorded_session() {
     let orders = engine.orders().all();
     assert!(orders.iter().all(|o| matches!(
         o.status,
-        OrderStatus::Filled | OrderStatus::Cancelled | OrderStatus::Rejected | OrderStatus::Accepted | OrderStatus::PartiallyFilled
+        OrderStatus::Filled
+            | OrderStatus::Cancelled
+            | OrderStatus::Rejected
+            | OrderStatus::Accepted
+            | OrderStatus::PartiallyFilled
     )));
     let rejected = orders.iter().filter(|o| o.status == OrderStatus::Rejected).count();
     assert!(rejected * 10 < orders.len(), "{rejected} of {} quotes rejected", orders.len());
-    eprintln!("{} orders, {} fills, {rejected} rejected, position {position}, cash {}", orders.len(), fills.len(), engine.portfolio().cash());
+    eprintln!(
+        "{} orders, {} fills, {rejected} rejected, position {position}, cash {}",
+        orders.len(),
+        fills.len(),
+        engine.portfolio().cash()
+    );
 }
