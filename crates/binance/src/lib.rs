@@ -5,6 +5,10 @@
 //!   into exact fixed-point values.
 //! * [`capture`]: recorded sessions, one `<receive ns> <raw message>` line
 //!   each (the hftbacktest capture format), read back in order.
+//! * [`signing`]: HMAC-SHA256 request signatures, made and verified over
+//!   the raw bytes sent.
+//! * [`events`]: a capture as the kernel's market events, for order-book
+//!   backtests.
 //! * [`replay`]: a capture replayed into a [`SyncedBook`](pyrt_book::SyncedBook)
 //!   with Binance's book-sync rule.
 //!
@@ -14,6 +18,7 @@
 pub mod capture;
 pub mod events;
 pub mod replay;
+pub mod signing;
 pub mod stream;
 
 pub use stream::{BookTicker, DepthSnapshot, DepthUpdate, Kline, MessageError, StreamMessage, TradeMsg, parse};
