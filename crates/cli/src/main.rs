@@ -1,6 +1,7 @@
 //! `pyrt`: the py_rt command line.
 
 mod backtest;
+mod bars;
 mod bench;
 mod bench_book;
 mod bench_indicators;
@@ -44,6 +45,21 @@ enum Command {
         /// Output file (.csv or .parquet); standard output when omitted.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Build bars from a trade file: time (1m, 5s, 250ms...), tick:N, volume:QTY or dollar:AMOUNT.
+    Bars {
+        /// A trade file: CSV (optionally .gz) or .parquet.
+        #[arg(long)]
+        trades: PathBuf,
+        /// When a bar closes, e.g. "1m", "tick:100", "volume:10", "dollar:1000000".
+        #[arg(long)]
+        rule: String,
+        /// Output file (.csv or .parquet); standard output when omitted.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also write the last count-based bar when it has not reached its threshold.
+        #[arg(long)]
+        keep_partial: bool,
     },
     /// Time every indicator over 1M bars (or over arrays from --input).
     BenchIndicators {
@@ -360,6 +376,10 @@ fn run(cli: Cli) -> Result<()> {
             }
         },
         Command::Indicators { data, spec, out } => indicators::run(&data, &spec, out.as_deref())?,
+        Command::Bars { trades, rule, out, keep_partial } => {
+            let s = bars::run(&trades, &rule, out.as_deref(), keep_partial)?;
+            eprintln!("{} trades -> {} bars", s.trades, s.bars);
+        }
         Command::BenchL2 { capture, market, tick_size, lot_size, repeats, format } => {
             let market = market.map_or_else(|| bench_book::guess_market(&capture), MarketArg::market);
             let tick = tick_size.parse().map_err(|e| anyhow::anyhow!("--tick-size {tick_size}: {e}"))?;

@@ -260,3 +260,39 @@ fn bench_book_replays_a_small_capture_and_names_bad_input() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("lost sync"), "{}", stderr(&o));
 }
+
+#[test]
+fn bars_from_trades_to_csv_and_parquet_and_bad_input() {
+    let trades = file(
+        "timestamp,price,size\n2024-01-01 00:00:01,10,1\n2024-01-01 00:00:30,12,2\n2024-01-01 00:01:05,11,1\n",
+        ".csv",
+    );
+    let path = trades.path().to_str().unwrap();
+    let o = pyrt(&["bars", "--trades", path, "--rule", "1m"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "timestamp,open,high,low,close,volume\n2024-01-01 00:00:00,10,12,10,12,3\n2024-01-01 00:01:00,11,11,11,11,1\n"
+    );
+    assert!(stderr(&o).contains("3 trades -> 2 bars"));
+    // An unfinished count bar is left out unless asked for.
+    let o = pyrt(&["bars", "--trades", path, "--rule", "tick:2"]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 2);
+    let o = pyrt(&["bars", "--trades", path, "--rule", "tick:2", "--keep-partial"]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 3);
+
+    // Parquet bars read back through the backtest's reader.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bars.parquet");
+    let o = pyrt(&["bars", "--trades", path, "--rule", "1m", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = pyrt(&["backtest", "--data", out.to_str().unwrap(), "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let o = pyrt(&["bars", "--trades", path, "--rule", "7y"]);
+    assert!(stderr(&o).contains("bar rule `7y`: unknown time unit `y`"), "{}", stderr(&o));
+    let unsorted = file("timestamp,price,size\n2024-01-01 00:00:05,10,1\n2024-01-01 00:00:01,12,2\n", ".csv");
+    let o = pyrt(&["bars", "--trades", unsorted.path().to_str().unwrap(), "--rule", "1m"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains(":3"), "names the line: {}", stderr(&o));
+}

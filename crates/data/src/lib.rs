@@ -1,10 +1,11 @@
-//! Market data in: CSV and Parquet readers (bars, trades, quotes) with validation, seeded synthetic data, and
-//! the time-merge of several streams.
+//! Market data in: CSV and Parquet readers (bars, trades, quotes) with validation, seeded synthetic data,
+//! the time-merge of several streams, and bars built from trades.
 //!
 //! Every reader is an iterator of `Result<MarketEvent, DataError>` that
 //! holds one row at a time, so the kernel can replay files of any length
 //! in flat memory. Errors name the file, line and field, and say what to do.
 
+pub mod aggregate;
 pub mod bars_csv;
 pub mod columns;
 mod csv_source;
@@ -19,6 +20,7 @@ pub mod ticks_csv;
 pub mod timestamp;
 mod validate;
 
+pub use aggregate::{AggregateError, BarAggregator, BarRule, BarRuleError};
 pub use bars_csv::{BarColumns, BarCsvOptions, BarCsvReader};
 pub use columns::{BarSlices, bars_from_slices};
 pub use csv_source::OnInvalid;
