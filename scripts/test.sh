@@ -25,5 +25,5 @@ scripts/setup-python.sh
 echo "== python package (release build of the extension)"
 PATH="$PWD/.venv/bin:$PATH" .venv/bin/pip install --quiet --no-build-isolation ./python
 
-echo "== python tests: the py_rt package and the cross-checks"
-.venv/bin/python -m pytest python/tests tests/crosscheck -q -rs
+echo "== python tests: the py_rt package, the cross-checks, the local venue with real Binance clients"
+.venv/bin/python -m pytest python/tests tests/crosscheck tests/venue -q -rs

@@ -10,6 +10,7 @@ mod bench_risk;
 mod config;
 mod indicators;
 mod latency;
+mod venue;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -60,6 +61,18 @@ enum Command {
         /// Also write the last count-based bar when it has not reached its threshold.
         #[arg(long)]
         keep_partial: bool,
+    },
+    /// Run the local Binance-compatible exchange (REST /api/v3) on loopback until Ctrl-C.
+    Venue {
+        /// Address to listen on; port 0 picks a free port (printed on the first line).
+        #[arg(long, default_value = "127.0.0.1:8765")]
+        listen: std::net::SocketAddr,
+        /// Seed of the synthetic market.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Milliseconds between synthetic market steps.
+        #[arg(long, default_value_t = 100)]
+        step_ms: u64,
     },
     /// Time every indicator over 1M bars (or over arrays from --input).
     BenchIndicators {
@@ -376,6 +389,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         },
         Command::Indicators { data, spec, out } => indicators::run(&data, &spec, out.as_deref())?,
+        Command::Venue { listen, seed, step_ms } => venue::run(listen, seed, step_ms)?,
         Command::Bars { trades, rule, out, keep_partial } => {
             let s = bars::run(&trades, &rule, out.as_deref(), keep_partial)?;
             eprintln!("{} trades -> {} bars", s.trades, s.bars);

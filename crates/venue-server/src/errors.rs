@@ -1,0 +1,87 @@
+//! Binance's error answers: an HTTP status and `{"code","msg"}` with the
+//! documented code and text, which client libraries map to exceptions
+//! (ccxt matches some texts exactly).
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// An error answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: i64,
+    pub msg: String,
+}
+
+impl ApiError {
+    fn bad(code: i64, msg: impl Into<String>) -> Self {
+        Self { status: StatusCode::BAD_REQUEST, code, msg: msg.into() }
+    }
+    pub fn unknown_symbol() -> Self {
+        Self::bad(-1121, "Invalid symbol.")
+    }
+    pub fn mandatory(param: &str) -> Self {
+        Self::bad(-1102, format!("Mandatory parameter '{param}' was not sent, was empty/null, or malformed."))
+    }
+    pub fn illegal_chars(param: &str) -> Self {
+        Self::bad(
+            -1100,
+            format!(
+                "Illegal characters found in parameter '{param}'; legal range is '^[0-9]{{1,20}}(\\.[0-9]{{1,20}})?$'."
+            ),
+        )
+    }
+    pub fn bad_enum(param: &str) -> Self {
+        Self::bad(-1116, format!("Invalid {param}."))
+    }
+    pub fn filter(name: &str) -> Self {
+        Self::bad(-1013, format!("Filter failure: {name}"))
+    }
+    pub fn insufficient_balance() -> Self {
+        Self::bad(-2010, "Account has insufficient balance for requested action.")
+    }
+    pub fn rejected(reason: &str) -> Self {
+        Self::bad(-2010, reason)
+    }
+    pub fn unknown_order_cancel() -> Self {
+        Self::bad(-2011, "Unknown order sent.")
+    }
+    pub fn no_such_order() -> Self {
+        Self::bad(-2013, "Order does not exist.")
+    }
+    pub fn bad_signature() -> Self {
+        Self::bad(-1022, "Signature for this request is not valid.")
+    }
+    pub fn outside_recv_window() -> Self {
+        Self::bad(-1021, "Timestamp for this request is outside of the recvWindow.")
+    }
+    pub fn ahead_of_server() -> Self {
+        Self::bad(-1021, "Timestamp for this request was 1000ms ahead of the server's time.")
+    }
+    pub fn recv_window_too_large() -> Self {
+        Self::bad(-1131, "recvWindow must be less than 60000")
+    }
+    pub fn bad_api_key() -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            code: -2015,
+            msg: "Invalid API-key, IP, or permissions for action.".into(),
+        }
+    }
+    pub fn duplicate_client_id() -> Self {
+        Self::bad(-2010, "Duplicate order sent.")
+    }
+    pub fn both_ids_missing() -> Self {
+        Self::bad(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
+    }
+    pub fn not_found() -> Self {
+        Self { status: StatusCode::NOT_FOUND, code: -1000, msg: "Unknown endpoint.".into() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "code": self.code, "msg": self.msg });
+        (self.status, axum::Json(body)).into_response()
+    }
+}

@@ -1,0 +1,457 @@
+//! The exchange behind the API: symbols and their filters, accounts and
+//! balances, orders, and the matching engine.
+//!
+//! Matching is `pyrt_sim::BookVenue`, the same engine order-book backtests
+//! use: orders walk the market's book, resting limits keep a queue
+//! position, trades and the moving book fill them. This module adds what an
+//! exchange adds around it: Binance's order records and statuses, filters,
+//! and balances that are locked when an order rests and move with fills.
+//! Commission is charged in the asset received (base on buys, quote on
+//! sells), at the maker or taker rate.
+
+use std::collections::{BTreeMap, HashMap};
+
+use pyrt_book::L2Book;
+use pyrt_model::{
+    ExecutionReport, Fill, Instrument, InstrumentId, Liquidity, MarketEvent, Money, OrderId, OrderRequest, Price,
+    Quantity, Rate, Side, TimeInForce, UnixNanos, VenueCommand,
+};
+use pyrt_sim::{BookVenue, Fees};
+
+use crate::errors::ApiError;
+
+/// A tradable symbol and its filters.
+#[derive(Debug, Clone)]
+pub struct SymbolSpec {
+    pub symbol: String,
+    pub base: String,
+    pub quote: String,
+    pub tick: Price,
+    pub min_price: Price,
+    pub max_price: Price,
+    pub lot: Quantity,
+    pub min_qty: Quantity,
+    pub max_qty: Quantity,
+    pub min_notional: Money,
+}
+
+/// An account: its API key, secret and starting balances.
+#[derive(Debug, Clone)]
+pub struct AccountSpec {
+    pub api_key: String,
+    pub secret: String,
+    pub balances: Vec<(String, Money)>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Balance {
+    pub free: Money,
+    pub locked: Money,
+}
+
+#[derive(Debug, Clone)]
+struct Account {
+    secret: String,
+    balances: BTreeMap<String, Balance>,
+}
+
+/// Binance order types this exchange takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderType {
+    Market,
+    Limit,
+    /// A post-only limit.
+    LimitMaker,
+}
+
+impl OrderType {
+    pub fn name(self) -> &'static str {
+        match self {
+            OrderType::Market => "MARKET",
+            OrderType::Limit => "LIMIT",
+            OrderType::LimitMaker => "LIMIT_MAKER",
+        }
+    }
+}
+
+/// Binance order statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    New,
+    PartiallyFilled,
+    Filled,
+    Canceled,
+    Rejected,
+    Expired,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::New => "NEW",
+            Status::PartiallyFilled => "PARTIALLY_FILLED",
+            Status::Filled => "FILLED",
+            Status::Canceled => "CANCELED",
+            Status::Rejected => "REJECTED",
+            Status::Expired => "EXPIRED",
+        }
+    }
+    pub fn is_open(self) -> bool {
+        matches!(self, Status::New | Status::PartiallyFilled)
+    }
+}
+
+/// One fill of an order, as `fills[]` reports it.
+#[derive(Debug, Clone)]
+pub struct TradeFill {
+    pub trade_id: u64,
+    pub price: Price,
+    pub qty: Quantity,
+    pub commission: Money,
+    pub commission_asset: String,
+}
+
+/// An order as the exchange records it.
+#[derive(Debug, Clone)]
+pub struct OrderRecord {
+    pub order_id: u64,
+    pub symbol: usize,
+    pub api_key: String,
+    pub client_order_id: String,
+    pub side: Side,
+    pub kind: OrderType,
+    pub tif: &'static str,
+    pub price: Option<Price>,
+    pub orig_qty: Quantity,
+    pub executed_qty: Quantity,
+    pub cumm_quote: Money,
+    pub status: Status,
+    pub time_ms: i64,
+    pub update_ms: i64,
+    pub fills: Vec<TradeFill>,
+}
+
+/// A new order as the API received it, already parsed.
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub symbol: usize,
+    pub side: Side,
+    pub kind: OrderType,
+    pub tif: TimeInForce,
+    pub qty: Quantity,
+    pub price: Option<Price>,
+    pub client_order_id: Option<String>,
+}
+
+/// How a request names an order.
+#[derive(Debug, Clone)]
+pub enum OrderRef {
+    Id(u64),
+    Client(String),
+}
+
+/// The whole exchange state.
+pub struct Exchange {
+    specs: Vec<SymbolSpec>,
+    venue: BookVenue,
+    orders: BTreeMap<u64, OrderRecord>,
+    accounts: HashMap<String, Account>,
+    next_order_id: u64,
+    next_trade_id: u64,
+    update_ids: Vec<u64>,
+    maker: Rate,
+    taker: Rate,
+}
+
+fn money(q: Quantity) -> Money {
+    Money::notional(Price::from_int(1), q)
+}
+
+impl Exchange {
+    pub fn new(specs: Vec<SymbolSpec>, accounts: Vec<AccountSpec>, maker: Rate, taker: Rate) -> Self {
+        let instruments = specs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut inst = Instrument::new(InstrumentId(i as u32), s.symbol.clone(), s.tick, s.lot);
+                inst.min_quantity = s.min_qty;
+                inst
+            })
+            .collect();
+        let accounts = accounts
+            .into_iter()
+            .map(|a| {
+                let balances =
+                    a.balances.into_iter().map(|(asset, free)| (asset, Balance { free, locked: Money::ZERO }));
+                (a.api_key, Account { secret: a.secret, balances: balances.collect() })
+            })
+            .collect();
+        Self {
+            update_ids: vec![0; specs.len()],
+            specs,
+            // Commission is charged here, in the received asset; the engine's fee is not used.
+            venue: BookVenue::new(instruments, Fees::None),
+            orders: BTreeMap::new(),
+            accounts,
+            next_order_id: 1,
+            next_trade_id: 1,
+            maker,
+            taker,
+        }
+    }
+
+    pub fn specs(&self) -> &[SymbolSpec] {
+        &self.specs
+    }
+
+    pub fn rates(&self) -> (Rate, Rate) {
+        (self.maker, self.taker)
+    }
+
+    pub fn symbol_index(&self, symbol: &str) -> Result<usize, ApiError> {
+        self.specs.iter().position(|s| s.symbol == symbol).ok_or_else(ApiError::unknown_symbol)
+    }
+
+    pub fn secret(&self, api_key: &str) -> Option<&str> {
+        self.accounts.get(api_key).map(|a| a.secret.as_str())
+    }
+
+    pub fn balances(&self, api_key: &str) -> Option<&BTreeMap<String, Balance>> {
+        self.accounts.get(api_key).map(|a| &a.balances)
+    }
+
+    pub fn book(&self, symbol: usize) -> &L2Book {
+        self.venue.book(InstrumentId(symbol as u32))
+    }
+
+    /// The last update id of a symbol's book (depth `lastUpdateId`).
+    pub fn update_id(&self, symbol: usize) -> u64 {
+        self.update_ids[symbol]
+    }
+
+    pub fn order(&self, api_key: &str, symbol: usize, by: &OrderRef) -> Option<&OrderRecord> {
+        let found = match by {
+            OrderRef::Id(id) => self.orders.get(id),
+            OrderRef::Client(c) => self.orders.values().rev().find(|o| o.api_key == api_key && &o.client_order_id == c),
+        };
+        found.filter(|o| o.api_key == api_key && o.symbol == symbol)
+    }
+
+    pub fn open_orders(&self, api_key: &str, symbol: Option<usize>) -> Vec<&OrderRecord> {
+        self.orders
+            .values()
+            .filter(|o| o.api_key == api_key && o.status.is_open() && symbol.is_none_or(|s| s == o.symbol))
+            .collect()
+    }
+
+    /// Market data for a symbol (from the market driver).
+    pub fn on_market(&mut self, event: &MarketEvent) {
+        let i = event.instrument().index();
+        if let MarketEvent::BookDelta(d) = event
+            && d.is_last()
+        {
+            self.update_ids[i] += 1;
+        }
+        let mut reports = Vec::new();
+        self.venue.on_market(event, &mut reports);
+        self.apply(reports, event.ts());
+    }
+
+    /// Checks, locks funds for and submits a new order. Returns its id.
+    pub fn place(&mut self, api_key: &str, o: NewOrder, now: UnixNanos) -> Result<u64, ApiError> {
+        let spec = &self.specs[o.symbol];
+        self.check_filters(&o)?;
+        if let Some(c) = &o.client_order_id
+            && self.orders.values().any(|r| r.api_key == api_key && &r.client_order_id == c && r.status.is_open())
+        {
+            return Err(ApiError::duplicate_client_id());
+        }
+        // Funds: a buy limit locks its quote, a sell locks its base; a market
+        // buy needs what sweeping the book would cost.
+        let (asset, need) = match (o.side, o.price) {
+            (Side::Buy, Some(p)) => (spec.quote.clone(), Money::notional(p, o.qty)),
+            (Side::Buy, None) => {
+                // What the book can fill, and the rest at its worst price.
+                let sweep = self.book(o.symbol).sweep(Side::Buy, o.qty);
+                let rest = Money::notional(sweep.worst.unwrap_or(spec.max_price), o.qty - sweep.filled);
+                (spec.quote.clone(), sweep.notional + rest)
+            }
+            (Side::Sell, _) => (spec.base.clone(), money(o.qty)),
+        };
+        let account = self.accounts.get_mut(api_key).ok_or_else(ApiError::bad_api_key)?;
+        let balance = account.balances.entry(asset).or_default();
+        if balance.free < need {
+            return Err(ApiError::insufficient_balance());
+        }
+        let locks = !(o.side == Side::Buy && o.price.is_none());
+        if locks {
+            balance.free -= need;
+            balance.locked += need;
+        }
+        let id = self.next_order_id;
+        self.next_order_id += 1;
+        let now_ms = now / 1_000_000;
+        let tif = match (o.kind, o.tif) {
+            (OrderType::Market, _) => "GTC",
+            (_, TimeInForce::Ioc) => "IOC",
+            (_, TimeInForce::Fok) => "FOK",
+            _ => "GTC",
+        };
+        self.orders.insert(
+            id,
+            OrderRecord {
+                order_id: id,
+                symbol: o.symbol,
+                api_key: api_key.to_string(),
+                client_order_id: o.client_order_id.clone().unwrap_or_else(|| format!("pyrt-{id}")),
+                side: o.side,
+                kind: o.kind,
+                tif,
+                price: o.price,
+                orig_qty: o.qty,
+                executed_qty: Quantity::ZERO,
+                cumm_quote: Money::ZERO,
+                status: Status::New,
+                time_ms: now_ms,
+                update_ms: now_ms,
+                fills: Vec::new(),
+            },
+        );
+        let instrument = InstrumentId(o.symbol as u32);
+        let mut request = match o.price {
+            Some(p) => OrderRequest::limit(instrument, o.side, o.qty, p).with_tif(o.tif),
+            None => OrderRequest::market(instrument, o.side, o.qty),
+        };
+        request.post_only = o.kind == OrderType::LimitMaker;
+        let mut reports = Vec::new();
+        self.venue.handle(VenueCommand::Submit { order_id: OrderId(id), request }, now, &mut reports);
+        if let Some(reason) = reports.iter().find_map(|r| match r {
+            ExecutionReport::Rejected { reason, .. } => Some(reason.clone()),
+            _ => None,
+        }) {
+            self.release(id);
+            let rec = self.orders.get_mut(&id).expect("just inserted");
+            rec.status = Status::Rejected;
+            return Err(if reason.starts_with("post-only") {
+                ApiError::rejected("Order would immediately match and take.")
+            } else {
+                ApiError::rejected(&reason)
+            });
+        }
+        self.apply(reports, now);
+        Ok(id)
+    }
+
+    fn check_filters(&self, o: &NewOrder) -> Result<(), ApiError> {
+        let s = &self.specs[o.symbol];
+        if let Some(p) = o.price
+            && (p < s.min_price || p > s.max_price || !p.is_multiple_of(s.tick))
+        {
+            return Err(ApiError::filter("PRICE_FILTER"));
+        }
+        if o.qty < s.min_qty || o.qty > s.max_qty || !o.qty.is_multiple_of(s.lot) {
+            return Err(ApiError::filter("LOT_SIZE"));
+        }
+        let reference = o.price.or_else(|| self.book(o.symbol).mid());
+        if let Some(p) = reference
+            && Money::notional(p, o.qty) < s.min_notional
+        {
+            return Err(ApiError::filter("NOTIONAL"));
+        }
+        Ok(())
+    }
+
+    /// Cancels an open order; returns its id.
+    pub fn cancel(&mut self, api_key: &str, symbol: usize, by: &OrderRef, now: UnixNanos) -> Result<u64, ApiError> {
+        let id = match self.order(api_key, symbol, by) {
+            Some(o) if o.status.is_open() => o.order_id,
+            _ => return Err(ApiError::unknown_order_cancel()),
+        };
+        let mut reports = Vec::new();
+        self.venue.handle(VenueCommand::Cancel { order_id: OrderId(id) }, now, &mut reports);
+        self.apply(reports, now);
+        Ok(id)
+    }
+
+    /// Applies the matching engine's reports to orders and balances.
+    fn apply(&mut self, reports: Vec<ExecutionReport>, now: UnixNanos) {
+        let now_ms = now / 1_000_000;
+        for report in reports {
+            match report {
+                ExecutionReport::Filled(fill) => self.on_fill(&fill, now_ms),
+                ExecutionReport::Cancelled { order_id, .. } | ExecutionReport::Expired { order_id, .. } => {
+                    let id = order_id.0;
+                    self.release(id);
+                    if let Some(rec) = self.orders.get_mut(&id) {
+                        // IOC/FOK/market remainders expire; user cancels cancel.
+                        rec.status = match (rec.kind, rec.tif) {
+                            (OrderType::Market, _) | (_, "IOC") | (_, "FOK") => Status::Expired,
+                            _ => Status::Canceled,
+                        };
+                        rec.update_ms = now_ms;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn on_fill(&mut self, fill: &Fill, now_ms: i64) {
+        let Some(rec) = self.orders.get_mut(&fill.order_id.0) else { return };
+        let spec = &self.specs[rec.symbol];
+        let rate = if fill.liquidity == Liquidity::Maker { self.maker } else { self.taker };
+        let notional = Money::notional(fill.price, fill.qty);
+        let account = self.accounts.get_mut(&rec.api_key).expect("orders belong to accounts");
+        let (commission, commission_asset) = match rec.side {
+            Side::Buy => {
+                let fee = rate.of_money(money(fill.qty));
+                // What this much of the order locked (limit) or costs (market).
+                let quote = account.balances.entry(spec.quote.clone()).or_default();
+                match rec.price {
+                    Some(limit) => {
+                        let locked = Money::notional(limit, fill.qty);
+                        quote.locked -= locked;
+                        quote.free += locked - notional;
+                    }
+                    None => quote.free -= notional,
+                }
+                account.balances.entry(spec.base.clone()).or_default().free += money(fill.qty) - fee;
+                (fee, spec.base.clone())
+            }
+            Side::Sell => {
+                let fee = rate.of_money(notional);
+                account.balances.entry(spec.base.clone()).or_default().locked -= money(fill.qty);
+                account.balances.entry(spec.quote.clone()).or_default().free += notional - fee;
+                (fee, spec.quote.clone())
+            }
+        };
+        rec.executed_qty += fill.qty;
+        rec.cumm_quote += notional;
+        rec.status = if rec.executed_qty >= rec.orig_qty { Status::Filled } else { Status::PartiallyFilled };
+        rec.update_ms = now_ms;
+        rec.fills.push(TradeFill {
+            trade_id: self.next_trade_id,
+            price: fill.price,
+            qty: fill.qty,
+            commission,
+            commission_asset,
+        });
+        self.next_trade_id += 1;
+    }
+
+    /// Returns what an order still has locked to free.
+    fn release(&mut self, id: u64) {
+        let Some(rec) = self.orders.get(&id) else { return };
+        let spec = &self.specs[rec.symbol];
+        let remaining = rec.orig_qty - rec.executed_qty;
+        let (asset, amount) = match (rec.side, rec.price) {
+            (Side::Buy, Some(p)) => (spec.quote.clone(), Money::notional(p, remaining)),
+            (Side::Buy, None) => return,
+            (Side::Sell, _) => (spec.base.clone(), money(remaining)),
+        };
+        let account = self.accounts.get_mut(&rec.api_key).expect("orders belong to accounts");
+        let b = account.balances.entry(asset).or_default();
+        b.locked -= amount;
+        b.free += amount;
+    }
+}

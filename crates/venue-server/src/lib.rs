@@ -1,0 +1,138 @@
+//! A local exchange on loopback that speaks Binance Spot's REST API.
+//!
+//! Paper trading and the adapter's tests need a venue that behaves like
+//! Binance without the internet: the same endpoints, parameter rules,
+//! signatures, response shapes and error codes, so that unmodified clients
+//! (python-binance, ccxt, our own adapter) trade against it.
+//!
+//! * [`exchange`]: symbols and filters, accounts and balances, orders and
+//!   their statuses, matched by `pyrt_sim::BookVenue`.
+//! * [`rest`]: the `/api/v3` endpoints (`ping`, `time`, `exchangeInfo`,
+//!   `depth`, signed `order` create/query/cancel, `openOrders`, `account`).
+//! * [`params`]: parameters from query and body; signature and
+//!   `recvWindow` checks on the raw bytes.
+//! * [`market`]: the seeded synthetic order flow the venue trades against.
+//!
+//! [`spawn`] starts it: the HTTP server and a task that steps the market.
+
+pub mod errors;
+pub mod exchange;
+pub mod market;
+pub mod params;
+pub mod rest;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pyrt_model::{InstrumentId, Money, Price, Quantity, Rate};
+
+use exchange::{AccountSpec, Exchange, SymbolSpec};
+use market::SyntheticMarket;
+use rest::{App, wall_clock};
+
+/// The API key and secret of Binance's documentation examples: public, so
+/// safe as the local venue's default account.
+pub const DOCS_API_KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
+pub const DOCS_SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+
+/// How to run the venue.
+#[derive(Debug, Clone)]
+pub struct VenueConfig {
+    pub symbols: Vec<SymbolSpec>,
+    /// The synthetic market's starting mid price per symbol.
+    pub start_prices: Vec<Price>,
+    pub accounts: Vec<AccountSpec>,
+    pub maker: Rate,
+    pub taker: Rate,
+    /// Time between synthetic market steps.
+    pub step: Duration,
+    /// Levels a side in the synthetic book.
+    pub depth: usize,
+    pub seed: u64,
+}
+
+impl Default for VenueConfig {
+    /// BTCUSDT with Binance's filters, one account (the docs' example key)
+    /// holding 10 BTC and 100 000 USDT, 0.1 % commission, a new book every
+    /// 100 ms.
+    fn default() -> Self {
+        let p = |s: &str| s.parse::<Price>().expect("a valid constant");
+        let q = |s: &str| s.parse::<Quantity>().expect("a valid constant");
+        Self {
+            symbols: vec![SymbolSpec {
+                symbol: "BTCUSDT".into(),
+                base: "BTC".into(),
+                quote: "USDT".into(),
+                tick: p("0.01"),
+                min_price: p("0.01"),
+                max_price: p("1000000"),
+                lot: q("0.00001"),
+                min_qty: q("0.00001"),
+                max_qty: q("9000"),
+                min_notional: Money::from_int(5),
+            }],
+            start_prices: vec![p("60000")],
+            accounts: vec![AccountSpec {
+                api_key: DOCS_API_KEY.into(),
+                secret: DOCS_SECRET.into(),
+                balances: vec![("BTC".into(), Money::from_int(10)), ("USDT".into(), Money::from_int(100_000))],
+            }],
+            maker: Rate::from_bps(10),
+            taker: Rate::from_bps(10),
+            step: Duration::from_millis(100),
+            depth: 20,
+            seed: 1,
+        }
+    }
+}
+
+/// A running venue.
+pub struct RunningVenue {
+    pub address: std::net::SocketAddr,
+    pub app: Arc<App>,
+}
+
+/// Binds `address` (port 0 for any free port), takes a first market step
+/// so the book is not empty, and serves until `shutdown` resolves.
+pub async fn spawn(
+    config: VenueConfig,
+    address: std::net::SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<(RunningVenue, tokio::task::JoinHandle<std::io::Result<()>>)> {
+    let exchange = Exchange::new(config.symbols.clone(), config.accounts.clone(), config.maker, config.taker);
+    let app = Arc::new(App { exchange: Mutex::new(exchange), clock: wall_clock });
+    let mut markets: Vec<SyntheticMarket> = config
+        .symbols
+        .iter()
+        .zip(&config.start_prices)
+        .enumerate()
+        .map(|(i, (s, &start))| {
+            SyntheticMarket::new(InstrumentId(i as u32), start, s.tick, s.lot, config.depth, config.seed + i as u64)
+        })
+        .collect();
+    step_markets(&app, &mut markets);
+    let stepper = app.clone();
+    let every = config.step;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            step_markets(&stepper, &mut markets);
+        }
+    });
+    let listener = tokio::net::TcpListener::bind(address).await?;
+    let address = listener.local_addr()?;
+    let router = rest::router(app.clone());
+    let server = tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(shutdown).await });
+    Ok((RunningVenue { address, app }, server))
+}
+
+fn step_markets(app: &App, markets: &mut [SyntheticMarket]) {
+    let now = (app.clock)();
+    let mut ex = app.exchange.lock().expect("a handler panicked while holding the exchange");
+    for m in markets {
+        for event in m.step(now) {
+            ex.on_market(&event);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! A request's parameters, from the query string and the form body.
+//!
+//! Clients put parameters in either place (python-binance sends DELETE
+//! parameters in the body, ccxt in the query); a parameter in both takes
+//! the query's value. Signed requests are verified over the raw bytes as
+//! received (see `pyrt_binance::signing`), before anything is decoded.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use pyrt_binance::signing::{SignatureError, verify};
+
+use crate::errors::ApiError;
+
+/// Decoded parameters.
+#[derive(Debug, Default, Clone)]
+pub struct Params {
+    values: HashMap<String, String>,
+}
+
+impl Params {
+    pub fn parse(query: &str, body: &str) -> Self {
+        let mut values = HashMap::new();
+        for (k, v) in form_urlencoded::parse(body.as_bytes()) {
+            values.insert(k.into_owned(), v.into_owned());
+        }
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            values.insert(k.into_owned(), v.into_owned());
+        }
+        Self { values }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    pub fn required(&self, name: &str) -> Result<&str, ApiError> {
+        self.get(name).ok_or_else(|| ApiError::mandatory(name))
+    }
+
+    /// A parameter parsed as `T`; absent is `None`, unparsable an error.
+    pub fn parsed<T: FromStr>(&self, name: &str) -> Result<Option<T>, ApiError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(text) => text.parse().map(Some).map_err(|_| ApiError::illegal_chars(name)),
+        }
+    }
+}
+
+/// Checks a SIGNED request: the signature over the raw query and body,
+/// then the timing rule (`timestamp < now + 1000` and
+/// `now - timestamp <= recvWindow`, recvWindow ≤ 60000, default 5000).
+pub fn check_signed(secret: &str, query: &str, body: &str, params: &Params, now_ms: i64) -> Result<(), ApiError> {
+    let timestamp: i64 = params.parsed("timestamp")?.ok_or_else(|| ApiError::mandatory("timestamp"))?;
+    verify(secret, query, body).map_err(|e| match e {
+        SignatureError::Missing => ApiError::mandatory("signature"),
+        SignatureError::Malformed | SignatureError::Mismatch => ApiError::bad_signature(),
+    })?;
+    let window: f64 = params.parsed("recvWindow")?.unwrap_or(5000.0);
+    if !(window > 0.0 && window <= 60_000.0) {
+        return Err(ApiError::recv_window_too_large());
+    }
+    // Timestamps may be in microseconds (16 digits).
+    let ts_ms = if timestamp > 10_000_000_000_000 { timestamp / 1000 } else { timestamp };
+    if ts_ms >= now_ms + 1000 {
+        return Err(ApiError::ahead_of_server());
+    }
+    if (now_ms - ts_ms) as f64 > window {
+        return Err(ApiError::outside_recv_window());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pyrt_binance::signing::sign;
+
+    #[test]
+    fn query_wins_over_body() {
+        let p = Params::parse("a=1&b=%20x", "a=2&c=3&d=");
+        assert_eq!((p.get("a"), p.get("b"), p.get("c"), p.get("d")), (Some("1"), Some(" x"), Some("3"), None));
+        assert_eq!(p.required("d").unwrap_err().code, -1102);
+        assert_eq!(p.parsed::<i64>("b").unwrap_err().code, -1100);
+    }
+
+    #[test]
+    fn signed_requests_check_signature_then_time() {
+        let now = 1_700_000_000_000;
+        let signed = |body: &str| format!("{body}&signature={}", sign("s3cret", body));
+        let ok = signed(&format!("symbol=BTCUSDT&timestamp={}", now - 100));
+        let params = Params::parse("", &ok);
+        assert_eq!(check_signed("s3cret", "", &ok, &params, now), Ok(()));
+        assert_eq!(check_signed("other", "", &ok, &params, now).unwrap_err().code, -1022);
+        let old = signed(&format!("timestamp={}&recvWindow=1000", now - 2000));
+        let e = check_signed("s3cret", "", &old, &Params::parse("", &old), now).unwrap_err();
+        assert_eq!((e.code, e.msg.as_str()), (-1021, "Timestamp for this request is outside of the recvWindow."));
+        let ahead = signed(&format!("timestamp={}", now + 5000));
+        assert_eq!(check_signed("s3cret", "", &ahead, &Params::parse("", &ahead), now).unwrap_err().code, -1021);
+        let huge = signed(&format!("timestamp={now}&recvWindow=70000"));
+        assert_eq!(check_signed("s3cret", "", &huge, &Params::parse("", &huge), now).unwrap_err().code, -1131);
+        let unsigned = format!("timestamp={now}");
+        let e = check_signed("s3cret", &unsigned, "", &Params::parse(&unsigned, ""), now).unwrap_err();
+        assert_eq!(e.msg, "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.");
+    }
+}

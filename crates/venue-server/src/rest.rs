@@ -1,0 +1,270 @@
+//! The REST API: Binance Spot's `/api/v3` subset that python-binance and
+//! ccxt use to trade (see `shared/protocols.md` §5), with the documented
+//! response shapes, error codes and texts.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use pyrt_model::{Money, Price, Quantity, Side, TimeInForce, UnixNanos};
+use serde_json::{Value, json};
+
+use crate::errors::ApiError;
+use crate::exchange::{Exchange, NewOrder, OrderRecord, OrderRef, OrderType};
+use crate::params::{Params, check_signed};
+
+/// What the handlers share.
+pub struct App {
+    pub exchange: Mutex<Exchange>,
+    /// The server's clock in nanoseconds (wall time; tests may fix it).
+    pub clock: fn() -> UnixNanos,
+}
+
+pub fn wall_clock() -> UnixNanos {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("the clock is after 1970");
+    since.as_nanos() as UnixNanos
+}
+
+/// Every route goes through one dispatcher, so unknown paths get
+/// Binance's JSON error rather than an empty 404.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new().fallback(dispatch).with_state(app)
+}
+
+async fn dispatch(State(app): State<Arc<App>>, method: Method, uri: Uri, headers: HeaderMap, body: String) -> Response {
+    let query = uri.query().unwrap_or("");
+    match handle(&app, &method, uri.path(), query, &headers, &body) {
+        Ok(value) => axum::Json(value).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn handle(
+    app: &App,
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+    body: &str,
+) -> Result<Value, ApiError> {
+    let now = (app.clock)();
+    let now_ms = now / 1_000_000;
+    let params = Params::parse(query, body);
+    let mut ex = app.exchange.lock().expect("a handler panicked while holding the exchange");
+    let api_key = headers.get("X-MBX-APIKEY").and_then(|v| v.to_str().ok()).unwrap_or("");
+    // The account behind a SIGNED request, once its signature and timing check out.
+    let signed = |ex: &Exchange| -> Result<String, ApiError> {
+        let secret = ex.secret(api_key).ok_or_else(ApiError::bad_api_key)?;
+        check_signed(secret, query, body, &params, now_ms)?;
+        Ok(api_key.to_string())
+    };
+    match (method.as_str(), path) {
+        ("GET", "/api/v3/ping") => Ok(json!({})),
+        ("GET", "/api/v3/time") => Ok(json!({ "serverTime": now_ms })),
+        ("GET", "/api/v3/exchangeInfo") => Ok(exchange_info(&ex, now_ms)),
+        ("GET", "/api/v3/depth") => depth(&ex, &params),
+        ("POST", "/api/v3/order") => {
+            let key = signed(&ex)?;
+            let order = new_order(&ex, &params)?;
+            let id = ex.place(&key, order.clone(), now)?;
+            let rec = ex.order(&key, order.symbol, &OrderRef::Id(id)).expect("just placed");
+            let resp = params.get("newOrderRespType").unwrap_or("FULL");
+            Ok(order_json(&ex, rec, resp, now_ms))
+        }
+        ("POST", "/api/v3/order/test") => {
+            signed(&ex)?;
+            new_order(&ex, &params)?;
+            Ok(json!({}))
+        }
+        ("GET", "/api/v3/order") => {
+            let key = signed(&ex)?;
+            let symbol = ex.symbol_index(params.required("symbol")?)?;
+            let rec = ex.order(&key, symbol, &order_ref(&params)?).ok_or_else(ApiError::no_such_order)?;
+            Ok(order_json(&ex, rec, "QUERY", now_ms))
+        }
+        ("DELETE", "/api/v3/order") => {
+            let key = signed(&ex)?;
+            let symbol = ex.symbol_index(params.required("symbol")?)?;
+            let by = order_ref(&params)?;
+            let id = ex.cancel(&key, symbol, &by, now)?;
+            let rec = ex.order(&key, symbol, &OrderRef::Id(id)).expect("just cancelled");
+            let mut v = order_json(&ex, rec, "RESULT", now_ms);
+            v["origClientOrderId"] = json!(rec.client_order_id);
+            v["clientOrderId"] =
+                json!(params.get("newClientOrderId").map_or_else(|| format!("cancel-{id}"), str::to_string));
+            Ok(v)
+        }
+        ("GET", "/api/v3/openOrders") => {
+            let key = signed(&ex)?;
+            let symbol = params.get("symbol").map(|s| ex.symbol_index(s)).transpose()?;
+            let orders: Vec<Value> =
+                ex.open_orders(&key, symbol).into_iter().map(|o| order_json(&ex, o, "QUERY", now_ms)).collect();
+            Ok(Value::Array(orders))
+        }
+        ("GET", "/api/v3/account") => {
+            let key = signed(&ex)?;
+            Ok(account(&ex, &key, now_ms))
+        }
+        ("POST" | "PUT" | "DELETE", "/api/v3/userDataStream") => {
+            ex.secret(api_key).ok_or_else(ApiError::bad_api_key)?;
+            Ok(if method == Method::POST { json!({ "listenKey": format!("pyrt-{api_key}") }) } else { json!({}) })
+        }
+        // What ccxt asks for with its default options; nothing to offer.
+        (
+            "GET",
+            "/sapi/v1/capital/config/getall" | "/sapi/v1/margin/allPairs" | "/sapi/v1/margin/isolated/allPairs",
+        ) => Ok(json!([])),
+        ("GET", "/fapi/v1/exchangeInfo" | "/dapi/v1/exchangeInfo") => Ok(json!({ "symbols": [] })),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+fn d8<T: std::fmt::Display>(x: T) -> String {
+    format!("{x:.8}")
+}
+
+fn exchange_info(ex: &Exchange, now_ms: i64) -> Value {
+    let symbols: Vec<Value> = ex
+        .specs()
+        .iter()
+        .map(|s| {
+            json!({
+                "symbol": s.symbol, "status": "TRADING",
+                "baseAsset": s.base, "baseAssetPrecision": 8,
+                "quoteAsset": s.quote, "quotePrecision": 8, "quoteAssetPrecision": 8,
+                "baseCommissionPrecision": 8, "quoteCommissionPrecision": 8,
+                "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"],
+                "icebergAllowed": false, "ocoAllowed": false, "otoAllowed": false,
+                "quoteOrderQtyMarketAllowed": false, "allowTrailingStop": false, "cancelReplaceAllowed": false,
+                "isSpotTradingAllowed": true, "isMarginTradingAllowed": false,
+                "filters": [
+                    { "filterType": "PRICE_FILTER", "minPrice": d8(s.min_price), "maxPrice": d8(s.max_price), "tickSize": d8(s.tick) },
+                    { "filterType": "LOT_SIZE", "minQty": d8(s.min_qty), "maxQty": d8(s.max_qty), "stepSize": d8(s.lot) },
+                    { "filterType": "NOTIONAL", "minNotional": d8(s.min_notional), "applyMinToMarket": true,
+                      "maxNotional": "9000000.00000000", "applyMaxToMarket": false, "avgPriceMins": 5 },
+                ],
+                "permissions": [], "permissionSets": [["SPOT"]],
+                "defaultSelfTradePreventionMode": "NONE", "allowedSelfTradePreventionModes": ["NONE"],
+            })
+        })
+        .collect();
+    json!({ "timezone": "UTC", "serverTime": now_ms, "rateLimits": [], "exchangeFilters": [], "symbols": symbols })
+}
+
+fn depth(ex: &Exchange, params: &Params) -> Result<Value, ApiError> {
+    let symbol = ex.symbol_index(params.required("symbol")?)?;
+    let limit: usize = params.parsed("limit")?.unwrap_or(100);
+    if !(1..=5000).contains(&limit) {
+        return Err(ApiError::bad_enum("limit"));
+    }
+    let book = ex.book(symbol);
+    let side = |s: Side| -> Vec<Value> { book.top(s, limit).map(|l| json!([d8(l.price), d8(l.qty)])).collect() };
+    Ok(json!({ "lastUpdateId": ex.update_id(symbol), "bids": side(Side::Buy), "asks": side(Side::Sell) }))
+}
+
+fn new_order(ex: &Exchange, p: &Params) -> Result<NewOrder, ApiError> {
+    let symbol = ex.symbol_index(p.required("symbol")?)?;
+    let side = match p.required("side")? {
+        "BUY" => Side::Buy,
+        "SELL" => Side::Sell,
+        _ => return Err(ApiError::bad_enum("side")),
+    };
+    let kind = match p.required("type")? {
+        "MARKET" => OrderType::Market,
+        "LIMIT" => OrderType::Limit,
+        "LIMIT_MAKER" => OrderType::LimitMaker,
+        _ => return Err(ApiError::bad_enum("orderType")),
+    };
+    let qty: Quantity = p.parsed("quantity")?.ok_or_else(|| ApiError::mandatory("quantity"))?;
+    let (price, tif) = match kind {
+        OrderType::Market => (None, TimeInForce::Ioc),
+        OrderType::LimitMaker => {
+            (Some(p.parsed::<Price>("price")?.ok_or_else(|| ApiError::mandatory("price"))?), TimeInForce::Gtc)
+        }
+        OrderType::Limit => {
+            let price = p.parsed::<Price>("price")?.ok_or_else(|| ApiError::mandatory("price"))?;
+            let tif = match p.required("timeInForce")? {
+                "GTC" => TimeInForce::Gtc,
+                "IOC" => TimeInForce::Ioc,
+                "FOK" => TimeInForce::Fok,
+                _ => return Err(ApiError::bad_enum("timeInForce")),
+            };
+            (Some(price), tif)
+        }
+    };
+    Ok(NewOrder { symbol, side, kind, tif, qty, price, client_order_id: p.get("newClientOrderId").map(str::to_string) })
+}
+
+fn order_ref(p: &Params) -> Result<OrderRef, ApiError> {
+    if let Some(id) = p.parsed::<u64>("orderId")? {
+        return Ok(OrderRef::Id(id));
+    }
+    p.get("origClientOrderId").map(|c| OrderRef::Client(c.to_string())).ok_or_else(ApiError::both_ids_missing)
+}
+
+/// An order in one of Binance's response shapes: `ACK`, `RESULT`, `FULL`
+/// (new orders) or `QUERY` (order queries and open orders).
+fn order_json(ex: &Exchange, o: &OrderRecord, shape: &str, now_ms: i64) -> Value {
+    let symbol = &ex.specs()[o.symbol].symbol;
+    let mut v = json!({
+        "symbol": symbol, "orderId": o.order_id, "orderListId": -1, "clientOrderId": o.client_order_id,
+    });
+    if shape == "ACK" {
+        v["transactTime"] = json!(now_ms);
+        return v;
+    }
+    let side = if o.side == Side::Buy { "BUY" } else { "SELL" };
+    let fields = json!({
+        "price": d8(o.price.unwrap_or(Price::ZERO)), "origQty": d8(o.orig_qty), "executedQty": d8(o.executed_qty),
+        "origQuoteOrderQty": d8(Money::ZERO), "cummulativeQuoteQty": d8(o.cumm_quote), "status": o.status.name(),
+        "timeInForce": o.tif, "type": o.kind.name(), "side": side, "workingTime": o.time_ms,
+        "selfTradePreventionMode": "NONE",
+    });
+    for (k, x) in fields.as_object().expect("an object") {
+        v[k] = x.clone();
+    }
+    match shape {
+        "QUERY" => {
+            v["stopPrice"] = json!(d8(Price::ZERO));
+            v["icebergQty"] = json!(d8(Quantity::ZERO));
+            v["time"] = json!(o.time_ms);
+            v["updateTime"] = json!(o.update_ms);
+            v["isWorking"] = json!(true);
+        }
+        _ => {
+            v["transactTime"] = json!(now_ms);
+            if shape == "FULL" {
+                let fills: Vec<Value> = o
+                    .fills
+                    .iter()
+                    .map(|f| {
+                        json!({ "price": d8(f.price), "qty": d8(f.qty), "commission": d8(f.commission),
+                                "commissionAsset": f.commission_asset, "tradeId": f.trade_id })
+                    })
+                    .collect();
+                v["fills"] = Value::Array(fills);
+            }
+        }
+    }
+    v
+}
+
+fn account(ex: &Exchange, key: &str, now_ms: i64) -> Value {
+    let (maker, taker) = ex.rates();
+    let bps = |r: pyrt_model::Rate| (r.to_f64() * 10_000.0).round() as i64;
+    let balances: Vec<Value> = ex
+        .balances(key)
+        .into_iter()
+        .flatten()
+        .map(|(asset, b)| json!({ "asset": asset, "free": d8(b.free), "locked": d8(b.locked) }))
+        .collect();
+    json!({
+        "makerCommission": bps(maker), "takerCommission": bps(taker), "buyerCommission": 0, "sellerCommission": 0,
+        "commissionRates": { "maker": d8(maker), "taker": d8(taker), "buyer": d8(Money::ZERO), "seller": d8(Money::ZERO) },
+        "canTrade": true, "canWithdraw": false, "canDeposit": false, "brokered": false,
+        "requireSelfTradePrevention": false, "preventSor": false, "updateTime": now_ms,
+        "accountType": "SPOT", "balances": balances, "permissions": ["SPOT"], "uid": 1,
+    })
+}

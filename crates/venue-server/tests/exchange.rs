@@ -1,0 +1,116 @@
+//! The exchange core: balances lock, move with fills and unlock exactly;
+//! filters and duplicates are refused with Binance's codes.
+
+use pyrt_model::{BookAction, BookDelta, InstrumentId, MarketEvent, Money, Price, Quantity, Side, TimeInForce, Trade};
+use pyrt_venue_server::exchange::{Exchange, NewOrder, OrderRef, OrderType, Status};
+use pyrt_venue_server::{DOCS_API_KEY as KEY, VenueConfig};
+
+fn p(x: &str) -> Price {
+    x.parse().unwrap()
+}
+fn q(x: &str) -> Quantity {
+    x.parse().unwrap()
+}
+fn m(x: &str) -> Money {
+    x.parse().unwrap()
+}
+
+/// Bid 59 999 × 1, ask 60 001 × 1.
+fn exchange() -> Exchange {
+    let c = VenueConfig::default();
+    let mut ex = Exchange::new(c.symbols, c.accounts, c.maker, c.taker);
+    for (side, price, last) in [(Side::Buy, "59999", false), (Side::Sell, "60001", true)] {
+        ex.on_market(&MarketEvent::BookDelta(BookDelta {
+            instrument: InstrumentId(0),
+            ts_event: 1,
+            ts_recv: 1,
+            action: BookAction::Add,
+            side,
+            price: p(price),
+            size: q("1"),
+            order_id: 0,
+            sequence: 0,
+            flags: if last { BookDelta::F_LAST } else { 0 },
+        }));
+    }
+    ex
+}
+
+fn limit(side: Side, qty: &str, price: &str) -> NewOrder {
+    NewOrder {
+        symbol: 0,
+        side,
+        kind: OrderType::Limit,
+        tif: TimeInForce::Gtc,
+        qty: q(qty),
+        price: Some(p(price)),
+        client_order_id: None,
+    }
+}
+
+fn balance(ex: &Exchange, asset: &str) -> (Money, Money) {
+    let b = ex.balances(KEY).unwrap()[asset];
+    (b.free, b.locked)
+}
+
+#[test]
+fn a_resting_buy_locks_quote_and_a_trade_through_fills_it() {
+    let mut ex = exchange();
+    let id = ex.place(KEY, limit(Side::Buy, "0.5", "59000"), 10).unwrap();
+    assert_eq!(balance(&ex, "USDT"), (m("70500"), m("29500")));
+    ex.on_market(&MarketEvent::Trade(Trade {
+        instrument: InstrumentId(0),
+        ts_event: 20,
+        ts_recv: 20,
+        price: p("58990"),
+        size: q("3"),
+        aggressor: Some(Side::Sell),
+    }));
+    let rec = ex.order(KEY, 0, &OrderRef::Id(id)).unwrap();
+    assert_eq!((rec.status, rec.executed_qty), (Status::Filled, q("0.5")));
+    assert_eq!(balance(&ex, "USDT"), (m("70500"), Money::ZERO));
+    // 0.5 BTC less 0.1 % commission, in BTC.
+    assert_eq!(balance(&ex, "BTC"), (m("10.4995"), Money::ZERO));
+}
+
+#[test]
+fn market_orders_sweep_and_cancels_unlock() {
+    let mut ex = exchange();
+    let id = ex
+        .place(
+            KEY,
+            NewOrder { kind: OrderType::Market, price: None, tif: TimeInForce::Ioc, ..limit(Side::Sell, "0.25", "1") },
+            10,
+        )
+        .unwrap();
+    let rec = ex.order(KEY, 0, &OrderRef::Id(id)).unwrap();
+    assert_eq!((rec.status, rec.cumm_quote), (Status::Filled, m("14999.75")));
+    // Sell proceeds less 0.1 % in USDT.
+    assert_eq!(balance(&ex, "USDT"), (m("114984.75025"), Money::ZERO));
+    assert_eq!(balance(&ex, "BTC"), (m("9.75"), Money::ZERO));
+
+    let id = ex.place(KEY, limit(Side::Sell, "1", "70000"), 11).unwrap();
+    assert_eq!(balance(&ex, "BTC"), (m("8.75"), m("1")));
+    ex.cancel(KEY, 0, &OrderRef::Id(id), 12).unwrap();
+    assert_eq!(ex.order(KEY, 0, &OrderRef::Id(id)).unwrap().status, Status::Canceled);
+    assert_eq!(balance(&ex, "BTC"), (m("9.75"), Money::ZERO));
+    assert_eq!(ex.cancel(KEY, 0, &OrderRef::Id(id), 13).unwrap_err().code, -2011);
+}
+
+#[test]
+fn refusals_carry_binance_codes() {
+    let mut ex = exchange();
+    let code = |ex: &mut Exchange, o: NewOrder| ex.place(KEY, o, 5).unwrap_err();
+    assert_eq!(code(&mut ex, limit(Side::Buy, "0.1", "59000.001")).msg, "Filter failure: PRICE_FILTER");
+    assert_eq!(code(&mut ex, limit(Side::Buy, "0.000001", "59000")).msg, "Filter failure: LOT_SIZE");
+    assert_eq!(code(&mut ex, limit(Side::Buy, "0.00001", "59000")).msg, "Filter failure: NOTIONAL");
+    assert_eq!(code(&mut ex, limit(Side::Buy, "2", "59000")).code, -2010);
+    let maker = NewOrder { kind: OrderType::LimitMaker, ..limit(Side::Buy, "0.1", "60001") };
+    assert_eq!(code(&mut ex, maker).msg, "Order would immediately match and take.");
+    assert_eq!(balance(&ex, "USDT"), (m("100000"), Money::ZERO), "refused orders lock nothing");
+    let named = || NewOrder { client_order_id: Some("mine".into()), ..limit(Side::Buy, "0.1", "50000") };
+    ex.place(KEY, named(), 6).unwrap();
+    assert_eq!(code(&mut ex, named()).msg, "Duplicate order sent.");
+    assert!(ex.order(KEY, 0, &OrderRef::Client("mine".into())).is_some());
+    assert_eq!(ex.symbol_index("ETHBTC").unwrap_err().code, -1121);
+}

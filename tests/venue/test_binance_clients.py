@@ -1,0 +1,135 @@
+"""The local venue against the real Binance client libraries.
+
+`pyrt venue` starts on a free loopback port; python-binance 1.0.37 and
+ccxt 4.5.90, unmodified and pointed at it with the recipes in
+shared/protocols.md §3, place, query and cancel market and limit orders
+and read balances and the book. Every signed request they send must verify.
+"""
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PYRT = Path(os.environ.get("PYRT_BIN", ROOT / "target" / "debug" / "pyrt"))
+KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
+SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
+
+
+@pytest.fixture()
+def venue():
+    proc = subprocess.Popen(
+        [str(PYRT), "venue", "--listen", "127.0.0.1:0", "--step-ms", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        assert "listening on http://" in line, f"venue did not start: {line!r} {proc.stderr.read() if proc.poll() is not None else ''}"
+        yield line.strip().split("http://")[1]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def balances_python_binance(client):
+    return {b["asset"]: (float(b["free"]), float(b["locked"])) for b in client.get_account()["balances"]}
+
+
+def test_python_binance_trades_against_the_venue(venue):
+    from binance.client import Client
+    from binance.exceptions import BinanceAPIException
+
+    client = Client(KEY, SECRET, ping=False)
+    client.API_URL = f"http://{venue}/api"
+    client.ping()
+    assert abs(client.get_server_time()["serverTime"] - time.time() * 1000) < 5000
+
+    book = client.get_order_book(symbol="BTCUSDT", limit=10)
+    assert len(book["bids"]) == 10 and len(book["asks"]) == 10
+    best_bid, best_ask = float(book["bids"][0][0]), float(book["asks"][0][0])
+    assert best_bid < best_ask
+
+    before = balances_python_binance(client)
+    assert before["BTC"] == (10.0, 0.0) and before["USDT"] == (100000.0, 0.0)
+
+    filled = client.order_market_buy(symbol="BTCUSDT", quantity=0.01)
+    assert filled["status"] == "FILLED" and float(filled["executedQty"]) == 0.01
+    assert filled["fills"] and all(f["commissionAsset"] == "BTC" for f in filled["fills"])
+    spent = float(filled["cummulativeQuoteQty"])
+    after = balances_python_binance(client)
+    assert after["USDT"][0] == pytest.approx(100000.0 - spent, abs=1e-6)
+    assert after["BTC"][0] == pytest.approx(10.0 + 0.01 * (1 - 0.001), abs=1e-9)
+
+    # A limit far below the market rests, locks its quote, and cancels.
+    price = round(best_bid * 0.8, 2)
+    resting = client.order_limit_buy(symbol="BTCUSDT", quantity=0.01, price=f"{price:.2f}")
+    assert resting["status"] == "NEW"
+    assert client.get_order(symbol="BTCUSDT", orderId=resting["orderId"])["status"] == "NEW"
+    assert [o["orderId"] for o in client.get_open_orders(symbol="BTCUSDT")] == [resting["orderId"]]
+    assert balances_python_binance(client)["USDT"][1] == pytest.approx(price * 0.01, abs=1e-6)
+    cancelled = client.cancel_order(symbol="BTCUSDT", orderId=resting["orderId"])
+    assert cancelled["status"] == "CANCELED"
+    assert client.get_open_orders(symbol="BTCUSDT") == []
+    assert balances_python_binance(client)["USDT"][1] == 0.0
+
+    mine = client.create_order(symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="GTC", quantity=0.001, price="999999", newClientOrderId="myOrder1")
+    assert mine["clientOrderId"] == "myOrder1"
+    assert client.get_order(symbol="BTCUSDT", origClientOrderId="myOrder1")["orderId"] == mine["orderId"]
+
+    for call, code in [
+        (lambda: client.get_order(symbol="BTCUSDT", orderId=999999), -2013),
+        (lambda: client.cancel_order(symbol="BTCUSDT", orderId=999999), -2011),
+        (lambda: client.order_limit_buy(symbol="BTCUSDT", quantity=0.01, price="100.001"), -1013),
+        (lambda: client.order_market_buy(symbol="BTCUSDT", quantity=1000), -2010),
+        (lambda: client.get_order_book(symbol="NOPE"), -1121),
+    ]:
+        with pytest.raises(BinanceAPIException) as err:
+            call()
+        assert err.value.code == code
+
+    wrong = Client(KEY, "not-the-secret", ping=False)
+    wrong.API_URL = f"http://{venue}/api"
+    with pytest.raises(BinanceAPIException) as err:
+        wrong.get_account()
+    assert err.value.code == -1022
+
+
+def test_ccxt_trades_against_the_venue(venue):
+    import ccxt
+
+    ex = ccxt.binance({
+        "apiKey": KEY,
+        "secret": SECRET,
+        "options": {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False, "fetchMargins": False},
+    })
+    ex.urls["api"]["public"] = ex.urls["api"]["private"] = f"http://{venue}/api/v3"
+    markets = ex.load_markets()
+    assert "BTC/USDT" in markets
+
+    book = ex.fetch_order_book("BTC/USDT", limit=10)
+    assert book["bids"][0][0] < book["asks"][0][0]
+
+    order = ex.create_order("BTC/USDT", "market", "buy", 0.01)
+    assert order["status"] == "closed" and order["filled"] == 0.01
+
+    price = round(book["bids"][0][0] * 0.8, 2)
+    limit = ex.create_order("BTC/USDT", "limit", "buy", 0.01, price)
+    assert limit["status"] == "open"
+    assert ex.fetch_order(limit["id"], "BTC/USDT")["status"] == "open"
+    assert [o["id"] for o in ex.fetch_open_orders("BTC/USDT")] == [limit["id"]]
+    ex.cancel_order(limit["id"], "BTC/USDT")
+    assert ex.fetch_order(limit["id"], "BTC/USDT")["status"] == "canceled"
+
+    balance = ex.fetch_balance()
+    assert balance["BTC"]["free"] == pytest.approx(10 + 0.01 * 0.999, abs=1e-9)
+    assert balance["USDT"]["used"] == 0
+
+    with pytest.raises(ccxt.InsufficientFunds):
+        ex.create_order("BTC/USDT", "market", "buy", 1000)
+    with pytest.raises(ccxt.OrderNotFound):
+        ex.cancel_order("999999", "BTC/USDT")
