@@ -133,3 +133,93 @@ def test_ccxt_trades_against_the_venue(venue):
         ex.create_order("BTC/USDT", "market", "buy", 1000)
     with pytest.raises(ccxt.OrderNotFound):
         ex.cancel_order("999999", "BTC/USDT")
+
+
+def test_streams_keep_a_book_in_sync_by_the_official_procedure(venue):
+    """Diff depth + REST snapshot, synced as Binance documents it, agrees
+    with every book ticker at the same update id."""
+    import json
+    import urllib.request
+
+    from websockets.sync.client import connect
+
+    url = f"ws://{venue}/stream?streams=btcusdt@depth@100ms/btcusdt@bookTicker/btcusdt@trade"
+    with connect(url) as ws:
+        buffered = [json.loads(ws.recv(timeout=5)) for _ in range(3)]
+        with urllib.request.urlopen(f"http://{venue}/api/v3/depth?symbol=BTCUSDT&limit=1000") as r:
+            snap = json.load(r)
+        book = {"b": {p: q for p, q in snap["bids"]}, "a": {p: q for p, q in snap["asks"]}}
+        local = snap["lastUpdateId"]
+        checked = trades = 0
+        frames = buffered + [json.loads(ws.recv(timeout=5)) for _ in range(60)]
+        for frame in frames:
+            stream, data = frame["stream"], frame["data"]
+            if stream.endswith("@trade"):
+                trades += 1
+                assert data["e"] == "trade" and float(data["p"]) > 0
+            elif stream.startswith("btcusdt@depth"):
+                if data["u"] <= local:
+                    continue
+                assert data["U"] == local + 1, "a gap in the diff stream"
+                for side in "ba":
+                    for p, q in data[side]:
+                        if float(q) == 0:
+                            book[side].pop(p, None)
+                        else:
+                            book[side][p] = q
+                local = data["u"]
+            elif data["u"] == local:
+                best_bid = max(book["b"], key=float)
+                best_ask = min(book["a"], key=float)
+                assert (best_bid, book["b"][best_bid]) == (data["b"], data["B"])
+                assert (best_ask, book["a"][best_ask]) == (data["a"], data["A"])
+                checked += 1
+        assert checked >= 10 and trades > 0
+
+
+def test_subscribe_requests_and_partial_depth(venue):
+    import json
+
+    from websockets.sync.client import connect
+
+    with connect(f"ws://{venue}/ws") as ws:
+        ws.send(json.dumps({"method": "SUBSCRIBE", "params": ["btcusdt@depth5"], "id": 1}))
+        assert json.loads(ws.recv(timeout=5)) == {"result": None, "id": 1}
+        ws.send(json.dumps({"method": "SUBSCRIBE", "params": ["btcusdt@nonsense"], "id": 2}))
+        ws.send(json.dumps({"method": "LIST_SUBSCRIPTIONS", "id": 3}))
+        replies = {}
+        while len(replies) < 2:
+            msg = json.loads(ws.recv(timeout=5))
+            if "id" in msg:
+                replies[msg["id"]] = msg
+            else:
+                assert len(msg["bids"]) == 5 and len(msg["asks"]) == 5 and "lastUpdateId" in msg
+        assert replies[2]["error"]["code"] == 2
+        assert replies[3]["result"] == ["btcusdt@depth5"]
+
+
+def test_ccxt_pro_watches_the_book_and_trades(venue):
+    import asyncio
+
+    import ccxt.pro
+
+    async def run():
+        ex = ccxt.pro.binance({
+            "apiKey": KEY,
+            "secret": SECRET,
+            "options": {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False, "fetchMargins": False},
+        })
+        ex.urls["api"]["public"] = ex.urls["api"]["private"] = f"http://{venue}/api/v3"
+        ex.urls["api"]["ws"]["spot"] = f"ws://{venue}/ws"
+        try:
+            book = await ex.watch_order_book("BTC/USDT")
+            for _ in range(5):
+                book = await ex.watch_order_book("BTC/USDT")
+            trades = await ex.watch_trades("BTC/USDT")
+            return book, trades
+        finally:
+            await ex.close()
+
+    book, trades = asyncio.run(asyncio.wait_for(run(), 30))
+    assert book["bids"][0][0] < book["asks"][0][0]
+    assert trades and trades[0]["price"] > 0

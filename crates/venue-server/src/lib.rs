@@ -12,6 +12,8 @@
 //! * [`params`]: parameters from query and body; signature and
 //!   `recvWindow` checks on the raw bytes.
 //! * [`market`]: the seeded synthetic order flow the venue trades against.
+//! * [`streams`]: the WebSocket market streams (diff and partial depth,
+//!   trades, book ticker), raw or combined, with `SUBSCRIBE` requests.
 //!
 //! [`spawn`] starts it: the HTTP server and a task that steps the market.
 
@@ -20,6 +22,7 @@ pub mod exchange;
 pub mod market;
 pub mod params;
 pub mod rest;
+pub mod streams;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -100,7 +103,8 @@ pub async fn spawn(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<(RunningVenue, tokio::task::JoinHandle<std::io::Result<()>>)> {
     let exchange = Exchange::new(config.symbols.clone(), config.accounts.clone(), config.maker, config.taker);
-    let app = Arc::new(App { exchange: Mutex::new(exchange), clock: wall_clock });
+    let (frames, _) = tokio::sync::broadcast::channel(1024);
+    let app = Arc::new(App { exchange: Mutex::new(exchange), frames, clock: wall_clock });
     let mut markets: Vec<SyntheticMarket> = config
         .symbols
         .iter()
@@ -110,14 +114,15 @@ pub async fn spawn(
             SyntheticMarket::new(InstrumentId(i as u32), start, s.tick, s.lot, config.depth, config.seed + i as u64)
         })
         .collect();
-    step_markets(&app, &mut markets);
+    let mut trade_ids = 1;
+    step_markets(&app, &mut markets, &mut trade_ids);
     let stepper = app.clone();
     let every = config.step;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            step_markets(&stepper, &mut markets);
+            step_markets(&stepper, &mut markets, &mut trade_ids);
         }
     });
     let listener = tokio::net::TcpListener::bind(address).await?;
@@ -127,12 +132,22 @@ pub async fn spawn(
     Ok((RunningVenue { address, app }, server))
 }
 
-fn step_markets(app: &App, markets: &mut [SyntheticMarket]) {
+/// One step of every symbol's market: into the exchange, then out to the
+/// stream subscribers.
+fn step_markets(app: &App, markets: &mut [SyntheticMarket], trade_ids: &mut u64) {
     let now = (app.clock)();
     let mut ex = app.exchange.lock().expect("a handler panicked while holding the exchange");
-    for m in markets {
-        for event in m.step(now) {
-            ex.on_market(&event);
+    let mut out = Vec::with_capacity(markets.len());
+    for (i, m) in markets.iter_mut().enumerate() {
+        let before = ex.book(i).clone();
+        let events = m.step(now);
+        for event in &events {
+            ex.on_market(event);
         }
+        let symbol = ex.specs()[i].symbol.clone();
+        out.push(streams::frames(&symbol, &before, ex.book(i), &events, ex.update_id(i), now / 1_000_000, trade_ids));
     }
+    drop(ex);
+    // No subscriber is not an error.
+    let _ = app.frames.send(Arc::new(out));
 }

@@ -18,6 +18,8 @@ use crate::params::{Params, check_signed};
 /// What the handlers share.
 pub struct App {
     pub exchange: Mutex<Exchange>,
+    /// Each market step's stream frames, for the WebSocket connections.
+    pub frames: tokio::sync::broadcast::Sender<Arc<Vec<crate::streams::StepFrames>>>,
     /// The server's clock in nanoseconds (wall time; tests may fix it).
     pub clock: fn() -> UnixNanos,
 }
@@ -30,7 +32,13 @@ pub fn wall_clock() -> UnixNanos {
 /// Every route goes through one dispatcher, so unknown paths get
 /// Binance's JSON error rather than an empty 404.
 pub fn router(app: Arc<App>) -> Router {
-    Router::new().fallback(dispatch).with_state(app)
+    use axum::routing::any;
+    Router::new()
+        .route("/ws", any(crate::streams::bare_ws))
+        .route("/ws/{*streams}", any(crate::streams::raw_stream))
+        .route("/stream", any(crate::streams::combined_stream))
+        .fallback(dispatch)
+        .with_state(app)
 }
 
 async fn dispatch(State(app): State<Arc<App>>, method: Method, uri: Uri, headers: HeaderMap, body: String) -> Response {

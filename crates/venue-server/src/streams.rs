@@ -1,0 +1,292 @@
+//! The WebSocket market streams: `/ws/<stream>`, `/stream?streams=a/b`,
+//! and `SUBSCRIBE`/`UNSUBSCRIBE`/`LIST_SUBSCRIPTIONS` requests on either.
+//!
+//! After every market step the venue publishes one [`StepFrames`] per
+//! symbol on a broadcast channel: the diff of the book against the
+//! previous step (`depthUpdate` with `U` = previous `u` + 1, as Binance
+//! Spot numbers them, so the official book-sync procedure works against
+//! `GET /api/v3/depth`), the trades, the book ticker and the top 20 levels.
+//! Each connection forwards what it subscribed to: `<symbol>@trade`,
+//! `@depth` and `@depth@100ms`, `@depth5|10|20[@100ms]`, `@bookTicker`.
+//! Combined-stream connections wrap each payload as
+//! `{"stream":..,"data":..}`.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
+use pyrt_book::{L2Book, Level};
+use pyrt_model::{MarketEvent, Quantity, Side};
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use crate::rest::App;
+
+/// One symbol's frames from one market step.
+#[derive(Debug, Clone)]
+pub struct StepFrames {
+    /// Lowercase symbol, as stream names spell it.
+    pub stream_symbol: String,
+    pub depth_update: Value,
+    pub trades: Vec<Value>,
+    pub book_ticker: Value,
+    /// The top 20 levels each side, for the partial-depth streams.
+    pub top: (Vec<Level>, Vec<Level>),
+    pub update_id: u64,
+}
+
+fn d8<T: std::fmt::Display>(x: T) -> String {
+    format!("{x:.8}")
+}
+
+fn levels_json(levels: &[Level]) -> Value {
+    Value::Array(levels.iter().map(|l| json!([d8(l.price), d8(l.qty)])).collect())
+}
+
+/// Levels whose size differs between two books (size 0: removed), best first.
+fn diff_side(before: &L2Book, after: &L2Book, side: Side) -> Vec<Level> {
+    let mut out: Vec<Level> = after.side(side).levels().filter(|l| before.qty_at(side, l.price) != l.qty).collect();
+    out.extend(
+        before
+            .side(side)
+            .levels()
+            .filter(|l| after.qty_at(side, l.price).is_zero())
+            .map(|l| Level { price: l.price, qty: Quantity::ZERO }),
+    );
+    out
+}
+
+/// The frames for a step that took the book from `before` to `after`.
+pub fn frames(
+    symbol: &str,
+    before: &L2Book,
+    after: &L2Book,
+    events: &[MarketEvent],
+    update_id: u64,
+    now_ms: i64,
+    next_trade_id: &mut u64,
+) -> StepFrames {
+    let depth_update = json!({
+        "e": "depthUpdate", "E": now_ms, "s": symbol, "U": update_id, "u": update_id,
+        "b": levels_json(&diff_side(before, after, Side::Buy)),
+        "a": levels_json(&diff_side(before, after, Side::Sell)),
+    });
+    let trades = events
+        .iter()
+        .filter_map(|e| match e {
+            MarketEvent::Trade(t) => {
+                let id = *next_trade_id;
+                *next_trade_id += 1;
+                Some(json!({
+                    "e": "trade", "E": now_ms, "s": symbol, "t": id, "p": d8(t.price), "q": d8(t.size),
+                    "T": t.ts_event / 1_000_000, "m": t.aggressor == Some(Side::Sell), "M": true,
+                }))
+            }
+            _ => None,
+        })
+        .collect();
+    let top = |s: Side| after.top(s, 20).collect::<Vec<_>>();
+    let (bid, ask) = (after.best_bid(), after.best_ask());
+    let book_ticker = json!({
+        "u": update_id, "s": symbol,
+        "b": d8(bid.map_or(pyrt_model::Price::ZERO, |l| l.price)), "B": d8(bid.map_or(Quantity::ZERO, |l| l.qty)),
+        "a": d8(ask.map_or(pyrt_model::Price::ZERO, |l| l.price)), "A": d8(ask.map_or(Quantity::ZERO, |l| l.qty)),
+    });
+    StepFrames {
+        stream_symbol: symbol.to_lowercase(),
+        depth_update,
+        trades,
+        book_ticker,
+        top: (top(Side::Buy), top(Side::Sell)),
+        update_id,
+    }
+}
+
+/// What a stream name asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    Trade,
+    Diff,
+    Partial(usize),
+    BookTicker,
+}
+
+impl Kind {
+    fn rank(&self) -> u8 {
+        match self {
+            Kind::Diff | Kind::Partial(_) => 0,
+            Kind::BookTicker => 1,
+            Kind::Trade => 2,
+        }
+    }
+}
+
+fn parse_stream(name: &str) -> Option<(String, Kind)> {
+    let (symbol, rest) = name.split_once('@')?;
+    let rest = rest.strip_suffix("@100ms").or_else(|| rest.strip_suffix("@1000ms")).unwrap_or(rest);
+    let kind = match rest {
+        "trade" => Kind::Trade,
+        "depth" => Kind::Diff,
+        "bookTicker" => Kind::BookTicker,
+        "depth5" => Kind::Partial(5),
+        "depth10" => Kind::Partial(10),
+        "depth20" => Kind::Partial(20),
+        _ => return None,
+    };
+    Some((symbol.to_lowercase(), kind))
+}
+
+/// The payloads one step produces for one stream name.
+fn payloads(step: &StepFrames, name: &str) -> Vec<Value> {
+    let Some((symbol, kind)) = parse_stream(name) else { return Vec::new() };
+    if symbol != step.stream_symbol {
+        return Vec::new();
+    }
+    match kind {
+        Kind::Trade => step.trades.clone(),
+        Kind::Diff => vec![step.depth_update.clone()],
+        Kind::BookTicker => vec![step.book_ticker.clone()],
+        Kind::Partial(n) => {
+            let take = |l: &[Level]| levels_json(&l[..n.min(l.len())]);
+            vec![json!({ "lastUpdateId": step.update_id, "bids": take(&step.top.0), "asks": take(&step.top.1) })]
+        }
+    }
+}
+
+pub async fn raw_stream(ws: WebSocketUpgrade, State(app): State<Arc<App>>, Path(path): Path<String>) -> Response {
+    let streams = path.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect();
+    let rx = app.frames.subscribe();
+    ws.on_upgrade(move |socket| serve(socket, streams, false, rx))
+}
+
+pub async fn bare_ws(ws: WebSocketUpgrade, State(app): State<Arc<App>>) -> Response {
+    let rx = app.frames.subscribe();
+    ws.on_upgrade(move |socket| serve(socket, BTreeSet::new(), false, rx))
+}
+
+pub async fn combined_stream(ws: WebSocketUpgrade, State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> Response {
+    let streams = query
+        .as_deref()
+        .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "streams").map(|(_, v)| v.into_owned()))
+        .map(|v| v.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect())
+        .unwrap_or_default();
+    let rx = app.frames.subscribe();
+    ws.on_upgrade(move |socket| serve(socket, streams, true, rx))
+}
+
+async fn serve(
+    mut socket: WebSocket,
+    mut streams: BTreeSet<String>,
+    combined: bool,
+    mut rx: broadcast::Receiver<Arc<Vec<StepFrames>>>,
+) {
+    loop {
+        tokio::select! {
+            step = rx.recv() => {
+                let step = match step {
+                    Ok(step) => step,
+                    // A slow reader skips steps; diff-depth readers see the gap in `U` and re-sync.
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => break,
+                };
+                // Book first, then the ticker naming its update id, then trades:
+                // the order Binance's own streams deliver one update in.
+                let mut ordered: Vec<&String> = streams.iter().collect();
+                ordered.sort_by_key(|n| parse_stream(n).map(|(_, k)| k.rank()));
+                for frames in step.iter() {
+                    for name in &ordered {
+                        for payload in payloads(frames, name) {
+                            let text = if combined { json!({ "stream": *name, "data": payload }) } else { payload };
+                            if socket.send(Message::Text(text.to_string().into())).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            }
+            msg = socket.recv() => {
+                let Some(Ok(msg)) = msg else { break };
+                let Message::Text(text) = msg else { continue };
+                let reply = request(&text, &mut streams);
+                if socket.send(Message::Text(reply.to_string().into())).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// A `SUBSCRIBE`/`UNSUBSCRIBE`/`LIST_SUBSCRIPTIONS` request and its reply.
+fn request(text: &str, streams: &mut BTreeSet<String>) -> Value {
+    let error = |id: Value, msg: &str| json!({ "error": { "code": 2, "msg": msg }, "id": id });
+    let Ok(req) = serde_json::from_str::<Value>(text) else {
+        return error(Value::Null, "Invalid JSON: expected a request object");
+    };
+    let id = req.get("id").cloned().unwrap_or(Value::Null);
+    let names: Vec<String> = req
+        .get("params")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    match req.get("method").and_then(Value::as_str) {
+        Some("SUBSCRIBE") => {
+            if let Some(bad) = names.iter().find(|n| parse_stream(n).is_none()) {
+                return error(id, &format!("Invalid request: unknown stream `{bad}`"));
+            }
+            streams.extend(names);
+            json!({ "result": null, "id": id })
+        }
+        Some("UNSUBSCRIBE") => {
+            for n in &names {
+                streams.remove(n);
+            }
+            json!({ "result": null, "id": id })
+        }
+        Some("LIST_SUBSCRIPTIONS") => json!({ "result": streams.iter().collect::<Vec<_>>(), "id": id }),
+        _ => error(id, "Invalid request: unknown method"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_names_and_requests() {
+        assert_eq!(parse_stream("btcusdt@depth@100ms"), Some(("btcusdt".into(), Kind::Diff)));
+        assert_eq!(parse_stream("BTCUSDT@depth10"), Some(("btcusdt".into(), Kind::Partial(10))));
+        assert_eq!(parse_stream("btcusdt@kline_7x"), None);
+        let mut s = BTreeSet::new();
+        let r = request(r#"{"method":"SUBSCRIBE","params":["btcusdt@trade"],"id":1}"#, &mut s);
+        assert_eq!(r, json!({"result": null, "id": 1}));
+        let r = request(r#"{"method":"LIST_SUBSCRIPTIONS","id":3}"#, &mut s);
+        assert_eq!(r, json!({"result": ["btcusdt@trade"], "id": 3}));
+        let r = request(r#"{"method":"SUBSCRIBE","params":["nope"],"id":4}"#, &mut s);
+        assert_eq!(r["error"]["code"], 2);
+        assert_eq!(request("{", &mut s)["error"]["code"], 2);
+        request(r#"{"method":"UNSUBSCRIBE","params":["btcusdt@trade"],"id":5}"#, &mut s);
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn diffs_name_changed_and_removed_levels() {
+        let p = |x: i64| pyrt_model::Price::from_int(x);
+        let q = |x: i64| Quantity::from_int(x);
+        let mut a = L2Book::new();
+        a.load(&[(p(99), q(1)), (p(98), q(2))], &[(p(101), q(1))]).unwrap();
+        let mut b = L2Book::new();
+        b.load(&[(p(99), q(3)), (p(97), q(2))], &[(p(101), q(1))]).unwrap();
+        let bids = diff_side(&a, &b, Side::Buy);
+        assert_eq!(
+            bids,
+            vec![
+                Level { price: p(99), qty: q(3) },
+                Level { price: p(97), qty: q(2) },
+                Level { price: p(98), qty: Quantity::ZERO }
+            ]
+        );
+        assert!(diff_side(&a, &b, Side::Sell).is_empty());
+    }
+}
