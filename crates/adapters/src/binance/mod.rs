@@ -1,0 +1,5 @@
+//! Binance Spot.
+
+pub mod rest;
+
+pub use rest::{BinanceRest, OrderParams, RestConfig, RestError};

@@ -1,0 +1,333 @@
+//! Signed REST requests to Binance Spot (`/api/v3`).
+//!
+//! * **Signing.** Parameters are form-encoded in the order given, the
+//!   HMAC-SHA256 of that exact text is appended as `signature`, and the
+//!   text goes in the query (GET, DELETE) or the body (POST), so what is
+//!   signed is byte for byte what is sent.
+//! * **Time.** `timestamp` is local time plus the offset measured by
+//!   [`BinanceRest::sync_time`], so a skewed local clock does not trip the
+//!   server's `recvWindow` check.
+//! * **Rate limits.** Every request waits for its weight in a
+//!   request-weight budget per minute (governor), so the client slows down
+//!   before the server would answer 429.
+//! * **Retries.** Requests that read or cancel are retried on 429/418 (after
+//!   `Retry-After`), 5xx and transport failures, with exponential backoff.
+//!   A new order is different: a 5xx or a timeout means its outcome is
+//!   unknown, and sending it again could trade twice. [`BinanceRest::place_order`]
+//!   first asks for the order by its client order id and resubmits (with
+//!   the same id, which the venue refuses as a duplicate if the first did
+//!   arrive) only when the venue does not know it. Rejections (4xx with a
+//!   Binance code) are never retried.
+
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use pyrt_binance::{DepthSnapshot, StreamMessage, signing::sign};
+use pyrt_model::{Price, Quantity, Side};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+/// Where and how to connect.
+#[derive(Debug, Clone)]
+pub struct RestConfig {
+    /// Scheme, host and port, e.g. `http://127.0.0.1:8765`.
+    pub base_url: String,
+    pub api_key: String,
+    pub secret: String,
+    pub recv_window_ms: u64,
+    pub timeout: Duration,
+    /// Retries after the first attempt, for retryable failures.
+    pub max_retries: u32,
+    /// First backoff; doubles each retry up to `max_backoff`.
+    pub backoff: Duration,
+    pub max_backoff: Duration,
+    /// Request weight allowed per minute (Binance Spot: 6000).
+    pub weight_per_minute: u32,
+}
+
+impl RestConfig {
+    pub fn new(base_url: impl Into<String>, api_key: impl Into<String>, secret: impl Into<String>) -> Self {
+        Self {
+            base_url: base_url.into().trim_end_matches('/').to_string(),
+            api_key: api_key.into(),
+            secret: secret.into(),
+            recv_window_ms: 5000,
+            timeout: Duration::from_secs(10),
+            max_retries: 3,
+            backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(5),
+            weight_per_minute: 6000,
+        }
+    }
+}
+
+/// Why a request failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RestError {
+    #[error("Binance refused the request (HTTP {status}, code {code}): {msg}")]
+    Api { status: u16, code: i64, msg: String },
+    #[error("rate limited (HTTP 429); the server asks to wait {retry_after_s} s")]
+    RateLimited { retry_after_s: u64 },
+    #[error("IP banned for breaking rate limits (HTTP 418); the server asks to wait {retry_after_s} s")]
+    Banned { retry_after_s: u64 },
+    #[error("server error (HTTP {status}); the request's outcome is unknown: {body}")]
+    Server { status: u16, body: String },
+    #[error("request failed before an answer arrived (outcome unknown): {0}")]
+    Transport(String),
+    #[error("unexpected answer from {path}: {problem}")]
+    Decode { path: String, problem: String },
+}
+
+impl RestError {
+    /// Worth trying again (after a pause).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            RestError::RateLimited { .. }
+                | RestError::Banned { .. }
+                | RestError::Server { .. }
+                | RestError::Transport(_)
+        )
+    }
+
+    /// The server may or may not have acted on the request.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, RestError::Server { .. } | RestError::Transport(_))
+    }
+
+    fn wait(&self) -> Option<Duration> {
+        match self {
+            RestError::RateLimited { retry_after_s } | RestError::Banned { retry_after_s } => {
+                Some(Duration::from_secs(*retry_after_s))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A new order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderParams {
+    pub symbol: String,
+    pub side: Side,
+    /// `MARKET`, `LIMIT` or `LIMIT_MAKER`.
+    pub order_type: &'static str,
+    /// `GTC`, `IOC` or `FOK` for limits.
+    pub time_in_force: Option<&'static str>,
+    pub quantity: Quantity,
+    pub price: Option<Price>,
+    /// Our id for the order: what makes a retry safe.
+    pub client_order_id: String,
+}
+
+/// A Binance Spot REST client.
+pub struct BinanceRest {
+    http: reqwest::Client,
+    cfg: RestConfig,
+    offset_ms: AtomicI64,
+    weight: DefaultDirectRateLimiter,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+impl BinanceRest {
+    pub fn new(cfg: RestConfig) -> Result<Self, RestError> {
+        let http =
+            reqwest::Client::builder().timeout(cfg.timeout).build().map_err(|e| RestError::Transport(e.to_string()))?;
+        let per_minute = NonZeroU32::new(cfg.weight_per_minute.max(1)).expect("at least 1");
+        Ok(Self { http, weight: RateLimiter::direct(Quota::per_minute(per_minute)), offset_ms: AtomicI64::new(0), cfg })
+    }
+
+    /// Server time minus local time, as last measured (ms).
+    pub fn time_offset_ms(&self) -> i64 {
+        self.offset_ms.load(Ordering::Relaxed)
+    }
+
+    pub async fn ping(&self) -> Result<(), RestError> {
+        self.call(Method::GET, "/api/v3/ping", &[], false, 1).await.map(|_| ())
+    }
+
+    /// Measures the server clock against ours (half the round trip
+    /// assumed each way) and uses it for every later `timestamp`.
+    pub async fn sync_time(&self) -> Result<i64, RestError> {
+        let sent = now_ms();
+        let v = self.call(Method::GET, "/api/v3/time", &[], false, 1).await?;
+        let received = now_ms();
+        let server = v["serverTime"].as_i64().ok_or_else(|| decode("/api/v3/time", "no serverTime"))?;
+        let offset = server - (sent + received) / 2;
+        self.offset_ms.store(offset, Ordering::Relaxed);
+        Ok(offset)
+    }
+
+    /// The order book snapshot (`GET /api/v3/depth`).
+    pub async fn depth(&self, symbol: &str, limit: u32) -> Result<DepthSnapshot, RestError> {
+        let weight = match limit {
+            0..=100 => 5,
+            101..=500 => 25,
+            501..=1000 => 50,
+            _ => 250,
+        };
+        let params = [("symbol", symbol.to_string()), ("limit", limit.to_string())];
+        let v = self.call(Method::GET, "/api/v3/depth", &params, false, weight).await?;
+        match pyrt_binance::parse(&v.to_string()) {
+            Ok(StreamMessage::Snapshot(s)) => Ok(s),
+            Ok(other) => Err(decode("/api/v3/depth", &format!("not a depth snapshot: {other:?}"))),
+            Err(e) => Err(decode("/api/v3/depth", &e.to_string())),
+        }
+    }
+
+    pub async fn account(&self) -> Result<Value, RestError> {
+        self.call(Method::GET, "/api/v3/account", &[], true, 20).await
+    }
+
+    pub async fn open_orders(&self, symbol: &str) -> Result<Vec<Value>, RestError> {
+        let v = self.call(Method::GET, "/api/v3/openOrders", &[("symbol", symbol.to_string())], true, 6).await?;
+        v.as_array().cloned().ok_or_else(|| decode("/api/v3/openOrders", "not an array"))
+    }
+
+    /// The order with this client id, or `None` if the venue does not know it.
+    pub async fn query_order(&self, symbol: &str, client_order_id: &str) -> Result<Option<Value>, RestError> {
+        let params = [("symbol", symbol.to_string()), ("origClientOrderId", client_order_id.to_string())];
+        match self.call(Method::GET, "/api/v3/order", &params, true, 4).await {
+            Ok(v) => Ok(Some(v)),
+            Err(RestError::Api { code: -2013, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn cancel_order(&self, symbol: &str, client_order_id: &str) -> Result<Value, RestError> {
+        let params = [("symbol", symbol.to_string()), ("origClientOrderId", client_order_id.to_string())];
+        self.call(Method::DELETE, "/api/v3/order", &params, true, 1).await
+    }
+
+    /// Places an order; never sends it twice without first asking whether
+    /// the first one arrived (see the module docs).
+    pub async fn place_order(&self, order: &OrderParams) -> Result<Value, RestError> {
+        let mut params = vec![
+            ("symbol", order.symbol.clone()),
+            ("side", if order.side == Side::Buy { "BUY" } else { "SELL" }.to_string()),
+            ("type", order.order_type.to_string()),
+            ("quantity", order.quantity.to_string()),
+            ("newClientOrderId", order.client_order_id.clone()),
+            ("newOrderRespType", "FULL".to_string()),
+        ];
+        if let Some(tif) = order.time_in_force {
+            params.push(("timeInForce", tif.to_string()));
+        }
+        if let Some(price) = order.price {
+            params.push(("price", price.to_string()));
+        }
+        let mut attempt = 0;
+        loop {
+            let err = match self.send(Method::POST, "/api/v3/order", &params, true, 1).await {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            if !err.is_retryable() || attempt >= self.cfg.max_retries {
+                return Err(err);
+            }
+            if err.outcome_unknown() {
+                // Did it arrive? The answer decides, not a guess.
+                if let Some(existing) = self.query_order(&order.symbol, &order.client_order_id).await? {
+                    return Ok(existing);
+                }
+            }
+            self.pause(attempt, &err).await;
+            attempt += 1;
+        }
+    }
+
+    /// A request that is safe to repeat, with retries.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, String)],
+        signed: bool,
+        weight: u32,
+    ) -> Result<Value, RestError> {
+        let mut attempt = 0;
+        loop {
+            match self.send(method.clone(), path, params, signed, weight).await {
+                Err(e) if e.is_retryable() && attempt < self.cfg.max_retries => {
+                    self.pause(attempt, &e).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn pause(&self, attempt: u32, err: &RestError) {
+        let backoff = self.cfg.backoff.saturating_mul(1 << attempt.min(16)).min(self.cfg.max_backoff);
+        tokio::time::sleep(err.wait().unwrap_or(backoff)).await;
+    }
+
+    /// One attempt.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, String)],
+        signed: bool,
+        weight: u32,
+    ) -> Result<Value, RestError> {
+        let weight = NonZeroU32::new(weight.max(1)).expect("at least 1");
+        self.weight.until_n_ready(weight).await.map_err(|e| RestError::Transport(format!("request weight: {e}")))?;
+        let mut text = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in params {
+            text.append_pair(k, v);
+        }
+        if signed {
+            text.append_pair("timestamp", &(now_ms() + self.time_offset_ms()).to_string());
+            text.append_pair("recvWindow", &self.cfg.recv_window_ms.to_string());
+        }
+        let mut text = text.finish();
+        if signed {
+            let signature = sign(&self.cfg.secret, &text);
+            if !text.is_empty() {
+                text.push('&');
+            }
+            text.push_str("signature=");
+            text.push_str(&signature);
+        }
+        let url = format!("{}{}", self.cfg.base_url, path);
+        let mut req = if method == Method::POST {
+            self.http.request(method, &url).header("Content-Type", "application/x-www-form-urlencoded").body(text)
+        } else if text.is_empty() {
+            self.http.request(method, &url)
+        } else {
+            self.http.request(method, format!("{url}?{text}"))
+        };
+        if signed || !self.cfg.api_key.is_empty() {
+            req = req.header("X-MBX-APIKEY", &self.cfg.api_key);
+        }
+        let resp = req.send().await.map_err(|e| RestError::Transport(e.to_string()))?;
+        let status = resp.status();
+        let retry_after =
+            resp.headers().get("Retry-After").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(1);
+        let body = resp.text().await.map_err(|e| RestError::Transport(e.to_string()))?;
+        match status {
+            s if s.is_success() => serde_json::from_str(&body).map_err(|e| decode(path, &e.to_string())),
+            StatusCode::TOO_MANY_REQUESTS => Err(RestError::RateLimited { retry_after_s: retry_after }),
+            s if s.as_u16() == 418 => Err(RestError::Banned { retry_after_s: retry_after }),
+            s if s.is_server_error() => Err(RestError::Server { status: s.as_u16(), body }),
+            s => {
+                let v: Value = serde_json::from_str(&body).map_err(|_| decode(path, &format!("HTTP {s}: {body}")))?;
+                Err(RestError::Api {
+                    status: s.as_u16(),
+                    code: v["code"].as_i64().unwrap_or(0),
+                    msg: v["msg"].as_str().unwrap_or("").to_string(),
+                })
+            }
+        }
+    }
+}
+
+fn decode(path: &str, problem: &str) -> RestError {
+    RestError::Decode { path: path.to_string(), problem: problem.to_string() }
+}
