@@ -47,16 +47,121 @@ pub enum ClockSkew {
     Auto,
 }
 
+/// Turns parsed Binance messages for one instrument into kernel events,
+/// keeping the book in sync: the piece the live feed and capture replays
+/// share, so a strategy sees the same events from both.
+pub struct EventBuilder {
+    instrument: InstrumentId,
+    book: SyncedBook,
+    refused: u64,
+}
+
+impl EventBuilder {
+    pub fn new(market: Market, instrument: InstrumentId) -> Self {
+        Self { instrument, book: SyncedBook::new(market.continuity()), refused: 0 }
+    }
+
+    /// The builder's book, in step with the events emitted so far.
+    pub fn book(&self) -> &SyncedBook {
+        &self.book
+    }
+
+    /// Diffs that yielded no events (buffered before the snapshot, stale,
+    /// or lost to a gap).
+    pub fn refused_diffs(&self) -> u64 {
+        self.refused
+    }
+
+    /// Forgets the book (after a reconnect): diffs wait for a new snapshot.
+    pub fn reset(&mut self) {
+        self.book.reset();
+    }
+
+    /// Appends the events `msg` yields to `out`. A gap is reported as an
+    /// error after the book has been discarded; the caller fetches a new
+    /// snapshot and carries on.
+    pub fn on_message(
+        &mut self,
+        msg: &StreamMessage,
+        ts_event: UnixNanos,
+        ts_recv: UnixNanos,
+        out: &mut VecDeque<MarketEvent>,
+    ) -> Result<(), SyncError> {
+        let instrument = self.instrument;
+        match msg {
+            StreamMessage::Depth(d) => {
+                let diff = Diff { ids: d.ids, bids: &d.bids, asks: &d.asks };
+                match self.book.on_diff(diff) {
+                    Ok(DiffOutcome::Applied) => push_levels(out, instrument, ts_event, ts_recv, diff, 0),
+                    Ok(_) => self.refused += 1,
+                    Err(e) => {
+                        self.refused += 1;
+                        return Err(e);
+                    }
+                }
+            }
+            StreamMessage::Snapshot(s) => {
+                let mut joined = Vec::new();
+                self.book.on_snapshot_with(s.last_update_id, &s.bids, &s.asks, |d| {
+                    joined.push((d.ids, d.bids.to_vec(), d.asks.to_vec()))
+                })?;
+                out.push_back(MarketEvent::BookDelta(BookDelta {
+                    instrument,
+                    ts_event,
+                    ts_recv,
+                    action: BookAction::Clear,
+                    side: Side::Buy,
+                    price: Price::ZERO,
+                    size: Quantity::ZERO,
+                    order_id: 0,
+                    sequence: s.last_update_id,
+                    flags: BookDelta::F_SNAPSHOT,
+                }));
+                let start = out.len();
+                let ids = pyrt_book::UpdateIds { first: s.last_update_id, last: s.last_update_id, prev_last: None };
+                let levels = Diff { ids, bids: &s.bids, asks: &s.asks };
+                push_levels(out, instrument, ts_event, ts_recv, levels, BookDelta::F_SNAPSHOT);
+                if out.len() == start
+                    && let Some(MarketEvent::BookDelta(d)) = out.back_mut()
+                {
+                    // An empty snapshot: the clear alone ends the message.
+                    d.flags |= BookDelta::F_LAST;
+                }
+                for (ids, bids, asks) in &joined {
+                    push_levels(out, instrument, ts_event, ts_recv, Diff { ids: *ids, bids, asks }, 0);
+                }
+            }
+            StreamMessage::Trade { trade, .. } => out.push_back(MarketEvent::Trade(Trade {
+                instrument,
+                ts_event,
+                ts_recv,
+                price: trade.price,
+                size: trade.qty,
+                aggressor: Some(if trade.buyer_is_maker { Side::Sell } else { Side::Buy }),
+            })),
+            StreamMessage::BookTicker { ticker, .. } => out.push_back(MarketEvent::Quote(Quote {
+                instrument,
+                ts_event,
+                ts_recv,
+                bid: ticker.bid,
+                ask: ticker.ask,
+                bid_size: ticker.bid_qty,
+                ask_size: ticker.ask_qty,
+            })),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
 /// Market events from one capture file.
 pub struct CaptureEvents {
     reader: CaptureReader,
     name: String,
-    instrument: InstrumentId,
-    book: SyncedBook,
+    builder: EventBuilder,
     skew_ns: i64,
     last_recv: UnixNanos,
     queue: VecDeque<MarketEvent>,
-    refused: u64,
 }
 
 impl CaptureEvents {
@@ -69,12 +174,10 @@ impl CaptureEvents {
         Ok(Self {
             reader: CaptureReader::open(path)?,
             name: path.display().to_string(),
-            instrument,
-            book: SyncedBook::new(market.continuity()),
+            builder: EventBuilder::new(market, instrument),
             skew_ns,
             last_recv: i64::MIN,
             queue: VecDeque::new(),
-            refused: 0,
         })
     }
 
@@ -86,12 +189,12 @@ impl CaptureEvents {
     /// Diffs that yielded no events (buffered before the snapshot, stale,
     /// or lost to a gap).
     pub fn refused_diffs(&self) -> u64 {
-        self.refused
+        self.builder.refused_diffs()
     }
 
     /// The converter's own book, in step with the events yielded so far.
     pub fn book(&self) -> &SyncedBook {
-        &self.book
+        self.builder.book()
     }
 
     /// Reads lines until at least one event is queued; `false` at the end.
@@ -105,74 +208,13 @@ impl CaptureEvents {
                 line,
                 source,
             })?;
-            let sync_err = |source| ReplayError::Sync { path: self.name.clone(), line, source };
             let ts_event = event_time(&msg).unwrap_or(recorded + self.skew_ns);
             let ts_recv = (recorded + self.skew_ns).max(ts_event).max(self.last_recv);
             self.last_recv = ts_recv;
-            let instrument = self.instrument;
-            match &msg {
-                StreamMessage::Depth(d) => {
-                    let diff = Diff { ids: d.ids, bids: &d.bids, asks: &d.asks };
-                    match self.book.on_diff(diff) {
-                        Ok(DiffOutcome::Applied) => {
-                            push_levels(&mut self.queue, instrument, ts_event, ts_recv, diff, 0)
-                        }
-                        Ok(_) | Err(SyncError::Gap { .. }) => self.refused += 1,
-                        Err(e) => return Err(sync_err(e)),
-                    }
-                }
-                StreamMessage::Snapshot(s) => {
-                    let mut joined = Vec::new();
-                    self.book
-                        .on_snapshot_with(s.last_update_id, &s.bids, &s.asks, |d| {
-                            joined.push((d.ids, d.bids.to_vec(), d.asks.to_vec()))
-                        })
-                        .map_err(sync_err)?;
-                    let clear = BookDelta {
-                        instrument,
-                        ts_event,
-                        ts_recv,
-                        action: BookAction::Clear,
-                        side: Side::Buy,
-                        price: Price::ZERO,
-                        size: Quantity::ZERO,
-                        order_id: 0,
-                        sequence: s.last_update_id,
-                        flags: BookDelta::F_SNAPSHOT,
-                    };
-                    let ids = pyrt_book::UpdateIds { first: s.last_update_id, last: s.last_update_id, prev_last: None };
-                    self.queue.push_back(MarketEvent::BookDelta(clear));
-                    let start = self.queue.len();
-                    let levels = Diff { ids, bids: &s.bids, asks: &s.asks };
-                    push_levels(&mut self.queue, instrument, ts_event, ts_recv, levels, BookDelta::F_SNAPSHOT);
-                    if self.queue.len() == start
-                        && let Some(MarketEvent::BookDelta(d)) = self.queue.back_mut()
-                    {
-                        // An empty snapshot: the clear alone ends the message.
-                        d.flags |= BookDelta::F_LAST;
-                    }
-                    for (ids, bids, asks) in &joined {
-                        push_levels(&mut self.queue, instrument, ts_event, ts_recv, Diff { ids: *ids, bids, asks }, 0);
-                    }
-                }
-                StreamMessage::Trade { trade, .. } => self.queue.push_back(MarketEvent::Trade(Trade {
-                    instrument,
-                    ts_event,
-                    ts_recv,
-                    price: trade.price,
-                    size: trade.qty,
-                    aggressor: Some(if trade.buyer_is_maker { Side::Sell } else { Side::Buy }),
-                })),
-                StreamMessage::BookTicker { ticker, .. } => self.queue.push_back(MarketEvent::Quote(Quote {
-                    instrument,
-                    ts_event,
-                    ts_recv,
-                    bid: ticker.bid,
-                    ask: ticker.ask,
-                    bid_size: ticker.bid_qty,
-                    ask_size: ticker.ask_qty,
-                })),
-                _ => {}
+            match self.builder.on_message(&msg, ts_event, ts_recv, &mut self.queue) {
+                // A recording with a gap carries on from its next snapshot.
+                Ok(()) | Err(SyncError::Gap { .. }) => {}
+                Err(source) => return Err(ReplayError::Sync { path: self.name.clone(), line, source }),
             }
         }
         Ok(true)
@@ -233,7 +275,7 @@ fn push_levels(
 
 /// The exchange's time for a message, in nanoseconds: the transaction or
 /// trade time `T` when sent, else the event time `E`.
-fn event_time(msg: &StreamMessage) -> Option<UnixNanos> {
+pub fn event_time(msg: &StreamMessage) -> Option<UnixNanos> {
     let ms = match msg {
         StreamMessage::Depth(d) => d.transaction_time_ms.unwrap_or(d.event_time_ms),
         StreamMessage::Trade { trade, .. } => trade.trade_time_ms,

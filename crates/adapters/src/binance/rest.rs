@@ -278,15 +278,18 @@ impl BinanceRest {
     ) -> Result<Value, RestError> {
         let weight = NonZeroU32::new(weight.max(1)).expect("at least 1");
         self.weight.until_n_ready(weight).await.map_err(|e| RestError::Transport(format!("request weight: {e}")))?;
-        let mut text = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in params {
-            text.append_pair(k, v);
-        }
-        if signed {
-            text.append_pair("timestamp", &(now_ms() + self.time_offset_ms()).to_string());
-            text.append_pair("recvWindow", &self.cfg.recv_window_ms.to_string());
-        }
-        let mut text = text.finish();
+        // Built in a block: the serializer is not `Send` and must not live across an await.
+        let mut text = {
+            let mut ser = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in params {
+                ser.append_pair(k, v);
+            }
+            if signed {
+                ser.append_pair("timestamp", &(now_ms() + self.time_offset_ms()).to_string());
+                ser.append_pair("recvWindow", &self.cfg.recv_window_ms.to_string());
+            }
+            ser.finish()
+        };
         if signed {
             let signature = sign(&self.cfg.secret, &text);
             if !text.is_empty() {
