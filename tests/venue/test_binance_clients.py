@@ -4,6 +4,7 @@
 ccxt 4.5.90, unmodified and pointed at it with the recipes in
 shared/protocols.md §3, place, query and cancel market and limit orders
 and read balances and the book. Every signed request they send must verify.
+Each test runs twice: on the synthetic market and on a replayed recording.
 """
 
 import os
@@ -19,14 +20,20 @@ KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
 SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 
 
-@pytest.fixture()
-def venue():
-    proc = subprocess.Popen(
-        [str(PYRT), "venue", "--listen", "127.0.0.1:0", "--step-ms", "20"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+DATA = Path(os.environ.get("PYRT_SHARED_DATA", ROOT.parent / "shared" / "data"))
+CAPTURE = DATA / "hftbacktest" / "raw" / "spot_btcusdt_20240808.gz"
+
+
+@pytest.fixture(params=["synthetic", "replay"])
+def venue(request):
+    """The venue on a free port, trading against its synthetic market or
+    against a real Binance Spot session replayed 20x faster."""
+    args = [str(PYRT), "venue", "--listen", "127.0.0.1:0", "--step-ms", "20"]
+    if request.param == "replay":
+        if not CAPTURE.exists():
+            pytest.skip(f"recording not found at {CAPTURE} (set PYRT_SHARED_DATA)")
+        args += ["--replay", str(CAPTURE), "--speed", "20"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
         assert "listening on http://" in line, f"venue did not start: {line!r} {proc.stderr.read() if proc.poll() is not None else ''}"
@@ -151,7 +158,7 @@ def test_streams_keep_a_book_in_sync_by_the_official_procedure(venue):
         book = {"b": {p: q for p, q in snap["bids"]}, "a": {p: q for p, q in snap["asks"]}}
         local = snap["lastUpdateId"]
         checked = trades = 0
-        frames = buffered + [json.loads(ws.recv(timeout=5)) for _ in range(60)]
+        frames = buffered + [json.loads(ws.recv(timeout=5)) for _ in range(200)]
         for frame in frames:
             stream, data = frame["stream"], frame["data"]
             if stream.endswith("@trade"):

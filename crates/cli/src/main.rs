@@ -73,6 +73,21 @@ enum Command {
         /// Milliseconds between synthetic market steps.
         #[arg(long, default_value_t = 100)]
         step_ms: u64,
+        /// Replay a Binance recording (`<ns> <json>` lines) as the market instead.
+        #[arg(long)]
+        replay: Option<PathBuf>,
+        /// With --replay: spot or futures (how its diffs chain); guessed from the file name.
+        #[arg(long, value_enum)]
+        market: Option<MarketArg>,
+        /// With --replay: 1 is real time, 10 ten times faster, 0 as fast as possible.
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// The symbol's tick size (default: Binance Spot BTCUSDT's 0.01; USD-M BTCUSDT recordings: 0.1).
+        #[arg(long)]
+        tick_size: Option<String>,
+        /// The symbol's lot size (default: Binance Spot BTCUSDT's 0.00001; USD-M: 0.001).
+        #[arg(long)]
+        lot_size: Option<String>,
     },
     /// Time every indicator over 1M bars (or over arrays from --input).
     BenchIndicators {
@@ -389,7 +404,14 @@ fn run(cli: Cli) -> Result<()> {
             }
         },
         Command::Indicators { data, spec, out } => indicators::run(&data, &spec, out.as_deref())?,
-        Command::Venue { listen, seed, step_ms } => venue::run(listen, seed, step_ms)?,
+        Command::Venue { listen, seed, step_ms, replay, market, speed, tick_size, lot_size } => {
+            let replay = replay.map(|path| venue::Replay {
+                market: market.map_or_else(|| bench_book::guess_market(&path), MarketArg::market),
+                path,
+                speed,
+            });
+            venue::run(venue::Options { listen, seed, step_ms, replay, tick_size, lot_size })?
+        }
         Command::Bars { trades, rule, out, keep_partial } => {
             let s = bars::run(&trades, &rule, out.as_deref(), keep_partial)?;
             eprintln!("{} trades -> {} bars", s.trades, s.bars);

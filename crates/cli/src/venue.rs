@@ -2,24 +2,64 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context as _, Result};
-use pyrt_venue_server::{DOCS_API_KEY, VenueConfig, spawn};
+use anyhow::{Context as _, Result, bail};
+use pyrt_binance::Market;
+use pyrt_venue_server::{DOCS_API_KEY, ReplayConfig, VenueConfig, spawn};
 
-pub fn run(listen: SocketAddr, seed: u64, step_ms: u64) -> Result<()> {
+pub struct Replay {
+    pub path: PathBuf,
+    pub market: Market,
+    pub speed: f64,
+}
+
+pub struct Options {
+    pub listen: SocketAddr,
+    pub seed: u64,
+    pub step_ms: u64,
+    pub replay: Option<Replay>,
+    pub tick_size: Option<String>,
+    pub lot_size: Option<String>,
+}
+
+pub fn run(o: Options) -> Result<()> {
+    let mut config =
+        VenueConfig { seed: o.seed, step: Duration::from_millis(o.step_ms.max(1)), ..VenueConfig::default() };
+    let spec = &mut config.symbols[0];
+    if let Some(t) = &o.tick_size {
+        spec.tick = t.parse().map_err(|e| anyhow::anyhow!("--tick-size {t}: {e}"))?;
+        spec.min_price = spec.tick;
+    }
+    if let Some(l) = &o.lot_size {
+        spec.lot = l.parse().map_err(|e| anyhow::anyhow!("--lot-size {l}: {e}"))?;
+        spec.min_qty = spec.lot;
+    }
+    if let Some(r) = o.replay {
+        if !(r.speed >= 0.0 && r.speed.is_finite()) {
+            bail!("--speed {} must be a number ≥ 0 (0: as fast as possible)", r.speed);
+        }
+        config.replay = Some(ReplayConfig { path: r.path, market: r.market, speed: r.speed });
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async move {
-        let config = VenueConfig { seed, step: Duration::from_millis(step_ms.max(1)), ..VenueConfig::default() };
         let symbols: Vec<_> = config.symbols.iter().map(|s| s.symbol.clone()).collect();
+        let source = config.replay.as_ref().map_or("a synthetic market".to_string(), |r| {
+            format!("a replay of {} at {}× speed", r.path.display(), r.speed)
+        });
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        let (venue, server) =
-            spawn(config, listen, shutdown).await.with_context(|| format!("cannot listen on {listen}"))?;
+        let (venue, server) = spawn(config, o.listen, shutdown)
+            .await
+            .with_context(|| format!("cannot start the venue on {}", o.listen))?;
         // Tests and scripts read the address from this first line.
         println!("pyrt venue listening on http://{}", venue.address);
-        println!("symbols: {}; API key: {DOCS_API_KEY} (the Binance docs' example key and secret)", symbols.join(", "));
+        println!(
+            "symbols: {}; market: {source}; API key: {DOCS_API_KEY} (the Binance docs' example key and secret)",
+            symbols.join(", ")
+        );
         std::io::stdout().flush()?;
         server.await.context("the server task failed")??;
         eprintln!("pyrt venue stopped");

@@ -12,6 +12,7 @@
 //! * [`params`]: parameters from query and body; signature and
 //!   `recvWindow` checks on the raw bytes.
 //! * [`market`]: the seeded synthetic order flow the venue trades against.
+//! * [`replay`]: or a recorded Binance session, at real or faster speed.
 //! * [`streams`]: the WebSocket market streams (diff and partial depth,
 //!   trades, book ticker), raw or combined, with `SUBSCRIBE` requests.
 //!
@@ -21,6 +22,7 @@ pub mod errors;
 pub mod exchange;
 pub mod market;
 pub mod params;
+pub mod replay;
 pub mod rest;
 pub mod streams;
 
@@ -52,6 +54,17 @@ pub struct VenueConfig {
     /// Levels a side in the synthetic book.
     pub depth: usize,
     pub seed: u64,
+    /// Replay a recording for the first symbol instead of the synthetic market.
+    pub replay: Option<ReplayConfig>,
+}
+
+/// A recorded Binance session as the venue's market.
+#[derive(Debug, Clone)]
+pub struct ReplayConfig {
+    pub path: std::path::PathBuf,
+    pub market: pyrt_binance::Market,
+    /// 1.0 is real time, 10.0 ten times faster; 0 as fast as possible.
+    pub speed: f64,
 }
 
 impl Default for VenueConfig {
@@ -85,6 +98,7 @@ impl Default for VenueConfig {
             step: Duration::from_millis(100),
             depth: 20,
             seed: 1,
+            replay: None,
         }
     }
 }
@@ -105,6 +119,31 @@ pub async fn spawn(
     let exchange = Exchange::new(config.symbols.clone(), config.accounts.clone(), config.maker, config.taker);
     let (frames, _) = tokio::sync::broadcast::channel(1024);
     let app = Arc::new(App { exchange: Mutex::new(exchange), frames, clock: wall_clock });
+    match &config.replay {
+        None => spawn_synthetic(&config, app.clone()),
+        Some(replay) => {
+            // Open it here so a missing or unreadable file is an error now, not in a thread.
+            let events = pyrt_binance::events::CaptureEvents::open(
+                &replay.path,
+                replay.market,
+                InstrumentId(0),
+                pyrt_binance::events::ClockSkew::Auto,
+            )
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
+            let mut player = replay::Replay::new(events, replay.speed);
+            player.prime(&app).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+            let app = app.clone();
+            std::thread::spawn(move || player.run(&app));
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(address).await?;
+    let address = listener.local_addr()?;
+    let router = rest::router(app.clone());
+    let server = tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(shutdown).await });
+    Ok((RunningVenue { address, app }, server))
+}
+
+fn spawn_synthetic(config: &VenueConfig, app: Arc<App>) {
     let mut markets: Vec<SyntheticMarket> = config
         .symbols
         .iter()
@@ -116,20 +155,14 @@ pub async fn spawn(
         .collect();
     let mut trade_ids = 1;
     step_markets(&app, &mut markets, &mut trade_ids);
-    let stepper = app.clone();
     let every = config.step;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            step_markets(&stepper, &mut markets, &mut trade_ids);
+            step_markets(&app, &mut markets, &mut trade_ids);
         }
     });
-    let listener = tokio::net::TcpListener::bind(address).await?;
-    let address = listener.local_addr()?;
-    let router = rest::router(app.clone());
-    let server = tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(shutdown).await });
-    Ok((RunningVenue { address, app }, server))
 }
 
 /// One step of every symbol's market: into the exchange, then out to the

@@ -29,9 +29,10 @@ use crate::rest::App;
 pub struct StepFrames {
     /// Lowercase symbol, as stream names spell it.
     pub stream_symbol: String,
-    pub depth_update: Value,
+    /// `None` when the step did not change the book (a trade alone).
+    pub depth_update: Option<Value>,
     pub trades: Vec<Value>,
-    pub book_ticker: Value,
+    pub book_ticker: Option<Value>,
     /// The top 20 levels each side, for the partial-depth streams.
     pub top: (Vec<Level>, Vec<Level>),
     pub update_id: u64,
@@ -68,10 +69,13 @@ pub fn frames(
     now_ms: i64,
     next_trade_id: &mut u64,
 ) -> StepFrames {
-    let depth_update = json!({
-        "e": "depthUpdate", "E": now_ms, "s": symbol, "U": update_id, "u": update_id,
-        "b": levels_json(&diff_side(before, after, Side::Buy)),
-        "a": levels_json(&diff_side(before, after, Side::Sell)),
+    let book_changed = events.iter().any(|e| matches!(e, MarketEvent::BookDelta(_)));
+    let depth_update = book_changed.then(|| {
+        json!({
+            "e": "depthUpdate", "E": now_ms, "s": symbol, "U": update_id, "u": update_id,
+            "b": levels_json(&diff_side(before, after, Side::Buy)),
+            "a": levels_json(&diff_side(before, after, Side::Sell)),
+        })
     });
     let trades = events
         .iter()
@@ -89,10 +93,12 @@ pub fn frames(
         .collect();
     let top = |s: Side| after.top(s, 20).collect::<Vec<_>>();
     let (bid, ask) = (after.best_bid(), after.best_ask());
-    let book_ticker = json!({
-        "u": update_id, "s": symbol,
-        "b": d8(bid.map_or(pyrt_model::Price::ZERO, |l| l.price)), "B": d8(bid.map_or(Quantity::ZERO, |l| l.qty)),
-        "a": d8(ask.map_or(pyrt_model::Price::ZERO, |l| l.price)), "A": d8(ask.map_or(Quantity::ZERO, |l| l.qty)),
+    let book_ticker = book_changed.then(|| {
+        json!({
+            "u": update_id, "s": symbol,
+            "b": d8(bid.map_or(pyrt_model::Price::ZERO, |l| l.price)), "B": d8(bid.map_or(Quantity::ZERO, |l| l.qty)),
+            "a": d8(ask.map_or(pyrt_model::Price::ZERO, |l| l.price)), "A": d8(ask.map_or(Quantity::ZERO, |l| l.qty)),
+        })
     });
     StepFrames {
         stream_symbol: symbol.to_lowercase(),
@@ -146,8 +152,9 @@ fn payloads(step: &StepFrames, name: &str) -> Vec<Value> {
     }
     match kind {
         Kind::Trade => step.trades.clone(),
-        Kind::Diff => vec![step.depth_update.clone()],
-        Kind::BookTicker => vec![step.book_ticker.clone()],
+        Kind::Diff => step.depth_update.iter().cloned().collect(),
+        Kind::BookTicker => step.book_ticker.iter().cloned().collect(),
+        Kind::Partial(_) if step.depth_update.is_none() => Vec::new(),
         Kind::Partial(n) => {
             let take = |l: &[Level]| levels_json(&l[..n.min(l.len())]);
             vec![json!({ "lastUpdateId": step.update_id, "bids": take(&step.top.0), "asks": take(&step.top.1) })]
