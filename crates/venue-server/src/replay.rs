@@ -41,7 +41,7 @@ impl Replay {
     /// Plays, without waiting, up to the first complete book, so the venue
     /// never answers with an empty book once it is listening.
     pub fn prime(&mut self, app: &App) -> Result<(), String> {
-        while let Some(event) = self.events.next() {
+        for event in self.events.by_ref() {
             let event = event.map_err(|e| e.to_string())?;
             let book_done = matches!(&event, MarketEvent::BookDelta(d) if d.is_last());
             self.group.push(event);
