@@ -156,32 +156,34 @@ def test_streams_keep_a_book_in_sync_by_the_official_procedure(venue):
         with urllib.request.urlopen(f"http://{venue}/api/v3/depth?symbol=BTCUSDT&limit=1000") as r:
             snap = json.load(r)
         book = {"b": {p: q for p, q in snap["bids"]}, "a": {p: q for p, q in snap["asks"]}}
-        local = snap["lastUpdateId"]
-        checked = trades = 0
         frames = buffered + [json.loads(ws.recv(timeout=5)) for _ in range(200)]
-        for frame in frames:
-            stream, data = frame["stream"], frame["data"]
-            if stream.endswith("@trade"):
-                trades += 1
-                assert data["e"] == "trade" and float(data["p"]) > 0
-            elif stream.startswith("btcusdt@depth"):
-                if data["u"] <= local:
-                    continue
-                assert data["U"] == local + 1, "a gap in the diff stream"
-                for side in "ba":
-                    for p, q in data[side]:
-                        if float(q) == 0:
-                            book[side].pop(p, None)
-                        else:
-                            book[side][p] = q
-                local = data["u"]
-            elif data["u"] == local:
-                best_bid = max(book["b"], key=float)
-                best_ask = min(book["a"], key=float)
-                assert (best_bid, book["b"][best_bid]) == (data["b"], data["B"])
-                assert (best_ask, book["a"][best_ask]) == (data["a"], data["A"])
-                checked += 1
-        assert checked >= 10 and trades > 0
+    # Processed after closing: a client that stops reading with frames in
+    # flight makes its own close wait behind them.
+    local = snap["lastUpdateId"]
+    checked = trades = 0
+    for frame in frames:
+        stream, data = frame["stream"], frame["data"]
+        if stream.endswith("@trade"):
+            trades += 1
+            assert data["e"] == "trade" and float(data["p"]) > 0
+        elif stream.startswith("btcusdt@depth"):
+            if data["u"] <= local:
+                continue
+            assert data["U"] == local + 1, "a gap in the diff stream"
+            for side in "ba":
+                for p, q in data[side]:
+                    if float(q) == 0:
+                        book[side].pop(p, None)
+                    else:
+                        book[side][p] = q
+            local = data["u"]
+        elif data["u"] == local:
+            best_bid = max(book["b"], key=float)
+            best_ask = min(book["a"], key=float)
+            assert (best_bid, book["b"][best_bid]) == (data["b"], data["B"])
+            assert (best_ask, book["a"][best_ask]) == (data["a"], data["A"])
+            checked += 1
+    assert checked >= 10 and trades > 0
 
 
 def test_subscribe_requests_and_partial_depth(venue):
@@ -230,3 +232,69 @@ def test_ccxt_pro_watches_the_book_and_trades(venue):
     book, trades = asyncio.run(asyncio.wait_for(run(), 30))
     assert book["bids"][0][0] < book["asks"][0][0]
     assert trades and trades[0]["price"] > 0
+
+
+def test_python_binance_user_socket_reports_executions(venue, monkeypatch):
+    """python-binance's `user_socket()` (the WebSocket API with
+    `userDataStream.subscribe.signature`) receives every execution."""
+    import asyncio
+
+    from binance import AsyncClient, BinanceSocketManager
+    from binance.ws.reconnecting_websocket import ReconnectingWebsocket
+
+    # Its read loop notices a close only between 10-second receive timeouts.
+    monkeypatch.setattr(ReconnectingWebsocket, "TIMEOUT", 0.5)
+
+    async def run():
+        saved = AsyncClient.API_URL, AsyncClient.WS_API_URL
+        AsyncClient.API_URL, AsyncClient.WS_API_URL = f"http://{venue}/api", f"ws://{venue}/ws-api/v3"
+        try:
+            client = await AsyncClient.create(KEY, SECRET)
+            try:
+                async with BinanceSocketManager(client).user_socket() as stream:
+                    await asyncio.sleep(0.5)
+                    order = await client.order_market_buy(symbol="BTCUSDT", quantity=0.01)
+                    reports, positions = [], 0
+                    while not reports or reports[-1]["X"] != "FILLED":
+                        msg = await asyncio.wait_for(stream.recv(), 10)
+                        event = msg.get("event", msg)
+                        if event["e"] == "executionReport":
+                            reports.append(event)
+                        elif event["e"] == "outboundAccountPosition":
+                            positions += 1
+                    return order, reports, positions
+            finally:
+                await client.close_connection()
+        finally:
+            AsyncClient.API_URL, AsyncClient.WS_API_URL = saved
+
+    order, reports, positions = asyncio.run(run())
+    assert reports[0]["x"] == "NEW" and reports[0]["i"] == order["orderId"]
+    trades = [r for r in reports if r["x"] == "TRADE"]
+    assert sum(float(t["l"]) for t in trades) == pytest.approx(0.01)
+    assert [int(t["t"]) for t in trades] == [f["tradeId"] for f in order["fills"]]
+    # Each report is followed by the balances it changed (the last one still in flight).
+    assert positions == len(reports) - 1
+
+
+def test_listen_key_stream_reports_a_resting_order_and_its_cancel(venue):
+    import json
+    import urllib.request
+
+    from binance.client import Client
+    from websockets.sync.client import connect
+
+    client = Client(KEY, SECRET, ping=False)
+    client.API_URL = f"http://{venue}/api"
+    key = client.stream_get_listen_key()
+    with connect(f"ws://{venue}/ws/{key}") as ws:
+        with urllib.request.urlopen(f"http://{venue}/api/v3/depth?symbol=BTCUSDT&limit=5") as r:
+            bid = float(json.load(r)["bids"][0][0])
+        order = client.order_limit_buy(symbol="BTCUSDT", quantity=0.01, price=f"{bid * 0.8:.2f}")
+        client.cancel_order(symbol="BTCUSDT", orderId=order["orderId"])
+        seen = []
+        while len(seen) < 2:
+            event = json.loads(ws.recv(timeout=5))
+            if event["e"] == "executionReport":
+                seen.append((event["x"], event["X"], event["i"]))
+    assert seen == [("NEW", "NEW", order["orderId"]), ("CANCELED", "CANCELED", order["orderId"])]

@@ -3,6 +3,8 @@
 //! * [`stream`]: WebSocket market-data messages (diff and partial depth,
 //!   book ticker, trades, aggregate trades, klines, request replies) parsed
 //!   into exact fixed-point values.
+//! * [`user`]: user-data events (order executions, balances), in any of
+//!   their three wrappings.
 //! * [`capture`]: recorded sessions, one `<receive ns> <raw message>` line
 //!   each (the hftbacktest capture format), read back in order.
 //! * [`signing`]: HMAC-SHA256 request signatures, made and verified over
@@ -20,6 +22,7 @@ pub mod events;
 pub mod replay;
 pub mod signing;
 pub mod stream;
+pub mod user;
 
 pub use stream::{BookTicker, DepthSnapshot, DepthUpdate, Kline, MessageError, StreamMessage, TradeMsg, parse};
 

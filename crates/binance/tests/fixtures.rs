@@ -186,3 +186,51 @@ fn malformed_frames_say_what_is_wrong() {
     }
     assert!(matches!(parse(r#"{"e":"kline","E":1,"s":"X"}"#), Err(MessageError::Missing { field: "k", .. })));
 }
+
+#[test]
+fn user_data_events_in_every_wrapping() {
+    use pyrt_binance::user::{UserEvent, parse_user};
+    let Some(text) = fixture("userdata/wsapi_executionReport_new.json") else { return };
+    let UserEvent::Execution(e) = parse_user(&text).unwrap() else { panic!() };
+    assert_eq!(
+        (e.symbol.as_str(), e.execution_type.as_str(), e.status.as_str(), e.order_id),
+        ("ETHBTC", "NEW", "NEW", 4293153)
+    );
+    assert_eq!((e.price, e.quantity, e.trade_id), (p("0.1026441"), q("1"), None));
+    assert_eq!(
+        parse_user(&fixture("userdata/listenkey_executionReport_new.json").unwrap()).unwrap(),
+        UserEvent::Execution(e)
+    );
+
+    let UserEvent::Execution(t) =
+        parse_user(&fixture("userdata/executionReport_trade_partial_nautilus.json").unwrap()).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!((t.last_qty, t.last_price, t.trade_id, t.is_maker), (q("0.5"), p("2499.5"), Some(98765432), true));
+    assert_eq!((t.commission, t.commission_asset.as_deref()), ("0.0005".parse().unwrap(), Some("ETH")));
+    let UserEvent::Execution(c) =
+        parse_user(&fixture("userdata/executionReport_canceled_nautilus.json").unwrap()).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!((c.status.as_str(), c.cum_qty), ("CANCELED", q("0.1")));
+
+    for rel in ["userdata/wsapi_outboundAccountPosition.json", "userdata/listenkey_outboundAccountPosition.json"] {
+        let UserEvent::AccountPosition { balances, .. } = parse_user(&fixture(rel).unwrap()).unwrap() else {
+            panic!("{rel}")
+        };
+        assert_eq!(balances, vec![("ETH".to_string(), "10000".parse().unwrap(), "0".parse().unwrap())]);
+    }
+    assert!(matches!(
+        parse_user(&fixture("userdata/wsapi_balanceUpdate.json").unwrap()),
+        Ok(UserEvent::BalanceUpdate { .. })
+    ));
+    assert_eq!(parse_user(&fixture("userdata/listenKeyExpired.json").unwrap()), Ok(UserEvent::ListenKeyExpired));
+    assert_eq!(
+        parse_user(&fixture("userdata/wsapi_userDataStream_subscribe_signature_response.json").unwrap()),
+        Ok(UserEvent::Response { id: "d3df8a22-98ea-4fe0-9f4e-0fcea5d418b7".into(), status: 200, error: None })
+    );
+    let bad = r#"{"e":"executionReport","E":1,"s":"X","c":"a","S":"BUY","o":"LIMIT","q":"NaN"}"#;
+    assert!(parse_user(bad).unwrap_err().to_string().contains("field `i`"));
+}

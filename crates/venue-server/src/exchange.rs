@@ -18,6 +18,8 @@ use pyrt_model::{
 };
 use pyrt_sim::{BookVenue, Fees};
 
+use serde_json::{Value, json};
+
 use crate::errors::ApiError;
 
 /// A tradable symbol and its filters.
@@ -109,6 +111,7 @@ pub struct TradeFill {
     pub qty: Quantity,
     pub commission: Money,
     pub commission_asset: String,
+    pub maker: bool,
 }
 
 /// An order as the exchange records it.
@@ -161,6 +164,8 @@ pub struct Exchange {
     update_ids: Vec<u64>,
     maker: Rate,
     taker: Rate,
+    /// User-data events not yet pushed: (API key, event).
+    user_events: Vec<(String, Value)>,
 }
 
 fn money(q: Quantity) -> Money {
@@ -197,7 +202,44 @@ impl Exchange {
             next_trade_id: 1,
             maker,
             taker,
+            user_events: Vec::new(),
         }
+    }
+
+    /// The user-data events since the last call, oldest first.
+    pub fn take_user_events(&mut self) -> Vec<(String, Value)> {
+        std::mem::take(&mut self.user_events)
+    }
+
+    /// Queues an `executionReport` for order `id` (with its last fill for
+    /// a trade) and the account's balances after it.
+    fn report(&mut self, id: u64, execution: &str, now_ms: i64) {
+        let Some(o) = self.orders.get(&id) else { return };
+        let spec = &self.specs[o.symbol];
+        let last = if execution == "TRADE" { o.fills.last() } else { None };
+        let d8 = |x: &dyn std::fmt::Display| format!("{x:.8}");
+        let event = json!({
+            "e": "executionReport", "E": now_ms, "s": spec.symbol, "c": o.client_order_id,
+            "S": if o.side == Side::Buy { "BUY" } else { "SELL" }, "o": o.kind.name(), "f": o.tif,
+            "q": d8(&o.orig_qty), "p": d8(&o.price.unwrap_or(Price::ZERO)), "P": d8(&Price::ZERO),
+            "F": d8(&Quantity::ZERO), "g": -1, "C": "", "x": execution, "X": o.status.name(), "r": "NONE",
+            "i": o.order_id, "l": d8(&last.map_or(Quantity::ZERO, |f| f.qty)), "z": d8(&o.executed_qty),
+            "L": d8(&last.map_or(Price::ZERO, |f| f.price)), "n": d8(&last.map_or(Money::ZERO, |f| f.commission)),
+            "N": last.map(|f| f.commission_asset.clone()), "T": now_ms,
+            "t": last.map_or(-1, |f| f.trade_id as i64), "I": id, "w": o.status.is_open(),
+            "m": last.is_some_and(|f| f.maker), "M": false, "O": o.time_ms, "Z": d8(&o.cumm_quote),
+            "Y": d8(&last.map_or(Money::ZERO, |f| Money::notional(f.price, f.qty))), "Q": d8(&Money::ZERO),
+            "W": o.time_ms, "V": "NONE",
+        });
+        let key = o.api_key.clone();
+        let balances: Vec<Value> = self.accounts[&key]
+            .balances
+            .iter()
+            .map(|(a, b)| json!({ "a": a, "f": d8(&b.free), "l": d8(&b.locked) }))
+            .collect();
+        self.user_events.push((key.clone(), event));
+        self.user_events
+            .push((key, json!({ "e": "outboundAccountPosition", "E": now_ms, "u": now_ms, "B": balances })));
     }
 
     pub fn specs(&self) -> &[SymbolSpec] {
@@ -338,6 +380,7 @@ impl Exchange {
                 ApiError::rejected(&reason)
             });
         }
+        self.report(id, "NEW", now_ms);
         self.apply(reports, now);
         Ok(id)
     }
@@ -389,6 +432,8 @@ impl Exchange {
                             _ => Status::Canceled,
                         };
                         rec.update_ms = now_ms;
+                        let execution = if rec.status == Status::Expired { "EXPIRED" } else { "CANCELED" };
+                        self.report(id, execution, now_ms);
                     }
                 }
                 _ => {}
@@ -435,8 +480,11 @@ impl Exchange {
             qty: fill.qty,
             commission,
             commission_asset,
+            maker: fill.liquidity == Liquidity::Maker,
         });
         self.next_trade_id += 1;
+        let id = rec.order_id;
+        self.report(id, "TRADE", now_ms);
     }
 
     /// Returns what an order still has locked to free.

@@ -15,6 +15,8 @@
 //! * [`replay`]: or a recorded Binance session, at real or faster speed.
 //! * [`streams`]: the WebSocket market streams (diff and partial depth,
 //!   trades, book ticker), raw or combined, with `SUBSCRIBE` requests.
+//! * [`user_stream`]: the user-data stream (executions, balances) over the
+//!   WebSocket API or a listen key.
 //!
 //! [`spawn`] starts it: the HTTP server and a task that steps the market.
 
@@ -25,6 +27,7 @@ pub mod params;
 pub mod replay;
 pub mod rest;
 pub mod streams;
+pub mod user_stream;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -118,7 +121,8 @@ pub async fn spawn(
 ) -> std::io::Result<(RunningVenue, tokio::task::JoinHandle<std::io::Result<()>>)> {
     let exchange = Exchange::new(config.symbols.clone(), config.accounts.clone(), config.maker, config.taker);
     let (frames, _) = tokio::sync::broadcast::channel(1024);
-    let app = Arc::new(App { exchange: Mutex::new(exchange), frames, clock: wall_clock });
+    let (user, _) = tokio::sync::broadcast::channel(4096);
+    let app = Arc::new(App { exchange: Mutex::new(exchange), frames, user, clock: wall_clock });
     match &config.replay {
         None => spawn_synthetic(&config, app.clone()),
         Some(replay) => {
@@ -180,6 +184,7 @@ fn step_markets(app: &App, markets: &mut [SyntheticMarket], trade_ids: &mut u64)
         let symbol = ex.specs()[i].symbol.clone();
         out.push(streams::frames(&symbol, &before, ex.book(i), &events, ex.update_id(i), now / 1_000_000, trade_ids));
     }
+    app.publish_user_events(&mut ex);
     drop(ex);
     // No subscriber is not an error.
     let _ = app.frames.send(Arc::new(out));

@@ -100,6 +100,7 @@ fn publish(app: &App, group: &mut Vec<MarketEvent>, trade_ids: &mut u64) {
     }
     let symbol = ex.specs()[0].symbol.clone();
     let frames = streams::frames(&symbol, &before, ex.book(0), group, ex.update_id(0), now / 1_000_000, trade_ids);
+    app.publish_user_events(&mut ex);
     drop(ex);
     let _ = app.frames.send(std::sync::Arc::new(vec![frames]));
     group.clear();

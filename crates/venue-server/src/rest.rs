@@ -20,8 +20,20 @@ pub struct App {
     pub exchange: Mutex<Exchange>,
     /// Each market step's stream frames, for the WebSocket connections.
     pub frames: tokio::sync::broadcast::Sender<Arc<Vec<crate::streams::StepFrames>>>,
+    /// User-data events: (API key, event), for user-data subscribers.
+    pub user: tokio::sync::broadcast::Sender<Arc<(String, Value)>>,
     /// The server's clock in nanoseconds (wall time; tests may fix it).
     pub clock: fn() -> UnixNanos,
+}
+
+impl App {
+    /// Pushes the exchange's pending user-data events to subscribers.
+    pub fn publish_user_events(&self, ex: &mut Exchange) {
+        for event in ex.take_user_events() {
+            // No subscriber is not an error.
+            let _ = self.user.send(Arc::new(event));
+        }
+    }
 }
 
 pub fn wall_clock() -> UnixNanos {
@@ -37,6 +49,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/ws", any(crate::streams::bare_ws))
         .route("/ws/{*streams}", any(crate::streams::raw_stream))
         .route("/stream", any(crate::streams::combined_stream))
+        .route("/ws-api/v3", any(crate::user_stream::ws_api))
         .fallback(dispatch)
         .with_state(app)
 }
@@ -117,7 +130,11 @@ fn handle(
         }
         ("POST" | "PUT" | "DELETE", "/api/v3/userDataStream") => {
             ex.secret(api_key).ok_or_else(ApiError::bad_api_key)?;
-            Ok(if method == Method::POST { json!({ "listenKey": format!("pyrt-{api_key}") }) } else { json!({}) })
+            Ok(if method == Method::POST {
+                json!({ "listenKey": crate::user_stream::listen_key(api_key) })
+            } else {
+                json!({})
+            })
         }
         // What ccxt asks for with its default options; nothing to offer.
         (

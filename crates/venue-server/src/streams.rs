@@ -163,6 +163,15 @@ fn payloads(step: &StepFrames, name: &str) -> Vec<Value> {
 }
 
 pub async fn raw_stream(ws: WebSocketUpgrade, State(app): State<Arc<App>>, Path(path): Path<String>) -> Response {
+    // A listen key opens the account's user-data stream instead.
+    let account = {
+        let ex = app.exchange.lock().expect("a handler panicked while holding the exchange");
+        path.strip_prefix("pyrt-").filter(|key| ex.secret(key).is_some()).map(str::to_string)
+    };
+    if let Some(api_key) = account {
+        let rx = app.user.subscribe();
+        return ws.on_upgrade(move |socket| crate::user_stream::serve_listen_key(socket, api_key, rx));
+    }
     let streams = path.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect();
     let rx = app.frames.subscribe();
     ws.on_upgrade(move |socket| serve(socket, streams, false, rx))
@@ -191,6 +200,24 @@ async fn serve(
 ) {
     loop {
         tokio::select! {
+            // The client first: a close or a request must not wait behind a busy market.
+            biased;
+            msg = socket.recv() => {
+                let text = match msg {
+                    Some(Ok(Message::Text(text))) => text,
+                    // Answer a close so the client need not wait for its timeout.
+                    Some(Ok(Message::Close(_))) => {
+                        finish_close(&mut socket).await;
+                        break;
+                    }
+                    Some(Err(_)) | None => break,
+                    Some(Ok(_)) => continue,
+                };
+                let reply = request(&text, &mut streams);
+                if socket.send(Message::Text(reply.to_string().into())).await.is_err() {
+                    break;
+                }
+            }
             step = rx.recv() => {
                 let step = match step {
                     Ok(step) => step,
@@ -211,14 +238,6 @@ async fn serve(
                             }
                         }
                     }
-                }
-            }
-            msg = socket.recv() => {
-                let Some(Ok(msg)) = msg else { break };
-                let Message::Text(text) = msg else { continue };
-                let reply = request(&text, &mut streams);
-                if socket.send(Message::Text(reply.to_string().into())).await.is_err() {
-                    break;
                 }
             }
         }
@@ -296,4 +315,13 @@ mod tests {
         );
         assert!(diff_side(&a, &b, Side::Sell).is_empty());
     }
+}
+
+/// Completes a close the client started: reading on lets the WebSocket
+/// layer send its queued close reply, so the client need not wait for its
+/// own timeout.
+pub(crate) async fn finish_close(socket: &mut WebSocket) {
+    let _ = socket.send(Message::Close(None)).await;
+    let drain = async { while let Some(Ok(_)) = socket.recv().await {} };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), drain).await;
 }

@@ -1,0 +1,162 @@
+//! The user-data stream: order executions and balance changes, pushed.
+//!
+//! Two ways in, as on Binance:
+//!
+//! * the WebSocket API, `/ws-api/v3`: the client sends
+//!   `userDataStream.subscribe.signature` with `apiKey`, `timestamp` and an
+//!   HMAC `signature` over its other parameters sorted by name and
+//!   form-encoded; events then arrive as `{"subscriptionId":N,"event":..}`
+//!   (what python-binance's `user_socket()` uses);
+//! * a listen key from `POST /api/v3/userDataStream`, opened as
+//!   `/ws/<listenKey>`; events arrive bare.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use pyrt_binance::signing::verify;
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use crate::rest::App;
+
+/// The listen key handed out for an API key.
+pub fn listen_key(api_key: &str) -> String {
+    format!("pyrt-{api_key}")
+}
+
+pub async fn ws_api(ws: WebSocketUpgrade, State(app): State<Arc<App>>) -> Response {
+    let rx = app.user.subscribe();
+    ws.on_upgrade(move |socket| serve_ws_api(socket, app, rx))
+}
+
+/// A listen-key connection: every event of that account, bare.
+pub async fn serve_listen_key(
+    mut socket: WebSocket,
+    api_key: String,
+    mut rx: broadcast::Receiver<Arc<(String, Value)>>,
+) {
+    loop {
+        tokio::select! {
+            event = rx.recv() => match event {
+                Ok(e) if e.0 == api_key => {
+                    if socket.send(Message::Text(e.1.to_string().into())).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            msg = socket.recv() => match msg {
+                Some(Ok(Message::Close(_))) => {
+                    crate::streams::finish_close(&mut socket).await;
+                    return;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return,
+            },
+        }
+    }
+}
+
+async fn serve_ws_api(mut socket: WebSocket, app: Arc<App>, mut rx: broadcast::Receiver<Arc<(String, Value)>>) {
+    // subscription id → API key
+    let mut subscriptions: BTreeMap<u64, String> = BTreeMap::new();
+    let mut next_id = 0;
+    loop {
+        tokio::select! {
+            event = rx.recv() => match event {
+                Ok(e) => {
+                    for (sid, key) in &subscriptions {
+                        if *key == e.0 {
+                            let frame = json!({ "subscriptionId": sid, "event": e.1 });
+                            if socket.send(Message::Text(frame.to_string().into())).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            msg = socket.recv() => {
+                let text = match msg {
+                    Some(Ok(Message::Text(text))) => text,
+                    // Answer a close so the client need not wait for its timeout.
+                    Some(Ok(Message::Close(_))) => {
+                        crate::streams::finish_close(&mut socket).await;
+                        return;
+                    }
+                    Some(Err(_)) | None => return,
+                    Some(Ok(_)) => continue,
+                };
+                let reply = request(&app, &text, &mut subscriptions, &mut next_id);
+                if socket.send(Message::Text(reply.to_string().into())).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn error(id: &Value, status: u16, code: i64, msg: &str) -> Value {
+    json!({ "id": id, "status": status, "error": { "code": code, "msg": msg } })
+}
+
+/// One WebSocket API request and its answer.
+fn request(app: &App, text: &str, subscriptions: &mut BTreeMap<u64, String>, next_id: &mut u64) -> Value {
+    let Ok(req) = serde_json::from_str::<Value>(text) else {
+        return error(&Value::Null, 400, -1100, "Malformed request: not JSON.");
+    };
+    let id = req.get("id").cloned().unwrap_or(Value::Null);
+    let params = req.get("params").and_then(Value::as_object).cloned().unwrap_or_default();
+    match req.get("method").and_then(Value::as_str) {
+        Some("ping") => json!({ "id": id, "status": 200, "result": {} }),
+        Some("userDataStream.subscribe.signature") => {
+            let Some(api_key) = params.get("apiKey").and_then(Value::as_str) else {
+                return error(
+                    &id,
+                    400,
+                    -1102,
+                    "Mandatory parameter 'apiKey' was not sent, was empty/null, or malformed.",
+                );
+            };
+            let ex = app.exchange.lock().expect("a handler panicked while holding the exchange");
+            let Some(secret) = ex.secret(api_key) else {
+                return error(&id, 401, -2015, "Invalid API-key, IP, or permissions for action.");
+            };
+            // The payload: every parameter but the signature, sorted by name.
+            let mut pairs: Vec<(String, String)> = params
+                .iter()
+                .filter(|(k, _)| k.as_str() != "signature")
+                .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+                .collect();
+            pairs.sort();
+            let mut payload = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in &pairs {
+                payload.append_pair(k, v);
+            }
+            let signature = params.get("signature").and_then(Value::as_str).unwrap_or("");
+            let signed = format!("{}&signature={signature}", payload.finish());
+            if verify(secret, &signed, "").is_err() {
+                return error(&id, 400, -1022, "Signature for this request is not valid.");
+            }
+            let sid = *next_id;
+            *next_id += 1;
+            subscriptions.insert(sid, api_key.to_string());
+            json!({ "id": id, "status": 200, "result": { "subscriptionId": sid } })
+        }
+        Some("userDataStream.unsubscribe") => {
+            match params.get("subscriptionId").and_then(Value::as_u64) {
+                Some(sid) => {
+                    subscriptions.remove(&sid);
+                }
+                None => subscriptions.clear(),
+            }
+            json!({ "id": id, "status": 200, "result": {} })
+        }
+        _ => error(&id, 400, -1100, "Unsupported method."),
+    }
+}
