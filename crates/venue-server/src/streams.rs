@@ -275,6 +275,15 @@ fn request(text: &str, streams: &mut BTreeSet<String>) -> Value {
     }
 }
 
+/// Completes a close the client started: reading on lets the WebSocket
+/// layer send its queued close reply, so the client need not wait for its
+/// own timeout.
+pub(crate) async fn finish_close(socket: &mut WebSocket) {
+    let _ = socket.send(Message::Close(None)).await;
+    let drain = async { while let Some(Ok(_)) = socket.recv().await {} };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), drain).await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,13 +324,4 @@ mod tests {
         );
         assert!(diff_side(&a, &b, Side::Sell).is_empty());
     }
-}
-
-/// Completes a close the client started: reading on lets the WebSocket
-/// layer send its queued close reply, so the client need not wait for its
-/// own timeout.
-pub(crate) async fn finish_close(socket: &mut WebSocket) {
-    let _ = socket.send(Message::Close(None)).await;
-    let drain = async { while let Some(Ok(_)) = socket.recv().await {} };
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), drain).await;
 }
