@@ -6,6 +6,8 @@
 //! * [`binance::feed`]: WebSocket market data as kernel events, with book
 //!   sync from REST snapshots, re-sync on a gap, and reconnects with
 //!   jittered backoff.
+//! * [`binance::user`]: the account's user-data stream (executions and
+//!   balances) over the WebSocket API, with a signed subscription.
 //!
 //! Everything is tested against the project's own local venue
 //! (`pyrt-venue-server`) and fault-injecting servers on loopback. TLS for
