@@ -223,6 +223,22 @@ impl<V: Venue> Engine<V> {
         self.pump();
     }
 
+    /// Takes reports a venue sends later, outside `Venue::handle` and
+    /// `Venue::on_market` (a live venue answers over the network). They are
+    /// applied in order, as if the venue had returned them, at `now`.
+    pub fn deliver(&mut self, now: UnixNanos, reports: impl IntoIterator<Item = ExecutionReport>) {
+        if now > self.now {
+            self.now = now;
+        }
+        self.reports.extend(reports);
+        self.pump();
+    }
+
+    /// Mutable access to the venue (a live venue's outbox).
+    pub fn venue_mut(&mut self) -> &mut V {
+        &mut self.venue
+    }
+
     /// Lifts a halt or reducing-only state (an operator's decision).
     pub fn resume_trading(&mut self) {
         self.risk.set_state(TradingState::Active);

@@ -3,11 +3,14 @@
 //! paper and live alike.
 //!
 //! * [`kernel`]: the event loop and the [`Venue`] seam;
+//! * [`channel_venue`]: a [`Venue`] whose answers come back later, over the
+//!   network — the seam paper and live trading plug into;
 //! * [`strategy`]: the [`Strategy`] trait and the [`Context`] it acts through;
 //! * [`orders`]: every order's state, plus OCO and bracket contingencies;
 //! * [`portfolio`]: exact cash, positions, P&L and the round-trip log;
 //! * [`recorder`]: the sampled equity curve, drawdown and exposure.
 
+pub mod channel_venue;
 pub mod history;
 pub mod kernel;
 pub mod orders;
@@ -15,6 +18,7 @@ pub mod portfolio;
 pub mod recorder;
 pub mod strategy;
 
+pub use channel_venue::ChannelVenue;
 pub use history::{RecentLog, TradeStats};
 pub use kernel::{AccountKind, Engine, EngineConfig, EngineError, Venue};
 pub use orders::{OrderManager, OrderRecord};

@@ -1,0 +1,163 @@
+//! A venue on the far side of a channel: the kernel's seam to live trading.
+//!
+//! The kernel calls `Venue::handle` synchronously, but a real exchange
+//! answers over the network, later. [`ChannelVenue`] queues each command
+//! for the edge (an adapter's order gateway drains [`ChannelVenue::take_commands`])
+//! and the answers come back through [`Engine::deliver`](crate::Engine::deliver).
+//!
+//! One thing it settles locally: a notional order (`buy $1 000 worth`) is
+//! sized here, in whole lots at the best price it has seen (the ask for a
+//! buy, the bid for a sell; the last trade or bar close otherwise), because
+//! exchanges take quantities. The owner learns the size from a `Modified`
+//! report before the command leaves, as with the simulated venue.
+
+use pyrt_model::{ExecutionReport, Instrument, MarketEvent, OrderQty, Price, Quantity, Side, UnixNanos, VenueCommand};
+
+use crate::kernel::Venue;
+
+#[derive(Debug, Clone, Copy, Default)]
+struct LastPrices {
+    bid: Option<Price>,
+    ask: Option<Price>,
+    last: Option<Price>,
+}
+
+/// Commands out to the edge; nothing matched here.
+pub struct ChannelVenue {
+    instruments: Vec<Instrument>,
+    prices: Vec<LastPrices>,
+    outbox: Vec<(UnixNanos, VenueCommand)>,
+}
+
+impl ChannelVenue {
+    pub fn new(instruments: Vec<Instrument>) -> Self {
+        let prices = vec![LastPrices::default(); instruments.len()];
+        Self { instruments, prices, outbox: Vec::new() }
+    }
+
+    /// The commands queued since the last call, with the time each was sent.
+    pub fn take_commands(&mut self) -> Vec<(UnixNanos, VenueCommand)> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// The price a notional order on `side` is sized at.
+    fn sizing_price(&self, i: usize, side: Side) -> Option<Price> {
+        let p = self.prices[i];
+        let touch = if side == Side::Buy { p.ask } else { p.bid };
+        touch.or(p.last)
+    }
+}
+
+impl Venue for ChannelVenue {
+    fn handle(&mut self, cmd: VenueCommand, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+        let VenueCommand::Submit { order_id, mut request } = cmd else {
+            self.outbox.push((now, cmd));
+            return;
+        };
+        if let OrderQty::Quote(amount) = request.qty {
+            let i = request.instrument.index();
+            let price = if i < self.prices.len() { self.sizing_price(i, request.side) } else { None };
+            let (Some(inst), Some(price)) = (self.instruments.get(i), price) else {
+                out.push(ExecutionReport::Rejected {
+                    order_id,
+                    ts: now,
+                    reason: "a notional order needs a price to size it; none has been seen yet".into(),
+                });
+                return;
+            };
+            let qty: Quantity = amount.lots_at(price, inst.lot_size);
+            if !qty.is_positive() {
+                out.push(ExecutionReport::Rejected {
+                    order_id,
+                    ts: now,
+                    reason: format!("notional {amount} buys less than one lot of {} at {price}", inst.symbol),
+                });
+                return;
+            }
+            request.qty = OrderQty::Base(qty);
+            out.push(ExecutionReport::Modified { order_id, ts: now, qty, price: None, trigger: None });
+        }
+        self.outbox.push((now, VenueCommand::Submit { order_id, request }));
+    }
+
+    fn on_market(&mut self, event: &MarketEvent, _out: &mut Vec<ExecutionReport>) {
+        let Some(p) = self.prices.get_mut(event.instrument().index()) else { return };
+        match event {
+            MarketEvent::Quote(q) => (p.bid, p.ask) = (Some(q.bid), Some(q.ask)),
+            MarketEvent::Trade(t) => p.last = Some(t.price),
+            MarketEvent::Bar(b) => p.last = Some(b.close),
+            MarketEvent::BookDelta(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Engine, EngineConfig, Strategy};
+    use pyrt_model::{Bar, Fill, InstrumentId, Liquidity, Money, OrderId, OrderRequest, OrderStatus};
+
+    struct BuyOnce;
+    impl Strategy for BuyOnce {
+        fn on_bar(&mut self, ctx: &mut crate::Context, bar: &Bar) {
+            if !ctx.has_open_orders(bar.instrument) && ctx.position_qty(bar.instrument).is_zero() {
+                ctx.buy_notional(bar.instrument, Money::from_int(1000));
+            }
+        }
+    }
+
+    fn bar(ts: i64, close: i64) -> MarketEvent {
+        let p = Price::from_int(close);
+        MarketEvent::Bar(Bar {
+            instrument: InstrumentId(0),
+            ts_event: ts,
+            ts_recv: ts,
+            open: p,
+            high: p,
+            low: p,
+            close: p,
+            volume: Quantity::from_int(1),
+        })
+    }
+
+    #[test]
+    fn commands_wait_for_the_edge_and_answers_come_back_later() {
+        let inst = Instrument::new(InstrumentId(0), "BTCUSDT", "0.01".parse().unwrap(), "0.001".parse().unwrap());
+        let mut engine = Engine::new(vec![inst.clone()], ChannelVenue::new(vec![inst]), EngineConfig::default());
+        engine.add_strategy(Box::new(BuyOnce));
+        engine.process(&bar(1, 300)).unwrap();
+        let sent = engine.venue_mut().take_commands();
+        // $1 000 at 300 is 3.333 lots of 0.001 → 3.333.
+        let [(1, VenueCommand::Submit { order_id, request })] = sent.as_slice() else { panic!("{sent:?}") };
+        assert_eq!(request.qty, OrderQty::Base("3.333".parse().unwrap()));
+        assert_eq!(engine.orders().get(*order_id).unwrap().status, OrderStatus::Submitted);
+        // The venue answers over the network, later.
+        let fill = Fill {
+            order_id: *order_id,
+            instrument: InstrumentId(0),
+            side: Side::Buy,
+            price: Price::from_int(300),
+            qty: "3.333".parse().unwrap(),
+            fee: Money::ZERO,
+            liquidity: Liquidity::Taker,
+            ts: 5,
+        };
+        engine.deliver(5, [ExecutionReport::Accepted { order_id: *order_id, ts: 5 }, ExecutionReport::Filled(fill)]);
+        assert_eq!(engine.orders().get(OrderId(order_id.0)).unwrap().status, OrderStatus::Filled);
+        assert_eq!(engine.portfolio().position(InstrumentId(0)).qty, "3.333".parse().unwrap());
+        assert_eq!(engine.portfolio().cash(), "99000.1".parse().unwrap());
+        engine.process(&bar(10, 310)).unwrap();
+        assert!(engine.venue_mut().take_commands().is_empty(), "no second buy while long");
+    }
+
+    #[test]
+    fn a_notional_order_without_a_price_is_rejected_here() {
+        let inst = Instrument::new(InstrumentId(0), "X", Price::from_int(1), Quantity::from_int(1));
+        let mut venue = ChannelVenue::new(vec![inst]);
+        let mut out = Vec::new();
+        let request = OrderRequest::market_notional(InstrumentId(0), Side::Buy, Money::from_int(10));
+        venue.handle(VenueCommand::Submit { order_id: OrderId(1), request }, 0, &mut out);
+        assert!(matches!(&out[0], ExecutionReport::Rejected { reason, .. } if reason.contains("needs a price")));
+        assert!(venue.take_commands().is_empty());
+    }
+}
