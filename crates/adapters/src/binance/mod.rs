@@ -1,9 +1,11 @@
 //! Binance Spot.
 
 pub mod feed;
+pub mod gateway;
 pub mod rest;
 pub mod user;
 
 pub use feed::{FeedConfig, FeedEvent};
+pub use gateway::{Gateway, GatewaySymbol};
 pub use rest::{BinanceRest, OrderParams, RestConfig, RestError};
 pub use user::{UserStreamConfig, UserStreamEvent};

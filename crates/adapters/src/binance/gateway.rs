@@ -1,0 +1,184 @@
+//! The order gateway: the kernel's venue commands out to Binance, the
+//! account's executions back as the kernel's execution reports.
+//!
+//! Orders are named `"<prefix>-<order id>"` as their client order id, so
+//! every execution the user-data stream reports maps back to the kernel's
+//! order without a lookup table that a restart would lose.
+//!
+//! **Fills come only from the user-data stream.** The REST answer to a new
+//! order may list fills too, but taking them from both would count them
+//! twice; the REST answer decides acceptance or rejection, the stream
+//! everything after. An execution's commission is valued in the quote
+//! asset (a commission in the base asset at the fill price), which is how
+//! the kernel's accounts keep fees; commissions in a third asset (BNB) are
+//! not valued and are reported as zero.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use pyrt_binance::user::ExecutionUpdate;
+use pyrt_model::fixed::FIXED_SCALE;
+use pyrt_model::{
+    ExecutionReport, Fill, InstrumentId, Liquidity, Money, OrderId, OrderKind, OrderQty, TimeInForce, UnixNanos,
+    VenueCommand,
+};
+
+use super::rest::{BinanceRest, OrderParams, RestError};
+
+/// A symbol the gateway trades, by instrument index.
+#[derive(Debug, Clone)]
+pub struct GatewaySymbol {
+    pub symbol: String,
+    pub base: String,
+    pub quote: String,
+}
+
+pub struct Gateway<'a> {
+    rest: &'a BinanceRest,
+    prefix: String,
+    symbols: Vec<GatewaySymbol>,
+    accepted: Mutex<HashSet<u64>>,
+}
+
+impl<'a> Gateway<'a> {
+    pub fn new(rest: &'a BinanceRest, prefix: impl Into<String>, symbols: Vec<GatewaySymbol>) -> Self {
+        Self { rest, prefix: prefix.into(), symbols, accepted: Mutex::new(HashSet::new()) }
+    }
+
+    pub fn client_order_id(&self, id: OrderId) -> String {
+        format!("{}-{}", self.prefix, id.0)
+    }
+
+    /// The kernel's order id behind a client order id of ours.
+    pub fn order_id(&self, client_order_id: &str) -> Option<OrderId> {
+        let rest = client_order_id.strip_prefix(&self.prefix)?.strip_prefix('-')?;
+        rest.parse().ok().map(OrderId)
+    }
+
+    /// The report for an order the venue has accepted, once.
+    fn accept(&self, id: OrderId, ts: UnixNanos) -> Option<ExecutionReport> {
+        let fresh = self.accepted.lock().expect("never held across a panic").insert(id.0);
+        fresh.then_some(ExecutionReport::Accepted { order_id: id, ts })
+    }
+
+    /// Sends one command; returns what can be reported at once.
+    pub async fn send(&self, cmd: VenueCommand, now: UnixNanos) -> Vec<ExecutionReport> {
+        match cmd {
+            VenueCommand::Submit { order_id, request } => {
+                let reject = |reason: String| vec![ExecutionReport::Rejected { order_id, ts: now, reason }];
+                let Some(sym) = self.symbols.get(request.instrument.index()) else {
+                    return reject(format!("instrument {} is not traded through this gateway", request.instrument.0));
+                };
+                let OrderQty::Base(quantity) = request.qty else {
+                    return reject("size notional orders before they reach the gateway".into());
+                };
+                let (order_type, price) = match request.kind {
+                    OrderKind::Market => ("MARKET", None),
+                    OrderKind::Limit { price } if request.post_only => ("LIMIT_MAKER", Some(price)),
+                    OrderKind::Limit { price } => ("LIMIT", Some(price)),
+                    other => {
+                        return reject(format!(
+                            "{} orders are not sent to Binance yet; use market or limit",
+                            other.name()
+                        ));
+                    }
+                };
+                let time_in_force = match (order_type, request.tif) {
+                    ("LIMIT", TimeInForce::Gtc) => Some("GTC"),
+                    ("LIMIT", TimeInForce::Ioc) => Some("IOC"),
+                    ("LIMIT", TimeInForce::Fok) => Some("FOK"),
+                    ("LIMIT", other) => {
+                        return reject(format!("time in force {other:?} is not offered by Binance Spot"));
+                    }
+                    _ => None,
+                };
+                let params = OrderParams {
+                    symbol: sym.symbol.clone(),
+                    side: request.side,
+                    order_type,
+                    time_in_force,
+                    quantity,
+                    price,
+                    client_order_id: self.client_order_id(order_id),
+                };
+                match self.rest.place_order(&params).await {
+                    Ok(_) => self.accept(order_id, now).into_iter().collect(),
+                    Err(RestError::Api { code, msg, .. }) => reject(format!("Binance {code}: {msg}")),
+                    Err(e) => reject(e.to_string()),
+                }
+            }
+            VenueCommand::Cancel { order_id } => {
+                let Some(symbol) = self.symbol_of(order_id) else {
+                    return vec![ExecutionReport::CommandRejected {
+                        order_id,
+                        ts: now,
+                        reason: "unknown order".into(),
+                    }];
+                };
+                match self.rest.cancel_order(&symbol, &self.client_order_id(order_id)).await {
+                    // The user-data stream reports the cancel.
+                    Ok(_) => Vec::new(),
+                    Err(RestError::Api { code, msg, .. }) => vec![ExecutionReport::CommandRejected {
+                        order_id,
+                        ts: now,
+                        reason: format!("cancel rejected: Binance {code}: {msg}"),
+                    }],
+                    Err(e) => vec![ExecutionReport::CommandRejected {
+                        order_id,
+                        ts: now,
+                        reason: format!("cancel failed: {e}"),
+                    }],
+                }
+            }
+            VenueCommand::Modify { order_id, .. } => vec![ExecutionReport::CommandRejected {
+                order_id,
+                ts: now,
+                reason: "Binance Spot cannot modify an order; cancel it and send a new one".into(),
+            }],
+        }
+    }
+
+    /// The symbol an order of ours was sent for. Orders are sent for one
+    /// symbol per gateway in paper trading; with several, the caller keeps
+    /// the map (the kernel's order manager knows each order's instrument).
+    fn symbol_of(&self, _id: OrderId) -> Option<String> {
+        (self.symbols.len() == 1).then(|| self.symbols[0].symbol.clone())
+    }
+
+    /// The kernel's reports for one execution event of the account; events
+    /// for orders that are not ours are ignored.
+    pub fn on_execution(&self, e: &ExecutionUpdate) -> Vec<ExecutionReport> {
+        // On a cancel, Binance names the order cancelled in `C`.
+        let client = e.orig_client_order_id.as_deref().unwrap_or(&e.client_order_id);
+        let Some(order_id) = self.order_id(client) else { return Vec::new() };
+        let Some((index, sym)) = self.symbols.iter().enumerate().find(|(_, s)| s.symbol == e.symbol) else {
+            return Vec::new();
+        };
+        let ts = e.transaction_time_ms * 1_000_000;
+        let mut out: Vec<ExecutionReport> = self.accept(order_id, ts).into_iter().collect();
+        match e.execution_type.as_str() {
+            "TRADE" => {
+                let fee = match e.commission_asset.as_deref() {
+                    Some(a) if a == sym.quote => e.commission,
+                    Some(a) if a == sym.base => e.commission.mul_ratio(e.last_price.raw() as i128, FIXED_SCALE as i128),
+                    _ => Money::ZERO,
+                };
+                out.push(ExecutionReport::Filled(Fill {
+                    order_id,
+                    instrument: InstrumentId(index as u32),
+                    side: e.side,
+                    price: e.last_price,
+                    qty: e.last_qty,
+                    fee,
+                    liquidity: if e.is_maker { Liquidity::Maker } else { Liquidity::Taker },
+                    ts,
+                }));
+            }
+            "CANCELED" => out.push(ExecutionReport::Cancelled { order_id, ts, reason: "cancelled".into() }),
+            "EXPIRED" => out.push(ExecutionReport::Expired { order_id, ts }),
+            "REJECTED" => out.push(ExecutionReport::Rejected { order_id, ts, reason: e.reject_reason.clone() }),
+            _ => {}
+        }
+        out
+    }
+}

@@ -1,0 +1,142 @@
+//! The order gateway against the local venue: commands out over REST,
+//! executions back over the user-data stream, as the kernel's reports.
+
+use std::time::Duration;
+
+use pyrt_adapters::binance::user::{self, UserStreamConfig, UserStreamEvent};
+use pyrt_adapters::binance::{BinanceRest, Gateway, GatewaySymbol, RestConfig};
+use pyrt_binance::user::UserEvent;
+use pyrt_model::fixed::FIXED_SCALE;
+use pyrt_model::{ExecutionReport, InstrumentId, Money, OrderId, OrderRequest, Price, Quantity, Side, VenueCommand};
+use pyrt_venue_server::{DOCS_API_KEY, DOCS_SECRET, VenueConfig, spawn};
+use tokio::sync::{mpsc, watch};
+
+const X: InstrumentId = InstrumentId(0);
+
+async fn executions(
+    rx: &mut mpsc::Receiver<UserStreamEvent>,
+    gateway: &Gateway<'_>,
+    mut until: impl FnMut(&ExecutionReport) -> bool,
+) -> Vec<ExecutionReport> {
+    let mut out = Vec::new();
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
+        if let UserStreamEvent::Event(UserEvent::Execution(e)) = event {
+            for r in gateway.on_execution(&e) {
+                let done = until(&r);
+                out.push(r);
+                if done {
+                    return out;
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_out_and_executions_back() {
+    let (venue, _server) =
+        spawn(VenueConfig::default(), "127.0.0.1:0".parse().unwrap(), std::future::pending()).await.unwrap();
+    let rest =
+        BinanceRest::new(RestConfig::new(format!("http://{}", venue.address), DOCS_API_KEY, DOCS_SECRET)).unwrap();
+    let (tx, mut rx) = mpsc::channel(1024);
+    let (stop_tx, stop) = watch::channel(false);
+    let cfg = UserStreamConfig {
+        url: format!("ws://{}/ws-api/v3", venue.address),
+        api_key: DOCS_API_KEY.into(),
+        secret: DOCS_SECRET.into(),
+        backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_secs(1),
+    };
+    tokio::spawn(user::run(cfg, tx, stop));
+    assert_eq!(rx.recv().await, Some(UserStreamEvent::Subscribed));
+    let symbols = vec![GatewaySymbol { symbol: "BTCUSDT".into(), base: "BTC".into(), quote: "USDT".into() }];
+    let gateway = Gateway::new(&rest, "pyrt-test", symbols);
+    assert_eq!(gateway.order_id("pyrt-test-42"), Some(OrderId(42)));
+    assert_eq!(gateway.order_id("someone-else-42"), None);
+
+    // A market buy: accepted over REST, filled over the stream, fees in USDT.
+    let qty: Quantity = "0.05".parse().unwrap();
+    let submit = VenueCommand::Submit { order_id: OrderId(1), request: OrderRequest::market(X, Side::Buy, qty) };
+    assert!(matches!(
+        gateway.send(submit, 1).await.as_slice(),
+        [ExecutionReport::Accepted { order_id: OrderId(1), .. }]
+    ));
+    let mut filled = Quantity::ZERO;
+    let reports = executions(&mut rx, &gateway, |r| {
+        if let ExecutionReport::Filled(f) = r {
+            filled += f.qty;
+        }
+        filled == qty
+    })
+    .await;
+    for r in &reports {
+        let ExecutionReport::Filled(f) = r else { panic!("only fills expected after acceptance: {r:?}") };
+        // 0.1 % of the quantity in BTC, valued at the fill price.
+        let commission_btc = Money::notional(Price::from_int(1), f.qty).mul_ratio(1, 1000);
+        assert_eq!(f.fee, commission_btc.mul_ratio(f.price.raw() as i128, FIXED_SCALE as i128));
+    }
+
+    // A resting limit, then its cancel, reported by the stream.
+    let bid = rest.depth("BTCUSDT", 5).await.unwrap().bids[0].0;
+    let far = Price::from_int(bid.raw() / FIXED_SCALE * 8 / 10);
+    let limit = VenueCommand::Submit { order_id: OrderId(2), request: OrderRequest::limit(X, Side::Buy, qty, far) };
+    assert_eq!(gateway.send(limit, 2).await.len(), 1);
+    assert!(gateway.send(VenueCommand::Cancel { order_id: OrderId(2) }, 3).await.is_empty());
+    let reports = executions(&mut rx, &gateway, |r| matches!(r, ExecutionReport::Cancelled { .. })).await;
+    assert!(matches!(reports.last(), Some(ExecutionReport::Cancelled { order_id: OrderId(2), .. })));
+
+    // Refusals come back at once, with Binance's words.
+    let again = gateway.send(VenueCommand::Cancel { order_id: OrderId(2) }, 4).await;
+    assert!(
+        matches!(&again[..], [ExecutionReport::CommandRejected { reason, .. }] if reason.contains("-2011")),
+        "{again:?}"
+    );
+    let off_grid = OrderRequest::limit(X, Side::Buy, qty, "100.001".parse().unwrap());
+    let r = gateway.send(VenueCommand::Submit { order_id: OrderId(3), request: off_grid }, 5).await;
+    assert!(
+        matches!(&r[..], [ExecutionReport::Rejected { reason, .. }] if reason == "Binance -1013: Filter failure: PRICE_FILTER"),
+        "{r:?}"
+    );
+    let stop_order = OrderRequest::stop(X, Side::Sell, qty, Price::from_int(1000));
+    let r = gateway.send(VenueCommand::Submit { order_id: OrderId(4), request: stop_order }, 6).await;
+    assert!(
+        matches!(&r[..], [ExecutionReport::Rejected { reason, .. }] if reason.contains("not sent to Binance")),
+        "{r:?}"
+    );
+    let modify = VenueCommand::Modify { order_id: OrderId(2), qty: Some(qty), price: None, trigger: None };
+    assert!(matches!(gateway.send(modify, 7).await[..], [ExecutionReport::CommandRejected { .. }]));
+    stop_tx.send(true).unwrap();
+}
+
+/// A partial fill with its commission in the base asset, and a cancel that
+/// names the cancelled order in `C` (Binance's own shapes).
+#[test]
+fn executions_map_to_reports() {
+    use pyrt_binance::user::parse_user;
+    let rest = BinanceRest::new(RestConfig::new("http://127.0.0.1:9", "k", "s")).unwrap();
+    let symbols = vec![GatewaySymbol { symbol: "ETHUSDT".into(), base: "ETH".into(), quote: "USDT".into() }];
+    let gateway = Gateway::new(&rest, "pyrt", symbols);
+    let trade = r#"{"e":"executionReport","E":1,"s":"ETHUSDT","c":"pyrt-7","S":"BUY","o":"LIMIT","f":"GTC","q":"1.00000000","p":"2500.00000000","C":"","x":"TRADE","X":"PARTIALLY_FILLED","r":"NONE","i":1,"l":"0.50000000","z":"0.50000000","L":"2499.50000000","n":"0.00050000","N":"ETH","T":1759347763167,"t":98765432,"m":true,"Z":"1249.75000000"}"#;
+    let UserEvent::Execution(e) = parse_user(trade).unwrap() else { panic!() };
+    let reports = gateway.on_execution(&e);
+    let [ExecutionReport::Accepted { order_id: OrderId(7), .. }, ExecutionReport::Filled(f)] = reports.as_slice()
+    else {
+        panic!("{reports:?}")
+    };
+    assert_eq!(
+        (f.qty, f.price, f.liquidity),
+        ("0.5".parse().unwrap(), "2499.5".parse().unwrap(), pyrt_model::Liquidity::Maker)
+    );
+    assert_eq!(f.fee, "1.24975".parse().unwrap()); // 0.0005 ETH at 2 499.5
+    assert_eq!(f.ts, 1_759_347_763_167_000_000);
+    let cancel = trade
+        .replace(r#""c":"pyrt-7""#, r#""c":"cancel-req""#)
+        .replace(r#""C":"""#, r#""C":"pyrt-7""#)
+        .replace("\"TRADE\"", "\"CANCELED\"");
+    let UserEvent::Execution(e) = parse_user(&cancel).unwrap() else { panic!() };
+    assert!(matches!(gateway.on_execution(&e)[..], [ExecutionReport::Cancelled { order_id: OrderId(7), .. }]));
+    let foreign = trade.replace("pyrt-7", "web-ui-1");
+    let UserEvent::Execution(e) = parse_user(&foreign).unwrap() else { panic!() };
+    assert!(gateway.on_execution(&e).is_empty(), "orders placed elsewhere are not ours");
+}
