@@ -44,6 +44,9 @@ async fn trades_against_the_local_venue() {
     let rest = client(&base);
     rest.ping().await.unwrap();
     assert!(rest.sync_time().await.unwrap().abs() < 1000);
+    let info = rest.symbol_info("BTCUSDT").await.unwrap();
+    assert_eq!((info.base.as_str(), info.quote.as_str()), ("BTC", "USDT"));
+    assert_eq!((info.tick_size, info.step_size), ("0.01".parse().unwrap(), "0.00001".parse().unwrap()));
     let book = rest.depth("BTCUSDT", 10).await.unwrap();
     assert_eq!((book.bids.len(), book.asks.len()), (10, 10));
 

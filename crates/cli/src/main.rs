@@ -10,6 +10,7 @@ mod bench_risk;
 mod config;
 mod indicators;
 mod latency;
+mod paper;
 mod venue;
 
 use std::path::PathBuf;
@@ -62,6 +63,31 @@ enum Command {
         #[arg(long)]
         keep_partial: bool,
     },
+    /// Trade a strategy on live market data against a Binance-compatible venue (default: the local `pyrt venue`).
+    Paper {
+        /// The venue's REST base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8765")]
+        venue: String,
+        /// The venue's WebSocket base URL (default: the REST URL with ws://).
+        #[arg(long)]
+        ws: Option<String>,
+        #[arg(long, default_value = "BTCUSDT")]
+        symbol: String,
+        /// Built-in strategy (see `pyrt strategies`).
+        #[arg(long, default_value = "sma_cross")]
+        strategy: String,
+        /// Strategy parameter NAME=VALUE; repeatable.
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// Bars the strategy trades on, built from live trades: 1s, 1m, tick:100, volume:10...
+        #[arg(long, default_value = "1m")]
+        bar: String,
+        /// Stop after this many seconds (default: run until Ctrl-C).
+        #[arg(long)]
+        duration_s: Option<f64>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Run the local Binance-compatible exchange (REST /api/v3) on loopback until Ctrl-C.
     Venue {
         /// Address to listen on; port 0 picks a free port (printed on the first line).
@@ -88,6 +114,9 @@ enum Command {
         /// The symbol's lot size (default: Binance Spot BTCUSDT's 0.00001; USD-M: 0.001).
         #[arg(long)]
         lot_size: Option<String>,
+        /// Maker and taker commission in basis points.
+        #[arg(long, default_value_t = 10)]
+        fee_bps: i64,
     },
     /// Time every indicator over 1M bars (or over arrays from --input).
     BenchIndicators {
@@ -404,13 +433,43 @@ fn run(cli: Cli) -> Result<()> {
             }
         },
         Command::Indicators { data, spec, out } => indicators::run(&data, &spec, out.as_deref())?,
-        Command::Venue { listen, seed, step_ms, replay, market, speed, tick_size, lot_size } => {
+        Command::Paper { venue, ws, symbol, strategy, params, bar, duration_s, format } => {
+            let params = params
+                .iter()
+                .map(|p| p.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+                .collect::<Option<_>>()
+                .context("--param takes NAME=VALUE")?;
+            if duration_s.is_some_and(|d| !(d > 0.0 && d.is_finite())) {
+                bail!("--duration-s must be a number of seconds above 0");
+            }
+            // Keys come from the environment and are never printed; the
+            // default is the Binance docs' public example key the local venue knows.
+            let api_key = std::env::var("BINANCE_API_KEY").unwrap_or_else(|_| pyrt_venue_server::DOCS_API_KEY.into());
+            let secret = std::env::var("BINANCE_API_SECRET").unwrap_or_else(|_| pyrt_venue_server::DOCS_SECRET.into());
+            let options = paper::PaperOptions {
+                venue,
+                ws,
+                symbol,
+                strategy,
+                params,
+                bar,
+                duration: duration_s.map(std::time::Duration::from_secs_f64),
+                api_key,
+                secret,
+            };
+            let report = paper::run(options)?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                Format::Table => println!("{report:#}"),
+            }
+        }
+        Command::Venue { listen, seed, step_ms, replay, market, speed, tick_size, lot_size, fee_bps } => {
             let replay = replay.map(|path| venue::Replay {
                 market: market.map_or_else(|| bench_book::guess_market(&path), MarketArg::market),
                 path,
                 speed,
             });
-            venue::run(venue::Options { listen, seed, step_ms, replay, tick_size, lot_size })?
+            venue::run(venue::Options { listen, seed, step_ms, replay, tick_size, lot_size, fee_bps })?
         }
         Command::Bars { trades, rule, out, keep_partial } => {
             let s = bars::run(&trades, &rule, out.as_deref(), keep_partial)?;

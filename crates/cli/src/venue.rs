@@ -22,11 +22,17 @@ pub struct Options {
     pub replay: Option<Replay>,
     pub tick_size: Option<String>,
     pub lot_size: Option<String>,
+    pub fee_bps: i64,
 }
 
 pub fn run(o: Options) -> Result<()> {
     let mut config =
         VenueConfig { seed: o.seed, step: Duration::from_millis(o.step_ms.max(1)), ..VenueConfig::default() };
+    if !(0..=1000).contains(&o.fee_bps) {
+        bail!("--fee-bps {} must be between 0 and 1000", o.fee_bps);
+    }
+    config.maker = pyrt_model::Rate::from_bps(o.fee_bps);
+    config.taker = config.maker;
     let spec = &mut config.symbols[0];
     if let Some(t) = &o.tick_size {
         spec.tick = t.parse().map_err(|e| anyhow::anyhow!("--tick-size {t}: {e}"))?;
@@ -54,13 +60,16 @@ pub fn run(o: Options) -> Result<()> {
         let (venue, server) = spawn(config, o.listen, shutdown)
             .await
             .with_context(|| format!("cannot start the venue on {}", o.listen))?;
-        // Tests and scripts read the address from this first line.
-        println!("pyrt venue listening on http://{}", venue.address);
-        println!(
+        // Tests and scripts read the address from this first line. A reader
+        // that goes away must not stop the venue, so write errors are ignored.
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "pyrt venue listening on http://{}", venue.address);
+        let _ = writeln!(
+            out,
             "symbols: {}; market: {source}; API key: {DOCS_API_KEY} (the Binance docs' example key and secret)",
             symbols.join(", ")
         );
-        std::io::stdout().flush()?;
+        let _ = out.flush();
         server.await.context("the server task failed")??;
         eprintln!("pyrt venue stopped");
         Ok(())

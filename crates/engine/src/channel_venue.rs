@@ -8,10 +8,15 @@
 //! One thing it settles locally: a notional order (`buy $1 000 worth`) is
 //! sized here, in whole lots at the best price it has seen (the ask for a
 //! buy, the bid for a sell; the last trade or bar close otherwise), because
-//! exchanges take quantities. The owner learns the size from a `Modified`
-//! report before the command leaves, as with the simulated venue.
+//! exchanges take quantities. The price is raised (buys) or lowered (sells)
+//! by a buffer, 0.5 % unless set, so that walking the book or a move before
+//! the order arrives does not make it cost more than the notional. The
+//! owner learns the size from a `Modified` report before the command
+//! leaves, as with the simulated venue.
 
-use pyrt_model::{ExecutionReport, Instrument, MarketEvent, OrderQty, Price, Quantity, Side, UnixNanos, VenueCommand};
+use pyrt_model::{
+    ExecutionReport, Instrument, MarketEvent, OrderQty, Price, Quantity, Rate, Side, UnixNanos, VenueCommand,
+};
 
 use crate::kernel::Venue;
 
@@ -27,12 +32,19 @@ pub struct ChannelVenue {
     instruments: Vec<Instrument>,
     prices: Vec<LastPrices>,
     outbox: Vec<(UnixNanos, VenueCommand)>,
+    buffer: Rate,
 }
 
 impl ChannelVenue {
     pub fn new(instruments: Vec<Instrument>) -> Self {
         let prices = vec![LastPrices::default(); instruments.len()];
-        Self { instruments, prices, outbox: Vec::new() }
+        Self { instruments, prices, outbox: Vec::new(), buffer: Rate::from_bps(50) }
+    }
+
+    /// The price buffer notional orders are sized with.
+    pub fn with_notional_buffer(mut self, buffer: Rate) -> Self {
+        self.buffer = buffer;
+        self
     }
 
     /// The commands queued since the last call, with the time each was sent.
@@ -44,7 +56,9 @@ impl ChannelVenue {
     fn sizing_price(&self, i: usize, side: Side) -> Option<Price> {
         let p = self.prices[i];
         let touch = if side == Side::Buy { p.ask } else { p.bid };
-        touch.or(p.last)
+        let price = touch.or(p.last)?;
+        let margin = self.buffer.of_price(price);
+        Some(if side == Side::Buy { price + margin } else { price - margin })
     }
 }
 
@@ -127,9 +141,9 @@ mod tests {
         engine.add_strategy(Box::new(BuyOnce));
         engine.process(&bar(1, 300)).unwrap();
         let sent = engine.venue_mut().take_commands();
-        // $1 000 at 300 is 3.333 lots of 0.001 → 3.333.
+        // $1 000 at 300 + 0.5 % is 3.316 lots of 0.001.
         let [(1, VenueCommand::Submit { order_id, request })] = sent.as_slice() else { panic!("{sent:?}") };
-        assert_eq!(request.qty, OrderQty::Base("3.333".parse().unwrap()));
+        assert_eq!(request.qty, OrderQty::Base("3.316".parse().unwrap()));
         assert_eq!(engine.orders().get(*order_id).unwrap().status, OrderStatus::Submitted);
         // The venue answers over the network, later.
         let fill = Fill {
@@ -137,15 +151,15 @@ mod tests {
             instrument: InstrumentId(0),
             side: Side::Buy,
             price: Price::from_int(300),
-            qty: "3.333".parse().unwrap(),
+            qty: "3.316".parse().unwrap(),
             fee: Money::ZERO,
             liquidity: Liquidity::Taker,
             ts: 5,
         };
         engine.deliver(5, [ExecutionReport::Accepted { order_id: *order_id, ts: 5 }, ExecutionReport::Filled(fill)]);
         assert_eq!(engine.orders().get(OrderId(order_id.0)).unwrap().status, OrderStatus::Filled);
-        assert_eq!(engine.portfolio().position(InstrumentId(0)).qty, "3.333".parse().unwrap());
-        assert_eq!(engine.portfolio().cash(), "99000.1".parse().unwrap());
+        assert_eq!(engine.portfolio().position(InstrumentId(0)).qty, "3.316".parse().unwrap());
+        assert_eq!(engine.portfolio().cash(), "99005.2".parse().unwrap());
         engine.process(&bar(10, 310)).unwrap();
         assert!(engine.venue_mut().take_commands().is_empty(), "no second buy while long");
     }

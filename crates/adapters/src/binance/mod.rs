@@ -7,5 +7,5 @@ pub mod user;
 
 pub use feed::{FeedConfig, FeedEvent};
 pub use gateway::{Gateway, GatewaySymbol};
-pub use rest::{BinanceRest, OrderParams, RestConfig, RestError};
+pub use rest::{BinanceRest, OrderParams, RestConfig, RestError, SymbolInfo};
 pub use user::{UserStreamConfig, UserStreamEvent};

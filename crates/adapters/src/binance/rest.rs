@@ -122,6 +122,20 @@ pub struct OrderParams {
     pub client_order_id: String,
 }
 
+/// What trading a symbol needs from `exchangeInfo`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SymbolInfo {
+    pub symbol: String,
+    pub base: String,
+    pub quote: String,
+    /// `PRICE_FILTER.tickSize`.
+    pub tick_size: Price,
+    /// `LOT_SIZE.stepSize`.
+    pub step_size: Quantity,
+    /// `LOT_SIZE.minQty`.
+    pub min_qty: Quantity,
+}
+
 /// A Binance Spot REST client.
 pub struct BinanceRest {
     http: reqwest::Client,
@@ -178,6 +192,33 @@ impl BinanceRest {
             Ok(other) => Err(decode("/api/v3/depth", &format!("not a depth snapshot: {other:?}"))),
             Err(e) => Err(decode("/api/v3/depth", &e.to_string())),
         }
+    }
+
+    /// A symbol's assets and grid (`GET /api/v3/exchangeInfo?symbol=`).
+    pub async fn symbol_info(&self, symbol: &str) -> Result<SymbolInfo, RestError> {
+        let path = "/api/v3/exchangeInfo";
+        let v = self.call(Method::GET, path, &[("symbol", symbol.to_string())], false, 20).await?;
+        let s = v["symbols"]
+            .as_array()
+            .and_then(|all| all.iter().find(|s| s["symbol"] == symbol))
+            .ok_or_else(|| decode(path, &format!("no symbol {symbol}")))?;
+        let filter = |kind: &str, field: &str| -> Result<String, RestError> {
+            s["filters"]
+                .as_array()
+                .and_then(|fs| fs.iter().find(|f| f["filterType"] == kind))
+                .and_then(|f| f[field].as_str())
+                .map(str::to_string)
+                .ok_or_else(|| decode(path, &format!("{symbol} has no {kind}.{field}")))
+        };
+        let text = |field: &str| s[field].as_str().map(str::to_string).ok_or_else(|| decode(path, field));
+        Ok(SymbolInfo {
+            symbol: symbol.to_string(),
+            base: text("baseAsset")?,
+            quote: text("quoteAsset")?,
+            tick_size: number(path, &filter("PRICE_FILTER", "tickSize")?)?,
+            step_size: number(path, &filter("LOT_SIZE", "stepSize")?)?,
+            min_qty: number(path, &filter("LOT_SIZE", "minQty")?)?,
+        })
     }
 
     pub async fn account(&self) -> Result<Value, RestError> {
@@ -329,6 +370,10 @@ impl BinanceRest {
             }
         }
     }
+}
+
+fn number<T: std::str::FromStr<Err = pyrt_model::ValueError>>(path: &str, text: &str) -> Result<T, RestError> {
+    text.parse().map_err(|e| decode(path, &format!("`{text}`: {e}")))
 }
 
 fn decode(path: &str, problem: &str) -> RestError {

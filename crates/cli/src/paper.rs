@@ -1,0 +1,218 @@
+//! `pyrt paper`: a strategy trading live market data against a
+//! Binance-compatible venue (the local `pyrt venue`, or any base URL),
+//! through the same kernel that backtests it.
+//!
+//! The pieces, joined here on one thread for the kernel and tokio tasks
+//! for the network:
+//!
+//! * the market-data feed (`adapters::binance::feed`): trades become bars
+//!   (`data::BarAggregator`; a timer closes a bar through quiet spells) and
+//!   book tickers become quotes, both into the kernel;
+//! * the kernel's `ChannelVenue`: each command the strategy causes is sent
+//!   by the order gateway over REST;
+//! * the user-data stream: every execution comes back as the kernel's
+//!   report, the only source of fills.
+//!
+//! On Ctrl-C or after `--duration`, the kill switch cancels every open
+//! order, the last answers are awaited, and the final state of the engine
+//! and of the venue account is printed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use pyrt_adapters::binance::feed::{self, FeedConfig, FeedEvent};
+use pyrt_adapters::binance::user::{self, UserStreamConfig, UserStreamEvent};
+use pyrt_adapters::binance::{BinanceRest, Gateway, GatewaySymbol, RestConfig};
+use pyrt_binance::Market;
+use pyrt_binance::user::UserEvent;
+use pyrt_data::{BarAggregator, BarRule};
+use pyrt_engine::{AccountKind, ChannelVenue, Engine, EngineConfig};
+use pyrt_model::{Instrument, InstrumentId, MarketEvent, Money, UnixNanos};
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, watch};
+
+pub struct PaperOptions {
+    pub venue: String,
+    pub ws: Option<String>,
+    pub symbol: String,
+    pub strategy: String,
+    pub params: std::collections::BTreeMap<String, String>,
+    pub bar: String,
+    pub duration: Option<Duration>,
+    pub api_key: String,
+    pub secret: String,
+}
+
+fn wall_ns() -> UnixNanos {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
+}
+
+fn money_of(account: &Value, asset: &str) -> Result<(Money, Money)> {
+    let balances = account["balances"].as_array().context("the account answer has no balances")?;
+    let Some(b) = balances.iter().find(|b| b["asset"] == asset) else { return Ok((Money::ZERO, Money::ZERO)) };
+    let parse = |field: &str| -> Result<Money> {
+        let text = b[field].as_str().with_context(|| format!("balance {asset}.{field} missing"))?;
+        text.parse().map_err(|e| anyhow::anyhow!("balance {asset}.{field} `{text}`: {e}"))
+    };
+    Ok((parse("free")?, parse("locked")?))
+}
+
+pub fn run(o: PaperOptions) -> Result<Value> {
+    let rule: BarRule = o.bar.parse()?;
+    let strategy = pyrt_strategies::build(&o.strategy, &o.params)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(async move {
+        let base_url = o.venue.trim_end_matches('/').to_string();
+        let ws_base = o.ws.clone().unwrap_or_else(|| base_url.replacen("http", "ws", 1));
+        let rest = Arc::new(BinanceRest::new(RestConfig::new(&base_url, &o.api_key, &o.secret))?);
+        rest.sync_time().await.with_context(|| format!("cannot reach the venue at {base_url}"))?;
+        let info = rest.symbol_info(&o.symbol).await?;
+        let start_account = rest.account().await?;
+        let (quote_start, _) = money_of(&start_account, &info.quote)?;
+        let (base_start, _) = money_of(&start_account, &info.base)?;
+
+        let id = InstrumentId(0);
+        let mut instrument = Instrument::new(id, &o.symbol, info.tick_size, info.step_size);
+        instrument.min_quantity = info.min_qty;
+        let config = EngineConfig { initial_cash: quote_start, account: AccountKind::Cash, ..EngineConfig::default() };
+        let mut engine = Engine::new(vec![instrument.clone()], ChannelVenue::new(vec![instrument]), config);
+        engine.add_strategy(strategy);
+
+        let (stop_tx, stop) = watch::channel(false);
+        let (user_tx, mut user_rx) = mpsc::channel(4096);
+        let user_cfg = UserStreamConfig {
+            url: format!("{ws_base}/ws-api/v3"),
+            api_key: o.api_key.clone(),
+            secret: o.secret.clone(),
+            backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(10),
+        };
+        tokio::spawn(user::run(user_cfg, user_tx, stop.clone()));
+        // Fills must not be missed: trade only once the account stream is up.
+        match tokio::time::timeout(Duration::from_secs(10), user_rx.recv()).await {
+            Ok(Some(UserStreamEvent::Subscribed)) => {}
+            Ok(Some(UserStreamEvent::Refused { reason })) => bail!("the venue refused the user-data stream: {reason}"),
+            other => bail!("no user-data stream from {ws_base}: {other:?}"),
+        }
+        let (feed_tx, mut feed_rx) = mpsc::channel(65_536);
+        let feed_cfg = FeedConfig::new(&ws_base, Market::Spot, vec![(o.symbol.clone(), id)]);
+        tokio::spawn(feed::run(feed_cfg, rest.clone(), feed_tx, stop.clone()));
+
+        let symbols = vec![GatewaySymbol { symbol: o.symbol.clone(), base: info.base.clone(), quote: info.quote.clone() }];
+        let gateway = Gateway::new(&rest, format!("pyrt{}", std::process::id()), symbols);
+        let mut bars = BarAggregator::new(rule);
+        let mut timer = tokio::time::interval(Duration::from_millis(100));
+        let deadline = tokio::time::sleep(o.duration.unwrap_or(Duration::from_secs(365 * 24 * 3600)));
+        tokio::pin!(deadline);
+        let (mut bars_seen, mut feed_problems) = (0u64, Vec::new());
+        loop {
+            let mut events = Vec::new();
+            tokio::select! {
+                _ = &mut deadline => break,
+                _ = tokio::signal::ctrl_c() => break,
+                _ = timer.tick() => events.extend(bars.on_time(wall_ns()).map(MarketEvent::Bar)),
+                ev = feed_rx.recv() => match ev {
+                    Some(FeedEvent::Market(MarketEvent::Trade(t))) => {
+                        events.extend(bars.on_trade(&t)?.map(MarketEvent::Bar));
+                    }
+                    Some(FeedEvent::Market(q @ MarketEvent::Quote(_))) => events.push(q),
+                    Some(FeedEvent::Gap { error, .. }) => feed_problems.push(error),
+                    Some(FeedEvent::Disconnected { reason, .. }) => {
+                        eprintln!("pyrt paper: market data: {reason}; reconnecting");
+                        feed_problems.push(reason);
+                    }
+                    Some(_) => {}
+                    None => bail!("the market-data feed stopped"),
+                },
+                ev = user_rx.recv() => match ev {
+                    Some(UserStreamEvent::Event(UserEvent::Execution(e))) => engine.deliver(wall_ns(), gateway.on_execution(&e)),
+                    Some(UserStreamEvent::Reconnected) => eprintln!("pyrt paper: user-data stream reconnected; executions may have been missed"),
+                    Some(UserStreamEvent::Refused { reason }) => bail!("the venue refused the user-data stream: {reason}"),
+                    Some(_) => {}
+                    None => bail!("the user-data stream stopped"),
+                },
+            }
+            for mut event in events {
+                // Live time only moves forward: a bar closed late is stamped when it is seen.
+                let now = wall_ns().max(engine.now());
+                match &mut event {
+                    MarketEvent::Bar(b) => {
+                        b.ts_recv = now;
+                        bars_seen += 1;
+                    }
+                    MarketEvent::Quote(q) => q.ts_recv = now,
+                    _ => {}
+                }
+                engine.process(&event).context("the kernel refused an event")?;
+            }
+            flush(&mut engine, &gateway).await;
+        }
+
+        // Stop: cancel everything, then wait for the last answers.
+        engine.kill_switch(false);
+        flush(&mut engine, &gateway).await;
+        let settle = tokio::time::sleep(Duration::from_secs(2));
+        tokio::pin!(settle);
+        while engine.orders().open().next().is_some() {
+            tokio::select! {
+                _ = &mut settle => break,
+                ev = user_rx.recv() => match ev {
+                    Some(UserStreamEvent::Event(UserEvent::Execution(e))) => engine.deliver(wall_ns(), gateway.on_execution(&e)),
+                    Some(_) => {}
+                    None => break,
+                },
+            }
+        }
+        // Executions still in flight after the last order closed.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        while let Ok(ev) = user_rx.try_recv() {
+            if let UserStreamEvent::Event(UserEvent::Execution(e)) = ev {
+                engine.deliver(wall_ns(), gateway.on_execution(&e));
+            }
+        }
+        let _ = stop_tx.send(true);
+
+        let end_account = rest.account().await?;
+        let (quote_free, quote_locked) = money_of(&end_account, &info.quote)?;
+        let (base_free, base_locked) = money_of(&end_account, &info.base)?;
+        let portfolio = engine.portfolio();
+        let fees = engine.fills().iter().fold(Money::ZERO, |acc, f| acc + f.fee);
+        Ok(json!({
+            "symbol": o.symbol,
+            "strategy": o.strategy,
+            "bars": bars_seen,
+            "orders": engine.orders().all().len(),
+            "open_orders": engine.orders().open().count(),
+            "fills": engine.fills().len(),
+            "engine": {
+                "position": portfolio.position(id).qty.to_string(),
+                "cash": portfolio.cash().to_string(),
+                "fees": fees.to_string(),
+                "equity": portfolio.equity().to_string(),
+            },
+            "venue": {
+                "base_start": base_start.to_string(),
+                "quote_start": quote_start.to_string(),
+                "base": (base_free + base_locked).to_string(),
+                "quote": (quote_free + quote_locked).to_string(),
+            },
+            "feed_problems": feed_problems,
+        }))
+    })
+}
+
+/// Sends what the kernel queued and feeds the immediate answers back,
+/// until nothing more is queued.
+async fn flush(engine: &mut Engine<ChannelVenue>, gateway: &Gateway<'_>) {
+    loop {
+        let commands = engine.venue_mut().take_commands();
+        if commands.is_empty() {
+            return;
+        }
+        for (_, cmd) in commands {
+            let reports = gateway.send(cmd, wall_ns()).await;
+            engine.deliver(wall_ns(), reports);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! End to end: `pyrt venue` replays a real Binance session (or runs its
+//! synthetic market), `pyrt paper` trades `sma_cross` against it through the
+//! adapter, and the engine's books must equal the venue's account exactly.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use pyrt_model::{Money, Quantity};
+
+/// The venue process, its address, and its stdout (kept open: the venue
+/// writes to it after the address line).
+struct Venue(Child, String, #[allow(dead_code)] BufReader<std::process::ChildStdout>);
+
+impl Drop for Venue {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn venue(extra: &[&str]) -> Venue {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pyrt"))
+        .args(["venue", "--listen", "127.0.0.1:0", "--fee-bps", "0", "--step-ms", "20"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("pyrt venue starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let address = line.trim().rsplit("http://").next().expect("the venue prints its address").to_string();
+    assert!(address.contains(':'), "venue said: {line:?}");
+    Venue(child, address, stdout)
+}
+
+fn paper(address: &str, bar: &str, seconds: &str) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_pyrt"))
+        .args(["paper", "--venue", &format!("http://{address}"), "--strategy", "sma_cross"])
+        .args(["--param", "fast=2", "--param", "slow=4", "--bar", bar, "--duration-s", seconds, "--format", "json"])
+        .output()
+        .expect("pyrt paper runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn money(v: &serde_json::Value) -> Money {
+    v.as_str().unwrap().parse().unwrap()
+}
+
+/// The engine's cash and position are exactly the venue's balances moved.
+fn books_agree(r: &serde_json::Value) {
+    assert!(r["fills"].as_u64().unwrap() > 0, "no trades: {r:#}");
+    assert_eq!(r["open_orders"], 0, "everything cancelled at the end: {r:#}");
+    let (engine, venue) = (&r["engine"], &r["venue"]);
+    assert_eq!(money(&engine["cash"]), money(&venue["quote"]), "{r:#}");
+    let position: Quantity = engine["position"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        Money::notional(pyrt_model::Price::from_int(1), position),
+        money(&venue["base"]) - money(&venue["base_start"]),
+        "{r:#}"
+    );
+}
+
+#[test]
+fn paper_trading_a_replayed_session_keeps_the_books_equal() {
+    let capture =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/hftbacktest/raw/spot_btcusdt_20240808.gz");
+    if !capture.exists() {
+        eprintln!("SKIPPED: {} not found (the shared hftbacktest recordings)", capture.display());
+        return;
+    }
+    let v = venue(&["--replay", capture.to_str().unwrap(), "--speed", "30"]);
+    books_agree(&paper(&v.1, "tick:50", "8"));
+}
+
+#[test]
+fn paper_trading_the_synthetic_market_keeps_the_books_equal() {
+    let v = venue(&[]);
+    books_agree(&paper(&v.1, "tick:3", "6"));
+}
+
+#[test]
+fn paper_refuses_what_it_cannot_use() {
+    let out = Command::new(env!("CARGO_BIN_EXE_pyrt"))
+        .args(["paper", "--venue", "http://127.0.0.1:9", "--duration-s", "1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach the venue at http://127.0.0.1:9"));
+    let out = Command::new(env!("CARGO_BIN_EXE_pyrt")).args(["paper", "--bar", "7y"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bar rule `7y`"));
+    let out = Command::new(env!("CARGO_BIN_EXE_pyrt")).args(["paper", "--strategy", "nope"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+}
