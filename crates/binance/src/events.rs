@@ -61,6 +61,13 @@ impl EventBuilder {
         Self { instrument, book: SyncedBook::new(market.continuity()), refused: 0 }
     }
 
+    /// A builder whose book is indexed by `tick` (faster; prices off the
+    /// grid are refused).
+    pub fn with_tick(market: Market, instrument: InstrumentId, tick: pyrt_model::Price) -> Self {
+        let book = SyncedBook::with_book(market.continuity(), pyrt_book::L2Book::with_tick(tick));
+        Self { instrument, book, refused: 0 }
+    }
+
     /// The builder's book, in step with the events emitted so far.
     pub fn book(&self) -> &SyncedBook {
         &self.book

@@ -52,6 +52,11 @@ impl Recorder {
         out
     }
 
+    /// Records a timing taken elsewhere (the clock's cost is removed).
+    pub fn push(&mut self, ns: f64) {
+        self.samples.push((ns - self.overhead).max(0.0));
+    }
+
     pub fn percentiles(mut self) -> Percentiles {
         self.samples.sort_by(f64::total_cmp);
         let s = &self.samples;

@@ -4,6 +4,7 @@ mod backtest;
 mod bars;
 mod bench;
 mod bench_book;
+mod bench_decision;
 mod bench_indicators;
 mod bench_l2;
 mod bench_risk;
@@ -162,6 +163,19 @@ enum Command {
         lot_size: String,
         #[arg(long, default_value_t = 5)]
         repeats: usize,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Measure tick-to-order latency in process (parse, book sync, kernel, strategy, queued order) on a capture.
+    BenchDecision {
+        #[arg(long, default_value_os_t = bench_book::default_capture())]
+        capture: PathBuf,
+        #[arg(long, value_enum)]
+        market: Option<MarketArg>,
+        #[arg(long, default_value = "0.1")]
+        tick_size: String,
+        #[arg(long, default_value = "0.001")]
+        lot_size: String,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -474,6 +488,16 @@ fn run(cli: Cli) -> Result<()> {
         Command::Bars { trades, rule, out, keep_partial } => {
             let s = bars::run(&trades, &rule, out.as_deref(), keep_partial)?;
             eprintln!("{} trades -> {} bars", s.trades, s.bars);
+        }
+        Command::BenchDecision { capture, market, tick_size, lot_size, format } => {
+            let market = market.map_or_else(|| bench_book::guess_market(&capture), MarketArg::market);
+            let tick = tick_size.parse().map_err(|e| anyhow::anyhow!("--tick-size {tick_size}: {e}"))?;
+            let lot = lot_size.parse().map_err(|e| anyhow::anyhow!("--lot-size {lot_size}: {e}"))?;
+            let report = bench_decision::run(&capture, market, tick, lot)?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                Format::Table => print!("{}", bench_decision::table(&report)),
+            }
         }
         Command::BenchL2 { capture, market, tick_size, lot_size, repeats, format } => {
             let market = market.map_or_else(|| bench_book::guess_market(&capture), MarketArg::market);

@@ -230,6 +230,14 @@ fn bench_book_replays_a_small_capture_and_names_bad_input() {
     assert_eq!(v["message"]["samples"].as_u64(), Some(2));
     assert_eq!(v["level"]["samples"].as_u64(), Some(3));
 
+    // The same capture through the live decision path: the second diff
+    // moves the touch, so the market maker quotes again.
+    let o = pyrt(&["bench-decision", "--capture", path, "--market", "spot", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["frames"].as_u64(), Some(3));
+    assert!(v["commands"].as_u64().unwrap() >= 2, "{v}");
+
     // The same capture as an order-book backtest.
     let o = pyrt(&["bench-l2", "--capture", path, "--market", "spot", "--format", "json", "--repeats", "1"]);
     assert!(o.status.success(), "{}", stderr(&o));
