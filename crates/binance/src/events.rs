@@ -1,7 +1,9 @@
-//! A recorded Binance session as the kernel's market events.
+//! Binance messages as the kernel's market events, live or recorded.
 //!
-//! [`CaptureEvents`] reads a capture, keeps the book in sync by the same
-//! rule as the live feed, and yields what a strategy would have received:
+//! [`EventBuilder`] turns parsed messages into events, keeping the book in
+//! sync; the live feed (`pyrt-adapters`) and [`CaptureEvents`] (a recorded
+//! session, read from a file) both use it, so a strategy receives the same
+//! events from either:
 //!
 //! * the snapshot as a `Clear` delta followed by one `Add` per level
 //!   (flagged `F_SNAPSHOT`), then every diff the book accepted as one
