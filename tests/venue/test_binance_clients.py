@@ -194,17 +194,25 @@ def test_subscribe_requests_and_partial_depth(venue):
     with connect(f"ws://{venue}/ws") as ws:
         ws.send(json.dumps({"method": "SUBSCRIBE", "params": ["btcusdt@depth5"], "id": 1}))
         assert json.loads(ws.recv(timeout=5)) == {"result": None, "id": 1}
+        ws.send(json.dumps({"method": "SUBSCRIBE", "params": ["btcusdt@aggTrade"], "id": 4}))
         ws.send(json.dumps({"method": "SUBSCRIBE", "params": ["btcusdt@nonsense"], "id": 2}))
         ws.send(json.dumps({"method": "LIST_SUBSCRIPTIONS", "id": 3}))
-        replies = {}
-        while len(replies) < 2:
+        replies, agg = {}, 0
+        while len(replies) < 3 or agg == 0:
             msg = json.loads(ws.recv(timeout=5))
             if "id" in msg:
                 replies[msg["id"]] = msg
+            elif msg.get("e") == "aggTrade":
+                assert msg["a"] == msg["f"] == msg["l"] and float(msg["p"]) > 0
+                agg += 1
             else:
                 assert len(msg["bids"]) == 5 and len(msg["asks"]) == 5 and "lastUpdateId" in msg
         assert replies[2]["error"]["code"] == 2
-        assert replies[3]["result"] == ["btcusdt@depth5"]
+        assert replies[3]["result"] == ["btcusdt@aggTrade", "btcusdt@depth5"]
+        # Stop the flow and read up to the reply, so closing is not stuck behind frames.
+        ws.send(json.dumps({"method": "UNSUBSCRIBE", "params": ["btcusdt@aggTrade", "btcusdt@depth5"], "id": 5}))
+        while json.loads(ws.recv(timeout=5)).get("id") != 5:
+            pass
 
 
 def test_ccxt_pro_watches_the_book_and_trades(venue):

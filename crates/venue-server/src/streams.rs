@@ -7,7 +7,8 @@
 //! Spot numbers them, so the official book-sync procedure works against
 //! `GET /api/v3/depth`), the trades, the book ticker and the top 20 levels.
 //! Each connection forwards what it subscribed to: `<symbol>@trade`,
-//! `@depth` and `@depth@100ms`, `@depth5|10|20[@100ms]`, `@bookTicker`.
+//! `@aggTrade` (each print its own aggregate), `@depth` and `@depth@100ms`,
+//! `@depth5|10|20[@100ms]`, `@bookTicker`.
 //! Combined-stream connections wrap each payload as
 //! `{"stream":..,"data":..}`.
 
@@ -32,6 +33,8 @@ pub struct StepFrames {
     /// `None` when the step did not change the book (a trade alone).
     pub depth_update: Option<Value>,
     pub trades: Vec<Value>,
+    /// The same trades as aggregate trades (each print is its own aggregate).
+    pub agg_trades: Vec<Value>,
     pub book_ticker: Option<Value>,
     /// The top 20 levels each side, for the partial-depth streams.
     pub top: (Vec<Level>, Vec<Level>),
@@ -77,20 +80,22 @@ pub fn frames(
             "a": levels_json(&diff_side(before, after, Side::Sell)),
         })
     });
-    let trades = events
-        .iter()
-        .filter_map(|e| match e {
-            MarketEvent::Trade(t) => {
-                let id = *next_trade_id;
-                *next_trade_id += 1;
-                Some(json!({
-                    "e": "trade", "E": now_ms, "s": symbol, "t": id, "p": d8(t.price), "q": d8(t.size),
-                    "T": t.ts_event / 1_000_000, "m": t.aggressor == Some(Side::Sell), "M": true,
-                }))
-            }
-            _ => None,
-        })
-        .collect();
+    let mut trades = Vec::new();
+    let mut agg_trades = Vec::new();
+    for e in events {
+        let MarketEvent::Trade(t) = e else { continue };
+        let id = *next_trade_id;
+        *next_trade_id += 1;
+        let (price, qty, time, maker) =
+            (d8(t.price), d8(t.size), t.ts_event / 1_000_000, t.aggressor == Some(Side::Sell));
+        trades.push(json!({
+            "e": "trade", "E": now_ms, "s": symbol, "t": id, "p": price, "q": qty, "T": time, "m": maker, "M": true,
+        }));
+        agg_trades.push(json!({
+            "e": "aggTrade", "E": now_ms, "s": symbol, "a": id, "p": price, "q": qty, "f": id, "l": id,
+            "T": time, "m": maker, "M": true,
+        }));
+    }
     let top = |s: Side| after.top(s, 20).collect::<Vec<_>>();
     let (bid, ask) = (after.best_bid(), after.best_ask());
     let book_ticker = book_changed.then(|| {
@@ -104,6 +109,7 @@ pub fn frames(
         stream_symbol: symbol.to_lowercase(),
         depth_update,
         trades,
+        agg_trades,
         book_ticker,
         top: (top(Side::Buy), top(Side::Sell)),
         update_id,
@@ -114,6 +120,7 @@ pub fn frames(
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Kind {
     Trade,
+    AggTrade,
     Diff,
     Partial(usize),
     BookTicker,
@@ -124,7 +131,7 @@ impl Kind {
         match self {
             Kind::Diff | Kind::Partial(_) => 0,
             Kind::BookTicker => 1,
-            Kind::Trade => 2,
+            Kind::Trade | Kind::AggTrade => 2,
         }
     }
 }
@@ -134,6 +141,7 @@ fn parse_stream(name: &str) -> Option<(String, Kind)> {
     let rest = rest.strip_suffix("@100ms").or_else(|| rest.strip_suffix("@1000ms")).unwrap_or(rest);
     let kind = match rest {
         "trade" => Kind::Trade,
+        "aggTrade" => Kind::AggTrade,
         "depth" => Kind::Diff,
         "bookTicker" => Kind::BookTicker,
         "depth5" => Kind::Partial(5),
@@ -152,6 +160,7 @@ fn payloads(step: &StepFrames, name: &str) -> Vec<Value> {
     }
     match kind {
         Kind::Trade => step.trades.clone(),
+        Kind::AggTrade => step.agg_trades.clone(),
         Kind::Diff => step.depth_update.iter().cloned().collect(),
         Kind::BookTicker => step.book_ticker.iter().cloned().collect(),
         Kind::Partial(_) if step.depth_update.is_none() => Vec::new(),
@@ -292,6 +301,7 @@ mod tests {
     fn stream_names_and_requests() {
         assert_eq!(parse_stream("btcusdt@depth@100ms"), Some(("btcusdt".into(), Kind::Diff)));
         assert_eq!(parse_stream("BTCUSDT@depth10"), Some(("btcusdt".into(), Kind::Partial(10))));
+        assert_eq!(parse_stream("btcusdt@aggTrade"), Some(("btcusdt".into(), Kind::AggTrade)));
         assert_eq!(parse_stream("btcusdt@kline_7x"), None);
         let mut s = BTreeSet::new();
         let r = request(r#"{"method":"SUBSCRIBE","params":["btcusdt@trade"],"id":1}"#, &mut s);
