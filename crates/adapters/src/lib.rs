@@ -14,4 +14,5 @@
 //! real endpoints comes with `pyrt live`; today the clients speak plain
 //! HTTP and WebSocket.
 
+pub mod backoff;
 pub mod binance;

@@ -27,7 +27,7 @@
 //! its exchange time or its predecessor is raised to that time.
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use pyrt_book::{Diff, DiffOutcome, SyncError, SyncedBook};
 use pyrt_model::time::NANOS_PER_MILLI;
@@ -35,8 +35,8 @@ use pyrt_model::{BookAction, BookDelta, InstrumentId, MarketEvent, Price, Quanti
 
 use crate::Market;
 use crate::capture::CaptureReader;
-use crate::replay::ReplayError;
-use crate::stream::{StreamMessage, parse};
+use crate::replay::{RecordedMessage, ReplayError, next_message};
+use crate::stream::StreamMessage;
 
 /// How to correct the recording host's clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,7 +166,6 @@ impl EventBuilder {
 /// Market events from one capture file.
 pub struct CaptureEvents {
     reader: CaptureReader,
-    name: String,
     builder: EventBuilder,
     skew_ns: i64,
     last_recv: UnixNanos,
@@ -182,7 +181,6 @@ impl CaptureEvents {
         };
         Ok(Self {
             reader: CaptureReader::open(path)?,
-            name: path.display().to_string(),
             builder: EventBuilder::new(market, instrument),
             skew_ns,
             last_recv: i64::MIN,
@@ -209,21 +207,18 @@ impl CaptureEvents {
     /// Reads lines until at least one event is queued; `false` at the end.
     fn fill_queue(&mut self) -> Result<bool, ReplayError> {
         while self.queue.is_empty() {
-            let Some(record) = self.reader.next_record() else { return Ok(false) };
-            let record = record?;
-            let (line, recorded) = (record.line, record.ts_recv);
-            let msg = parse(record.message).map_err(|source| ReplayError::Message {
-                path: self.name.clone(),
-                line,
-                source,
-            })?;
+            let Some(recorded) = next_message(&mut self.reader) else { return Ok(false) };
+            let RecordedMessage { line, ts_recv: recorded, message: msg } = recorded?;
             let ts_event = event_time(&msg).unwrap_or(recorded + self.skew_ns);
             let ts_recv = (recorded + self.skew_ns).max(ts_event).max(self.last_recv);
             self.last_recv = ts_recv;
             match self.builder.on_message(&msg, ts_event, ts_recv, &mut self.queue) {
                 // A recording with a gap carries on from its next snapshot.
                 Ok(()) | Err(SyncError::Gap { .. }) => {}
-                Err(source) => return Err(ReplayError::Sync { path: self.name.clone(), line, source }),
+                Err(source) => {
+                    let path = self.reader.path().display().to_string();
+                    return Err(ReplayError::Sync { path, line, source });
+                }
             }
         }
         Ok(true)
@@ -299,17 +294,11 @@ pub fn event_time(msg: &StreamMessage) -> Option<UnixNanos> {
 /// time (0 when the recording clock was already behind nothing).
 pub fn estimate_skew(path: &Path) -> Result<i64, ReplayError> {
     let mut reader = CaptureReader::open(path)?;
-    let name = PathBuf::from(path).display().to_string();
     let mut shift = 0i64;
-    while let Some(record) = reader.next_record() {
-        let record = record?;
-        let msg = parse(record.message).map_err(|source| ReplayError::Message {
-            path: name.clone(),
-            line: record.line,
-            source,
-        })?;
-        if let Some(ts_event) = event_time(&msg) {
-            shift = shift.max(ts_event - record.ts_recv);
+    while let Some(recorded) = next_message(&mut reader) {
+        let recorded = recorded?;
+        if let Some(ts_event) = event_time(&recorded.message) {
+            shift = shift.max(ts_event - recorded.ts_recv);
         }
     }
     Ok(shift)

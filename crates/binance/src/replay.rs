@@ -162,6 +162,28 @@ pub enum ReplayError {
     },
 }
 
+/// One recorded message, parsed.
+#[derive(Debug, Clone)]
+pub struct RecordedMessage {
+    pub line: usize,
+    pub ts_recv: UnixNanos,
+    pub message: StreamMessage,
+}
+
+/// The next message of a capture, parsed; a bad line or message is an
+/// error naming the file and line.
+pub fn next_message(reader: &mut CaptureReader) -> Option<Result<RecordedMessage, ReplayError>> {
+    let record = match reader.next_record()? {
+        Ok(r) => r,
+        Err(e) => return Some(Err(e.into())),
+    };
+    let (line, ts_recv) = (record.line, record.ts_recv);
+    Some(match parse(record.message) {
+        Ok(message) => Ok(RecordedMessage { line, ts_recv, message }),
+        Err(source) => Err(ReplayError::Message { path: reader.path().display().to_string(), line, source }),
+    })
+}
+
 /// Replays capture files in order through one feed (a later file continues
 /// the earlier one's book), calling `visit` after each message.
 pub fn replay_files(
@@ -172,20 +194,14 @@ pub fn replay_files(
     let mut feed = BookFeed::new(market);
     for path in paths {
         let mut reader = CaptureReader::open(path)?;
-        let name = path.display().to_string();
-        while let Some(record) = reader.next_record() {
-            let record = record?;
-            let msg = parse(record.message).map_err(|source| ReplayError::Message {
-                path: name.clone(),
-                line: record.line,
+        while let Some(recorded) = next_message(&mut reader) {
+            let RecordedMessage { line, ts_recv, message } = recorded?;
+            let event = feed.on_message(&message).map_err(|source| ReplayError::Sync {
+                path: path.display().to_string(),
+                line,
                 source,
             })?;
-            let event = feed.on_message(&msg).map_err(|source| ReplayError::Sync {
-                path: name.clone(),
-                line: record.line,
-                source,
-            })?;
-            visit(record.ts_recv, &msg, &event, &feed);
+            visit(ts_recv, &message, &event, &feed);
         }
     }
     Ok(feed)

@@ -21,7 +21,7 @@ use pyrt_book::L2Book;
 use pyrt_model::{Price, Side};
 use serde::Serialize;
 
-use crate::latency::{Percentiles, Recorder};
+use crate::latency::{Percentiles, Recorder, header};
 
 #[derive(Debug, Serialize)]
 pub struct BookBench {
@@ -190,32 +190,21 @@ pub fn guess_market(path: &Path) -> Market {
 }
 
 pub fn table(r: &BookBench) -> String {
-    let row = |name: &str, p: &Percentiles| {
-        format!(
-            "{name:<28} {:>8.0} {:>8.0} {:>8.0} {:>9.0} {:>8.0}\n",
-            p.p50_ns, p.p99_ns, p.p999_ns, p.max_ns, p.mean_ns
-        )
-    };
+    let book =
+        r.tick_size.as_ref().map_or("without a tick size (tree)".to_string(), |t| format!("indexed by tick {t}"));
     format!(
-        "{}: {} messages, {} depth messages, {} level changes, book {}\n\
+        "{}: {} messages, {} depth messages, {} level changes, book {book}\n\
          replay (parse + sync + book, all messages): {:.2}M messages/s, {:.2}M level changes/s\n\
-         level updates on the book alone: {:.1}M/s\n\n\
-         {:<28} {:>8} {:>8} {:>8} {:>9} {:>8}\n{}{}",
+         level updates on the book alone: {:.1}M/s\n\n{}{}{}",
         r.capture,
         r.messages,
         r.depth_messages,
         r.level_changes,
-        r.tick_size.as_ref().map_or("without a tick size (tree)".to_string(), |t| format!("indexed by tick {t}")),
         r.replay_messages_per_sec / 1e6,
         r.replay_levels_per_sec / 1e6,
         r.level_updates_per_sec / 1e6,
-        "latency (ns)",
-        "p50",
-        "p99",
-        "p99.9",
-        "max",
-        "mean",
-        row("depth message parse+update", &r.message),
-        row("one level update", &r.level),
+        header(28),
+        r.message.row("depth message parse+update", 28),
+        r.level.row("one level update", 28),
     )
 }

@@ -19,7 +19,7 @@ use pyrt_model::{ExecutionReport, Instrument, InstrumentId, Money, Price, Quanti
 use pyrt_strategies::QuoteAtTouch;
 use serde::Serialize;
 
-use crate::latency::{Percentiles, Recorder};
+use crate::latency::{Percentiles, Recorder, header};
 
 #[derive(Debug, Serialize)]
 pub struct DecisionBench {
@@ -122,27 +122,16 @@ pub fn run(capture: &Path, market: Market, tick: Price, lot: Quantity) -> Result
 }
 
 pub fn table(r: &DecisionBench) -> String {
-    let row = |name: &str, p: &Percentiles| {
-        format!(
-            "{name:<26} {:>8.0} {:>8.0} {:>8.0} {:>9.0} {:>8.0}\n",
-            p.p50_ns, p.p99_ns, p.p999_ns, p.max_ns, p.mean_ns
-        )
-    };
     format!(
-        "{}: {} frames, {} led to {} commands (QuoteAtTouch)\n\n{:<26} {:>8} {:>8} {:>8} {:>9} {:>8}\n{}{}\n\
+        "{}: {} frames, {} led to {} commands (QuoteAtTouch)\n\n{}{}{}\n\
          a deciding frame carries {:.0} level changes on average: parse {:.1} µs, book sync {:.1} µs, kernel {:.1} µs\n",
         r.capture,
         r.frames,
         r.deciding_frames,
         r.commands,
-        "latency (ns)",
-        "p50",
-        "p99",
-        "p99.9",
-        "max",
-        "mean",
-        row("frame → queued order", &r.tick_to_order),
-        row("every frame", &r.per_frame),
+        header(26),
+        r.tick_to_order.row("frame → queued order", 26),
+        r.per_frame.row("every frame", 26),
         r.deciding_mean_level_changes,
         r.deciding_mean_parse_ns / 1e3,
         r.deciding_mean_book_sync_ns / 1e3,

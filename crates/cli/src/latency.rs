@@ -19,6 +19,22 @@ pub struct Percentiles {
     pub mean_ns: f64,
 }
 
+impl Percentiles {
+    /// One table row: `name` in `width` columns, then p50, p99, p99.9, max
+    /// and mean in nanoseconds, under [`header`].
+    pub fn row(&self, name: &str, width: usize) -> String {
+        format!(
+            "{name:<width$} {:>8.0} {:>8.0} {:>8.0} {:>9.0} {:>8.0}\n",
+            self.p50_ns, self.p99_ns, self.p999_ns, self.max_ns, self.mean_ns
+        )
+    }
+}
+
+/// The header line above [`Percentiles::row`]s.
+pub fn header(width: usize) -> String {
+    format!("{:<width$} {:>8} {:>8} {:>8} {:>9} {:>8}\n", "latency (ns)", "p50", "p99", "p99.9", "max", "mean")
+}
+
 /// Collects timings with the clock overhead removed.
 pub struct Recorder {
     samples: Vec<f64>,

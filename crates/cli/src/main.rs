@@ -149,18 +149,8 @@ enum Command {
     },
     /// Time an order-book backtest (kernel, order-book venue, market maker) on a Binance capture.
     BenchL2 {
-        /// A capture file (`<receive ns> <message>` per line, gzip or plain).
-        #[arg(long, default_value_os_t = bench_book::default_capture())]
-        capture: PathBuf,
-        /// spot or futures (how diffs chain); guessed from the file name.
-        #[arg(long, value_enum)]
-        market: Option<MarketArg>,
-        /// The instrument's tick size (USD-M BTCUSDT: 0.1).
-        #[arg(long, default_value = "0.1")]
-        tick_size: String,
-        /// The instrument's lot size (USD-M BTCUSDT: 0.001).
-        #[arg(long, default_value = "0.001")]
-        lot_size: String,
+        #[command(flatten)]
+        capture: CaptureArgs,
         #[arg(long, default_value_t = 5)]
         repeats: usize,
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -168,14 +158,8 @@ enum Command {
     },
     /// Measure tick-to-order latency in process (parse, book sync, kernel, strategy, queued order) on a capture.
     BenchDecision {
-        #[arg(long, default_value_os_t = bench_book::default_capture())]
-        capture: PathBuf,
-        #[arg(long, value_enum)]
-        market: Option<MarketArg>,
-        #[arg(long, default_value = "0.1")]
-        tick_size: String,
-        #[arg(long, default_value = "0.001")]
-        lot_size: String,
+        #[command(flatten)]
+        capture: CaptureArgs,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -199,6 +183,35 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+}
+
+/// A Binance recording and the instrument it trades.
+#[derive(clap::Args)]
+struct CaptureArgs {
+    /// A capture file (`<receive ns> <message>` per line, gzip or plain).
+    #[arg(long, default_value_os_t = bench_book::default_capture())]
+    capture: PathBuf,
+    /// spot or futures (how diffs chain); guessed from the file name.
+    #[arg(long, value_enum)]
+    market: Option<MarketArg>,
+    /// The instrument's tick size (USD-M BTCUSDT: 0.1).
+    #[arg(long, default_value = "0.1")]
+    tick_size: String,
+    /// The instrument's lot size (USD-M BTCUSDT: 0.001).
+    #[arg(long, default_value = "0.001")]
+    lot_size: String,
+}
+
+impl CaptureArgs {
+    fn market(&self) -> pyrt_binance::Market {
+        self.market.map_or_else(|| bench_book::guess_market(&self.capture), MarketArg::market)
+    }
+    fn tick(&self) -> Result<pyrt_model::Price> {
+        self.tick_size.parse().map_err(|e| anyhow::anyhow!("--tick-size {}: {e}", self.tick_size))
+    }
+    fn lot(&self) -> Result<pyrt_model::Quantity> {
+        self.lot_size.parse().map_err(|e| anyhow::anyhow!("--lot-size {}: {e}", self.lot_size))
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -489,21 +502,15 @@ fn run(cli: Cli) -> Result<()> {
             let s = bars::run(&trades, &rule, out.as_deref(), keep_partial)?;
             eprintln!("{} trades -> {} bars", s.trades, s.bars);
         }
-        Command::BenchDecision { capture, market, tick_size, lot_size, format } => {
-            let market = market.map_or_else(|| bench_book::guess_market(&capture), MarketArg::market);
-            let tick = tick_size.parse().map_err(|e| anyhow::anyhow!("--tick-size {tick_size}: {e}"))?;
-            let lot = lot_size.parse().map_err(|e| anyhow::anyhow!("--lot-size {lot_size}: {e}"))?;
-            let report = bench_decision::run(&capture, market, tick, lot)?;
+        Command::BenchDecision { capture: c, format } => {
+            let report = bench_decision::run(&c.capture, c.market(), c.tick()?, c.lot()?)?;
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
                 Format::Table => print!("{}", bench_decision::table(&report)),
             }
         }
-        Command::BenchL2 { capture, market, tick_size, lot_size, repeats, format } => {
-            let market = market.map_or_else(|| bench_book::guess_market(&capture), MarketArg::market);
-            let tick = tick_size.parse().map_err(|e| anyhow::anyhow!("--tick-size {tick_size}: {e}"))?;
-            let lot = lot_size.parse().map_err(|e| anyhow::anyhow!("--lot-size {lot_size}: {e}"))?;
-            let report = bench_l2::run(&capture, market, tick, lot, repeats)?;
+        Command::BenchL2 { capture: c, repeats, format } => {
+            let report = bench_l2::run(&c.capture, c.market(), c.tick()?, c.lot()?, repeats)?;
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
                 Format::Table => print!("{}", bench_l2::table(&report)),

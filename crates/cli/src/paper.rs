@@ -28,7 +28,8 @@ use pyrt_binance::Market;
 use pyrt_binance::user::UserEvent;
 use pyrt_data::{BarAggregator, BarRule};
 use pyrt_engine::{AccountKind, ChannelVenue, Engine, EngineConfig};
-use pyrt_model::{Instrument, InstrumentId, MarketEvent, Money, UnixNanos};
+use pyrt_model::time::wall_clock;
+use pyrt_model::{Instrument, InstrumentId, MarketEvent, Money};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
@@ -42,10 +43,6 @@ pub struct PaperOptions {
     pub duration: Option<Duration>,
     pub api_key: String,
     pub secret: String,
-}
-
-fn wall_ns() -> UnixNanos {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
 }
 
 fn money_of(account: &Value, asset: &str) -> Result<(Money, Money)> {
@@ -111,7 +108,7 @@ pub fn run(o: PaperOptions) -> Result<Value> {
             tokio::select! {
                 _ = &mut deadline => break,
                 _ = tokio::signal::ctrl_c() => break,
-                _ = timer.tick() => events.extend(bars.on_time(wall_ns()).map(MarketEvent::Bar)),
+                _ = timer.tick() => events.extend(bars.on_time(wall_clock()).map(MarketEvent::Bar)),
                 ev = feed_rx.recv() => match ev {
                     Some(FeedEvent::Market(MarketEvent::Trade(t))) => {
                         events.extend(bars.on_trade(&t)?.map(MarketEvent::Bar));
@@ -126,7 +123,7 @@ pub fn run(o: PaperOptions) -> Result<Value> {
                     None => bail!("the market-data feed stopped"),
                 },
                 ev = user_rx.recv() => match ev {
-                    Some(UserStreamEvent::Event(UserEvent::Execution(e))) => engine.deliver(wall_ns(), gateway.on_execution(&e)),
+                    Some(UserStreamEvent::Event(UserEvent::Execution(e))) => engine.deliver(wall_clock(), gateway.on_execution(&e)),
                     Some(UserStreamEvent::Reconnected) => eprintln!("pyrt paper: user-data stream reconnected; executions may have been missed"),
                     Some(UserStreamEvent::Refused { reason }) => bail!("the venue refused the user-data stream: {reason}"),
                     Some(_) => {}
@@ -135,7 +132,7 @@ pub fn run(o: PaperOptions) -> Result<Value> {
             }
             for mut event in events {
                 // Live time only moves forward: a bar closed late is stamped when it is seen.
-                let now = wall_ns().max(engine.now());
+                let now = wall_clock().max(engine.now());
                 match &mut event {
                     MarketEvent::Bar(b) => {
                         b.ts_recv = now;
@@ -158,7 +155,7 @@ pub fn run(o: PaperOptions) -> Result<Value> {
             tokio::select! {
                 _ = &mut settle => break,
                 ev = user_rx.recv() => match ev {
-                    Some(UserStreamEvent::Event(UserEvent::Execution(e))) => engine.deliver(wall_ns(), gateway.on_execution(&e)),
+                    Some(UserStreamEvent::Event(UserEvent::Execution(e))) => engine.deliver(wall_clock(), gateway.on_execution(&e)),
                     Some(_) => {}
                     None => break,
                 },
@@ -168,7 +165,7 @@ pub fn run(o: PaperOptions) -> Result<Value> {
         tokio::time::sleep(Duration::from_millis(200)).await;
         while let Ok(ev) = user_rx.try_recv() {
             if let UserStreamEvent::Event(UserEvent::Execution(e)) = ev {
-                engine.deliver(wall_ns(), gateway.on_execution(&e));
+                engine.deliver(wall_clock(), gateway.on_execution(&e));
             }
         }
         let _ = stop_tx.send(true);
@@ -211,8 +208,8 @@ async fn flush(engine: &mut Engine<ChannelVenue>, gateway: &Gateway<'_>) {
             return;
         }
         for (_, cmd) in commands {
-            let reports = gateway.send(cmd, wall_ns()).await;
-            engine.deliver(wall_ns(), reports);
+            let reports = gateway.send(cmd, wall_clock()).await;
+            engine.deliver(wall_clock(), reports);
         }
     }
 }

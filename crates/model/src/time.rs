@@ -10,6 +10,13 @@ pub const NANOS_PER_MINUTE: i64 = 60 * NANOS_PER_SECOND;
 pub const NANOS_PER_DAY: i64 = 86_400 * NANOS_PER_SECOND;
 
 /// The UTC day (days since the epoch) that `ts` falls in.
+/// The wall clock now, in nanoseconds since the Unix epoch: the time of
+/// paper and live trading (backtests run on event time instead).
+pub fn wall_clock() -> UnixNanos {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("the clock is after 1970");
+    since.as_nanos() as UnixNanos
+}
+
 pub const fn utc_day(ts: UnixNanos) -> i64 {
     ts.div_euclid(NANOS_PER_DAY)
 }

@@ -31,7 +31,6 @@
 //! with a reason, as are notional (quote-sized) orders.
 
 use pyrt_book::L2Book;
-use pyrt_model::time::{NANOS_PER_DAY, utc_day};
 use pyrt_model::{
     ExecutionReport, Fill, Instrument, InstrumentId, Liquidity, MarketEvent, OrderId, OrderKind, OrderQty,
     OrderRequest, Price, Quantity, Side, TimeInForce, Trade, UnixNanos, VenueCommand,
@@ -110,14 +109,10 @@ impl BookVenue {
     pub fn handle(&mut self, cmd: VenueCommand, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
         match cmd {
             VenueCommand::Submit { order_id, request } => self.submit(order_id, request, now, out),
-            VenueCommand::Cancel { order_id } => match self.take(order_id) {
-                Some(_) => out.push(ExecutionReport::Cancelled { order_id, ts: now, reason: "cancelled".into() }),
-                None => out.push(ExecutionReport::CommandRejected {
-                    order_id,
-                    ts: now,
-                    reason: "cancel rejected: order is not open at the venue".into(),
-                }),
-            },
+            VenueCommand::Cancel { order_id } => {
+                let was_open = self.take(order_id).is_some();
+                out.push(crate::order_checks::cancel_answer(order_id, now, was_open));
+            }
             VenueCommand::Modify { order_id, qty, price, trigger } => {
                 let report = match self.modify(order_id, qty, price, trigger) {
                     Ok((qty, price)) => {
@@ -153,11 +148,7 @@ impl BookVenue {
             return;
         }
         out.push(ExecutionReport::Accepted { order_id: id, ts: now });
-        let expires = match req.tif {
-            TimeInForce::Day => Some((utc_day(now) + 1) * NANOS_PER_DAY),
-            TimeInForce::Gtd(ts) => Some(ts),
-            _ => None,
-        };
+        let expires = crate::order_checks::expiry(req.tif, now);
         let order = Resting {
             id,
             req,

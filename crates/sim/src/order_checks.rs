@@ -1,8 +1,33 @@
-//! The checks every simulated venue makes on an incoming order, before it
+//! The rules every simulated venue applies to incoming commands, before it
 //! looks at the market: the instrument exists, sizes and prices sit on its
-//! grid, and the order's options fit its type.
+//! grid, and the order's options fit its type; when a time-limited order
+//! expires; how a cancel is answered.
 
-use pyrt_model::{Instrument, OrderKind, OrderQty, OrderRequest};
+use pyrt_model::time::{NANOS_PER_DAY, utc_day};
+use pyrt_model::{ExecutionReport, Instrument, OrderId, OrderKind, OrderQty, OrderRequest, TimeInForce, UnixNanos};
+
+/// When an order placed at `now` with `tif` expires: the end of the UTC
+/// day for DAY, the given time for GTD, never otherwise.
+pub fn expiry(tif: TimeInForce, now: UnixNanos) -> Option<UnixNanos> {
+    match tif {
+        TimeInForce::Day => Some((utc_day(now) + 1) * NANOS_PER_DAY),
+        TimeInForce::Gtd(ts) => Some(ts),
+        _ => None,
+    }
+}
+
+/// The answer to a cancel: done if the order was still open, refused if not.
+pub fn cancel_answer(order_id: OrderId, now: UnixNanos, was_open: bool) -> ExecutionReport {
+    if was_open {
+        ExecutionReport::Cancelled { order_id, ts: now, reason: "cancelled".into() }
+    } else {
+        ExecutionReport::CommandRejected {
+            order_id,
+            ts: now,
+            reason: "cancel rejected: order is not open at the venue".into(),
+        }
+    }
+}
 
 /// Why the venue refuses `req`, in the words of its reject report.
 pub fn validate(instruments: &[Instrument], req: &OrderRequest) -> Result<(), String> {

@@ -6,7 +6,6 @@
 //! the last market state per instrument, and its own view of the account's
 //! net position (needed to enforce reduce-only, as a real venue does).
 
-use pyrt_model::time::{NANOS_PER_DAY, utc_day};
 use pyrt_model::{
     Bar, ExecutionReport, Fill, Instrument, InstrumentId, Liquidity, MarketEvent, Money, OrderId, OrderKind, OrderQty,
     OrderRequest, Price, Quantity, Side, TimeInForce, UnixNanos, VenueCommand,
@@ -156,14 +155,10 @@ impl SimVenue {
     pub fn handle(&mut self, cmd: VenueCommand, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
         match cmd {
             VenueCommand::Submit { order_id, request } => self.submit(order_id, request, now, out),
-            VenueCommand::Cancel { order_id } => match self.take_order(order_id) {
-                Some(_) => out.push(ExecutionReport::Cancelled { order_id, ts: now, reason: "cancelled".into() }),
-                None => out.push(ExecutionReport::CommandRejected {
-                    order_id,
-                    ts: now,
-                    reason: "cancel rejected: order is not open at the venue".into(),
-                }),
-            },
+            VenueCommand::Cancel { order_id } => {
+                let was_open = self.take_order(order_id).is_some();
+                out.push(crate::order_checks::cancel_answer(order_id, now, was_open));
+            }
             VenueCommand::Modify { order_id, qty, price, trigger } => {
                 let result = self.modify(order_id, qty, price, trigger);
                 out.push(match result {
@@ -192,11 +187,7 @@ impl SimVenue {
             });
             return;
         }
-        let expires = match req.tif {
-            TimeInForce::Day => Some((utc_day(now) + 1) * NANOS_PER_DAY),
-            TimeInForce::Gtd(ts) => Some(ts),
-            _ => None,
-        };
+        let expires = crate::order_checks::expiry(req.tif, now);
         let qty = match req.qty {
             OrderQty::Base(q) => Some(q),
             OrderQty::Quote(_) => None,

@@ -168,6 +168,11 @@ pub struct Exchange {
     user_events: Vec<(String, Value)>,
 }
 
+/// A decimal as Binance writes it: eight places.
+pub(crate) fn d8<T: std::fmt::Display>(x: T) -> String {
+    format!("{x:.8}")
+}
+
 fn money(q: Quantity) -> Money {
     Money::notional(Price::from_int(1), q)
 }
@@ -217,25 +222,24 @@ impl Exchange {
         let Some(o) = self.orders.get(&id) else { return };
         let spec = &self.specs[o.symbol];
         let last = if execution == "TRADE" { o.fills.last() } else { None };
-        let d8 = |x: &dyn std::fmt::Display| format!("{x:.8}");
         let event = json!({
             "e": "executionReport", "E": now_ms, "s": spec.symbol, "c": o.client_order_id,
             "S": if o.side == Side::Buy { "BUY" } else { "SELL" }, "o": o.kind.name(), "f": o.tif,
-            "q": d8(&o.orig_qty), "p": d8(&o.price.unwrap_or(Price::ZERO)), "P": d8(&Price::ZERO),
-            "F": d8(&Quantity::ZERO), "g": -1, "C": "", "x": execution, "X": o.status.name(), "r": "NONE",
-            "i": o.order_id, "l": d8(&last.map_or(Quantity::ZERO, |f| f.qty)), "z": d8(&o.executed_qty),
-            "L": d8(&last.map_or(Price::ZERO, |f| f.price)), "n": d8(&last.map_or(Money::ZERO, |f| f.commission)),
+            "q": d8(o.orig_qty), "p": d8(o.price.unwrap_or(Price::ZERO)), "P": d8(Price::ZERO),
+            "F": d8(Quantity::ZERO), "g": -1, "C": "", "x": execution, "X": o.status.name(), "r": "NONE",
+            "i": o.order_id, "l": d8(last.map_or(Quantity::ZERO, |f| f.qty)), "z": d8(o.executed_qty),
+            "L": d8(last.map_or(Price::ZERO, |f| f.price)), "n": d8(last.map_or(Money::ZERO, |f| f.commission)),
             "N": last.map(|f| f.commission_asset.clone()), "T": now_ms,
             "t": last.map_or(-1, |f| f.trade_id as i64), "I": id, "w": o.status.is_open(),
-            "m": last.is_some_and(|f| f.maker), "M": false, "O": o.time_ms, "Z": d8(&o.cumm_quote),
-            "Y": d8(&last.map_or(Money::ZERO, |f| Money::notional(f.price, f.qty))), "Q": d8(&Money::ZERO),
+            "m": last.is_some_and(|f| f.maker), "M": false, "O": o.time_ms, "Z": d8(o.cumm_quote),
+            "Y": d8(last.map_or(Money::ZERO, |f| Money::notional(f.price, f.qty))), "Q": d8(Money::ZERO),
             "W": o.time_ms, "V": "NONE",
         });
         let key = o.api_key.clone();
         let balances: Vec<Value> = self.accounts[&key]
             .balances
             .iter()
-            .map(|(a, b)| json!({ "a": a, "f": d8(&b.free), "l": d8(&b.locked) }))
+            .map(|(a, b)| json!({ "a": a, "f": d8(b.free), "l": d8(b.locked) }))
             .collect();
         self.user_events.push((key.clone(), event));
         self.user_events

@@ -174,18 +174,10 @@ fn spawn_synthetic(config: &VenueConfig, app: Arc<App>) {
 fn step_markets(app: &App, markets: &mut [SyntheticMarket], trade_ids: &mut u64) {
     let now = (app.clock)();
     let mut ex = app.exchange.lock().expect("a handler panicked while holding the exchange");
-    let mut out = Vec::with_capacity(markets.len());
-    for (i, m) in markets.iter_mut().enumerate() {
-        let before = ex.book(i).clone();
-        let events = m.step(now);
-        for event in &events {
-            ex.on_market(event);
-        }
-        let symbol = ex.specs()[i].symbol.clone();
-        out.push(streams::frames(&symbol, &before, ex.book(i), &events, ex.update_id(i), now / 1_000_000, trade_ids));
-    }
-    app.publish_user_events(&mut ex);
-    drop(ex);
-    // No subscriber is not an error.
-    let _ = app.frames.send(Arc::new(out));
+    let frames: Vec<_> = markets
+        .iter_mut()
+        .enumerate()
+        .map(|(i, m)| streams::apply_step(&mut ex, i, &m.step(now), now / 1_000_000, trade_ids))
+        .collect();
+    app.publish_step(ex, frames);
 }

@@ -92,16 +92,11 @@ impl Replay {
 
 fn publish(app: &App, group: &mut Vec<MarketEvent>, trade_ids: &mut u64) {
     let now = (app.clock)();
-    let mut ex = app.exchange.lock().expect("a handler panicked while holding the exchange");
-    let before = ex.book(0).clone();
     for event in group.iter_mut() {
         restamp(event, now);
-        ex.on_market(event);
     }
-    let symbol = ex.specs()[0].symbol.clone();
-    let frames = streams::frames(&symbol, &before, ex.book(0), group, ex.update_id(0), now / 1_000_000, trade_ids);
-    app.publish_user_events(&mut ex);
-    drop(ex);
-    let _ = app.frames.send(std::sync::Arc::new(vec![frames]));
+    let mut ex = app.exchange.lock().expect("a handler panicked while holding the exchange");
+    let frames = streams::apply_step(&mut ex, 0, group, now / 1_000_000, trade_ids);
+    app.publish_step(ex, vec![frames]);
     group.clear();
 }

@@ -12,7 +12,7 @@ use pyrt_model::{Money, Price, Quantity, Side, TimeInForce, UnixNanos};
 use serde_json::{Value, json};
 
 use crate::errors::ApiError;
-use crate::exchange::{Exchange, NewOrder, OrderRecord, OrderRef, OrderType};
+use crate::exchange::{Exchange, NewOrder, OrderRecord, OrderRef, OrderType, d8};
 use crate::params::{Params, check_signed};
 
 /// What the handlers share.
@@ -27,6 +27,15 @@ pub struct App {
 }
 
 impl App {
+    /// Ends a market step: the account events it caused, then its stream
+    /// frames, go to subscribers (after the exchange is released).
+    pub fn publish_step(&self, mut ex: std::sync::MutexGuard<'_, Exchange>, frames: Vec<crate::streams::StepFrames>) {
+        self.publish_user_events(&mut ex);
+        drop(ex);
+        // No subscriber is not an error.
+        let _ = self.frames.send(Arc::new(frames));
+    }
+
     /// Pushes the exchange's pending user-data events to subscribers.
     pub fn publish_user_events(&self, ex: &mut Exchange) {
         for event in ex.take_user_events() {
@@ -36,10 +45,7 @@ impl App {
     }
 }
 
-pub fn wall_clock() -> UnixNanos {
-    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("the clock is after 1970");
-    since.as_nanos() as UnixNanos
-}
+pub use pyrt_model::time::wall_clock;
 
 /// Every route goes through one dispatcher, so unknown paths get
 /// Binance's JSON error rather than an empty 404.
@@ -144,10 +150,6 @@ fn handle(
         ("GET", "/fapi/v1/exchangeInfo" | "/dapi/v1/exchangeInfo") => Ok(json!({ "symbols": [] })),
         _ => Err(ApiError::not_found()),
     }
-}
-
-fn d8<T: std::fmt::Display>(x: T) -> String {
-    format!("{x:.8}")
 }
 
 fn exchange_info(ex: &Exchange, now_ms: i64) -> Value {

@@ -19,10 +19,11 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use pyrt_book::{L2Book, Level};
-use pyrt_model::{MarketEvent, Quantity, Side};
+use pyrt_model::{BookAction, MarketEvent, Quantity, Side};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
+use crate::exchange::{Exchange, d8};
 use crate::rest::App;
 
 /// One symbol's frames from one market step.
@@ -39,10 +40,6 @@ pub struct StepFrames {
     /// The top 20 levels each side, for the partial-depth streams.
     pub top: (Vec<Level>, Vec<Level>),
     pub update_id: u64,
-}
-
-fn d8<T: std::fmt::Display>(x: T) -> String {
-    format!("{x:.8}")
 }
 
 fn levels_json(levels: &[Level]) -> Value {
@@ -62,10 +59,49 @@ fn diff_side(before: &L2Book, after: &L2Book, side: Side) -> Vec<Level> {
     out
 }
 
-/// The frames for a step that took the book from `before` to `after`.
-pub fn frames(
+/// The levels a step's deltas set, per side, each price once (its last
+/// size), in the order they first appear.
+fn delta_levels(events: &[MarketEvent], side: Side) -> Vec<Level> {
+    let mut out: Vec<Level> = Vec::new();
+    for e in events {
+        let MarketEvent::BookDelta(d) = e else { continue };
+        if d.side != side {
+            continue;
+        }
+        let qty = if d.action == BookAction::Delete { Quantity::ZERO } else { d.size };
+        match out.iter_mut().find(|l| l.price == d.price) {
+            Some(l) => l.qty = qty,
+            None => out.push(Level { price: d.price, qty }),
+        }
+    }
+    out
+}
+
+/// Applies one symbol's market step to the exchange and returns the stream
+/// frames it produces. A step that rebuilds the book (a clear) is diffed
+/// against the book before it; otherwise its deltas are the changes, and
+/// no copy of the book is made.
+pub fn apply_step(
+    ex: &mut Exchange,
+    symbol: usize,
+    events: &[MarketEvent],
+    now_ms: i64,
+    next_trade_id: &mut u64,
+) -> StepFrames {
+    let rebuilds = events.iter().any(|e| matches!(e, MarketEvent::BookDelta(d) if d.action == BookAction::Clear));
+    let before = rebuilds.then(|| ex.book(symbol).clone());
+    for event in events {
+        ex.on_market(event);
+    }
+    let name = ex.specs()[symbol].symbol.clone();
+    frames(&name, before.as_ref(), ex.book(symbol), events, ex.update_id(symbol), now_ms, next_trade_id)
+}
+
+/// The frames for a step that left the book as `after` (from `before`, when
+/// the step rebuilt it).
+fn frames(
     symbol: &str,
-    before: &L2Book,
+    before: Option<&L2Book>,
     after: &L2Book,
     events: &[MarketEvent],
     update_id: u64,
@@ -73,11 +109,15 @@ pub fn frames(
     next_trade_id: &mut u64,
 ) -> StepFrames {
     let book_changed = events.iter().any(|e| matches!(e, MarketEvent::BookDelta(_)));
+    let changes = |side| match before {
+        Some(before) => diff_side(before, after, side),
+        None => delta_levels(events, side),
+    };
     let depth_update = book_changed.then(|| {
         json!({
             "e": "depthUpdate", "E": now_ms, "s": symbol, "U": update_id, "u": update_id,
-            "b": levels_json(&diff_side(before, after, Side::Buy)),
-            "a": levels_json(&diff_side(before, after, Side::Sell)),
+            "b": levels_json(&changes(Side::Buy)),
+            "a": levels_json(&changes(Side::Sell)),
         })
     });
     let mut trades = Vec::new();
@@ -313,6 +353,33 @@ mod tests {
         assert_eq!(request("{", &mut s)["error"]["code"], 2);
         request(r#"{"method":"UNSUBSCRIBE","params":["btcusdt@trade"],"id":5}"#, &mut s);
         assert!(s.is_empty());
+    }
+
+    #[test]
+    fn delta_levels_keep_each_price_once_with_its_last_size() {
+        let d = |side, price: i64, size: i64, action| {
+            MarketEvent::BookDelta(pyrt_model::BookDelta {
+                instrument: pyrt_model::InstrumentId(0),
+                ts_event: 0,
+                ts_recv: 0,
+                action,
+                side,
+                price: pyrt_model::Price::from_int(price),
+                size: Quantity::from_int(size),
+                order_id: 0,
+                sequence: 0,
+                flags: 0,
+            })
+        };
+        let events = [
+            d(Side::Buy, 99, 1, BookAction::Update),
+            d(Side::Sell, 101, 2, BookAction::Update),
+            d(Side::Buy, 98, 3, BookAction::Update),
+            d(Side::Buy, 99, 4, BookAction::Delete),
+        ];
+        let level = |p: i64, q: i64| Level { price: pyrt_model::Price::from_int(p), qty: Quantity::from_int(q) };
+        assert_eq!(delta_levels(&events, Side::Buy), vec![level(99, 0), level(98, 3)]);
+        assert_eq!(delta_levels(&events, Side::Sell), vec![level(101, 2)]);
     }
 
     #[test]

@@ -26,11 +26,13 @@ use futures_util::StreamExt;
 use pyrt_binance::events::{EventBuilder, event_time};
 use pyrt_binance::{Market, StreamMessage, parse};
 use pyrt_book::SyncError;
-use pyrt_model::{InstrumentId, MarketEvent, UnixNanos};
+use pyrt_model::time::wall_clock;
+use pyrt_model::{InstrumentId, MarketEvent};
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::Message;
 
 use super::rest::BinanceRest;
+use crate::backoff::{exponential, jittered};
 
 /// What to subscribe to and how to recover.
 #[derive(Debug, Clone)]
@@ -100,10 +102,6 @@ pub enum FeedEvent {
     },
 }
 
-fn wall_ns() -> UnixNanos {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
-}
-
 /// Runs the feed until `stop` turns true or the receiver goes away.
 pub async fn run(
     cfg: FeedConfig,
@@ -126,7 +124,7 @@ pub async fn run(
             }
             Err(e) => format!("cannot connect to {}: {e}", cfg.ws_base),
         };
-        let retry_in = backoff(&cfg, failures);
+        let retry_in = jittered(exponential(cfg.backoff, cfg.max_backoff, failures));
         failures += 1;
         if tx.send(FeedEvent::Disconnected { reason, retry_in }).await.is_err() {
             return;
@@ -136,13 +134,6 @@ pub async fn run(
             _ = stop.changed() => {}
         }
     }
-}
-
-/// Exponential backoff with ±50 % jitter, so many clients do not return at once.
-fn backoff(cfg: &FeedConfig, failures: u32) -> Duration {
-    let base = cfg.backoff.saturating_mul(1 << failures.min(16)).min(cfg.max_backoff);
-    let jitter = 0.5 + (wall_ns().rem_euclid(1000) as f64) / 1000.0;
-    base.mul_f64(jitter)
 }
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -174,7 +165,7 @@ async fn session(
             Some(Ok(Message::Close(frame))) => return Err(format!("server closed the connection: {frame:?}")),
             Some(Ok(_)) => continue,
         };
-        let ts_recv = wall_ns();
+        let ts_recv = wall_clock();
         let msg = match parse(&text) {
             Ok(msg) => msg,
             Err(e) => {
@@ -217,7 +208,7 @@ async fn sync(
     for attempt in 0..10 {
         let snapshot =
             rest.depth(symbol, cfg.snapshot_limit).await.map_err(|e| format!("snapshot of {symbol}: {e}"))?;
-        let now = wall_ns();
+        let now = wall_clock();
         match builder.on_message(&StreamMessage::Snapshot(snapshot), now, now, out) {
             Ok(()) => return Ok(()),
             Err(SyncError::SnapshotTooOld { .. }) => {

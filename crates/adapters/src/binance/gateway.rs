@@ -13,7 +13,7 @@
 //! the kernel's accounts keep fees; commissions in a third asset (BNB) are
 //! not valued and are reported as zero.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use pyrt_binance::user::ExecutionUpdate;
@@ -38,11 +38,19 @@ pub struct Gateway<'a> {
     prefix: String,
     symbols: Vec<GatewaySymbol>,
     accepted: Mutex<HashSet<u64>>,
+    /// The symbol each order was sent for (cancels name only the order).
+    sent: Mutex<HashMap<u64, usize>>,
 }
 
 impl<'a> Gateway<'a> {
     pub fn new(rest: &'a BinanceRest, prefix: impl Into<String>, symbols: Vec<GatewaySymbol>) -> Self {
-        Self { rest, prefix: prefix.into(), symbols, accepted: Mutex::new(HashSet::new()) }
+        Self {
+            rest,
+            prefix: prefix.into(),
+            symbols,
+            accepted: Mutex::new(HashSet::new()),
+            sent: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn client_order_id(&self, id: OrderId) -> String {
@@ -92,6 +100,7 @@ impl<'a> Gateway<'a> {
                     }
                     _ => None,
                 };
+                self.sent.lock().expect("never held across a panic").insert(order_id.0, request.instrument.index());
                 let params = OrderParams {
                     symbol: sym.symbol.clone(),
                     side: request.side,
@@ -138,11 +147,10 @@ impl<'a> Gateway<'a> {
         }
     }
 
-    /// The symbol an order of ours was sent for. Orders are sent for one
-    /// symbol per gateway in paper trading; with several, the caller keeps
-    /// the map (the kernel's order manager knows each order's instrument).
-    fn symbol_of(&self, _id: OrderId) -> Option<String> {
-        (self.symbols.len() == 1).then(|| self.symbols[0].symbol.clone())
+    /// The symbol an order of ours was sent for.
+    fn symbol_of(&self, id: OrderId) -> Option<String> {
+        let index = *self.sent.lock().expect("never held across a panic").get(&id.0)?;
+        Some(self.symbols[index].symbol.clone())
     }
 
     /// The kernel's reports for one execution event of the account; events

@@ -145,7 +145,7 @@ pub struct BinanceRest {
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    pyrt_model::time::wall_clock() / 1_000_000
 }
 
 impl BinanceRest {
@@ -304,7 +304,7 @@ impl BinanceRest {
     }
 
     async fn pause(&self, attempt: u32, err: &RestError) {
-        let backoff = self.cfg.backoff.saturating_mul(1 << attempt.min(16)).min(self.cfg.max_backoff);
+        let backoff = crate::backoff::exponential(self.cfg.backoff, self.cfg.max_backoff, attempt);
         tokio::time::sleep(err.wait().unwrap_or(backoff)).await;
     }
 

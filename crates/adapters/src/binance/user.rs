@@ -14,8 +14,11 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use pyrt_binance::signing::sign;
 use pyrt_binance::user::{UserEvent, parse_user};
+use pyrt_model::time::wall_clock;
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::Message;
+
+use crate::backoff::{exponential, jittered};
 
 /// What the user stream tells its consumer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,13 +53,9 @@ pub struct UserStreamConfig {
     pub max_backoff: Duration,
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
-
 /// The subscribe request: parameters sorted by name, signed as sent.
 fn subscribe_request(cfg: &UserStreamConfig, id: u64) -> String {
-    let timestamp = now_ms();
+    let timestamp = wall_clock() / 1_000_000;
     let payload = format!("apiKey={}&timestamp={timestamp}", cfg.api_key);
     let signature = sign(&cfg.secret, &payload);
     serde_json::json!({
@@ -87,8 +86,7 @@ pub async fn run(cfg: UserStreamConfig, tx: mpsc::Sender<UserStreamEvent>, mut s
                 reason
             }
         };
-        let base = cfg.backoff.saturating_mul(1 << failures.min(16)).min(cfg.max_backoff);
-        let retry_in = base.mul_f64(0.5 + (now_ms().rem_euclid(1000) as f64) / 1000.0);
+        let retry_in = jittered(exponential(cfg.backoff, cfg.max_backoff, failures));
         failures += 1;
         if tx.send(UserStreamEvent::Disconnected { reason, retry_in }).await.is_err() {
             return;
