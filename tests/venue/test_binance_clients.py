@@ -306,3 +306,71 @@ def test_listen_key_stream_reports_a_resting_order_and_its_cancel(venue):
             if event["e"] == "executionReport":
                 seen.append((event["x"], event["X"], event["i"]))
     assert seen == [("NEW", "NEW", order["orderId"]), ("CANCELED", "CANCELED", order["orderId"])]
+
+
+def _signed(venue, method, path, params, key=KEY, secret=SECRET):
+    """A raw signed request, as the docs describe it; returns (status, body)."""
+    import hashlib
+    import hmac
+    import json
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    query = urllib.parse.urlencode({**params, "timestamp": int(time.time() * 1000)})
+    query += "&signature=" + hmac.new(secret.encode(), query.encode(), hashlib.sha256).hexdigest()
+    req = urllib.request.Request(f"http://{venue}{path}?{query}", method=method, headers={"X-MBX-APIKEY": key})
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+
+
+@pytest.mark.parametrize("venue", ["synthetic"], indirect=True)
+def test_bad_requests_get_binance_codes(venue):
+    order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.01", "price": "50000"}
+    cases = [
+        ({**order, "side": "UP"}, 400, -1116, "Invalid side."),
+        ({**order, "type": "STOP"}, 400, -1116, "Invalid orderType."),
+        ({**order, "timeInForce": "DAY"}, 400, -1116, "Invalid timeInForce."),
+        ({k: v for k, v in order.items() if k != "quantity"}, 400, -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed."),
+        ({k: v for k, v in order.items() if k != "price"}, 400, -1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed."),
+        ({**order, "quantity": "lots"}, 400, -1100, None),
+        ({**order, "symbol": "NOPE"}, 400, -1121, "Invalid symbol."),
+    ]
+    for params, status, code, msg in cases:
+        got_status, body = _signed(venue, "POST", "/api/v3/order", params)
+        assert (got_status, body["code"]) == (status, code), (params, body)
+        if msg:
+            assert body["msg"] == msg
+    status, body = _signed(venue, "GET", "/api/v3/order", {"symbol": "BTCUSDT"})
+    assert (status, body["code"]) == (400, -1102) and "'origClientOrderId' or 'orderId'" in body["msg"]
+    status, body = _signed(venue, "GET", "/api/v3/account", {}, key="unknown-key")
+    assert (status, body["code"]) == (401, -2015)
+    status, body = _signed(venue, "GET", "/api/v3/depth", {"symbol": "BTCUSDT", "limit": 6000})
+    assert (status, body["code"]) == (400, -1116)
+    status, body = _signed(venue, "GET", "/api/v3/nowhere", {})
+    assert (status, body["code"]) == (404, -1000)
+
+
+@pytest.mark.parametrize("venue", ["synthetic"], indirect=True)
+def test_websocket_api_refuses_bad_requests(venue):
+    import json
+
+    from websockets.sync.client import connect
+
+    with connect(f"ws://{venue}/ws-api/v3") as ws:
+        for request, status, code in [
+            ({"id": 1, "method": "order.place", "params": {}}, 400, -1100),
+            ({"id": 2, "method": "userDataStream.subscribe.signature", "params": {"timestamp": 1}}, 400, -1102),
+            ({"id": 3, "method": "userDataStream.subscribe.signature", "params": {"apiKey": "who", "timestamp": 1, "signature": "00"}}, 401, -2015),
+            ({"id": 4, "method": "userDataStream.subscribe.signature", "params": {"apiKey": KEY, "timestamp": 1, "signature": "00" * 32}}, 400, -1022),
+        ]:
+            ws.send(json.dumps(request))
+            reply = json.loads(ws.recv(timeout=5))
+            assert (reply["id"], reply["status"], reply["error"]["code"]) == (request["id"], status, code), reply
+        ws.send("{not json")
+        assert json.loads(ws.recv(timeout=5))["error"]["code"] == -1100
+        ws.send(json.dumps({"id": 5, "method": "ping"}))
+        assert json.loads(ws.recv(timeout=5)) == {"id": 5, "status": 200, "result": {}}

@@ -140,3 +140,30 @@ fn executions_map_to_reports() {
     let UserEvent::Execution(e) = parse_user(&foreign).unwrap() else { panic!() };
     assert!(gateway.on_execution(&e).is_empty(), "orders placed elsewhere are not ours");
 }
+
+/// Orders the gateway cannot send are refused before any request is made.
+#[tokio::test]
+async fn unsendable_orders_are_refused_locally() {
+    use pyrt_model::{OrderQty, TimeInForce};
+    // Nothing listens here: a request would fail differently.
+    let rest = BinanceRest::new(RestConfig::new("http://127.0.0.1:9", "k", "s")).unwrap();
+    let symbols = vec![GatewaySymbol { symbol: "BTCUSDT".into(), base: "BTC".into(), quote: "USDT".into() }];
+    let gateway = Gateway::new(&rest, "pyrt", symbols);
+    let reason = |r: Vec<ExecutionReport>| match r.as_slice() {
+        [ExecutionReport::Rejected { reason, .. }] => reason.clone(),
+        other => panic!("{other:?}"),
+    };
+    let qty: Quantity = "1".parse().unwrap();
+    let unknown = OrderRequest::market(InstrumentId(3), Side::Buy, qty);
+    let r = gateway.send(VenueCommand::Submit { order_id: OrderId(1), request: unknown }, 0).await;
+    assert_eq!(reason(r), "instrument 3 is not traded through this gateway");
+    let mut notional = OrderRequest::market(X, Side::Buy, qty);
+    notional.qty = OrderQty::Quote(Money::from_int(100));
+    let r = gateway.send(VenueCommand::Submit { order_id: OrderId(2), request: notional }, 0).await;
+    assert_eq!(reason(r), "size notional orders before they reach the gateway");
+    let day = OrderRequest::limit(X, Side::Buy, qty, Price::from_int(100)).with_tif(TimeInForce::Day);
+    let r = gateway.send(VenueCommand::Submit { order_id: OrderId(3), request: day }, 0).await;
+    assert_eq!(reason(r), "time in force Day is not offered by Binance Spot");
+    let r = gateway.send(VenueCommand::Cancel { order_id: OrderId(9) }, 0).await;
+    assert!(matches!(&r[..], [ExecutionReport::CommandRejected { reason, .. }] if reason == "unknown order"), "{r:?}");
+}

@@ -304,3 +304,23 @@ fn bars_from_trades_to_csv_and_parquet_and_bad_input() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains(":3"), "names the line: {}", stderr(&o));
 }
+
+#[test]
+fn venue_and_paper_flags_are_checked_before_anything_starts() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["venue", "--listen", "127.0.0.1:0", "--fee-bps", "5000"], "--fee-bps 5000 must be between 0 and 1000"),
+        (
+            &["venue", "--listen", "127.0.0.1:0", "--replay", "/nonexistent/rec.gz", "--speed=-1"],
+            "--speed -1 must be a number ≥ 0",
+        ),
+        (&["venue", "--listen", "127.0.0.1:0", "--replay", "/nonexistent/rec.gz"], "/nonexistent/rec.gz"),
+        (&["venue", "--listen", "127.0.0.1:0", "--tick-size", "abc"], "--tick-size abc"),
+        (&["paper", "--param", "fast"], "--param takes NAME=VALUE"),
+        (&["paper", "--duration-s", "0"], "--duration-s must be a number of seconds above 0"),
+    ];
+    for (args, want) in cases {
+        let o = pyrt(args);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
+    }
+}

@@ -173,5 +173,24 @@ mod tests {
         venue.handle(VenueCommand::Submit { order_id: OrderId(1), request }, 0, &mut out);
         assert!(matches!(&out[0], ExecutionReport::Rejected { reason, .. } if reason.contains("needs a price")));
         assert!(venue.take_commands().is_empty());
+        // With a price, a notional below one lot is refused too.
+        let bar = MarketEvent::Bar(Bar {
+            instrument: InstrumentId(0),
+            ts_event: 1,
+            ts_recv: 1,
+            open: Price::from_int(50),
+            high: Price::from_int(50),
+            low: Price::from_int(50),
+            close: Price::from_int(50),
+            volume: Quantity::from_int(1),
+        });
+        venue.on_market(&bar, &mut out);
+        let request = OrderRequest::market_notional(InstrumentId(0), Side::Buy, Money::from_int(10));
+        venue.handle(VenueCommand::Submit { order_id: OrderId(2), request }, 2, &mut out);
+        assert!(
+            matches!(&out[1], ExecutionReport::Rejected { reason, .. } if reason == "notional 10 buys less than one lot of X at 50.25"),
+            "{out:?}"
+        );
+        assert!(venue.take_commands().is_empty());
     }
 }
