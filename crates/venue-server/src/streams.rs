@@ -192,13 +192,24 @@ fn parse_stream(name: &str) -> Option<(String, Kind)> {
     Some((symbol.to_lowercase(), kind))
 }
 
-/// The payloads one step produces for one stream name.
-fn payloads(step: &StepFrames, name: &str) -> Vec<Value> {
-    let Some((symbol, kind)) = parse_stream(name) else { return Vec::new() };
+/// A connection's subscriptions, parsed and in delivery order: book first,
+/// then the ticker naming its update id, then trades (the order Binance's
+/// own streams deliver one update in). Rebuilt only when they change.
+fn delivery_order(streams: &BTreeSet<String>) -> Vec<(String, String, Kind)> {
+    let mut out: Vec<_> = streams
+        .iter()
+        .filter_map(|name| parse_stream(name).map(|(symbol, kind)| (name.clone(), symbol, kind)))
+        .collect();
+    out.sort_by_key(|(_, _, kind)| kind.rank());
+    out
+}
+
+/// The payloads one step produces for one subscription.
+fn payloads(step: &StepFrames, symbol: &str, kind: &Kind) -> Vec<Value> {
     if symbol != step.stream_symbol {
         return Vec::new();
     }
-    match kind {
+    match *kind {
         Kind::Trade => step.trades.clone(),
         Kind::AggTrade => step.agg_trades.clone(),
         Kind::Diff => step.depth_update.iter().cloned().collect(),
@@ -247,6 +258,7 @@ async fn serve(
     combined: bool,
     mut rx: broadcast::Receiver<Arc<Vec<StepFrames>>>,
 ) {
+    let mut ordered = delivery_order(&streams);
     loop {
         tokio::select! {
             // The client first: a close or a request must not wait behind a busy market.
@@ -263,6 +275,7 @@ async fn serve(
                     Some(Ok(_)) => continue,
                 };
                 let reply = request(&text, &mut streams);
+                ordered = delivery_order(&streams);
                 if socket.send(Message::Text(reply.to_string().into())).await.is_err() {
                     break;
                 }
@@ -274,14 +287,10 @@ async fn serve(
                     Err(broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(broadcast::error::RecvError::Closed) => break,
                 };
-                // Book first, then the ticker naming its update id, then trades:
-                // the order Binance's own streams deliver one update in.
-                let mut ordered: Vec<&String> = streams.iter().collect();
-                ordered.sort_by_key(|n| parse_stream(n).map(|(_, k)| k.rank()));
                 for frames in step.iter() {
-                    for name in &ordered {
-                        for payload in payloads(frames, name) {
-                            let text = if combined { json!({ "stream": *name, "data": payload }) } else { payload };
+                    for (name, symbol, kind) in &ordered {
+                        for payload in payloads(frames, symbol, kind) {
+                            let text = if combined { json!({ "stream": name, "data": payload }) } else { payload };
                             if socket.send(Message::Text(text.to_string().into())).await.is_err() {
                                 return;
                             }
