@@ -20,14 +20,17 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 use pyrt_book::L2Book;
+use pyrt_execution::ChildCommand;
 use pyrt_model::{
-    ExecutionReport, Fill, Instrument, InstrumentId, MarketEvent, Money, OrderId, OrderKind, OrderQty, OrderRequest,
-    OrderStatus, Quantity, Side, UnixNanos, VenueCommand,
+    ExecutionReport, Fill, Instrument, InstrumentId, MarketEvent, Money, OrderId, OrderKind, OrderRequest, OrderStatus,
+    Quantity, Side, UnixNanos, VenueCommand,
 };
-use pyrt_risk::{Exposures, LimitsError, OrderCheck, RiskAction, RiskEngine, RiskLimits, TradingState};
+use pyrt_risk::{LimitsError, RiskAction, RiskEngine, RiskLimits, TradingState};
 use pyrt_sim::{BookVenue, SimVenue};
 use serde::{Deserialize, Serialize};
 
+use crate::algo_desk::AlgoUpdate;
+use crate::algo_desk::{AlgoDesk, ChildReport, DeskIo};
 use crate::history::RecentLog;
 use crate::orders::{FollowUp, OrderManager};
 use crate::portfolio::Portfolio;
@@ -146,13 +149,13 @@ impl Ord for OrderedCommand {
 
 /// The event-driven trading kernel.
 pub struct Engine<V: Venue> {
-    config: EngineConfig,
-    now: UnixNanos,
+    pub(crate) config: EngineConfig,
+    pub(crate) now: UnixNanos,
     started: bool,
-    instruments: Vec<Instrument>,
+    pub(crate) instruments: Vec<Instrument>,
     strategies: Vec<Box<dyn Strategy>>,
-    orders: OrderManager,
-    portfolio: Portfolio,
+    pub(crate) orders: OrderManager,
+    pub(crate) portfolio: Portfolio,
     venue: V,
     recorder: EquityRecorder,
     fills: RecentLog<Fill>,
@@ -161,13 +164,16 @@ pub struct Engine<V: Venue> {
     commands: VecDeque<Command>,
     reports: VecDeque<ExecutionReport>,
     scratch: Vec<ExecutionReport>,
-    next_order_id: u64,
-    risk: RiskEngine,
+    pub(crate) next_order_id: u64,
+    pub(crate) risk: RiskEngine,
     /// Time of each instrument's last market event (for stale-data checks).
-    last_data: Vec<Option<UnixNanos>>,
+    pub(crate) last_data: Vec<Option<UnixNanos>>,
     /// Each instrument's price-level book, as built from its book deltas:
     /// what strategies read through `Context::book`.
     books: Vec<L2Book>,
+    /// Parent orders and their execution algorithms.
+    algos: AlgoDesk,
+    next_parent_id: u64,
 }
 
 impl<V: Venue> Engine<V> {
@@ -201,6 +207,8 @@ impl<V: Venue> Engine<V> {
             risk,
             last_data: vec![None; instrument_count],
             books,
+            algos: AlgoDesk::default(),
+            next_parent_id: 1,
         }
     }
 
@@ -271,6 +279,10 @@ impl<V: Venue> Engine<V> {
     }
     pub fn venue(&self) -> &V {
         &self.venue
+    }
+    /// Parent orders (execution algorithms) and how they went.
+    pub fn algos(&self) -> &AlgoDesk {
+        &self.algos
     }
     pub fn now(&self) -> UnixNanos {
         self.now
@@ -369,6 +381,16 @@ impl<V: Venue> Engine<V> {
             }
         }
 
+        // Parents look at a book only once a message's deltas are all in.
+        let book_ready = !matches!(event, MarketEvent::BookDelta(d) if !d.is_last());
+        if self.algos.has_active() && book_ready {
+            let mut io = DeskIo::new(ts, &mut self.next_order_id);
+            self.algos.on_market(event, mark, &mut io);
+            let (commands, updates) = (io.commands, io.updates);
+            self.apply_desk(commands, updates);
+            self.pump();
+        }
+
         for sid in 0..self.strategies.len() {
             self.call(StrategyId(sid as u32), |s, ctx| match event {
                 MarketEvent::Bar(b) => s.on_bar(ctx, b),
@@ -434,7 +456,20 @@ impl<V: Venue> Engine<V> {
 
     /// Calls strategy `sid` with a fresh context.
     fn call(&mut self, sid: StrategyId, f: impl FnOnce(&mut dyn Strategy, &mut Context)) {
-        let Self { strategies, instruments, portfolio, orders, commands, next_order_id, now, risk, books, .. } = self;
+        let Self {
+            strategies,
+            instruments,
+            portfolio,
+            orders,
+            commands,
+            next_order_id,
+            now,
+            risk,
+            books,
+            algos,
+            next_parent_id,
+            ..
+        } = self;
         let mut ctx = Context {
             now: *now,
             trading_state: risk.state(),
@@ -445,6 +480,8 @@ impl<V: Venue> Engine<V> {
             orders,
             commands,
             next_id: next_order_id,
+            algos,
+            next_parent_id,
         };
         f(strategies[sid.0 as usize].as_mut(), &mut ctx);
     }
@@ -499,16 +536,40 @@ impl<V: Venue> Engine<V> {
                 let action = self.risk.kill_switch(flatten);
                 self.apply_risk_action(action);
             }
+            Command::SubmitAlgo { strategy, id, order } => {
+                let at = order.instrument.index();
+                let mark = self.portfolio.positions().get(at).and_then(|p| p.mark);
+                let arrival = self.books.get(at).and_then(L2Book::mid).or(mark);
+                let mut io = DeskIo::new(self.now, &mut self.next_order_id);
+                self.algos.submit(id, strategy, order, &self.instruments, arrival, &mut io);
+                let (commands, updates) = (io.commands, io.updates);
+                self.apply_desk(commands, updates);
+            }
+            Command::CancelAlgo { strategy, id } => {
+                let mut io = DeskIo::new(self.now, &mut self.next_order_id);
+                self.algos.cancel(strategy, id, &mut io);
+                let (commands, updates) = (io.commands, io.updates);
+                self.apply_desk(commands, updates);
+            }
+            Command::Close { id, request } => {
+                self.orders.create(id, StrategyId(0), request, self.now);
+                self.send_checked(id, true);
+            }
         }
     }
 
     /// Carries out what the risk engine decided.
     fn apply_risk_action(&mut self, action: RiskAction) {
-        let flatten = match action {
+        let (flatten, reason) = match action {
             RiskAction::Reduce { .. } => return,
-            RiskAction::CancelAll { .. } => false,
-            RiskAction::Flatten { .. } => true,
+            RiskAction::CancelAll { reason } => (false, reason),
+            RiskAction::Flatten { reason } => (true, reason),
         };
+        // Parents first, so none places a child after the cancels.
+        let mut io = DeskIo::new(self.now, &mut self.next_order_id);
+        self.algos.cancel_all(&reason, &mut io);
+        let (commands, updates) = (io.commands, io.updates);
+        self.apply_desk(commands, updates);
         let open: Vec<OrderId> = self.orders.open().map(|o| o.id).collect();
         for id in open {
             self.send(VenueCommand::Cancel { order_id: id });
@@ -528,15 +589,41 @@ impl<V: Venue> Engine<V> {
         }
     }
 
-    /// Sends the engine's own reduce-only market order closing `qty` of
-    /// `instrument` (risk actions and position stops; passes a halt).
+    /// Queues the engine's own reduce-only market order closing `qty` of
+    /// `instrument` (risk actions and position stops; passes a halt). It
+    /// goes through the queue because ids must be created in the order
+    /// they were handed out, and a strategy may hold queued ones.
     fn close_now(&mut self, instrument: InstrumentId, qty: Quantity) {
         let side = if qty.is_positive() { Side::Sell } else { Side::Buy };
         let request = OrderRequest::market(instrument, side, qty.abs()).reduce_only();
         let id = OrderId(self.next_order_id);
         self.next_order_id += 1;
-        self.orders.create(id, StrategyId(0), request, self.now);
-        self.send_checked(id, true);
+        self.commands.push_back(Command::Close { id, request });
+    }
+
+    /// Queues the desk's child commands and tells strategies about their
+    /// parents.
+    fn apply_desk(&mut self, commands: Vec<(StrategyId, ChildCommand)>, updates: Vec<(StrategyId, AlgoUpdate)>) {
+        for (strategy, cmd) in commands {
+            self.commands.push_back(match cmd {
+                ChildCommand::Place { id, request } => Command::Submit { strategy, id, request },
+                ChildCommand::Cancel { id } => Command::Cancel { id },
+            });
+        }
+        for (strategy, update) in updates {
+            self.call(strategy, |s, ctx| s.on_algo_update(ctx, &update));
+        }
+    }
+
+    /// Tells the desk about a report on one of its children.
+    fn child_report(&mut self, id: OrderId, status: OrderStatus, fill: Option<&Fill>, reason: Option<&str>) {
+        if !self.algos.is_child(id) {
+            return;
+        }
+        let mut io = DeskIo::new(self.now, &mut self.next_order_id);
+        self.algos.on_child_report(ChildReport { order: id, status, fill, reason }, &mut io);
+        let (commands, updates) = (io.commands, io.updates);
+        self.apply_desk(commands, updates);
     }
 
     /// Checks a new order and sends it, or rejects it here.
@@ -551,6 +638,7 @@ impl<V: Venue> Engine<V> {
         if let Err(reason) = self.pre_trade_check(&order.request, flattening) {
             let strategy = order.strategy;
             self.orders.reject_locally(id, self.now, reason.clone());
+            self.child_report(id, OrderStatus::Rejected, None, Some(&reason));
             let update =
                 OrderUpdate { order_id: id, status: OrderStatus::Rejected, ts: self.now, reason: Some(reason) };
             self.call(strategy, |s, ctx| s.on_order_update(ctx, &update));
@@ -575,52 +663,6 @@ impl<V: Venue> Engine<V> {
             self.venue.handle(cmd, self.now, &mut self.scratch);
             self.reports.extend(self.scratch.drain(..));
         }
-    }
-
-    /// The account-level checks every order passes before leaving.
-    fn pre_trade_check(&self, req: &OrderRequest, flattening: bool) -> Result<(), String> {
-        let Some(inst) = self.instruments.get(req.instrument.index()) else {
-            return Err(format!("unknown instrument id {}", req.instrument.0));
-        };
-        if self.risk.is_checking() {
-            self.risk_check(inst, req, flattening).map_err(|d| d.to_string())?;
-        }
-        if self.config.account == AccountKind::Margin || req.reduce_only {
-            return Ok(());
-        }
-        let position = self.portfolio.position(req.instrument);
-        match (req.side, req.qty) {
-            (Side::Sell, OrderQty::Base(q)) => {
-                let open_sells = self.orders.open_quantity(req.instrument, Side::Sell);
-                if q + open_sells > position.qty {
-                    return Err(format!(
-                        "cash account cannot sell {q} {}: it holds {} with {open_sells} already offered; use account = \"margin\" to short",
-                        inst.symbol, position.qty
-                    ));
-                }
-            }
-            (Side::Sell, OrderQty::Quote(_)) => {
-                return Err("notional sell orders are not supported; sell a base quantity".into());
-            }
-            (Side::Buy, qty) => {
-                let cost = match (qty, req.kind) {
-                    (OrderQty::Quote(amount), _) => Some(amount),
-                    (OrderQty::Base(q), OrderKind::Limit { price } | OrderKind::StopLimit { limit: price, .. }) => {
-                        Some(Money::notional(price, q))
-                    }
-                    (OrderQty::Base(q), _) => position.mark.map(|m| Money::notional(m, q)),
-                };
-                if let Some(cost) = cost
-                    && cost > self.portfolio.cash()
-                {
-                    return Err(format!(
-                        "insufficient cash: the order needs about {cost:.2} but the account has {:.2}",
-                        self.portfolio.cash()
-                    ));
-                }
-            }
-        }
-        Ok(())
     }
 
     fn on_report(&mut self, report: ExecutionReport) {
@@ -651,10 +693,15 @@ impl<V: Venue> Engine<V> {
             ExecutionReport::Rejected { .. } => self.risk.on_venue_reject(),
             _ => None,
         };
+        let fill = match &report {
+            ExecutionReport::Filled(fill) => Some(fill),
+            _ => None,
+        };
+        self.child_report(id, status, fill, reason.as_deref());
         let update = OrderUpdate { order_id: id, status, ts, reason };
         self.call(strategy, |s, ctx| {
             s.on_order_update(ctx, &update);
-            if let ExecutionReport::Filled(fill) = &report {
+            if let Some(fill) = fill {
                 s.on_fill(ctx, fill);
             }
         });
@@ -679,50 +726,9 @@ impl<V: Venue> Engine<V> {
         }
     }
 
-    /// The risk engine's view of `req` and the account.
-    fn risk_check(&self, inst: &Instrument, req: &OrderRequest, flattening: bool) -> Result<(), pyrt_risk::Denial> {
-        let position = self.portfolio.position(req.instrument);
-        let (qty, amount) = match req.qty {
-            OrderQty::Base(q) => (Some(q), None),
-            OrderQty::Quote(a) => (position.mark.map(|m| a.lots_at(m, inst.lot_size)), Some(a)),
-        };
-        let price = match req.kind {
-            OrderKind::Limit { price } | OrderKind::StopLimit { limit: price, .. } => Some(price),
-            OrderKind::Stop { trigger } => Some(trigger),
-            _ => None,
-        };
-        let check = OrderCheck {
-            now: self.now,
-            instrument: inst,
-            side: req.side,
-            qty,
-            amount,
-            price,
-            reduce_only: req.reduce_only,
-            mark: position.mark,
-            data_age_ns: self.last_data[req.instrument.index()].map(|t| self.now - t),
-            position: position.qty,
-            equity: self.portfolio.equity(),
-            cash: self.portfolio.cash(),
-            gross_exposure: self.portfolio.gross_exposure(),
-            net_exposure: self.portfolio.market_value(),
-        };
-        self.risk.check(&check, &PortfolioExposures(&self.portfolio), flattening)
-    }
-
     /// Marks the account to `price` for `instrument` without an event
     /// (used by callers that price positions from elsewhere).
     pub fn mark(&mut self, instrument: InstrumentId, price: pyrt_model::Price) {
         self.portfolio.mark(instrument, price);
-    }
-}
-
-/// The portfolio as the risk engine's view of per-instrument exposure.
-struct PortfolioExposures<'a>(&'a Portfolio);
-
-impl Exposures for PortfolioExposures<'_> {
-    fn abs_exposure(&self, instrument: InstrumentId) -> Money {
-        let p = self.0.position(instrument);
-        p.mark.map_or(Money::ZERO, |m| Money::notional(m, p.qty.abs()))
     }
 }

@@ -6,18 +6,23 @@
 //! * [`channel_venue`]: a [`Venue`] whose answers come back later, over the
 //!   network — the seam paper and live trading plug into;
 //! * [`strategy`]: the [`Strategy`] trait and the [`Context`] it acts through;
+//! * [`algo_desk`]: parent orders worked by execution algorithms (TWAP,
+//!   VWAP, POV, iceberg) through ordinary child orders;
 //! * [`orders`]: every order's state, plus OCO and bracket contingencies;
 //! * [`portfolio`]: exact cash, positions, P&L and the round-trip log;
 //! * [`recorder`]: the sampled equity curve, drawdown and exposure.
 
+pub mod algo_desk;
 pub mod channel_venue;
 pub mod history;
 pub mod kernel;
 pub mod orders;
 pub mod portfolio;
+mod pre_trade;
 pub mod recorder;
 pub mod strategy;
 
+pub use algo_desk::{AlgoDesk, AlgoUpdate};
 pub use channel_venue::ChannelVenue;
 pub use history::{RecentLog, TradeStats};
 pub use kernel::{AccountKind, Engine, EngineConfig, EngineError, Venue};

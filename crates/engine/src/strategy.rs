@@ -10,12 +10,14 @@
 //! order inside the callback that sent it.
 
 use pyrt_book::L2Book;
+use pyrt_execution::{ParentExecution, ParentId, ParentOrder};
 use pyrt_model::{
     Bar, BookDelta, Fill, Instrument, InstrumentId, Money, OrderId, OrderQty, OrderRequest, OrderStatus, Price,
     Quantity, Quote, Side, Trade, UnixNanos,
 };
 use serde::Serialize;
 
+use crate::algo_desk::{AlgoDesk, AlgoUpdate};
 use crate::orders::{OrderManager, OrderRecord};
 use crate::portfolio::{Portfolio, Position};
 
@@ -55,6 +57,10 @@ pub trait Strategy {
     /// A fill of one of this strategy's orders (after its order update).
     fn on_fill(&mut self, _ctx: &mut Context, _fill: &Fill) {}
     fn on_timer(&mut self, _ctx: &mut Context, _timer: &TimerEvent) {}
+    /// A change in one of this strategy's parent orders (status or
+    /// executed quantity). Its children's own updates and fills also reach
+    /// `on_order_update` and `on_fill`.
+    fn on_algo_update(&mut self, _ctx: &mut Context, _update: &AlgoUpdate) {}
     /// Called once after the last event.
     fn on_stop(&mut self, _ctx: &mut Context) {}
 }
@@ -62,13 +68,54 @@ pub trait Strategy {
 /// Something a strategy asked for, carried out after its callback returns.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Command {
-    Submit { strategy: StrategyId, id: OrderId, request: OrderRequest },
-    SubmitOco { strategy: StrategyId, ids: Vec<OrderId>, requests: Vec<OrderRequest> },
-    SubmitBracket { strategy: StrategyId, id: OrderId, entry: OrderRequest, take_profit: Price, stop_loss: Price },
-    Cancel { id: OrderId },
-    Modify { id: OrderId, qty: Option<Quantity>, price: Option<Price>, trigger: Option<Price> },
-    Timer { strategy: StrategyId, at: UnixNanos, name: String },
-    KillSwitch { flatten: bool },
+    Submit {
+        strategy: StrategyId,
+        id: OrderId,
+        request: OrderRequest,
+    },
+    SubmitOco {
+        strategy: StrategyId,
+        ids: Vec<OrderId>,
+        requests: Vec<OrderRequest>,
+    },
+    SubmitBracket {
+        strategy: StrategyId,
+        id: OrderId,
+        entry: OrderRequest,
+        take_profit: Price,
+        stop_loss: Price,
+    },
+    Cancel {
+        id: OrderId,
+    },
+    Modify {
+        id: OrderId,
+        qty: Option<Quantity>,
+        price: Option<Price>,
+        trigger: Option<Price>,
+    },
+    Timer {
+        strategy: StrategyId,
+        at: UnixNanos,
+        name: String,
+    },
+    KillSwitch {
+        flatten: bool,
+    },
+    SubmitAlgo {
+        strategy: StrategyId,
+        id: ParentId,
+        order: ParentOrder,
+    },
+    CancelAlgo {
+        strategy: StrategyId,
+        id: ParentId,
+    },
+    /// The engine's own closing order (risk actions, position stops).
+    Close {
+        id: OrderId,
+        request: OrderRequest,
+    },
 }
 
 /// What a strategy sees and acts through during a callback.
@@ -83,6 +130,8 @@ pub struct Context<'a> {
     pub(crate) commands: &'a mut std::collections::VecDeque<Command>,
     /// Ids handed out in this callback but not yet created.
     pub(crate) next_id: &'a mut u64,
+    pub(crate) algos: &'a AlgoDesk,
+    pub(crate) next_parent_id: &'a mut u64,
 }
 
 impl Context<'_> {
@@ -178,6 +227,28 @@ impl Context<'_> {
         let id = self.take_id();
         self.commands.push_back(Command::SubmitBracket { strategy: self.strategy, id, entry, take_profit, stop_loss });
         id
+    }
+
+    /// Hands `order` to an execution algorithm, which works it through
+    /// child orders (see `pyrt_execution`). Returns its id at once; its
+    /// progress arrives through [`Strategy::on_algo_update`], and a parent
+    /// the desk refuses is reported there as `Failed` with the reason.
+    pub fn submit_algo(&mut self, order: ParentOrder) -> ParentId {
+        let id = ParentId(*self.next_parent_id);
+        *self.next_parent_id += 1;
+        self.commands.push_back(Command::SubmitAlgo { strategy: self.strategy, id, order });
+        id
+    }
+
+    /// Stops one of this strategy's parent orders: its open children are
+    /// cancelled and it ends `Cancelled`.
+    pub fn cancel_algo(&mut self, id: ParentId) {
+        self.commands.push_back(Command::CancelAlgo { strategy: self.strategy, id });
+    }
+
+    /// A parent order and its progress (`summary()` for its shortfall).
+    pub fn algo(&self, id: ParentId) -> Option<&ParentExecution> {
+        self.algos.get(id)
     }
 
     pub fn cancel(&mut self, id: OrderId) {

@@ -441,6 +441,35 @@ fn kill_switch_mid_run_cancels_blocks_and_flattens() {
 }
 
 #[test]
+fn a_kill_switch_then_an_order_in_one_callback_keeps_ids_in_order() {
+    // The flatten order takes its id after the strategy's queued one and
+    // is created after it: both exist, the strategy's is refused.
+    let (mut e, _log) = engine(
+        EngineConfig::default(),
+        Box::new(|ctx, n| match n {
+            0 => {
+                ctx.submit(OrderRequest::market(I, Side::Buy, Quantity::from_int(10)));
+            }
+            2 => {
+                let late = ctx.submit(OrderRequest::market(I, Side::Buy, Quantity::from_int(1)));
+                ctx.kill_switch(true);
+                let after = ctx.submit(OrderRequest::market(I, Side::Buy, Quantity::from_int(2)));
+                assert_eq!((late, after), (OrderId(2), OrderId(3)));
+            }
+            _ => {}
+        }),
+    );
+    run(&mut e, (0..4).map(|d| bar(d, "10", "11", "9", "10")).collect());
+    let orders = e.orders().all();
+    let ids: Vec<_> = orders.iter().map(|o| o.id.0).collect();
+    assert_eq!(ids, [1, 2, 3, 4]);
+    assert!(orders[3].request.reduce_only, "the flatten order came last");
+    assert_eq!(orders[3].status, OrderStatus::Filled);
+    assert_eq!(orders[2].status, OrderStatus::Rejected);
+    assert_eq!(e.portfolio().position(I).qty, Quantity::ZERO);
+}
+
+#[test]
 fn a_drawdown_breach_switches_to_reducing_only() {
     let inst = vec![Instrument::new(I, "TEST", px("0.01"), Quantity::from_int(1))];
     let venue = SimVenue::new(inst.clone(), SimConfig::default());

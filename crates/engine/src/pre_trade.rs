@@ -1,0 +1,98 @@
+//! The checks every order passes before it leaves the kernel: the risk
+//! engine's limits, then the account's own rules (a cash account cannot
+//! short or spend cash it does not have).
+
+use pyrt_model::{Instrument, InstrumentId, Money, OrderKind, OrderQty, OrderRequest, Side};
+use pyrt_risk::{Exposures, OrderCheck};
+
+use crate::kernel::{AccountKind, Engine, Venue};
+use crate::portfolio::Portfolio;
+
+impl<V: Venue> Engine<V> {
+    /// The account-level checks every order passes before leaving.
+    pub(crate) fn pre_trade_check(&self, req: &OrderRequest, flattening: bool) -> Result<(), String> {
+        let Some(inst) = self.instruments.get(req.instrument.index()) else {
+            return Err(format!("unknown instrument id {}", req.instrument.0));
+        };
+        if self.risk.is_checking() {
+            self.risk_check(inst, req, flattening).map_err(|d| d.to_string())?;
+        }
+        if self.config.account == AccountKind::Margin || req.reduce_only {
+            return Ok(());
+        }
+        let position = self.portfolio.position(req.instrument);
+        match (req.side, req.qty) {
+            (Side::Sell, OrderQty::Base(q)) => {
+                let open_sells = self.orders.open_quantity(req.instrument, Side::Sell);
+                if q + open_sells > position.qty {
+                    return Err(format!(
+                        "cash account cannot sell {q} {}: it holds {} with {open_sells} already offered; use account = \"margin\" to short",
+                        inst.symbol, position.qty
+                    ));
+                }
+            }
+            (Side::Sell, OrderQty::Quote(_)) => {
+                return Err("notional sell orders are not supported; sell a base quantity".into());
+            }
+            (Side::Buy, qty) => {
+                let cost = match (qty, req.kind) {
+                    (OrderQty::Quote(amount), _) => Some(amount),
+                    (OrderQty::Base(q), OrderKind::Limit { price } | OrderKind::StopLimit { limit: price, .. }) => {
+                        Some(Money::notional(price, q))
+                    }
+                    (OrderQty::Base(q), _) => position.mark.map(|m| Money::notional(m, q)),
+                };
+                if let Some(cost) = cost
+                    && cost > self.portfolio.cash()
+                {
+                    return Err(format!(
+                        "insufficient cash: the order needs about {cost:.2} but the account has {:.2}",
+                        self.portfolio.cash()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The risk engine's view of `req` and the account.
+    fn risk_check(&self, inst: &Instrument, req: &OrderRequest, flattening: bool) -> Result<(), pyrt_risk::Denial> {
+        let position = self.portfolio.position(req.instrument);
+        let (qty, amount) = match req.qty {
+            OrderQty::Base(q) => (Some(q), None),
+            OrderQty::Quote(a) => (position.mark.map(|m| a.lots_at(m, inst.lot_size)), Some(a)),
+        };
+        let price = match req.kind {
+            OrderKind::Limit { price } | OrderKind::StopLimit { limit: price, .. } => Some(price),
+            OrderKind::Stop { trigger } => Some(trigger),
+            _ => None,
+        };
+        let check = OrderCheck {
+            now: self.now,
+            instrument: inst,
+            side: req.side,
+            qty,
+            amount,
+            price,
+            reduce_only: req.reduce_only,
+            mark: position.mark,
+            data_age_ns: self.last_data[req.instrument.index()].map(|t| self.now - t),
+            position: position.qty,
+            equity: self.portfolio.equity(),
+            cash: self.portfolio.cash(),
+            gross_exposure: self.portfolio.gross_exposure(),
+            net_exposure: self.portfolio.market_value(),
+        };
+        self.risk.check(&check, &PortfolioExposures(&self.portfolio), flattening)
+    }
+}
+
+/// The portfolio as the risk engine's view of per-instrument exposure.
+struct PortfolioExposures<'a>(&'a Portfolio);
+
+impl Exposures for PortfolioExposures<'_> {
+    fn abs_exposure(&self, instrument: InstrumentId) -> Money {
+        let p = self.0.position(instrument);
+        p.mark.map_or(Money::ZERO, |m| Money::notional(m, p.qty.abs()))
+    }
+}
