@@ -13,6 +13,7 @@ from . import analysis, plots, ta
 from ._py_rt import __version__
 from .backtest import Backtest, Result, from_signals, strategies
 from .features import feature_names, features
-from .strategy import Bar, Context, Fill, OrderUpdate, Strategy
+from .execution import volume_profile
+from .strategy import AlgoUpdate, Bar, Context, Fill, OrderUpdate, Strategy
 
-__all__ = ["Backtest", "Bar", "Context", "Fill", "OrderUpdate", "Result", "Strategy", "__version__", "feature_names", "features", "from_signals", "analysis", "plots", "strategies", "ta"]
+__all__ = ["AlgoUpdate", "Backtest", "Bar", "Context", "Fill", "OrderUpdate", "Result", "Strategy", "__version__", "feature_names", "features", "from_signals", "analysis", "plots", "strategies", "ta", "volume_profile"]

@@ -2,7 +2,7 @@
 registered in python/src/lib.rs has a stub here; tests/test_stubs.py fails
 when one is missing."""
 
-from typing import TypedDict
+from typing import Any, Sequence, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -97,6 +97,25 @@ class Context:
         """Whether any order on the instrument is working (or just sent)."""
     def set_timer(self, at: int, name: str) -> None:
         """Calls on_timer(ctx, name) at `at` (Unix ns), if the data gets there."""
+    def twap(self, side: str, qty: float, *, end: int, slices: int = 10, jitter: float = 0.0, seed: int = 0,
+             start: int | None = None, limit: float | None = None, max_slippage: float | None = None,
+             complete: bool = False, symbol: str | None = None) -> int:
+        """Works `qty` in `slices` equal child orders until `end` (Unix ns); returns the parent id."""
+    def vwap(self, side: str, qty: float, *, end: int, profile: Sequence[float], bucket_minutes: int = 60,
+             start: int | None = None, limit: float | None = None, max_slippage: float | None = None,
+             complete: bool = False, symbol: str | None = None) -> int:
+        """Works `qty` along a volume profile (one weight per bucket of the UTC day) until `end`."""
+    def pov(self, side: str, qty: float, *, rate: float, min_child: float, max_child: float | None = None,
+            end: int | None = None, start: int | None = None, limit: float | None = None,
+            max_slippage: float | None = None, complete: bool = False, symbol: str | None = None) -> int:
+        """Works `qty` at `rate` of the market's traded volume, until done or `end`."""
+    def iceberg(self, side: str, qty: float, *, display: float, price: float, end: int | None = None,
+                start: int | None = None, symbol: str | None = None) -> int:
+        """Works `qty` as a limit at `price`, showing at most `display` at a time."""
+    def cancel_algo(self, parent_id: int) -> None:
+        """Stops a parent order; its open children are cancelled."""
+    def algo(self, parent_id: int) -> dict[str, Any] | None:
+        """A parent's status, executed quantity, average price and shortfall against arrival and VWAP."""
 
 class Bar:
     """One bar, as a strategy sees it."""
@@ -118,6 +137,16 @@ class Fill:
     qty: float
     fee: float
     ts: int
+
+class AlgoUpdate:
+    """A change in one of the strategy's parent orders (status or executed quantity)."""
+
+    parent_id: int
+    status: str
+    executed: float
+    remaining: float
+    ts: int
+    reason: str | None
 
 class OrderUpdate:
     """A change of state of one of the strategy's orders."""

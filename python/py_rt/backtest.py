@@ -187,6 +187,11 @@ class Result:
     * ``orders`` — one row per order: what was asked (type, qty or notional,
       limit/stop) and what became of it (status, filled, average price,
       fees, rejection or cancellation reason);
+    * ``executions`` — one row per parent order of a Python strategy
+      (``ctx.twap``/``vwap``/``pov``/``iceberg``): status, executed quantity,
+      average price, arrival price, the market's VWAP over its life, the
+      shortfall against each in basis points (positive is a cost), and
+      participation;
     * ``final_equity_exact`` — the exact final equity as a ``decimal.Decimal``.
     """
 
@@ -194,6 +199,7 @@ class Result:
         summary = json.loads(raw["summary_json"])
         self.initial_cash = float(initial_cash)
         self.final_equity_exact = decimal.Decimal(summary.pop("final_equity_exact"))
+        self.executions = _executions(summary.pop("executions", []), tz)
         self.strategy = strategy
         self.params = dict(params)
         self.stats = pd.Series(summary, name="stats", dtype=object)
@@ -250,6 +256,23 @@ class Result:
         s = self.stats
         return (f"<py_rt.Result {self.strategy} {self.params}: final_equity={s['final_equity']:.2f} "
                 f"total_return={s['total_return']:.4f} sharpe={s['sharpe']} fills={s['num_fills']}>")
+
+
+_EXECUTION_COLUMNS = ["parent", "algo", "side", "status", "qty", "executed", "avg_price", "arrival_price",
+                      "interval_vwap", "shortfall_arrival_bps", "shortfall_vwap_bps", "participation", "children",
+                      "fees", "started", "finished", "reason"]
+
+
+def _executions(rows: list[dict], tz: Any) -> pd.DataFrame:
+    """The parents of a run as a DataFrame (exact decimals as floats)."""
+    frame = pd.DataFrame(rows, columns=_EXECUTION_COLUMNS)
+    for col in ("qty", "executed", "avg_price", "arrival_price", "fees"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+    for col in ("started", "finished"):
+        ns = pd.to_numeric(frame[col], errors="coerce").astype("Int64").to_numpy(dtype="int64", na_value=0)
+        times = _times(ns, tz)
+        frame[col] = times.where(frame[col].notna().to_numpy())
+    return frame
 
 
 def _flags(flags: Any, name: str, index: pd.Index) -> np.ndarray:

@@ -17,6 +17,13 @@ error, as with the built-in strategies.
 ...             ctx.close_position()
 ...         self.highs.append(bar.high)
 
+Large orders can be worked by execution algorithms instead of sent whole:
+``ctx.twap("buy", 5_000, end=ctx.now + 3_600 * 10**9, slices=12)``,
+``ctx.vwap(..., profile=py_rt.volume_profile(history))``, ``ctx.pov(...)``
+and ``ctx.iceberg(...)`` return a parent id; the children are ordinary
+orders (they reach ``on_fill``), and ``Result.executions`` reports each
+parent's shortfall against its arrival price and the market's VWAP.
+
 Orders decided on a bar fill by the venue's rules (``fill="next_open"``:
 at the next bar's open), exactly as for the built-in strategies. An
 exception in a callback stops the run and propagates with its traceback.
@@ -24,9 +31,9 @@ exception in a callback stops the run and propagates with its traceback.
 
 from __future__ import annotations
 
-from ._py_rt import Bar, Context, Fill, OrderUpdate
+from ._py_rt import AlgoUpdate, Bar, Context, Fill, OrderUpdate
 
-HOOKS = ("on_start", "on_bar", "on_fill", "on_order_update", "on_timer", "on_stop")
+HOOKS = ("on_start", "on_bar", "on_fill", "on_order_update", "on_algo_update", "on_timer", "on_stop")
 
 
 class Strategy:
@@ -43,6 +50,10 @@ class Strategy:
 
     def on_order_update(self, ctx: Context, update: OrderUpdate) -> None:
         """Called when one of this strategy's orders changes state (accepted, rejected, cancelled, …)."""
+
+    def on_algo_update(self, ctx: Context, update: AlgoUpdate) -> None:
+        """Called when one of this strategy's parent orders (``ctx.twap``, ``vwap``, ``pov``, ``iceberg``)
+        changes status or executes more; a refused parent arrives here as ``"failed"`` with its reason."""
 
     def on_timer(self, ctx: Context, name: str) -> None:
         """Called when a timer set with ``ctx.set_timer`` fires."""

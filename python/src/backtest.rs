@@ -236,6 +236,7 @@ pub fn run_python_strategy<'py>(
             "on_fill" => &mut wanted.fill,
             "on_order_update" => &mut wanted.order_update,
             "on_timer" => &mut wanted.timer,
+            "on_algo_update" => &mut wanted.algo_update,
             "on_stop" => &mut wanted.stop,
             other => return Err(PyValueError::new_err(format!("unknown strategy callback `{other}`"))),
         };

@@ -9,6 +9,7 @@
 //! released), so Python threads keep running and a thread pool can run
 //! several backtests at once.
 
+mod algos;
 mod backtest;
 mod features;
 mod strategy;
@@ -26,6 +27,7 @@ fn _py_rt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<strategy::PyBar>()?;
     m.add_class::<strategy::PyFill>()?;
     m.add_class::<strategy::PyOrderUpdate>()?;
+    m.add_class::<strategy::PyAlgoUpdate>()?;
     m.add_function(wrap_pyfunction!(backtest::strategy_catalog, m)?)?;
     m.add_function(wrap_pyfunction!(features::compute_features, m)?)?;
     m.add_function(wrap_pyfunction!(features::feature_names, m)?)?;

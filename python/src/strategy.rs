@@ -16,8 +16,12 @@ use std::rc::Rc;
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use pyo3::types::PyString;
-use pyrt_engine::{Context, OrderUpdate, Strategy, TimerEvent};
+use pyrt_engine::{AlgoUpdate, Context, OrderUpdate, Strategy, TimerEvent};
+use pyrt_execution::{Algo, ParentId};
+
+use crate::algos;
 use pyrt_model::{Bar, Fill, InstrumentId, Money, OrderRequest, Price, Quantity, Side};
 
 /// The first exception a Python strategy raised, shared with the run loop.
@@ -52,6 +56,26 @@ impl PyContext {
                 PyValueError::new_err(format!("unknown symbol `{s}`; instruments are {:?}", self.symbols))
             }),
         }
+    }
+
+    /// Checks and sends a parent order; `common` is (side, qty, start,
+    /// end, limit, max_slippage, complete).
+    #[allow(clippy::type_complexity)]
+    fn parent(
+        &self,
+        symbol: Option<&str>,
+        algo: Algo,
+        common: (&str, f64, Option<i64>, Option<i64>, Option<f64>, Option<f64>, bool),
+    ) -> PyResult<u64> {
+        let id = self.instrument(symbol)?;
+        let (side, qty, start, end, limit, max_slippage, complete) = common;
+        let (side, qty) = (algos::side(side)?, algos::quantity("qty", qty)?);
+        self.with(|ctx| {
+            let start = start.unwrap_or(ctx.now());
+            let common = algos::Common { side, qty, start, end, limit, max_slippage, complete };
+            let order = algos::parent(ctx.instrument(id), common, algo)?;
+            Ok(ctx.submit_algo(order).0)
+        })
     }
 
     fn order(
@@ -174,6 +198,111 @@ impl PyContext {
             Ok(())
         })
     }
+
+    /// Works `qty` in `slices` equal child orders between `start` (default
+    /// now) and `end` (Unix ns); each slice starts up to `jitter` × the
+    /// slice interval late. Returns the parent id.
+    #[pyo3(signature = (side, qty, *, end, slices=10, jitter=0.0, seed=0, start=None, limit=None, max_slippage=None, complete=false, symbol=None))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments
+    fn twap(
+        &self,
+        side: &str,
+        qty: f64,
+        end: i64,
+        slices: u32,
+        jitter: f64,
+        seed: u64,
+        start: Option<i64>,
+        limit: Option<f64>,
+        max_slippage: Option<f64>,
+        complete: bool,
+        symbol: Option<&str>,
+    ) -> PyResult<u64> {
+        let algo = Algo::Twap { slices, jitter: algos::rate("jitter", jitter)?, seed };
+        self.parent(symbol, algo, (side, qty, start, Some(end), limit, max_slippage, complete))
+    }
+
+    /// Works `qty` along `profile` (one volume weight per `bucket_minutes`
+    /// of the UTC day, e.g. from `py_rt.volume_profile`) between `start`
+    /// (default now) and `end`. Returns the parent id.
+    #[pyo3(signature = (side, qty, *, end, profile, bucket_minutes=60, start=None, limit=None, max_slippage=None, complete=false, symbol=None))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments
+    fn vwap(
+        &self,
+        side: &str,
+        qty: f64,
+        end: i64,
+        profile: Vec<f64>,
+        bucket_minutes: i64,
+        start: Option<i64>,
+        limit: Option<f64>,
+        max_slippage: Option<f64>,
+        complete: bool,
+        symbol: Option<&str>,
+    ) -> PyResult<u64> {
+        let algo = Algo::Vwap { profile: algos::profile(profile, bucket_minutes)? };
+        self.parent(symbol, algo, (side, qty, start, Some(end), limit, max_slippage, complete))
+    }
+
+    /// Works `qty` at `rate` of the market volume traded after `start`,
+    /// in children of `min_child` to `max_child`, until done or `end`.
+    #[pyo3(signature = (side, qty, *, rate, min_child, max_child=None, end=None, start=None, limit=None, max_slippage=None, complete=false, symbol=None))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments
+    fn pov(
+        &self,
+        side: &str,
+        qty: f64,
+        rate: f64,
+        min_child: f64,
+        max_child: Option<f64>,
+        end: Option<i64>,
+        start: Option<i64>,
+        limit: Option<f64>,
+        max_slippage: Option<f64>,
+        complete: bool,
+        symbol: Option<&str>,
+    ) -> PyResult<u64> {
+        let algo = Algo::Pov {
+            rate: algos::rate("rate", rate)?,
+            min_child: algos::quantity("min_child", min_child)?,
+            max_child: max_child.map(|q| algos::quantity("max_child", q)).transpose()?,
+        };
+        self.parent(symbol, algo, (side, qty, start, end, limit, max_slippage, complete))
+    }
+
+    /// Works `qty` as a limit at `price`, showing at most `display` at a
+    /// time, until done or `end`.
+    #[pyo3(signature = (side, qty, *, display, price, end=None, start=None, symbol=None))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments
+    fn iceberg(
+        &self,
+        side: &str,
+        qty: f64,
+        display: f64,
+        price: f64,
+        end: Option<i64>,
+        start: Option<i64>,
+        symbol: Option<&str>,
+    ) -> PyResult<u64> {
+        let algo =
+            Algo::Iceberg { display: algos::quantity("display", display)?, price: algos::price("price", price)? };
+        self.parent(symbol, algo, (side, qty, start, end, None, None, false))
+    }
+
+    /// Stops one of this strategy's parent orders (its open children are
+    /// cancelled).
+    fn cancel_algo(&self, parent_id: u64) -> PyResult<()> {
+        self.with(|ctx| {
+            ctx.cancel_algo(ParentId(parent_id));
+            Ok(())
+        })
+    }
+
+    /// A parent order's progress and cost as a dict, or None before the
+    /// engine has taken it (the callback that sent it) or for an unknown id.
+    fn algo<'py>(&self, py: Python<'py>, parent_id: u64) -> PyResult<Option<Bound<'py, PyDict>>> {
+        self.with(|ctx| ctx.algo(ParentId(parent_id)).map(|e| algos::summary_dict(py, e)).transpose())
+    }
 }
 
 /// One bar, as a strategy sees it.
@@ -239,6 +368,35 @@ pub struct PyOrderUpdate {
     reason: Option<String>,
 }
 
+/// A change in one of the strategy's parent orders.
+#[pyclass(frozen, name = "AlgoUpdate", module = "py_rt")]
+pub struct PyAlgoUpdate {
+    #[pyo3(get)]
+    parent_id: u64,
+    /// "working", "completed", "cancelled", "expired" or "failed".
+    #[pyo3(get)]
+    status: &'static str,
+    #[pyo3(get)]
+    executed: f64,
+    #[pyo3(get)]
+    remaining: f64,
+    #[pyo3(get)]
+    ts: i64,
+    /// Why it was refused, cancelled or failed.
+    #[pyo3(get)]
+    reason: Option<String>,
+}
+
+#[pymethods]
+impl PyAlgoUpdate {
+    fn __repr__(&self) -> String {
+        format!(
+            "AlgoUpdate(parent_id={}, status={}, executed={}, remaining={}, ts={}, reason={:?})",
+            self.parent_id, self.status, self.executed, self.remaining, self.ts, self.reason
+        )
+    }
+}
+
 /// The callbacks a Python strategy overrides (others are not called).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Hooks {
@@ -247,6 +405,7 @@ pub struct Hooks {
     pub fill: bool,
     pub order_update: bool,
     pub timer: bool,
+    pub algo_update: bool,
     pub stop: bool,
 }
 
@@ -343,6 +502,20 @@ impl Strategy for PyStrategy {
                 reason: update.reason.clone(),
             };
             self.dispatch(ctx, "on_order_update", move |py| Ok(Some(Py::new(py, u)?.into_any())));
+        }
+    }
+
+    fn on_algo_update(&mut self, ctx: &mut Context, update: &AlgoUpdate) {
+        if self.hooks.algo_update {
+            let u = PyAlgoUpdate {
+                parent_id: update.parent.0,
+                status: update.status.as_str(),
+                executed: update.executed.to_f64(),
+                remaining: update.remaining.to_f64(),
+                ts: update.ts,
+                reason: update.reason.clone(),
+            };
+            self.dispatch(ctx, "on_algo_update", move |py| Ok(Some(Py::new(py, u)?.into_any())));
         }
     }
 

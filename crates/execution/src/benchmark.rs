@@ -6,9 +6,10 @@
 //! The fills themselves are kept exactly ([`Money`]); the benchmarks are
 //! statistics and use floats.
 
-use pyrt_model::{Money, Price, Quantity, Side, UnixNanos};
+use pyrt_model::{InstrumentId, Money, Price, Quantity, Side, UnixNanos};
 use serde::Serialize;
 
+use crate::execution::ParentStatus;
 use crate::parent::ParentId;
 
 /// The market's traded value and volume while a parent works.
@@ -48,6 +49,10 @@ impl Benchmarks {
 pub struct ExecutionSummary {
     pub parent: ParentId,
     pub algo: &'static str,
+    pub instrument: InstrumentId,
+    pub status: ParentStatus,
+    /// Why it was cancelled or failed.
+    pub reason: Option<String>,
     pub side: Side,
     pub qty: Quantity,
     pub executed: Quantity,

@@ -45,6 +45,17 @@ pub enum ParentStatus {
 }
 
 impl ParentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Waiting => "waiting",
+            Self::Working => "working",
+            Self::Completed => "completed",
+            Self::Cancelled => "cancelled",
+            Self::Expired => "expired",
+            Self::Failed => "failed",
+        }
+    }
+
     pub fn is_terminal(self) -> bool {
         matches!(self, Self::Completed | Self::Cancelled | Self::Expired | Self::Failed)
     }
@@ -369,6 +380,9 @@ impl ParentExecution {
         ExecutionSummary {
             parent: self.id,
             algo: self.order.algo.name(),
+            instrument: self.order.instrument,
+            status: self.status,
+            reason: self.reason.clone(),
             side,
             qty: self.order.qty,
             executed: self.executed,
