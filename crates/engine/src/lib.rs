@@ -10,7 +10,9 @@
 //!   VWAP, POV, iceberg) through ordinary child orders;
 //! * [`orders`]: every order's state, plus OCO and bracket contingencies;
 //! * [`portfolio`]: exact cash, positions, P&L and the round-trip log;
-//! * [`recorder`]: the sampled equity curve, drawdown and exposure.
+//! * [`recorder`]: the sampled equity curve, drawdown and exposure;
+//! * [`venue_set`]: several venues behind one, by instrument (for routing
+//!   across exchanges).
 
 pub mod algo_desk;
 pub mod channel_venue;
@@ -21,6 +23,7 @@ pub mod portfolio;
 mod pre_trade;
 pub mod recorder;
 pub mod strategy;
+pub mod venue_set;
 
 pub use algo_desk::{AlgoDesk, AlgoUpdate};
 pub use channel_venue::ChannelVenue;
@@ -30,3 +33,4 @@ pub use orders::{OrderManager, OrderRecord};
 pub use portfolio::{Portfolio, Position, TradeRecord};
 pub use recorder::{EquityRecorder, Sampling};
 pub use strategy::{Context, OrderUpdate, Strategy, StrategyId, TimerEvent};
+pub use venue_set::VenueSet;

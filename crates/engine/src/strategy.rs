@@ -10,10 +10,10 @@
 //! order inside the callback that sent it.
 
 use pyrt_book::L2Book;
-use pyrt_execution::{ParentExecution, ParentId, ParentOrder};
+use pyrt_execution::{ParentExecution, ParentId, ParentOrder, RoutePlan, VenueBook};
 use pyrt_model::{
     Bar, BookDelta, Fill, Instrument, InstrumentId, Money, OrderId, OrderQty, OrderRequest, OrderStatus, Price,
-    Quantity, Quote, Side, Trade, UnixNanos,
+    Quantity, Quote, Rate, Side, TimeInForce, Trade, UnixNanos,
 };
 use serde::Serialize;
 
@@ -249,6 +249,30 @@ impl Context<'_> {
     /// A parent order and its progress (`summary()` for its shortfall).
     pub fn algo(&self, id: ParentId) -> Option<&ParentExecution> {
         self.algos.get(id)
+    }
+
+    /// Splits `qty` across the instruments in `venues` (the same asset on
+    /// several venues, each with its taker fee) by price net of fees and
+    /// the depth of the books this context shows, and sends each part as
+    /// an immediate-or-cancel limit at the worst price it plans to reach.
+    /// Returns the plan and the orders, one per part.
+    pub fn route(&mut self, side: Side, qty: Quantity, venues: &[(InstrumentId, Rate)]) -> (RoutePlan, Vec<OrderId>) {
+        let books: Vec<VenueBook> = venues
+            .iter()
+            .map(|&(id, fee)| VenueBook {
+                instrument: id,
+                book: &self.books[id.index()],
+                taker_fee: fee,
+                lot: self.instruments[id.index()].lot_size,
+            })
+            .collect();
+        let plan = pyrt_execution::router::plan(side, qty, &books);
+        let orders = plan
+            .routes
+            .iter()
+            .map(|r| self.submit(OrderRequest::limit(r.instrument, side, r.qty, r.limit).with_tif(TimeInForce::Ioc)))
+            .collect();
+        (plan, orders)
     }
 
     pub fn cancel(&mut self, id: OrderId) {

@@ -19,7 +19,9 @@
 //! * [`execution`]: the state machine that turns time, market volume and
 //!   child reports into child orders;
 //! * [`benchmark`]: arrival price and interval VWAP, and the implementation
-//!   shortfall against each.
+//!   shortfall against each;
+//! * [`router`]: the smart order router, which splits an order across
+//!   venues trading the same thing by price net of fees and depth.
 //!
 //! Two rules keep an algorithm safe with real money. A new child is placed
 //! only when no earlier child is still open, so the open quantity never
@@ -31,10 +33,12 @@ pub mod benchmark;
 pub mod execution;
 pub mod parent;
 pub mod profile;
+pub mod router;
 pub mod schedule;
 
 pub use benchmark::{Benchmarks, ExecutionSummary};
 pub use execution::{ChildCommand, MarketView, ParentExecution, ParentStatus};
 pub use parent::{Algo, AtEnd, ParentError, ParentId, ParentOrder};
 pub use profile::{ProfileError, VolumeProfile};
+pub use router::{Route, RoutePlan, VenueBook};
 pub use schedule::Schedule;
