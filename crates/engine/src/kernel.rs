@@ -219,6 +219,13 @@ impl<V: Venue> Engine<V> {
         Ok(self)
     }
 
+    /// Changes the risk limits mid-run (an operator's decision); the risk
+    /// engine keeps its state (see `RiskEngine::replace_limits`). Orders
+    /// already sent are not re-checked.
+    pub fn set_risk_limits(&mut self, limits: RiskLimits) -> Result<(), LimitsError> {
+        self.risk.replace_limits(limits, &self.instruments)
+    }
+
     pub fn risk(&self) -> &RiskEngine {
         &self.risk
     }
@@ -501,8 +508,17 @@ impl<V: Venue> Engine<V> {
 
     fn on_command(&mut self, cmd: Command) {
         match cmd {
-            Command::Submit { strategy, id, request } => {
+            Command::Submit { strategy, id, request, client_id } => {
                 self.orders.create(id, strategy, request, self.now);
+                if let Some(client_id) = client_id
+                    && let Err(used_by) = self.orders.set_client_id(id, client_id.clone())
+                {
+                    let denial = pyrt_risk::Denial {
+                        code: pyrt_risk::DenialCode::DuplicateClientOrderId,
+                        message: format!("client order id `{client_id}` is already used by open order {used_by}"),
+                    };
+                    return self.reject_new(id, denial.to_string());
+                }
                 self.send_new(id);
             }
             Command::SubmitOco { strategy, ids, requests } => {
@@ -606,7 +622,7 @@ impl<V: Venue> Engine<V> {
     fn apply_desk(&mut self, commands: Vec<(StrategyId, ChildCommand)>, updates: Vec<(StrategyId, AlgoUpdate)>) {
         for (strategy, cmd) in commands {
             self.commands.push_back(match cmd {
-                ChildCommand::Place { id, request } => Command::Submit { strategy, id, request },
+                ChildCommand::Place { id, request } => Command::Submit { strategy, id, request, client_id: None },
                 ChildCommand::Cancel { id } => Command::Cancel { id },
             });
         }
@@ -636,13 +652,7 @@ impl<V: Venue> Engine<V> {
     fn send_checked(&mut self, id: OrderId, flattening: bool) {
         let order = self.orders.get(id).expect("order was just created");
         if let Err(reason) = self.pre_trade_check(&order.request, flattening) {
-            let strategy = order.strategy;
-            self.orders.reject_locally(id, self.now, reason.clone());
-            self.child_report(id, OrderStatus::Rejected, None, Some(&reason));
-            let update =
-                OrderUpdate { order_id: id, status: OrderStatus::Rejected, ts: self.now, reason: Some(reason) };
-            self.call(strategy, |s, ctx| s.on_order_update(ctx, &update));
-            return;
+            return self.reject_new(id, reason);
         }
         let request = order.request.clone();
         let expected = match request.kind {
@@ -653,6 +663,15 @@ impl<V: Venue> Engine<V> {
         self.orders.set_expected_price(id, expected);
         self.risk.record_order(self.now, request.instrument);
         self.send(VenueCommand::Submit { order_id: id, request });
+    }
+
+    /// Refuses a new order here, before any venue sees it.
+    fn reject_new(&mut self, id: OrderId, reason: String) {
+        let strategy = self.orders.get(id).expect("order was just created").strategy;
+        self.orders.reject_locally(id, self.now, reason.clone());
+        self.child_report(id, OrderStatus::Rejected, None, Some(&reason));
+        let update = OrderUpdate { order_id: id, status: OrderStatus::Rejected, ts: self.now, reason: Some(reason) };
+        self.call(strategy, |s, ctx| s.on_order_update(ctx, &update));
     }
 
     fn send(&mut self, cmd: VenueCommand) {

@@ -6,7 +6,7 @@
 //! venue, so they behave identically on the simulated venue and on a live
 //! venue that lacks native OCO or bracket orders.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use pyrt_model::{
     ExecutionReport, InstrumentId, Money, OrderId, OrderKind, OrderQty, OrderRequest, OrderStatus, Price, Quantity,
@@ -35,6 +35,8 @@ pub struct OrderRecord {
     /// limit (or trigger), else the last price. Fills far from it trip the
     /// circuit breaker.
     pub expected_price: Option<Price>,
+    /// The strategy's own id for the order, when it gave one.
+    pub client_id: Option<String>,
     #[serde(skip)]
     pub(crate) oco_group: Option<usize>,
     #[serde(skip)]
@@ -90,6 +92,8 @@ pub struct OrderManager {
     /// have anything working?" on every bar, and the answer must not cost
     /// a scan of every order ever sent.
     open_ids: Vec<OrderId>,
+    /// Client order ids of open orders.
+    open_client_ids: HashMap<String, OrderId>,
     /// Live OCO groups by number; a group is dropped when all its legs are done.
     oco_groups: BTreeMap<usize, Vec<OrderId>>,
     next_oco_group: usize,
@@ -135,6 +139,11 @@ impl OrderManager {
             && let Some(pos) = self.open_ids.iter().position(|o| *o == id)
         {
             self.open_ids.remove(pos);
+            if let Some(i) = self.index(id)
+                && let Some(client_id) = self.orders.get(i).and_then(|o| o.client_id.as_deref())
+            {
+                self.open_client_ids.remove(client_id);
+            }
         }
         if let Some(group) = self.get(id).and_then(|o| o.oco_group)
             && self.oco_groups[&group].iter().all(|leg| self.get(*leg).is_none_or(|o| o.status.is_terminal()))
@@ -172,6 +181,7 @@ impl OrderManager {
             ts_updated: now,
             reason: None,
             expected_price: None,
+            client_id: None,
             oco_group: None,
             bracket: None,
         });
@@ -202,6 +212,19 @@ impl OrderManager {
     }
 
     /// Marks an order rejected before it reached a venue (engine checks).
+    /// Gives order `id` the strategy's client order id, unless an open
+    /// order already has it (whose id is the error).
+    pub(crate) fn set_client_id(&mut self, id: OrderId, client_id: String) -> Result<(), OrderId> {
+        if let Some(&used_by) = self.open_client_ids.get(&client_id) {
+            return Err(used_by);
+        }
+        self.open_client_ids.insert(client_id.clone(), id);
+        if let Some(o) = self.get_mut(id) {
+            o.client_id = Some(client_id);
+        }
+        Ok(())
+    }
+
     pub(crate) fn reject_locally(&mut self, id: OrderId, now: UnixNanos, reason: String) {
         if let Some(o) = self.get_mut(id) {
             o.status = OrderStatus::Rejected;

@@ -72,6 +72,7 @@ pub(crate) enum Command {
         strategy: StrategyId,
         id: OrderId,
         request: OrderRequest,
+        client_id: Option<String>,
     },
     SubmitOco {
         strategy: StrategyId,
@@ -208,7 +209,18 @@ impl Context<'_> {
     /// [`Strategy::on_order_update`].
     pub fn submit(&mut self, request: OrderRequest) -> OrderId {
         let id = self.take_id();
-        self.commands.push_back(Command::Submit { strategy: self.strategy, id, request });
+        self.commands.push_back(Command::Submit { strategy: self.strategy, id, request, client_id: None });
+        id
+    }
+
+    /// Sends an order under the strategy's own client order id (what a
+    /// venue echoes back). An id already used by one of the account's open
+    /// orders is refused (`DUPLICATE_CLIENT_ORDER_ID`), as venues do, so a
+    /// strategy retrying after a timeout cannot double its order.
+    pub fn submit_with_client_id(&mut self, request: OrderRequest, client_id: impl Into<String>) -> OrderId {
+        let id = self.take_id();
+        let client_id = Some(client_id.into());
+        self.commands.push_back(Command::Submit { strategy: self.strategy, id, request, client_id });
         id
     }
 

@@ -470,6 +470,75 @@ fn a_kill_switch_then_an_order_in_one_callback_keeps_ids_in_order() {
 }
 
 #[test]
+fn a_client_order_id_in_use_by_an_open_order_is_refused() {
+    let (mut e, log) = engine(
+        EngineConfig::default(),
+        Box::new(|ctx, n| {
+            let limit = || OrderRequest::limit(I, Side::Buy, Quantity::from_int(1), px("5"));
+            match n {
+                0 => {
+                    ctx.submit_with_client_id(limit(), "dip-1");
+                    ctx.submit_with_client_id(limit(), "dip-1");
+                    ctx.submit_with_client_id(limit(), "dip-2");
+                }
+                1 => ctx.cancel(OrderId(1)),
+                // Free again once the first is cancelled.
+                2 => {
+                    ctx.submit_with_client_id(limit(), "dip-1");
+                }
+                _ => {}
+            }
+        }),
+    );
+    run(&mut e, (0..4).map(|d| bar(d, "10", "11", "9", "10")).collect());
+    let orders = e.orders().all();
+    let status: Vec<_> = orders.iter().map(|o| (o.client_id.as_deref().unwrap_or("-"), o.status)).collect();
+    assert_eq!(
+        status,
+        [
+            ("dip-1", OrderStatus::Cancelled),
+            ("-", OrderStatus::Rejected),
+            ("dip-2", OrderStatus::Accepted),
+            ("dip-1", OrderStatus::Accepted)
+        ]
+    );
+    assert_eq!(
+        orders[1].reason.as_deref(),
+        Some("risk DUPLICATE_CLIENT_ORDER_ID: client order id `dip-1` is already used by open order O-1")
+    );
+    assert!(log.borrow().iter().any(|l| l.starts_with("O-2 Rejected")));
+}
+
+#[test]
+fn risk_limits_change_mid_run_and_keep_the_state() {
+    let (mut e, _log) = engine(
+        EngineConfig::default(),
+        Box::new(|ctx, _| {
+            ctx.submit(OrderRequest::market(I, Side::Buy, Quantity::from_int(10)));
+        }),
+    );
+    let limits = |text: &str| pyrt_risk::RiskLimits::from_toml(text).unwrap();
+    e.process(&bar(0, "10", "11", "9", "10")).unwrap();
+    e.set_risk_limits(limits("[order_limits]\nmax_quantity = 5\n")).unwrap();
+    e.process(&bar(1, "10", "11", "9", "10")).unwrap();
+    e.kill_switch(false);
+    // Looser limits do not lift a halt: that stays an operator's call.
+    e.set_risk_limits(limits("[order_limits]\nmax_quantity = 50\n")).unwrap();
+    e.process(&bar(2, "10", "11", "9", "10")).unwrap();
+    e.resume_trading();
+    e.process(&bar(3, "10", "11", "9", "10")).unwrap();
+    // Limits that do not fit the run are refused and the old ones stay.
+    let bad = limits("[position_limits.symbols.NOPE]\nmax_quantity = 1\n");
+    assert!(e.set_risk_limits(bad).unwrap_err().to_string().contains("unknown symbol `NOPE`"));
+    assert_eq!(e.risk().limits().order_limits.max_quantity, Some(Quantity::from_int(50)));
+    let reasons: Vec<_> = e.orders().all().iter().map(|o| o.reason.as_deref().unwrap_or("ok").to_string()).collect();
+    assert_eq!(reasons[0], "ok");
+    assert!(reasons[1].starts_with("risk MAX_ORDER_QUANTITY"), "{reasons:?}");
+    assert!(reasons[2].starts_with("risk HALTED"), "{reasons:?}");
+    assert_eq!(reasons[3], "ok");
+}
+
+#[test]
 fn a_drawdown_breach_switches_to_reducing_only() {
     let inst = vec![Instrument::new(I, "TEST", px("0.01"), Quantity::from_int(1))];
     let venue = SimVenue::new(inst.clone(), SimConfig::default());

@@ -48,6 +48,7 @@ pub enum DenialCode {
     CashBuffer,
     NoReferencePrice,
     StaleData,
+    DuplicateClientOrderId,
 }
 
 impl DenialCode {
@@ -70,6 +71,7 @@ impl DenialCode {
             DenialCode::CashBuffer => "CASH_BUFFER",
             DenialCode::NoReferencePrice => "NO_REFERENCE_PRICE",
             DenialCode::StaleData => "STALE_DATA",
+            DenialCode::DuplicateClientOrderId => "DUPLICATE_CLIENT_ORDER_ID",
         }
     }
 }
@@ -216,6 +218,25 @@ impl RiskEngine {
             peak_equity: None,
             position_stops: vec![PositionStop::default(); instruments.len()],
         })
+    }
+
+    /// Puts the account under new limits while it trades. What the engine
+    /// has learned is kept: the trading state, the order-rate windows,
+    /// rejects in a row, the day's starting and the peak equity, and each
+    /// position's stop state. Bad limits are refused and the old ones stay.
+    pub fn replace_limits(&mut self, limits: RiskLimits, instruments: &[Instrument]) -> Result<(), crate::LimitsError> {
+        let fresh = Self::new(limits, instruments)?;
+        let old = std::mem::replace(self, fresh);
+        self.state = old.state;
+        self.last_second = old.last_second;
+        self.last_minute = old.last_minute;
+        self.per_instrument = old.per_instrument;
+        self.consecutive_rejects = old.consecutive_rejects;
+        self.next_day = old.next_day;
+        self.day_start_equity = old.day_start_equity;
+        self.peak_equity = old.peak_equity;
+        self.position_stops = old.position_stops;
+        Ok(())
     }
 
     /// Whether a stop-loss or trailing stop is configured.
