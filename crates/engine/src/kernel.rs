@@ -363,6 +363,11 @@ impl<V: Venue> Engine<V> {
             }
         };
         if let Some(mark) = mark
+            && self.risk.tracks_var()
+        {
+            self.risk.on_price(instrument, mark, ts);
+        }
+        if let Some(mark) = mark
             && self.risk.has_position_stops()
         {
             let position = &self.portfolio.positions()[instrument.index()];
@@ -706,6 +711,9 @@ impl<V: Venue> Engine<V> {
         let breaker = match &report {
             ExecutionReport::Filled(fill) => {
                 self.portfolio.apply_fill(fill);
+                if self.risk.tracks_var() {
+                    self.risk.on_position(fill.instrument, self.portfolio.position(fill.instrument).qty);
+                }
                 self.fills.push(*fill);
                 self.risk.on_fill(expected, fill.price)
             }

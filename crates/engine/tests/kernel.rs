@@ -539,6 +539,37 @@ fn risk_limits_change_mid_run_and_keep_the_state() {
 }
 
 #[test]
+fn the_var_limit_stops_a_position_growing_past_it() {
+    let inst = vec![Instrument::new(I, "TEST", px("0.01"), Quantity::from_int(1))];
+    let venue = SimVenue::new(inst.clone(), SimConfig::default());
+    let limits =
+        pyrt_risk::RiskLimits::from_toml("[risk_metrics]\nvar_limit_1d_95 = 1000\nvar_min_days = 5\n").unwrap();
+    let cfg = EngineConfig { initial_cash: Money::from_int(1_000_000), ..Default::default() };
+    let mut e = Engine::new(inst, venue, cfg).with_risk(limits).unwrap();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    // Buys 100 every day from day 6 on, at prices moving ±2 % a day.
+    let script: Script = Box::new(|ctx, n| {
+        if n >= 6 {
+            ctx.submit(OrderRequest::market(I, Side::Buy, Quantity::from_int(100)));
+        }
+    });
+    e.add_strategy(Box::new(Scripted { script, bars: 0, log: log.clone() }));
+    let bars = (0..20)
+        .map(|d| if d % 2 == 0 { bar(d, "100", "101", "99", "100") } else { bar(d, "102", "103", "101", "102") });
+    run(&mut e, bars.collect());
+    let orders = e.orders().all();
+    let first_denied = orders.iter().position(|o| o.status == OrderStatus::Rejected).expect("the limit bit");
+    let reason = orders[first_denied].reason.as_deref().unwrap();
+    assert!(reason.starts_with("risk VAR_LIMIT: the order would take the portfolio's 1-day 95 % VaR from"), "{reason}");
+    // 2 % daily moves: 1.645 × 2 % × 100 shares × ~100 is about 330 of VaR per
+    // 100 shares, so the fourth buy would pass 1000.
+    assert_eq!(first_denied, 3);
+    assert!(orders.iter().take(3).all(|o| o.status == OrderStatus::Filled));
+    let var = e.risk().var_1d_95().unwrap();
+    assert!(var <= 1000.0, "VaR {var}");
+}
+
+#[test]
 fn a_drawdown_breach_switches_to_reducing_only() {
     let inst = vec![Instrument::new(I, "TEST", px("0.01"), Quantity::from_int(1))];
     let venue = SimVenue::new(inst.clone(), SimConfig::default());

@@ -16,6 +16,7 @@ use pyrt_model::time::{NANOS_PER_DAY, NANOS_PER_MINUTE, NANOS_PER_SECOND, utc_da
 use pyrt_model::{Instrument, InstrumentId, Money, Price, Quantity, Rate, Side, UnixNanos};
 
 use crate::limits::{OnBreach, RiskLimits, SymbolLimits};
+use crate::var::VarModel;
 
 /// Whether and how the account may trade.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +50,7 @@ pub enum DenialCode {
     NoReferencePrice,
     StaleData,
     DuplicateClientOrderId,
+    VarLimit,
 }
 
 impl DenialCode {
@@ -72,6 +74,7 @@ impl DenialCode {
             DenialCode::NoReferencePrice => "NO_REFERENCE_PRICE",
             DenialCode::StaleData => "STALE_DATA",
             DenialCode::DuplicateClientOrderId => "DUPLICATE_CLIENT_ORDER_ID",
+            DenialCode::VarLimit => "VAR_LIMIT",
         }
     }
 }
@@ -153,6 +156,8 @@ pub struct RiskEngine {
     peak_equity: Option<Money>,
     /// Per instrument, the open position's stop state (see [`PositionStop`]).
     position_stops: Vec<PositionStop>,
+    /// The portfolio VaR model, when a VaR limit is set.
+    var: Option<VarModel>,
 }
 
 /// What the stop manager remembers of one open position.
@@ -204,7 +209,6 @@ impl RiskEngine {
         Ok(Self {
             has_limits: limits != RiskLimits::default(),
             has_stops: limits.risk_metrics.daily_loss_limit.is_some() || limits.risk_metrics.max_drawdown.is_some(),
-            limits,
             state: TradingState::Active,
             symbol,
             groups,
@@ -217,6 +221,11 @@ impl RiskEngine {
             day_start_equity: None,
             peak_equity: None,
             position_stops: vec![PositionStop::default(); instruments.len()],
+            var: limits.risk_metrics.var_limit_1d_95.map(|_| {
+                let m = &limits.risk_metrics;
+                VarModel::new(instruments.len(), m.var_lambda.unwrap_or(0.94), m.var_min_days.unwrap_or(20))
+            }),
+            limits,
         })
     }
 
@@ -236,7 +245,36 @@ impl RiskEngine {
         self.day_start_equity = old.day_start_equity;
         self.peak_equity = old.peak_equity;
         self.position_stops = old.position_stops;
+        // The same model keeps its history; a new limit only changes the bound.
+        if let (Some(var), Some(old_var)) = (&mut self.var, old.var) {
+            *var = old_var;
+        }
         Ok(())
+    }
+
+    /// Whether the engine follows prices and positions for a VaR limit.
+    pub fn tracks_var(&self) -> bool {
+        self.var.is_some()
+    }
+
+    /// A price of `instrument` at `ts` (for the VaR model).
+    pub fn on_price(&mut self, instrument: InstrumentId, price: Price, ts: UnixNanos) {
+        if let Some(var) = &mut self.var {
+            var.on_price(instrument.index(), price.to_f64(), ts);
+        }
+    }
+
+    /// The position in `instrument` is now `qty` (for the VaR model).
+    pub fn on_position(&mut self, instrument: InstrumentId, qty: Quantity) {
+        if let Some(var) = &mut self.var {
+            var.on_position(instrument.index(), qty.to_f64());
+        }
+    }
+
+    /// The portfolio's one-day 95 % VaR, when a VaR limit is set and
+    /// enough daily returns are in.
+    pub fn var_1d_95(&self) -> Option<f64> {
+        self.var.as_ref().and_then(VarModel::var)
     }
 
     /// Whether a stop-loss or trailing stop is configured.
@@ -403,7 +441,33 @@ impl RiskEngine {
         if reduces || o.reduce_only {
             return Ok(());
         }
-        self.check_exposure(o, book, new_pos, price)
+        self.check_exposure(o, book, new_pos, price)?;
+        self.check_var(o, signed(qty), price)
+    }
+
+    /// Denies an order that would raise the VaR above its limit; one that
+    /// lowers it (a hedge) passes even over the limit.
+    fn check_var(&self, o: &OrderCheck, dq: Quantity, price: Option<Price>) -> Result<(), Denial> {
+        let (Some(var), Some(limit)) = (&self.var, self.limits.risk_metrics.var_limit_1d_95) else { return Ok(()) };
+        let Some(p) = o.mark.or(price) else {
+            return deny(
+                DenialCode::NoReferencePrice,
+                format!("no price for {} yet to value the order", o.instrument.symbol),
+            );
+        };
+        let (Some(now), Some(after)) = (var.var(), var.var_after(o.instrument.id.index(), dq.to_f64(), p.to_f64()))
+        else {
+            return Ok(());
+        };
+        if after > limit.to_f64() && after > now {
+            return deny(
+                DenialCode::VarLimit,
+                format!(
+                    "the order would take the portfolio's 1-day 95 % VaR from {now:.2} to {after:.2}, over the limit {limit:.2}"
+                ),
+            );
+        }
+        Ok(())
     }
 
     fn check_exposure(

@@ -5,13 +5,15 @@
 //!
 //! * [`limits`]: the limits, from TOML, validated;
 //! * [`engine`]: [`RiskEngine`], which the kernel consults on every new
-//!   order and every equity update.
+//!   order and every equity update;
+//! * [`var`]: the portfolio VaR model behind `var_limit_1d_95`.
 //!
 //! The engine is venue-agnostic and mode-agnostic: the same checks run in
 //! backtests, paper and live trading.
 
 pub mod engine;
 pub mod limits;
+pub mod var;
 
 pub use engine::{Denial, DenialCode, Exposures, OrderCheck, RiskAction, RiskEngine, TradingState};
 pub use limits::{LimitsError, OnBreach, RiskLimits};

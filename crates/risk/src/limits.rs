@@ -29,6 +29,9 @@
 //! daily_loss_limit = 5000      # then: on_breach
 //! max_drawdown = 0.2           # from the peak equity, then: on_breach
 //! on_breach = "reduce"         # "reduce", "halt" or "flatten"
+//! var_limit_1d_95 = 5000       # no order may take the 1-day 95 % VaR above this
+//! var_lambda = 0.94            # EWMA decay of the daily-return covariance
+//! var_min_days = 20            # daily returns needed before the VaR limit applies
 //!
 //! [circuit_breakers]
 //! max_consecutive_rejects = 5  # venue rejections in a row: halt
@@ -143,6 +146,13 @@ pub struct RiskMetrics {
     pub daily_loss_limit: Option<Money>,
     pub max_drawdown: Option<Rate>,
     pub on_breach: OnBreach,
+    /// No order may take the portfolio's one-day 95 % VaR above this
+    /// amount (see `crate::var`).
+    pub var_limit_1d_95: Option<Money>,
+    /// Decay of the daily-return covariance (RiskMetrics: 0.94).
+    pub var_lambda: Option<f64>,
+    /// Daily returns needed before the VaR limit applies (default 20).
+    pub var_min_days: Option<u32>,
 }
 
 /// Why limits were refused.
@@ -229,6 +239,18 @@ impl RiskLimits {
         }
         if m.max_drawdown.is_some_and(|d| !d.is_positive() || d >= Rate::from_int(1)) {
             return bad("risk_metrics.max_drawdown", "must be a fraction in (0, 1)");
+        }
+        if m.var_limit_1d_95.is_some_and(|l| !l.is_positive()) {
+            return bad("risk_metrics.var_limit_1d_95", "must be greater than zero (an amount of money)");
+        }
+        if m.var_lambda.is_some_and(|l| !(l > 0.0 && l < 1.0)) {
+            return bad("risk_metrics.var_lambda", "must be a number in (0, 1), e.g. 0.94");
+        }
+        if m.var_min_days.is_some_and(|d| d < 2) {
+            return bad("risk_metrics.var_min_days", "must be at least 2 (a covariance needs returns)");
+        }
+        if m.var_limit_1d_95.is_none() && (m.var_lambda.is_some() || m.var_min_days.is_some()) {
+            return bad("risk_metrics.var_lambda", "var_lambda and var_min_days need var_limit_1d_95");
         }
         for (key, v) in [("stops.stop_loss", self.stops.stop_loss), ("stops.trailing_stop", self.stops.trailing_stop)] {
             if v.is_some_and(|f| !f.is_positive() || f >= Rate::from_int(1)) {

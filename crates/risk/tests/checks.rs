@@ -276,3 +276,53 @@ fn stop_limits_are_validated() {
     let (r, _) = engine("");
     assert!(!r.has_position_stops());
 }
+
+#[test]
+fn the_var_limit_denies_orders_that_raise_the_var_above_it() {
+    let (mut r, inst) = engine("[risk_metrics]\nvar_limit_1d_95 = 500\nvar_min_days = 5\n");
+    // AAPL alternates ±1 % a day: daily vol about 1 %, so 95 % VaR ≈ 1.645 % of the position.
+    let mut p = 100.0;
+    for day in 0..12 {
+        p *= if day % 2 == 0 { 1.01 } else { 0.99 };
+        r.on_price(InstrumentId(0), Price::from_f64(p).unwrap(), day * NANOS_PER_DAY);
+        r.on_price(InstrumentId(1), px("50"), day * NANOS_PER_DAY);
+        if day == 4 {
+            // Too few returns yet: anything passes.
+            assert_eq!(r.var_1d_95(), None);
+            assert_eq!(code(r.check(&order(&inst[0], Side::Buy, 10_000), &flat(), false)), None);
+        }
+    }
+    let mark = Price::from_f64(p).unwrap();
+    let at = |inst, side, qty, position: i64| OrderCheck {
+        mark: Some(mark),
+        position: Quantity::from_int(position),
+        ..order(inst, side, qty)
+    };
+    // 200 shares at ~100 carry about 330 of VaR; 400 about 660.
+    assert_eq!(code(r.check(&at(&inst[0], Side::Buy, 200, 0), &flat(), false)), None);
+    let denied = r.check(&at(&inst[0], Side::Buy, 400, 0), &flat(), false).unwrap_err();
+    assert_eq!(denied.code, DenialCode::VarLimit);
+    assert!(denied.message.contains("over the limit 500.00"), "{}", denied.message);
+    // Holding 400, selling 100 lowers the VaR (still over the limit): it passes.
+    r.on_position(InstrumentId(0), Quantity::from_int(400));
+    let var = r.var_1d_95().unwrap();
+    assert!(var > 500.0 && var < 700.0, "VaR {var}");
+    let mut sell = at(&inst[0], Side::Sell, 100, 400);
+    sell.position = Quantity::from_int(400);
+    assert_eq!(code(r.check(&sell, &flat(), false)), None);
+    // MSFT never moved: no VaR, any size passes.
+    assert_eq!(code(r.check(&at(&inst[1], Side::Buy, 1_000, 0), &flat(), false)), None);
+}
+
+#[test]
+fn var_settings_are_checked() {
+    for (toml, key) in [
+        ("[risk_metrics]\nvar_limit_1d_95 = 0\n", "var_limit_1d_95"),
+        ("[risk_metrics]\nvar_limit_1d_95 = 10\nvar_lambda = 1.5\n", "var_lambda"),
+        ("[risk_metrics]\nvar_limit_1d_95 = 10\nvar_min_days = 1\n", "var_min_days"),
+        ("[risk_metrics]\nvar_lambda = 0.9\n", "var_lambda"),
+    ] {
+        let e = RiskLimits::from_toml(toml).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("risk limit `risk_metrics.{key}`")), "{e}");
+    }
+}
