@@ -49,6 +49,8 @@ cash_buffer = 0.01
 [risk_metrics]
 daily_loss_limit = 1000000
 max_drawdown = 0.5
+var_limit_1d_95 = 1000000000
+var_min_days = 20
 [circuit_breakers]
 max_consecutive_rejects = 10
 max_fill_deviation_bps = 500
@@ -72,13 +74,26 @@ pub fn run(checks: usize) -> Result<RiskBench> {
     let mut engine = RiskEngine::new(RiskLimits::from_toml(LIMITS)?, &instruments)?;
     let book = Book((0..n).map(|i| Money::from_int(1000 + i as i64)).collect());
     let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
+    // Thirty days of prices and a position in every instrument, so the VaR
+    // model (a 100 × 100 covariance) is live for every check.
+    let mut prices = vec![100.0f64; n];
+    for day in 0..30 {
+        for (i, p) in prices.iter_mut().enumerate() {
+            *p *= 1.0 + (rng.random::<f64>() - 0.5) * 0.04;
+            engine.on_price(InstrumentId(i as u32), Price::from_f64(*p)?, day * pyrt_model::time::NANOS_PER_DAY);
+        }
+    }
+    for i in 0..n {
+        engine.on_position(InstrumentId(i as u32), Quantity::from_int(10));
+    }
+    anyhow::ensure!(engine.var_1d_95().is_some(), "the VaR model is not live");
     let mut timer = Recorder::new(checks);
     let overhead = timer.clock_overhead_ns();
     for k in 0..checks {
         let i = rng.random_range(0..n);
         let mark = Price::from_int(100 + rng.random_range(0..50));
         let o = OrderCheck {
-            now: k as i64 * 1_000_000,
+            now: 30 * pyrt_model::time::NANOS_PER_DAY + k as i64 * 1_000_000,
             instrument: &instruments[i],
             side: if rng.random::<bool>() { Side::Buy } else { Side::Sell },
             qty: Some(Quantity::from_int(rng.random_range(1..100))),
