@@ -7,7 +7,10 @@ use pyrt_adapters::binance::user::{self, UserStreamConfig, UserStreamEvent};
 use pyrt_adapters::binance::{BinanceRest, Gateway, GatewaySymbol, RestConfig};
 use pyrt_binance::user::UserEvent;
 use pyrt_model::fixed::FIXED_SCALE;
-use pyrt_model::{ExecutionReport, InstrumentId, Money, OrderId, OrderRequest, Price, Quantity, Side, VenueCommand};
+use pyrt_model::{
+    ExecutionReport, InstrumentId, Money, OrderId, OrderRequest, OrderStatus, Price, Quantity, Side, VenueCommand,
+    VenueOrderState,
+};
 use pyrt_venue_server::{DOCS_API_KEY, DOCS_SECRET, VenueConfig, spawn};
 use tokio::sync::{mpsc, watch};
 
@@ -31,6 +34,14 @@ async fn executions(
             }
         }
     }
+}
+
+/// Σ price × qty of the fills among `reports`.
+fn reports_notional(reports: &[ExecutionReport]) -> Money {
+    reports.iter().fold(Money::ZERO, |acc, r| match r {
+        ExecutionReport::Filled(f) => acc + Money::notional(f.price, f.qty),
+        _ => acc,
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -70,6 +81,7 @@ async fn orders_out_and_executions_back() {
         filled == qty
     })
     .await;
+    let first_fills = reports.clone();
     for r in &reports {
         let ExecutionReport::Filled(f) = r else { panic!("only fills expected after acceptance: {r:?}") };
         // 0.1 % of the quantity in BTC, valued at the fill price.
@@ -106,6 +118,40 @@ async fn orders_out_and_executions_back() {
     );
     let modify = VenueCommand::Modify { order_id: OrderId(2), qty: Some(qty), price: None, trigger: None };
     assert!(matches!(gateway.send(modify, 7).await[..], [ExecutionReport::CommandRejected { .. }]));
+
+    // What the venue says of each order, for reconciliation: the market buy
+    // filled (its notional the sum of its fills), the limit cancelled, a
+    // resting one open, and one never sent left out.
+    let limit = VenueCommand::Submit { order_id: OrderId(5), request: OrderRequest::limit(X, Side::Buy, qty, far) };
+    assert_eq!(gateway.send(limit, 8).await.len(), 1);
+    let states = gateway.venue_states(&[OrderId(1), OrderId(2), OrderId(5), OrderId(6)]).await.unwrap();
+    let bought = reports_notional(&first_fills);
+    assert_eq!(
+        states,
+        [
+            VenueOrderState {
+                order_id: OrderId(1),
+                status: OrderStatus::Filled,
+                filled: qty,
+                notional: bought,
+                fee: None
+            },
+            VenueOrderState {
+                order_id: OrderId(2),
+                status: OrderStatus::Cancelled,
+                filled: Quantity::ZERO,
+                notional: Money::ZERO,
+                fee: None
+            },
+            VenueOrderState {
+                order_id: OrderId(5),
+                status: OrderStatus::Accepted,
+                filled: Quantity::ZERO,
+                notional: Money::ZERO,
+                fee: None
+            },
+        ]
+    );
     stop_tx.send(true).unwrap();
 }
 

@@ -11,7 +11,10 @@
 //! * the kernel's `ChannelVenue`: each command the strategy causes is sent
 //!   by the order gateway over REST;
 //! * the user-data stream: every execution comes back as the kernel's
-//!   report, the only source of fills.
+//!   report, the only source of fills. When it reconnects, the engine's
+//!   open orders are looked up over REST and reconciled
+//!   (`Engine::reconcile`); a streamed fill the reconciliation already
+//!   booked is recognised by its cumulative quantity and dropped.
 //!
 //! On Ctrl-C or after `--duration`, the kill switch cancels every open
 //! order, the last answers are awaited, and the final state of the engine
@@ -25,11 +28,11 @@ use pyrt_adapters::binance::feed::{self, FeedConfig, FeedEvent};
 use pyrt_adapters::binance::user::{self, UserStreamConfig, UserStreamEvent};
 use pyrt_adapters::binance::{BinanceRest, Gateway, GatewaySymbol, RestConfig};
 use pyrt_binance::Market;
-use pyrt_binance::user::UserEvent;
+use pyrt_binance::user::{ExecutionUpdate, UserEvent};
 use pyrt_data::{BarAggregator, BarRule};
 use pyrt_engine::{AccountKind, ChannelVenue, Engine, EngineConfig};
 use pyrt_model::time::wall_clock;
-use pyrt_model::{Instrument, InstrumentId, MarketEvent, Money};
+use pyrt_model::{ExecutionReport, Instrument, InstrumentId, MarketEvent, Money, OrderId};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
@@ -102,7 +105,7 @@ pub fn run(o: PaperOptions) -> Result<Value> {
         let mut timer = tokio::time::interval(Duration::from_millis(100));
         let deadline = tokio::time::sleep(o.duration.unwrap_or(Duration::from_secs(365 * 24 * 3600)));
         tokio::pin!(deadline);
-        let (mut bars_seen, mut feed_problems) = (0u64, Vec::new());
+        let (mut bars_seen, mut feed_problems, mut reconciled) = (0u64, Vec::new(), 0usize);
         loop {
             let mut events = Vec::new();
             tokio::select! {
@@ -123,8 +126,17 @@ pub fn run(o: PaperOptions) -> Result<Value> {
                     None => bail!("the market-data feed stopped"),
                 },
                 ev = user_rx.recv() => match ev {
-                    Some(UserStreamEvent::Event(UserEvent::Execution(e))) => engine.deliver(wall_clock(), gateway.on_execution(&e)),
-                    Some(UserStreamEvent::Reconnected) => eprintln!("pyrt paper: user-data stream reconnected; executions may have been missed"),
+                    Some(UserStreamEvent::Event(UserEvent::Execution(e))) => deliver_execution(&mut engine, &gateway, &e),
+                    Some(UserStreamEvent::Reconnected) => {
+                        eprintln!("pyrt paper: user-data stream reconnected; reconciling open orders with the venue");
+                        let open: Vec<OrderId> = engine.orders().open().map(|o| o.id).collect();
+                        let states = gateway.venue_states(&open).await.context("asking the venue about open orders")?;
+                        let r = engine.reconcile(wall_clock(), &states);
+                        for line in &r.unexplained {
+                            eprintln!("pyrt paper: reconcile: {line}");
+                        }
+                        reconciled += r.applied.len();
+                    }
                     Some(UserStreamEvent::Refused { reason }) => bail!("the venue refused the user-data stream: {reason}"),
                     Some(_) => {}
                     None => bail!("the user-data stream stopped"),
@@ -155,7 +167,7 @@ pub fn run(o: PaperOptions) -> Result<Value> {
             tokio::select! {
                 _ = &mut settle => break,
                 ev = user_rx.recv() => match ev {
-                    Some(UserStreamEvent::Event(UserEvent::Execution(e))) => engine.deliver(wall_clock(), gateway.on_execution(&e)),
+                    Some(UserStreamEvent::Event(UserEvent::Execution(e))) => deliver_execution(&mut engine, &gateway, &e),
                     Some(_) => {}
                     None => break,
                 },
@@ -165,7 +177,7 @@ pub fn run(o: PaperOptions) -> Result<Value> {
         tokio::time::sleep(Duration::from_millis(200)).await;
         while let Ok(ev) = user_rx.try_recv() {
             if let UserStreamEvent::Event(UserEvent::Execution(e)) = ev {
-                engine.deliver(wall_clock(), gateway.on_execution(&e));
+                deliver_execution(&mut engine, &gateway, &e);
             }
         }
         let _ = stop_tx.send(true);
@@ -195,8 +207,21 @@ pub fn run(o: PaperOptions) -> Result<Value> {
                 "quote": (quote_free + quote_locked).to_string(),
             },
             "feed_problems": feed_problems,
+            "reconciled_reports": reconciled,
         }))
     })
+}
+
+/// Applies one execution of the account. A fill the engine already booked
+/// (found by reconciliation while its event was in flight) is dropped: the
+/// event's cumulative quantity says how much the order had filled.
+fn deliver_execution(engine: &mut Engine<ChannelVenue>, gateway: &Gateway<'_>, e: &ExecutionUpdate) {
+    let reports = gateway.on_execution(e).into_iter().filter(|r| match r {
+        ExecutionReport::Filled(f) => engine.orders().get(f.order_id).is_none_or(|o| o.filled < e.cum_qty),
+        _ => true,
+    });
+    let reports: Vec<_> = reports.collect();
+    engine.deliver(wall_clock(), reports);
 }
 
 /// Sends what the kernel queued and feeds the immediate answers back,

@@ -11,6 +11,8 @@
 //! * [`orders`]: every order's state, plus OCO and bracket contingencies;
 //! * [`portfolio`]: exact cash, positions, P&L and the round-trip log;
 //! * [`recorder`]: the sampled equity curve, drawdown and exposure;
+//! * [`reconcile`]: the engine's orders brought in line with the venue's
+//!   account of them after reports were lost;
 //! * [`venue_set`]: several venues behind one, by instrument (for routing
 //!   across exchanges).
 
@@ -21,6 +23,7 @@ pub mod kernel;
 pub mod orders;
 pub mod portfolio;
 mod pre_trade;
+pub mod reconcile;
 pub mod recorder;
 pub mod strategy;
 pub mod venue_set;
@@ -31,6 +34,7 @@ pub use history::{RecentLog, TradeStats};
 pub use kernel::{AccountKind, Engine, EngineConfig, EngineError, Venue};
 pub use orders::{OrderManager, OrderRecord};
 pub use portfolio::{Portfolio, Position, TradeRecord};
+pub use reconcile::Reconciliation;
 pub use recorder::{EquityRecorder, Sampling};
 pub use strategy::{Context, OrderUpdate, Strategy, StrategyId, TimerEvent};
 pub use venue_set::VenueSet;

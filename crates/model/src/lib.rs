@@ -15,6 +15,6 @@ pub use instrument::{GridError, Instrument, InstrumentId};
 pub use market::{Bar, BookAction, BookDelta, MarketEvent, Quote, Trade};
 pub use order::{
     ExecutionReport, Fill, InvalidTransition, Liquidity, OrderId, OrderKind, OrderQty, OrderRequest, OrderStatus, Side,
-    TimeInForce, TrailingOffset, VenueCommand,
+    TimeInForce, TrailingOffset, VenueCommand, VenueOrderState,
 };
 pub use time::UnixNanos;

@@ -275,6 +275,20 @@ pub enum VenueCommand {
     },
 }
 
+/// What a venue says about one order when asked (a REST query), as
+/// opposed to the reports it streams: the totals so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VenueOrderState {
+    pub order_id: OrderId,
+    pub status: OrderStatus,
+    /// Total quantity filled at the venue.
+    pub filled: Quantity,
+    /// Σ price × qty of those fills (Binance: `cummulativeQuoteQty`).
+    pub notional: Money,
+    /// Total fee charged, when the venue says (an order query does not).
+    pub fee: Option<Money>,
+}
+
 /// What a venue reports back about an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExecutionReport {

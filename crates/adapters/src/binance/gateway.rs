@@ -19,11 +19,11 @@ use std::sync::Mutex;
 use pyrt_binance::user::ExecutionUpdate;
 use pyrt_model::fixed::FIXED_SCALE;
 use pyrt_model::{
-    ExecutionReport, Fill, InstrumentId, Liquidity, Money, OrderId, OrderKind, OrderQty, TimeInForce, UnixNanos,
-    VenueCommand,
+    ExecutionReport, Fill, InstrumentId, Liquidity, Money, OrderId, OrderKind, OrderQty, OrderStatus, Quantity,
+    TimeInForce, UnixNanos, VenueCommand, VenueOrderState,
 };
 
-use super::rest::{BinanceRest, OrderParams, RestError};
+use super::rest::{BinanceRest, OrderParams, RestError, decode};
 
 /// A symbol the gateway trades, by instrument index.
 #[derive(Debug, Clone)]
@@ -151,6 +151,43 @@ impl<'a> Gateway<'a> {
     fn symbol_of(&self, id: OrderId) -> Option<String> {
         let index = *self.sent.lock().expect("never held across a panic").get(&id.0)?;
         Some(self.symbols[index].symbol.clone())
+    }
+
+    /// What the venue says about each of `ids` (the engine's open orders),
+    /// for `Engine::reconcile` after the user-data stream reconnected.
+    /// Orders the venue does not know are left out (the engine lists them
+    /// as unexplained); the fee is not in an order query and stays `None`.
+    pub async fn venue_states(&self, ids: &[OrderId]) -> Result<Vec<VenueOrderState>, RestError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let Some(symbol) = self.symbol_of(id) else { continue };
+            let Some(order) = self.rest.query_order(&symbol, &self.client_order_id(id)).await? else { continue };
+            let field = |name: &str| {
+                order[name].as_str().ok_or_else(|| decode("/api/v3/order", &format!("no `{name}` in the answer")))
+            };
+            let status = match field("status")? {
+                "NEW" | "PENDING_NEW" => OrderStatus::Accepted,
+                "PARTIALLY_FILLED" => OrderStatus::PartiallyFilled,
+                "FILLED" => OrderStatus::Filled,
+                "CANCELED" | "PENDING_CANCEL" => OrderStatus::Cancelled,
+                "EXPIRED" | "EXPIRED_IN_MATCH" => OrderStatus::Expired,
+                "REJECTED" => OrderStatus::Rejected,
+                other => return Err(decode("/api/v3/order", &format!("unknown order status `{other}`"))),
+            };
+            let number = |name: &str| -> Result<Money, RestError> {
+                field(name)?.parse().map_err(|e| decode("/api/v3/order", &format!("`{name}`: {e}")))
+            };
+            let filled: Quantity =
+                field("executedQty")?.parse().map_err(|e| decode("/api/v3/order", &format!("`executedQty`: {e}")))?;
+            out.push(VenueOrderState {
+                order_id: id,
+                status,
+                filled,
+                notional: number("cummulativeQuoteQty")?,
+                fee: None,
+            });
+        }
+        Ok(out)
     }
 
     /// The kernel's reports for one execution event of the account; events

@@ -376,6 +376,6 @@ fn number<T: std::str::FromStr<Err = pyrt_model::ValueError>>(path: &str, text: 
     text.parse().map_err(|e| decode(path, &format!("`{text}`: {e}")))
 }
 
-fn decode(path: &str, problem: &str) -> RestError {
+pub(crate) fn decode(path: &str, problem: &str) -> RestError {
     RestError::Decode { path: path.to_string(), problem: problem.to_string() }
 }
