@@ -56,18 +56,19 @@ pub struct EventBuilder {
     instrument: InstrumentId,
     book: SyncedBook,
     refused: u64,
+    stale_tickers: u64,
 }
 
 impl EventBuilder {
     pub fn new(market: Market, instrument: InstrumentId) -> Self {
-        Self { instrument, book: SyncedBook::new(market.continuity()), refused: 0 }
+        Self { instrument, book: SyncedBook::new(market.continuity()), refused: 0, stale_tickers: 0 }
     }
 
     /// A builder whose book is indexed by `tick` (faster; prices off the
     /// grid are refused).
     pub fn with_tick(market: Market, instrument: InstrumentId, tick: pyrt_model::Price) -> Self {
         let book = SyncedBook::with_book(market.continuity(), pyrt_book::L2Book::with_tick(tick));
-        Self { instrument, book, refused: 0 }
+        Self { instrument, book, refused: 0, stale_tickers: 0 }
     }
 
     /// The builder's book, in step with the events emitted so far.
@@ -79,6 +80,12 @@ impl EventBuilder {
     /// or lost to a gap).
     pub fn refused_diffs(&self) -> u64 {
         self.refused
+    }
+
+    /// Book tickers dropped because the book was already past them (a REST
+    /// snapshot can be newer than frames still on their way).
+    pub fn stale_tickers(&self) -> u64 {
+        self.stale_tickers
     }
 
     /// Forgets the book (after a reconnect): diffs wait for a new snapshot.
@@ -148,15 +155,22 @@ impl EventBuilder {
                 size: trade.qty,
                 aggressor: Some(if trade.buyer_is_maker { Side::Sell } else { Side::Buy }),
             })),
-            StreamMessage::BookTicker { ticker, .. } => out.push_back(MarketEvent::Quote(Quote {
-                instrument,
-                ts_event,
-                ts_recv,
-                bid: ticker.bid,
-                ask: ticker.ask,
-                bid_size: ticker.bid_qty,
-                ask_size: ticker.ask_qty,
-            })),
+            StreamMessage::BookTicker { ticker, .. } => {
+                // Older than the book: a top of book that no longer exists.
+                if self.book.update_id().is_some_and(|id| ticker.update_id < id) {
+                    self.stale_tickers += 1;
+                    return Ok(());
+                }
+                out.push_back(MarketEvent::Quote(Quote {
+                    instrument,
+                    ts_event,
+                    ts_recv,
+                    bid: ticker.bid,
+                    ask: ticker.ask,
+                    bid_size: ticker.bid_qty,
+                    ask_size: ticker.ask_qty,
+                }))
+            }
             _ => {}
         }
         Ok(())
@@ -197,6 +211,11 @@ impl CaptureEvents {
     /// or lost to a gap).
     pub fn refused_diffs(&self) -> u64 {
         self.builder.refused_diffs()
+    }
+
+    /// Book tickers dropped as older than the book (see `EventBuilder`).
+    pub fn stale_tickers(&self) -> u64 {
+        self.builder.stale_tickers()
     }
 
     /// The converter's own book, in step with the events yielded so far.

@@ -3,10 +3,33 @@
 //! short or spend cash it does not have).
 
 use pyrt_model::{Instrument, InstrumentId, Money, OrderKind, OrderQty, OrderRequest, Side};
-use pyrt_risk::{Exposures, OrderCheck};
+use pyrt_risk::{Denial, DenialCode, Exposures, OrderCheck};
 
 use crate::kernel::{AccountKind, Engine, Venue};
 use crate::portfolio::Portfolio;
+
+/// The instrument's own rules: quantities in whole lots, at least its
+/// minimum; prices on its tick grid. Checked here so a venue round trip
+/// (and a rejection counted by the circuit breaker) is not spent on them.
+fn instrument_rules(inst: &Instrument, req: &OrderRequest) -> Result<(), String> {
+    match req.qty {
+        OrderQty::Base(q) => inst.check_quantity(q).map_err(|e| e.to_string())?,
+        OrderQty::Quote(amount) if !amount.is_positive() => {
+            return Err(format!("notional amount {amount} must be greater than zero"));
+        }
+        OrderQty::Quote(_) => {}
+    }
+    let prices = match req.kind {
+        OrderKind::Limit { price } => [Some(price), None],
+        OrderKind::Stop { trigger } => [Some(trigger), None],
+        OrderKind::StopLimit { trigger, limit } => [Some(trigger), Some(limit)],
+        OrderKind::Market | OrderKind::TrailingStop { .. } => [None, None],
+    };
+    for price in prices.into_iter().flatten() {
+        inst.check_price(price).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
 
 impl<V: Venue> Engine<V> {
     /// The account-level checks every order passes before leaving.
@@ -14,6 +37,8 @@ impl<V: Venue> Engine<V> {
         let Some(inst) = self.instruments.get(req.instrument.index()) else {
             return Err(format!("unknown instrument id {}", req.instrument.0));
         };
+        instrument_rules(inst, req)
+            .map_err(|message| Denial { code: DenialCode::InstrumentRules, message }.to_string())?;
         if self.risk.is_checking() {
             self.risk_check(inst, req, flattening).map_err(|d| d.to_string())?;
         }

@@ -570,6 +570,34 @@ fn the_var_limit_stops_a_position_growing_past_it() {
 }
 
 #[test]
+fn orders_off_the_instruments_grid_are_refused_before_the_venue() {
+    let (mut e, _log) = engine(
+        EngineConfig::default(),
+        Box::new(|ctx, n| {
+            if n == 0 {
+                ctx.submit(OrderRequest::limit(I, Side::Buy, Quantity::from_int(1), px("5.001")));
+                ctx.submit(OrderRequest::market(I, Side::Buy, "1.5".parse().unwrap()));
+                ctx.submit(OrderRequest::stop_limit(I, Side::Buy, Quantity::from_int(1), px("11"), px("11.005")));
+                ctx.submit(OrderRequest::market_notional(I, Side::Buy, Money::ZERO));
+            }
+        }),
+    );
+    run(&mut e, vec![bar(0, "10", "11", "9", "10")]);
+    let reasons: Vec<_> = e.orders().all().iter().map(|o| o.reason.clone().unwrap()).collect();
+    assert_eq!(
+        reasons,
+        [
+            "risk INSTRUMENT_RULES: price 5.001 is not a multiple of the tick size 0.01 of TEST",
+            "risk INSTRUMENT_RULES: quantity 1.5 is not a multiple of the lot size 1 of TEST",
+            "risk INSTRUMENT_RULES: price 11.005 is not a multiple of the tick size 0.01 of TEST",
+            "risk INSTRUMENT_RULES: notional amount 0 must be greater than zero",
+        ]
+    );
+    // Refused here, they never count as venue rejections.
+    assert_eq!(e.risk().state(), pyrt_risk::TradingState::Active);
+}
+
+#[test]
 fn a_drawdown_breach_switches_to_reducing_only() {
     let inst = vec![Instrument::new(I, "TEST", px("0.01"), Quantity::from_int(1))];
     let venue = SimVenue::new(inst.clone(), SimConfig::default());
@@ -613,10 +641,11 @@ fn consecutive_venue_rejections_trip_the_circuit_breaker() {
     let log = Rc::new(RefCell::new(Vec::new()));
     let script: Script = Box::new(|ctx, n| {
         if n == 0 {
-            // A resting order, then three the venue refuses (off the tick grid).
+            // A resting order, then three the venue refuses (post-only
+            // market orders, which it does not take).
             ctx.submit(OrderRequest::limit(I, Side::Buy, Quantity::from_int(1), px("5")));
             for _ in 0..3 {
-                ctx.submit(OrderRequest::limit(I, Side::Buy, Quantity::from_int(1), px("5.001")));
+                ctx.submit(OrderRequest::market(I, Side::Buy, Quantity::from_int(1)).post_only());
             }
         }
     });

@@ -51,6 +51,7 @@ pub enum DenialCode {
     StaleData,
     DuplicateClientOrderId,
     VarLimit,
+    InstrumentRules,
 }
 
 impl DenialCode {
@@ -75,6 +76,7 @@ impl DenialCode {
             DenialCode::StaleData => "STALE_DATA",
             DenialCode::DuplicateClientOrderId => "DUPLICATE_CLIENT_ORDER_ID",
             DenialCode::VarLimit => "VAR_LIMIT",
+            DenialCode::InstrumentRules => "INSTRUMENT_RULES",
         }
     }
 }
