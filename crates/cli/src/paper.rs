@@ -75,6 +75,7 @@ pub fn run(o: PaperOptions) -> Result<Value> {
         let id = InstrumentId(0);
         let mut instrument = Instrument::new(id, &o.symbol, info.tick_size, info.step_size);
         instrument.min_quantity = info.min_qty;
+        instrument.max_quantity = Some(info.max_qty);
         let config = EngineConfig { initial_cash: quote_start, account: AccountKind::Cash, ..EngineConfig::default() };
         let mut engine = Engine::new(vec![instrument.clone()], ChannelVenue::new(vec![instrument]), config);
         engine.add_strategy(strategy);

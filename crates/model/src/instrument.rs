@@ -28,6 +28,9 @@ pub struct Instrument {
     pub lot_size: Quantity,
     /// Smallest accepted order quantity.
     pub min_quantity: Quantity,
+    /// Largest accepted order quantity, if the venue has one.
+    #[serde(default)]
+    pub max_quantity: Option<Quantity>,
 }
 
 /// Why an order's price or quantity does not fit an instrument's grid.
@@ -43,12 +46,14 @@ pub enum GridError {
     NonPositiveQuantity { symbol: String, qty: Quantity },
     #[error("quantity {qty} is below the minimum {min} of {symbol}")]
     BelowMinimum { symbol: String, qty: Quantity, min: Quantity },
+    #[error("quantity {qty} is above the maximum {max} of {symbol}")]
+    AboveMaximum { symbol: String, qty: Quantity, max: Quantity },
 }
 
 impl Instrument {
     /// An instrument with the given grid; `min_quantity` defaults to one lot.
     pub fn new(id: InstrumentId, symbol: impl Into<String>, tick_size: Price, lot_size: Quantity) -> Self {
-        Self { id, symbol: symbol.into(), tick_size, lot_size, min_quantity: lot_size }
+        Self { id, symbol: symbol.into(), tick_size, lot_size, min_quantity: lot_size, max_quantity: None }
     }
 
     /// Number of decimals needed to show any price on this instrument's grid.
@@ -80,6 +85,11 @@ impl Instrument {
         }
         if qty < self.min_quantity {
             return Err(GridError::BelowMinimum { symbol: self.symbol.clone(), qty, min: self.min_quantity });
+        }
+        if let Some(max) = self.max_quantity
+            && qty > max
+        {
+            return Err(GridError::AboveMaximum { symbol: self.symbol.clone(), qty, max });
         }
         Ok(())
     }
@@ -124,5 +134,10 @@ mod tests {
         let mut big_min = orcl();
         big_min.min_quantity = Quantity::from_int(10);
         assert!(matches!(big_min.check_quantity(Quantity::from_int(5)), Err(GridError::BelowMinimum { .. })));
+        let mut capped = orcl();
+        capped.max_quantity = Some(Quantity::from_int(100));
+        assert!(capped.check_quantity(Quantity::from_int(100)).is_ok());
+        let e = capped.check_quantity(Quantity::from_int(101)).unwrap_err();
+        assert_eq!(e.to_string(), "quantity 101 is above the maximum 100 of ORCL");
     }
 }

@@ -134,6 +134,8 @@ pub struct SymbolInfo {
     pub step_size: Quantity,
     /// `LOT_SIZE.minQty`.
     pub min_qty: Quantity,
+    /// `LOT_SIZE.maxQty`.
+    pub max_qty: Quantity,
 }
 
 /// A Binance Spot REST client.
@@ -218,6 +220,7 @@ impl BinanceRest {
             tick_size: number(path, &filter("PRICE_FILTER", "tickSize")?)?,
             step_size: number(path, &filter("LOT_SIZE", "stepSize")?)?,
             min_qty: number(path, &filter("LOT_SIZE", "minQty")?)?,
+            max_qty: number(path, &filter("LOT_SIZE", "maxQty")?)?,
         })
     }
 
