@@ -175,6 +175,7 @@ fn executions_map_to_reports() {
         ("0.5".parse().unwrap(), "2499.5".parse().unwrap(), pyrt_model::Liquidity::Maker)
     );
     assert_eq!(f.fee, "1.24975".parse().unwrap()); // 0.0005 ETH at 2 499.5
+    assert_eq!(f.fee_base, "0.0005".parse().unwrap(), "the coins the venue kept");
     assert_eq!(f.ts, 1_759_347_763_167_000_000);
     let cancel = trade
         .replace(r#""c":"pyrt-7""#, r#""c":"cancel-req""#)

@@ -147,6 +147,7 @@ mod tests {
         assert_eq!(engine.orders().get(*order_id).unwrap().status, OrderStatus::Submitted);
         // The venue answers over the network, later.
         let fill = Fill {
+            fee_base: Quantity::ZERO,
             order_id: *order_id,
             instrument: InstrumentId(0),
             side: Side::Buy,

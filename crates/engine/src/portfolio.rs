@@ -202,6 +202,18 @@ impl Portfolio {
     /// Books a fill.
     pub fn apply_fill(&mut self, fill: &Fill) {
         self.fills += 1;
+        self.book_fill(fill);
+        // A fee taken in coins: the fee's value was charged above; the
+        // coins leave the position as if sold at the fill price, which
+        // gives that value back in cash.
+        if fill.fee_base.is_positive() {
+            let coins =
+                Fill { side: Side::Sell, qty: fill.fee_base, fee: Money::ZERO, fee_base: Quantity::ZERO, ..*fill };
+            self.book_fill(&coins);
+        }
+    }
+
+    fn book_fill(&mut self, fill: &Fill) {
         let i = fill.instrument.index();
         let signed = Quantity::from_raw(fill.qty.raw() * fill.side.sign());
         self.cash -= Money::notional(fill.price, signed) + fill.fee;
@@ -335,6 +347,7 @@ mod tests {
 
     fn fill(side: Side, qty: i64, price: &str, fee: &str, ts: i64) -> Fill {
         Fill {
+            fee_base: Quantity::ZERO,
             order_id: OrderId(1),
             instrument: I,
             side,
@@ -344,6 +357,24 @@ mod tests {
             liquidity: Liquidity::Taker,
             ts,
         }
+    }
+
+    #[test]
+    fn a_fee_taken_in_coins_shrinks_the_position_not_the_cash() {
+        let mut p = Portfolio::new(Money::from_int(1000), 1, None);
+        // Buy 10 at 10; the venue keeps 0.01 of the coins (worth 0.1).
+        let buy = Fill { fee_base: "0.01".parse().unwrap(), ..fill(Side::Buy, 10, "10", "0.1", 1) };
+        p.apply_fill(&buy);
+        assert_eq!(p.cash(), Money::from_int(900));
+        assert_eq!(p.position(I).qty, "9.99".parse().unwrap());
+        assert_eq!(p.position(I).fees, "0.1".parse().unwrap());
+        // Selling what is held closes the position; equity is what the
+        // account holds: cash only.
+        let sell = Fill { qty: "9.99".parse().unwrap(), ..fill(Side::Sell, 0, "12", "0", 3) };
+        p.apply_fill(&sell);
+        assert!(p.position(I).qty.is_zero());
+        assert_eq!(p.cash(), "1019.88".parse().unwrap());
+        assert_eq!(p.equity(), p.cash());
     }
 
     #[test]
@@ -410,7 +441,7 @@ mod tests {
                 let instrument = InstrumentId(inst as u32);
                 let price = Price::from_raw(price_cents * 10_000_000);
                 if is_fill {
-                    let f = Fill {
+                    let f = Fill { fee_base: Quantity::ZERO,
                         order_id: OrderId(1), instrument,
                         side: if buy { Side::Buy } else { Side::Sell },
                         price, qty: Quantity::from_raw(qty * 1_000_000), // fractional lots too

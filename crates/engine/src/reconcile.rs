@@ -62,6 +62,7 @@ impl<V: Venue> Engine<V> {
                 let paid = state.notional - order.filled_notional;
                 let price = Price::from_raw(div_round_half_even(paid.raw(), missing.raw() as i128) as i64);
                 let fill = Fill {
+                    fee_base: pyrt_model::Quantity::ZERO,
                     order_id: id,
                     instrument: order.instrument(),
                     side: order.request.side,

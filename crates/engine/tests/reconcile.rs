@@ -62,6 +62,7 @@ fn lost_fills_and_cancels_are_recovered_from_the_venue() {
     // The venue accepted all three and filled 4 of the first; then the
     // stream dropped.
     let fill = Fill {
+        fee_base: Quantity::ZERO,
         order_id: OrderId(1),
         instrument: I,
         side: Side::Buy,

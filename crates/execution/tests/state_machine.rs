@@ -163,6 +163,7 @@ impl Host {
                 let left = child.qty - child.filled;
                 let part = left.mul_ratio(tenths, 10).floor_to(qty(1)).max(qty(1)).min(left);
                 let fill = Fill {
+                    fee_base: Quantity::ZERO,
                     order_id: id,
                     instrument: I,
                     side: self.exec.order().side,

@@ -253,6 +253,11 @@ pub struct Fill {
     pub fee: Money,
     pub liquidity: Liquidity,
     pub ts: UnixNanos,
+    /// The part of the fee the venue took in the base asset instead of
+    /// cash (Binance takes a buy's commission from the coins bought);
+    /// `fee` includes its value at the fill price. Zero for fees in cash.
+    #[serde(default)]
+    pub fee_base: Quantity,
 }
 
 /// A request from the engine to a venue.

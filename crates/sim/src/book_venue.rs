@@ -280,8 +280,17 @@ impl BookVenue {
         let order = &mut m.orders[n];
         order.filled += qty;
         m.position += Quantity::from_raw(qty.raw() * side.sign());
-        let fill =
-            Fill { order_id: order.id, instrument: order.req.instrument, side, price, qty, fee, liquidity, ts: now };
+        let fill = Fill {
+            fee_base: Quantity::ZERO,
+            order_id: order.id,
+            instrument: order.req.instrument,
+            side,
+            price,
+            qty,
+            fee,
+            liquidity,
+            ts: now,
+        };
         out.push(ExecutionReport::Filled(fill));
         if order.remaining().is_zero() {
             m.orders.remove(n);

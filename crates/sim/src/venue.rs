@@ -542,6 +542,7 @@ impl SimVenue {
         order.filled += fill_qty;
         book.position += Quantity::from_raw(fill_qty.raw() * side.sign());
         let fill = Fill {
+            fee_base: Quantity::ZERO,
             order_id: order.id,
             instrument: order.req.instrument,
             side,

@@ -10,7 +10,9 @@
 //! twice; the REST answer decides acceptance or rejection, the stream
 //! everything after. An execution's commission is valued in the quote
 //! asset (a commission in the base asset at the fill price), which is how
-//! the kernel's accounts keep fees; commissions in a third asset (BNB) are
+//! the kernel's accounts keep fees; one taken in the base asset is also
+//! reported as such (`Fill::fee_base`), so the engine's position shrinks
+//! by it as the account's coins do. Commissions in a third asset (BNB) are
 //! not valued and are reported as zero.
 
 use std::collections::{HashMap, HashSet};
@@ -203,12 +205,19 @@ impl<'a> Gateway<'a> {
         let mut out: Vec<ExecutionReport> = self.accept(order_id, ts).into_iter().collect();
         match e.execution_type.as_str() {
             "TRADE" => {
-                let fee = match e.commission_asset.as_deref() {
-                    Some(a) if a == sym.quote => e.commission,
-                    Some(a) if a == sym.base => e.commission.mul_ratio(e.last_price.raw() as i128, FIXED_SCALE as i128),
-                    _ => Money::ZERO,
+                // A commission in the base asset comes out of the coins
+                // received: the engine books its value as the fee and the
+                // coins as a smaller position (`Fill::fee_base`).
+                let (fee, fee_base) = match e.commission_asset.as_deref() {
+                    Some(a) if a == sym.quote => (e.commission, Quantity::ZERO),
+                    Some(a) if a == sym.base => (
+                        e.commission.mul_ratio(e.last_price.raw() as i128, FIXED_SCALE as i128),
+                        Quantity::from_raw((e.commission.raw() / FIXED_SCALE as i128) as i64),
+                    ),
+                    _ => (Money::ZERO, Quantity::ZERO),
                 };
                 out.push(ExecutionReport::Filled(Fill {
+                    fee_base,
                     order_id,
                     instrument: InstrumentId(index as u32),
                     side: e.side,
