@@ -374,3 +374,35 @@ def test_websocket_api_refuses_bad_requests(venue):
         assert json.loads(ws.recv(timeout=5))["error"]["code"] == -1100
         ws.send(json.dumps({"id": 5, "method": "ping"}))
         assert json.loads(ws.recv(timeout=5)) == {"id": 5, "status": 200, "result": {}}
+
+
+def test_kline_streams_add_up_to_the_trades(venue):
+    """`@kline_1s` candles agree with the `@trade` prints they cover (by
+    trade id): count, volume, open, high, low, close; a final candle is
+    followed by the next one."""
+    import json
+
+    from websockets.sync.client import connect
+
+    trades, closed = {}, []
+    with connect(f"ws://{venue}/stream?streams=btcusdt@trade/btcusdt@kline_1s") as ws:
+        while len(closed) < 3:
+            msg = json.loads(ws.recv(timeout=10))
+            data = msg["data"]
+            if data["e"] == "trade":
+                trades[data["t"]] = (float(data["p"]), float(data["q"]))
+            elif data["k"]["x"]:
+                closed.append(data["k"])
+    assert msg["stream"] in ("btcusdt@trade", "btcusdt@kline_1s")
+    # The first candle may have begun before we subscribed; check the others.
+    for k in closed[1:]:
+        assert k["i"] == "1s" and k["T"] - k["t"] == 999 and k["s"] == "BTCUSDT"
+        if k["n"] == 0:
+            assert k["f"] == k["L"] == -1 and float(k["v"]) == 0 and k["o"] == k["c"]
+            continue
+        prints = [trades[i] for i in range(k["f"], k["L"] + 1)]
+        assert len(prints) == k["n"]
+        assert float(k["v"]) == pytest.approx(sum(q for _, q in prints))
+        assert float(k["o"]) == prints[0][0] and float(k["c"]) == prints[-1][0]
+        assert float(k["h"]) == max(p for p, _ in prints) and float(k["l"]) == min(p for p, _ in prints)
+    assert [k["t"] for k in closed] == sorted(k["t"] for k in closed)

@@ -22,6 +22,7 @@
 
 pub mod errors;
 pub mod exchange;
+pub mod klines;
 pub mod market;
 pub mod params;
 pub mod replay;
@@ -157,27 +158,27 @@ fn spawn_synthetic(config: &VenueConfig, app: Arc<App>) {
             SyntheticMarket::new(InstrumentId(i as u32), start, s.tick, s.lot, config.depth, config.seed + i as u64)
         })
         .collect();
-    let mut trade_ids = 1;
-    step_markets(&app, &mut markets, &mut trade_ids);
+    let mut state = streams::StreamState::default();
+    step_markets(&app, &mut markets, &mut state);
     let every = config.step;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            step_markets(&app, &mut markets, &mut trade_ids);
+            step_markets(&app, &mut markets, &mut state);
         }
     });
 }
 
 /// One step of every symbol's market: into the exchange, then out to the
 /// stream subscribers.
-fn step_markets(app: &App, markets: &mut [SyntheticMarket], trade_ids: &mut u64) {
+fn step_markets(app: &App, markets: &mut [SyntheticMarket], state: &mut streams::StreamState) {
     let now = (app.clock)();
     let mut ex = app.exchange.lock().expect("a handler panicked while holding the exchange");
     let frames: Vec<_> = markets
         .iter_mut()
         .enumerate()
-        .map(|(i, m)| streams::apply_step(&mut ex, i, &m.step(now), now / 1_000_000, trade_ids))
+        .map(|(i, m)| streams::apply_step(&mut ex, i, &m.step(now), now / 1_000_000, state))
         .collect();
     app.publish_step(ex, frames);
 }

@@ -14,7 +14,7 @@ use pyrt_binance::events::CaptureEvents;
 use pyrt_model::{MarketEvent, UnixNanos};
 
 use crate::rest::App;
-use crate::streams;
+use crate::streams::StreamState;
 
 fn restamp(event: &mut MarketEvent, now: UnixNanos) {
     match event {
@@ -30,12 +30,12 @@ pub struct Replay {
     events: CaptureEvents,
     speed: f64,
     group: Vec<MarketEvent>,
-    trade_ids: u64,
+    streams: StreamState,
 }
 
 impl Replay {
     pub fn new(events: CaptureEvents, speed: f64) -> Self {
-        Self { events, speed, group: Vec::new(), trade_ids: 1 }
+        Self { events, speed, group: Vec::new(), streams: StreamState::default() }
     }
 
     /// Plays, without waiting, up to the first complete book, so the venue
@@ -46,7 +46,7 @@ impl Replay {
             let book_done = matches!(&event, MarketEvent::BookDelta(d) if d.is_last());
             self.group.push(event);
             if book_done {
-                publish(app, &mut self.group, &mut self.trade_ids);
+                publish(app, &mut self.group, &mut self.streams);
                 return Ok(());
             }
         }
@@ -81,22 +81,22 @@ impl Replay {
                     std::thread::sleep(wait);
                 }
             }
-            publish(app, &mut self.group, &mut self.trade_ids);
+            publish(app, &mut self.group, &mut self.streams);
         }
         if !self.group.is_empty() {
-            publish(app, &mut self.group, &mut self.trade_ids);
+            publish(app, &mut self.group, &mut self.streams);
         }
         eprintln!("pyrt venue: the recording has ended; the book stays as it was");
     }
 }
 
-fn publish(app: &App, group: &mut Vec<MarketEvent>, trade_ids: &mut u64) {
+fn publish(app: &App, group: &mut Vec<MarketEvent>, streams: &mut StreamState) {
     let now = (app.clock)();
     for event in group.iter_mut() {
         restamp(event, now);
     }
     let mut ex = app.exchange.lock().expect("a handler panicked while holding the exchange");
-    let frames = streams::apply_step(&mut ex, 0, group, now / 1_000_000, trade_ids);
+    let frames = crate::streams::apply_step(&mut ex, 0, group, now / 1_000_000, streams);
     app.publish_step(ex, vec![frames]);
     group.clear();
 }

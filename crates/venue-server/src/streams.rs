@@ -8,7 +8,8 @@
 //! `GET /api/v3/depth`), the trades, the book ticker and the top 20 levels.
 //! Each connection forwards what it subscribed to: `<symbol>@trade`,
 //! `@aggTrade` (each print its own aggregate), `@depth` and `@depth@100ms`,
-//! `@depth5|10|20[@100ms]`, `@bookTicker`.
+//! `@depth5|10|20[@100ms]`, `@bookTicker`, `@kline_<interval>` (see
+//! [`crate::klines`]).
 //! Combined-stream connections wrap each payload as
 //! `{"stream":..,"data":..}`.
 
@@ -19,18 +20,31 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use pyrt_book::{L2Book, Level};
-use pyrt_model::{BookAction, MarketEvent, Quantity, Side};
+use pyrt_model::{BookAction, MarketEvent, Quantity, Side, Trade};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use crate::exchange::{Exchange, d8};
+use crate::klines::{self, Candles, KlineUpdate};
 use crate::rest::App;
+
+/// What the streams remember between market steps: trade ids and each
+/// symbol's open candles.
+#[derive(Debug, Default)]
+pub struct StreamState {
+    next_trade_id: u64,
+    candles: Vec<Candles>,
+}
 
 /// One symbol's frames from one market step.
 #[derive(Debug, Clone)]
 pub struct StepFrames {
     /// Lowercase symbol, as stream names spell it.
     pub stream_symbol: String,
+    pub symbol: String,
+    pub now_ms: i64,
+    /// Candles that changed or closed, for the kline streams.
+    pub klines: Vec<KlineUpdate>,
     /// `None` when the step did not change the book (a trade alone).
     pub depth_update: Option<Value>,
     pub trades: Vec<Value>,
@@ -86,7 +100,7 @@ pub fn apply_step(
     symbol: usize,
     events: &[MarketEvent],
     now_ms: i64,
-    next_trade_id: &mut u64,
+    state: &mut StreamState,
 ) -> StepFrames {
     let rebuilds = events.iter().any(|e| matches!(e, MarketEvent::BookDelta(d) if d.action == BookAction::Clear));
     let before = rebuilds.then(|| ex.book(symbol).clone());
@@ -94,7 +108,21 @@ pub fn apply_step(
         ex.on_market(event);
     }
     let name = ex.specs()[symbol].symbol.clone();
-    frames(&name, before.as_ref(), ex.book(symbol), events, ex.update_id(symbol), now_ms, next_trade_id)
+    state.next_trade_id = state.next_trade_id.max(1);
+    let first_id = state.next_trade_id;
+    let mut frames =
+        frames(&name, before.as_ref(), ex.book(symbol), events, ex.update_id(symbol), now_ms, &mut state.next_trade_id);
+    if state.candles.len() <= symbol {
+        state.candles.resize_with(symbol + 1, Candles::default);
+    }
+    let trades: Vec<(u64, Trade)> = events
+        .iter()
+        .filter_map(|e| if let MarketEvent::Trade(t) = e { Some(*t) } else { None })
+        .zip(first_id..)
+        .map(|(t, id)| (id, t))
+        .collect();
+    frames.klines = state.candles[symbol].on_step(now_ms, &trades);
+    frames
 }
 
 /// The frames for a step that left the book as `after` (from `before`, when
@@ -147,6 +175,9 @@ fn frames(
     });
     StepFrames {
         stream_symbol: symbol.to_lowercase(),
+        symbol: symbol.to_string(),
+        now_ms,
+        klines: Vec::new(),
         depth_update,
         trades,
         agg_trades,
@@ -164,6 +195,8 @@ enum Kind {
     Diff,
     Partial(usize),
     BookTicker,
+    /// An index in `klines::INTERVALS`.
+    Kline(usize),
 }
 
 impl Kind {
@@ -172,6 +205,7 @@ impl Kind {
             Kind::Diff | Kind::Partial(_) => 0,
             Kind::BookTicker => 1,
             Kind::Trade | Kind::AggTrade => 2,
+            Kind::Kline(_) => 3,
         }
     }
 }
@@ -187,7 +221,7 @@ fn parse_stream(name: &str) -> Option<(String, Kind)> {
         "depth5" => Kind::Partial(5),
         "depth10" => Kind::Partial(10),
         "depth20" => Kind::Partial(20),
-        _ => return None,
+        other => Kind::Kline(klines::interval_index(other.strip_prefix("kline_")?)?),
     };
     Some((symbol.to_lowercase(), kind))
 }
@@ -214,6 +248,9 @@ fn payloads(step: &StepFrames, symbol: &str, kind: &Kind) -> Vec<Value> {
         Kind::AggTrade => step.agg_trades.clone(),
         Kind::Diff => step.depth_update.iter().cloned().collect(),
         Kind::BookTicker => step.book_ticker.iter().cloned().collect(),
+        Kind::Kline(i) => {
+            step.klines.iter().filter(|k| k.interval == i).map(|k| k.payload(&step.symbol, step.now_ms)).collect()
+        }
         Kind::Partial(_) if step.depth_update.is_none() => Vec::new(),
         Kind::Partial(n) => {
             let take = |l: &[Level]| levels_json(&l[..n.min(l.len())]);
