@@ -84,6 +84,15 @@ def test_python_binance_trades_against_the_venue(venue):
     assert client.get_open_orders(symbol="BTCUSDT") == []
     assert balances_python_binance(client)["USDT"][1] == 0.0
 
+    # Spend an amount instead of naming a quantity (quoteOrderQty): whole
+    # lots, never more than the amount.
+    by_amount = client.order_market_buy(symbol="BTCUSDT", quoteOrderQty=1000)
+    assert by_amount["status"] == "FILLED" and by_amount["origQuoteOrderQty"] == "1000.00000000"
+    paid = float(by_amount["cummulativeQuoteQty"])
+    assert 1000 - best_ask * 1.01 * 0.00001 < paid <= 1000
+    sold = client.order_market_sell(symbol="BTCUSDT", quoteOrderQty=500)
+    assert 0 < float(sold["cummulativeQuoteQty"]) <= 500
+
     mine = client.create_order(symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="GTC", quantity=0.001, price="999999", newClientOrderId="myOrder1")
     assert mine["clientOrderId"] == "myOrder1"
     assert client.get_order(symbol="BTCUSDT", origClientOrderId="myOrder1")["orderId"] == mine["orderId"]
@@ -337,9 +346,16 @@ def test_bad_requests_get_binance_codes(venue):
         ({k: v for k, v in order.items() if k != "quantity"}, 400, -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed."),
         ({k: v for k, v in order.items() if k != "price"}, 400, -1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed."),
         ({**order, "quantity": "lots"}, 400, -1100, None),
+        ({**order, "type": "MARKET", "quantity": None, "price": None}, 400, -1102,
+         "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!"),
+        ({**order, "type": "MARKET", "price": None, "quoteOrderQty": "100"}, 400, -1106,
+         "Parameter 'quoteOrderQty' sent when not required."),
+        ({**order, "quantity": None, "quoteOrderQty": "100"}, 400, -1106,
+         "Parameter 'quoteOrderQty' sent when not required."),
         ({**order, "symbol": "NOPE"}, 400, -1121, "Invalid symbol."),
     ]
     for params, status, code, msg in cases:
+        params = {k: v for k, v in params.items() if v is not None}
         got_status, body = _signed(venue, "POST", "/api/v3/order", params)
         assert (got_status, body["code"]) == (status, code), (params, body)
         if msg:

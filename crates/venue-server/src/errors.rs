@@ -31,6 +31,12 @@ impl ApiError {
             ),
         )
     }
+    pub fn quantity_or_quote_missing() -> Self {
+        Self::bad(-1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!")
+    }
+    pub fn not_required(param: &str) -> Self {
+        Self::bad(-1106, format!("Parameter '{param}' sent when not required."))
+    }
     pub fn bad_enum(param: &str) -> Self {
         Self::bad(-1116, format!("Invalid {param}."))
     }

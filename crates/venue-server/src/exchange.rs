@@ -126,6 +126,8 @@ pub struct OrderRecord {
     pub tif: &'static str,
     pub price: Option<Price>,
     pub orig_qty: Quantity,
+    /// What a `quoteOrderQty` market order asked to spend or receive.
+    pub orig_quote_qty: Money,
     pub executed_qty: Quantity,
     pub cumm_quote: Money,
     pub status: Status,
@@ -142,6 +144,8 @@ pub struct NewOrder {
     pub kind: OrderType,
     pub tif: TimeInForce,
     pub qty: Quantity,
+    /// The `quoteOrderQty` the quantity was sized from, if any.
+    pub quote_qty: Option<Money>,
     pub price: Option<Price>,
     pub client_order_id: Option<String>,
 }
@@ -355,6 +359,7 @@ impl Exchange {
                 tif,
                 price: o.price,
                 orig_qty: o.qty,
+                orig_quote_qty: o.quote_qty.unwrap_or(Money::ZERO),
                 executed_qty: Quantity::ZERO,
                 cumm_quote: Money::ZERO,
                 status: Status::New,
@@ -387,6 +392,28 @@ impl Exchange {
         self.report(id, "NEW", now_ms);
         self.apply(reports, now);
         Ok(id)
+    }
+
+    /// The quantity a market order spending (buy) or receiving (sell)
+    /// `amount` of quote takes from the book now: whole lots, never more
+    /// than the amount.
+    pub fn size_quote_order(&self, symbol: usize, side: Side, amount: Money) -> Result<Quantity, ApiError> {
+        let s = &self.specs[symbol];
+        if amount < s.min_notional {
+            return Err(ApiError::filter("NOTIONAL"));
+        }
+        let (mut left, mut qty) = (amount, Quantity::ZERO);
+        for level in self.book(symbol).side(side.opposite()).levels() {
+            let whole = Money::notional(level.price, level.qty);
+            if whole <= left {
+                left -= whole;
+                qty += level.qty;
+                continue;
+            }
+            qty += left.lots_at(level.price, s.lot);
+            break;
+        }
+        Ok(qty.floor_to(s.lot))
     }
 
     fn check_filters(&self, o: &NewOrder) -> Result<(), ApiError> {

@@ -164,7 +164,7 @@ fn exchange_info(ex: &Exchange, now_ms: i64) -> Value {
                 "baseCommissionPrecision": 8, "quoteCommissionPrecision": 8,
                 "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"],
                 "icebergAllowed": false, "ocoAllowed": false, "otoAllowed": false,
-                "quoteOrderQtyMarketAllowed": false, "allowTrailingStop": false, "cancelReplaceAllowed": false,
+                "quoteOrderQtyMarketAllowed": true, "allowTrailingStop": false, "cancelReplaceAllowed": false,
                 "isSpotTradingAllowed": true, "isMarginTradingAllowed": false,
                 "filters": [
                     { "filterType": "PRICE_FILTER", "minPrice": d8(s.min_price), "maxPrice": d8(s.max_price), "tickSize": d8(s.tick) },
@@ -204,7 +204,17 @@ fn new_order(ex: &Exchange, p: &Params) -> Result<NewOrder, ApiError> {
         "LIMIT_MAKER" => OrderType::LimitMaker,
         _ => return Err(ApiError::bad_enum("orderType")),
     };
-    let qty: Quantity = p.parsed("quantity")?.ok_or_else(|| ApiError::mandatory("quantity"))?;
+    // A market order may name what to spend (buy) or receive (sell)
+    // instead of a quantity; the venue sizes it from its book.
+    let quote_qty: Option<Money> = p.parsed("quoteOrderQty")?;
+    let qty: Quantity = match (p.parsed::<Quantity>("quantity")?, quote_qty, kind) {
+        (Some(q), None, _) => q,
+        (Some(_), Some(_), _) => return Err(ApiError::not_required("quoteOrderQty")),
+        (None, Some(amount), OrderType::Market) => ex.size_quote_order(symbol, side, amount)?,
+        (None, Some(_), _) => return Err(ApiError::not_required("quoteOrderQty")),
+        (None, None, OrderType::Market) => return Err(ApiError::quantity_or_quote_missing()),
+        (None, None, _) => return Err(ApiError::mandatory("quantity")),
+    };
     let (price, tif) = match kind {
         OrderType::Market => (None, TimeInForce::Ioc),
         OrderType::LimitMaker => {
@@ -221,7 +231,8 @@ fn new_order(ex: &Exchange, p: &Params) -> Result<NewOrder, ApiError> {
             (Some(price), tif)
         }
     };
-    Ok(NewOrder { symbol, side, kind, tif, qty, price, client_order_id: p.get("newClientOrderId").map(str::to_string) })
+    let client_order_id = p.get("newClientOrderId").map(str::to_string);
+    Ok(NewOrder { symbol, side, kind, tif, qty, quote_qty, price, client_order_id })
 }
 
 fn order_ref(p: &Params) -> Result<OrderRef, ApiError> {
@@ -245,7 +256,7 @@ fn order_json(ex: &Exchange, o: &OrderRecord, shape: &str, now_ms: i64) -> Value
     let side = if o.side == Side::Buy { "BUY" } else { "SELL" };
     let fields = json!({
         "price": d8(o.price.unwrap_or(Price::ZERO)), "origQty": d8(o.orig_qty), "executedQty": d8(o.executed_qty),
-        "origQuoteOrderQty": d8(Money::ZERO), "cummulativeQuoteQty": d8(o.cumm_quote), "status": o.status.name(),
+        "origQuoteOrderQty": d8(o.orig_quote_qty), "cummulativeQuoteQty": d8(o.cumm_quote), "status": o.status.name(),
         "timeInForce": o.tif, "type": o.kind.name(), "side": side, "workingTime": o.time_ms,
         "selfTradePreventionMode": "NONE",
     });

@@ -43,6 +43,7 @@ fn limit(side: Side, qty: &str, price: &str) -> NewOrder {
         kind: OrderType::Limit,
         tif: TimeInForce::Gtc,
         qty: q(qty),
+        quote_qty: None,
         price: Some(p(price)),
         client_order_id: None,
     }
@@ -113,4 +114,20 @@ fn refusals_carry_binance_codes() {
     assert_eq!(code(&mut ex, named()).msg, "Duplicate order sent.");
     assert!(ex.order(KEY, 0, &OrderRef::Client("mine".into())).is_some());
     assert_eq!(ex.symbol_index("ETHBTC").unwrap_err().code, -1121);
+}
+
+#[test]
+fn quote_order_quantities_are_sized_from_the_book() {
+    let ex = exchange();
+    // The ask is 1 BTC at 60001: spend 30000.5 for exactly half of it.
+    assert_eq!(ex.size_quote_order(0, Side::Buy, m("30000.5")).unwrap(), q("0.5"));
+    // 1000 USDT buys whole lots only, never more than the amount.
+    let qty = ex.size_quote_order(0, Side::Buy, m("1000")).unwrap();
+    assert_eq!(qty, q("0.01666"));
+    assert!(Money::notional(p("60001"), qty) <= m("1000"));
+    // More than the book holds: what the book holds.
+    assert_eq!(ex.size_quote_order(0, Side::Buy, m("100000")).unwrap(), q("1"));
+    // A sell receives from the bids.
+    assert_eq!(ex.size_quote_order(0, Side::Sell, m("59999")).unwrap(), q("1"));
+    assert_eq!(ex.size_quote_order(0, Side::Buy, m("1")).unwrap_err().msg, "Filter failure: NOTIONAL");
 }
