@@ -42,25 +42,31 @@ fn streamed<I: crate::Indicator>(ind: I, x: &[f64]) -> Vec<f64> {
 /// The highest (`max`) or lowest value of a sliding `n`-window and its
 /// index, ties to the newest. Rescans only when the extreme leaves the
 /// window, as TA-Lib does: O(1) amortised on market data.
-struct Extreme {
-    max: bool,
+/// `MAX` is a type parameter so each side compiles to its own branch-free
+/// comparison and inlines into the kernel loop.
+struct Extreme<const MAX: bool> {
     n: usize,
     best: f64,
     at: usize,
 }
 
-impl Extreme {
-    fn new(n: usize, max: bool) -> Self {
-        Self { max, n, best: f64::NAN, at: usize::MAX }
+/// The window's highest value.
+type Highest = Extreme<true>;
+/// The window's lowest value.
+type Lowest = Extreme<false>;
+
+impl<const MAX: bool> Extreme<MAX> {
+    fn new(n: usize) -> Self {
+        Self { n, best: f64::NAN, at: usize::MAX }
     }
 
-    #[inline]
+    #[inline(always)]
     fn better(&self, a: f64, b: f64) -> bool {
-        if self.max { a >= b } else { a <= b }
+        if MAX { a >= b } else { a <= b }
     }
 
     /// Advances to bar `i` of `x`; returns `(extreme, its index)`.
-    #[inline]
+    #[inline(always)]
     fn at_bar(&mut self, x: &[f64], i: usize) -> (f64, usize) {
         let trailing = (i + 1).saturating_sub(self.n);
         if self.at == usize::MAX || self.at < trailing {

@@ -53,7 +53,7 @@ pub fn natr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Vec<f64>, Indic
 /// Aroon down and up over `n` bars (see [`crate::Aroon`]).
 pub fn aroon(h: &[f64], l: &[f64], n: usize) -> Result<[Vec<f64>; 2], IndicatorError> {
     check_period("AROON", n, 2)?;
-    let (mut hi, mut lo) = (Extreme::new(n + 1, true), Extreme::new(n + 1, false));
+    let (mut hi, mut lo) = (Highest::new(n + 1), Lowest::new(n + 1));
     let (f, nf) = (100.0 / n as f64, n as f64);
     let (mut down, mut up) = (nan(h.len()), nan(h.len()));
     for i in 0..h.len() {

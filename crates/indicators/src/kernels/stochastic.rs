@@ -4,7 +4,7 @@ use super::*;
 
 /// Fast %K over `n` bars (see the stochastics in [`crate::candle`]).
 fn fast_k(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Vec<f64> {
-    let (mut hi, mut lo) = (Extreme::new(n, true), Extreme::new(n, false));
+    let (mut hi, mut lo) = (Highest::new(n), Lowest::new(n));
     (0..c.len())
         .map(|i| {
             let ((hh, _), (ll, _)) = (hi.at_bar(h, i), lo.at_bar(l, i));
@@ -20,7 +20,7 @@ fn fast_k(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Vec<f64> {
 /// Williams %R (see [`crate::WillR`]).
 pub fn willr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
     check_period("WILLR", n, 2)?;
-    let (mut hi, mut lo) = (Extreme::new(n, true), Extreme::new(n, false));
+    let (mut hi, mut lo) = (Highest::new(n), Lowest::new(n));
     Ok((0..c.len())
         .map(|i| {
             let ((hh, _), (ll, _)) = (hi.at_bar(h, i), lo.at_bar(l, i));
