@@ -244,6 +244,38 @@ mod tests {
     }
 
     #[test]
+    fn bar_features_check_exactly_the_columns_they_read() {
+        let data = candles(120);
+        let col = |f: fn(&Candle) -> f64| data.iter().map(f).collect::<Vec<f64>>();
+        let ts: Vec<i64> = data.iter().map(|c| c.ts).collect();
+        let base = [col(|c| c.open), col(|c| c.high), col(|c| c.low), col(|c| c.close), col(|c| c.volume)];
+        fn columns<'a>(ts: &'a [i64], c: &'a [Vec<f64>; 5]) -> Columns<'a> {
+            Columns { ts, open: &c[0], high: &c[1], low: &c[2], close: &c[3], volume: &c[4] }
+        }
+        for kind in KINDS.iter().filter(|k| k.series == 0) {
+            let spec = parse(kind.name).unwrap();
+            let clean = compute_columns(&spec, &columns(&ts, &base)).unwrap();
+            let read = columns::columns_read(&spec[0]);
+            for field in 0..5 {
+                let mut dirty = base.clone();
+                dirty[field][60] = f64::NAN;
+                match compute_columns(&spec, &columns(&ts, &dirty)) {
+                    Err(SpecError::NonFinite { index: 60, .. }) => {
+                        assert!(read.contains(&field), "{} refused column {field} it does not read", kind.name)
+                    }
+                    Ok(out) => {
+                        assert!(!read.contains(&field), "{} let a NaN through in column {field}", kind.name);
+                        let same =
+                            out.iter().flatten().zip(clean.iter().flatten()).all(|(a, b)| a.to_bits() == b.to_bits());
+                        assert!(same, "{} reads column {field} but does not check it", kind.name);
+                    }
+                    Err(e) => panic!("{}: {e}", kind.name),
+                }
+            }
+        }
+    }
+
+    #[test]
     fn columns_sources_and_lags() {
         let p = FeaturePipeline::from_spec("macd:12:26:9, sma:volume:3, rsi:14@lag3").unwrap();
         assert_eq!(
