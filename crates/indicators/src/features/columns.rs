@@ -58,25 +58,24 @@ pub fn compute_columns(specs: &[FeatureSpec], cols: &Columns) -> Result<Vec<Vec<
             });
         }
     }
-    // Each column is checked once, when a feature first needs it.
+    // Each column is checked once, when a feature first needs it; kernels
+    // that check their own inputs in passing mark theirs checked.
     let mut checked = [false; 5];
-    let mut check = |which: &[usize]| -> Result<(), SpecError> {
-        for &f in which {
-            if !std::mem::replace(&mut checked[f], true) {
-                let (field, col) = fields[f];
-                // Branch-free per block (vectorises); find the culprit only on failure.
-                let all_finite = col.chunks(1024).all(|b| b.iter().fold(true, |ok, v| ok & v.is_finite()));
-                if !all_finite {
-                    let i = col.iter().position(|v| !v.is_finite()).expect("a non-finite value exists");
-                    return Err(SpecError::NonFinite { index: i as u64, field, value: col[i] });
+    let mut out = Vec::new();
+    for spec in specs {
+        let read = columns_read(spec);
+        let fused = checks_own_inputs(spec);
+        if !fused {
+            for &f in &read {
+                if !std::mem::replace(&mut checked[f], true) {
+                    // Branch-free per block (vectorises); find the culprit only on failure.
+                    let col = fields[f].1;
+                    if !col.chunks(1024).all(|b| b.iter().fold(true, |ok, v| ok & v.is_finite())) {
+                        return Err(first_non_finite(cols, &[f]).expect("a non-finite value exists"));
+                    }
                 }
             }
         }
-        Ok(())
-    };
-    let mut out = Vec::new();
-    for spec in specs {
-        check(&columns_read(spec))?;
         let lines = match kernel(spec, cols)? {
             Some(lines) => lines,
             None => {
@@ -93,9 +92,34 @@ pub fn compute_columns(specs: &[FeatureSpec], cols: &Columns) -> Result<Vec<Vec<
                 lines
             }
         };
+        if fused {
+            read.iter().for_each(|&f| checked[f] = true);
+        }
         out.extend(if spec.lag > 0 { shift_by_lag(lines, &mut VecDeque::new(), spec.lag) } else { lines });
     }
     Ok(out)
+}
+
+/// The first non-finite value of columns `which` (in that order).
+fn first_non_finite(cols: &Columns, which: &[usize]) -> Option<SpecError> {
+    let fields =
+        [("open", cols.open), ("high", cols.high), ("low", cols.low), ("close", cols.close), ("volume", cols.volume)];
+    which.iter().find_map(|&f| {
+        let (field, col) = fields[f];
+        col.iter().position(|v| !v.is_finite()).map(|i| SpecError::NonFinite { index: i as u64, field, value: col[i] })
+    })
+}
+
+/// Whether `spec`'s kernel checks its inputs in the pass that computes it
+/// (`kernels::Checked`): the cheapest ones, on a plain column (a derived
+/// source such as `hl2` can overflow where no column is non-finite).
+fn checks_own_inputs(spec: &FeatureSpec) -> bool {
+    let raw = !matches!(spec.source, Some(Source::Hl2 | Source::Hlc3 | Source::Ohlc4));
+    match spec.name {
+        "trange" | "atr" | "natr" | "ad" | "obv" | "adosc" => true,
+        "mom" | "roc" => raw,
+        _ => false,
+    }
 }
 
 /// Indices (open, high, low, close, volume) of the columns `spec` reads.
@@ -149,6 +173,13 @@ pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f
     let p = |i: usize| period_arg(spec, i);
     let x = || c.source(spec.source.unwrap_or(Source::Close));
     let one = |r: Result<Vec<f64>, IndicatorError>| r.map(|v| Some(vec![v])).map_err(ind);
+    let fused = |r: Result<k::Checked, IndicatorError>| {
+        let k = r.map_err(ind)?;
+        if k.finite || !checks_own_inputs(spec) {
+            return Ok(Some(vec![k.values]));
+        }
+        Err(first_non_finite(c, &columns_read(spec)).expect("a kernel saw a non-finite input"))
+    };
     match spec.name {
         "sma" => one(k::sma(&x(), p(0)?)),
         "ema" => one(k::ema(&x(), p(0)?)),
@@ -157,8 +188,8 @@ pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f
         "tema" => one(k::tema(&x(), p(0)?)),
         "trima" => one(k::trima(&x(), p(0)?)),
         "rsi" => one(k::rsi(&x(), p(0)?)),
-        "mom" => one(k::mom(&x(), p(0)?)),
-        "roc" => one(k::roc(&x(), p(0)?)),
+        "mom" => fused(k::mom(&x(), p(0)?)),
+        "roc" => fused(k::roc(&x(), p(0)?)),
         "trix" => one(k::trix(&x(), p(0)?)),
         "ppo" => one(k::ppo(&x(), p(0)?, p(1)?)),
         "linreg_slope" => one(k::linreg_slope(&x(), p(0)?)),
@@ -215,12 +246,12 @@ pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f
         "cci" => one(k::cci(c.high, c.low, c.close, p(0)?)),
         "mfi" => one(k::mfi(c.high, c.low, c.close, c.volume, p(0)?)),
         "ultosc" => one(k::ultosc(c.high, c.low, c.close, p(0)?, p(1)?, p(2)?)),
-        "trange" => Ok(Some(vec![k::trange(c.high, c.low, c.close)])),
-        "atr" => one(k::atr(c.high, c.low, c.close, p(0)?)),
-        "natr" => one(k::natr(c.high, c.low, c.close, p(0)?)),
-        "ad" => Ok(Some(vec![k::ad(c.high, c.low, c.close, c.volume)])),
-        "obv" => Ok(Some(vec![k::obv(c.close, c.volume)])),
-        "adosc" => one(k::adosc(c.high, c.low, c.close, c.volume, p(0)?, p(1)?)),
+        "trange" => fused(Ok(k::trange(c.high, c.low, c.close))),
+        "atr" => fused(k::atr(c.high, c.low, c.close, p(0)?)),
+        "natr" => fused(k::natr(c.high, c.low, c.close, p(0)?)),
+        "ad" => fused(Ok(k::ad(c.high, c.low, c.close, c.volume))),
+        "obv" => fused(Ok(k::obv(c.close, c.volume))),
+        "adosc" => fused(k::adosc(c.high, c.low, c.close, c.volume, p(0)?, p(1)?)),
         _ => Ok(None),
     }
 }

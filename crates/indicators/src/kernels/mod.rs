@@ -27,6 +27,16 @@ pub use stats::*;
 pub use stochastic::*;
 pub use volume::*;
 
+/// A kernel's output and whether every input value it read was finite.
+/// The cheapest kernels check their inputs in the pass that computes
+/// them: a separate check would read the columns a second time, which
+/// costs as much as their arithmetic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    pub values: Vec<f64>,
+    pub finite: bool,
+}
+
 fn nan(len: usize) -> Vec<f64> {
     vec![f64::NAN; len]
 }

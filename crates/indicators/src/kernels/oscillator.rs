@@ -33,24 +33,30 @@ pub fn rsi(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
     Ok(out)
 }
 
+/// `f(x, x[−n])` from bar `n` on, `NaN` before; one pass that also checks
+/// every value is finite.
+fn lagged(x: &[f64], n: usize, f: impl Fn(f64, f64) -> f64) -> Checked {
+    let warm = n.min(x.len());
+    let mut finite = x[..warm].iter().fold(true, |ok, v| ok & v.is_finite());
+    let mut values = Vec::with_capacity(x.len());
+    values.resize(warm, f64::NAN);
+    values.extend(x[warm..].iter().zip(x).map(|(&now, &old)| {
+        finite &= now.is_finite();
+        f(now, old)
+    }));
+    Checked { values, finite }
+}
+
 /// `x − x[−n]` (see [`crate::Mom`]).
-pub fn mom(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+pub fn mom(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("MOM", n, 1)?;
-    Ok((0..x.len()).map(|i| if i >= n { x[i] - x[i - n] } else { f64::NAN }).collect())
+    Ok(lagged(x, n, |now, old| now - old))
 }
 
 /// Rate of change in percent (see [`crate::Roc`]).
-pub fn roc(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+pub fn roc(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("ROC", n, 1)?;
-    Ok((0..x.len())
-        .map(|i| {
-            if i < n {
-                return f64::NAN;
-            }
-            let old = x[i - n];
-            if old != 0.0 { (x[i] / old - 1.0) * 100.0 } else { 0.0 }
-        })
-        .collect())
+    Ok(lagged(x, n, |now, old| if old != 0.0 { (now / old - 1.0) * 100.0 } else { 0.0 }))
 }
 
 /// MACD line, signal and histogram (see [`crate::Macd`]).

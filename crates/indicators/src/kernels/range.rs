@@ -2,41 +2,59 @@
 
 use super::*;
 
+/// Whether the values of the first bar and the last close, which the
+/// range kernels' loops over bar pairs do not read, are finite.
+fn ends_finite(h: &[f64], l: &[f64], c: &[f64]) -> bool {
+    h.first().is_none_or(|v| v.is_finite())
+        & l.first().is_none_or(|v| v.is_finite())
+        & c.last().is_none_or(|v| v.is_finite())
+}
+
 /// True range from the second bar (see [`crate::TrueRange`]).
-pub fn trange(h: &[f64], l: &[f64], c: &[f64]) -> Vec<f64> {
-    let mut out = nan(c.len());
+pub fn trange(h: &[f64], l: &[f64], c: &[f64]) -> Checked {
     let n = c.len().min(h.len()).min(l.len());
+    let mut finite = ends_finite(h, l, c);
+    let mut values = Vec::with_capacity(c.len());
+    values.push(f64::NAN);
     if n > 1 {
-        for (((o, &hi), &lo), &pc) in out[1..n].iter_mut().zip(&h[1..n]).zip(&l[1..n]).zip(&c[..n - 1]) {
-            *o = hi.max(pc) - lo.min(pc);
-        }
+        values.extend(h[1..n].iter().zip(&l[1..n]).zip(&c[..n - 1]).map(|((&hi, &lo), &pc)| {
+            finite &= hi.is_finite() & lo.is_finite() & pc.is_finite();
+            hi.max(pc) - lo.min(pc)
+        }));
     }
-    out
+    values.resize(c.len(), f64::NAN);
+    Checked { values, finite }
 }
 
 /// Wilder ATR (see [`crate::Atr`]).
-pub fn atr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+pub fn atr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("ATR", n, 1)?;
-    let mut out = nan(c.len());
+    let mut finite = ends_finite(h, l, c);
+    let mut values = Vec::with_capacity(c.len());
+    values.push(f64::NAN);
     let nf = n as f64;
     let (keep, inv) = (nf - 1.0, 1.0 / nf);
     let mut v = 0.0;
     for i in 1..c.len() {
+        finite &= h[i].is_finite() & l[i].is_finite() & c[i - 1].is_finite();
         let tr = h[i].max(c[i - 1]) - l[i].min(c[i - 1]);
         if i < n {
             v += tr;
+            values.push(f64::NAN);
         } else {
             v = if i == n { (v + tr) / nf } else { (v * keep + tr) * inv };
-            out[i] = v;
+            values.push(v);
         }
     }
-    Ok(out)
+    values.truncate(c.len());
+    Ok(Checked { values, finite })
 }
 
 /// ATR in percent of the close (see [`crate::Natr`]).
-pub fn natr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
-    let a = atr(h, l, c, n)?;
-    Ok(a.iter()
+pub fn natr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, IndicatorError> {
+    let Checked { values, finite } = atr(h, l, c, n)?;
+    let values = values
+        .iter()
         .zip(c)
         .map(|(a, c)| {
             if a.is_nan() {
@@ -47,7 +65,8 @@ pub fn natr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Vec<f64>, Indic
                 0.0
             }
         })
-        .collect())
+        .collect();
+    Ok(Checked { values, finite })
 }
 
 /// Aroon down and up over `n` bars (see [`crate::Aroon`]).

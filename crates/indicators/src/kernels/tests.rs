@@ -45,12 +45,16 @@ fn every_kernel_equals_its_streaming_twin_to_the_bit() {
         same(&dema(&c, n).unwrap(), &batch(crate::Dema::new(n).unwrap(), &c), "dema");
         same(&tema(&c, n).unwrap(), &batch(crate::Tema::new(n).unwrap(), &c), "tema");
         same(&trima(&c, n).unwrap(), &batch(crate::Trima::new(n).unwrap(), &c), "trima");
-        same(&mom(&c, n).unwrap(), &batch(crate::Mom::new(n).unwrap(), &c), "mom");
-        same(&roc(&c, n).unwrap(), &batch(crate::Roc::new(n).unwrap(), &c), "roc");
+        same(&mom(&c, n).unwrap().values, &batch(crate::Mom::new(n).unwrap(), &c), "mom");
+        same(&roc(&c, n).unwrap().values, &batch(crate::Roc::new(n).unwrap(), &c), "roc");
         same(&trix(&c, n).unwrap(), &batch(crate::Trix::new(n).unwrap(), &c), "trix");
-        same(&atr(&h, &l, &c, n).unwrap(), &stream_bars(crate::Atr::new(n).unwrap(), &candles(&h, &l, &c, &v)), "atr");
         same(
-            &natr(&h, &l, &c, n).unwrap(),
+            &atr(&h, &l, &c, n).unwrap().values,
+            &stream_bars(crate::Atr::new(n).unwrap(), &candles(&h, &l, &c, &v)),
+            "atr",
+        );
+        same(
+            &natr(&h, &l, &c, n).unwrap().values,
             &stream_bars(crate::Natr::new(n).unwrap(), &candles(&h, &l, &c, &v)),
             "natr",
         );
@@ -61,10 +65,10 @@ fn every_kernel_equals_its_streaming_twin_to_the_bit() {
         same(&ppo(&c, n, n * 2).unwrap(), &batch(crate::Ppo::new(n, n * 2).unwrap(), &c), "ppo");
     }
     let cs = candles(&h, &l, &c, &v);
-    same(&trange(&h, &l, &c), &stream_bars(crate::TrueRange::new(), &cs), "trange");
-    same(&ad(&h, &l, &c, &v), &stream_bars(crate::Ad::new(), &cs), "ad");
-    same(&obv(&c, &v), &stream_bars(crate::Obv::new(), &cs), "obv");
-    same(&adosc(&h, &l, &c, &v, 3, 10).unwrap(), &stream_bars(crate::AdOsc::new(3, 10).unwrap(), &cs), "adosc");
+    same(&trange(&h, &l, &c).values, &stream_bars(crate::TrueRange::new(), &cs), "trange");
+    same(&ad(&h, &l, &c, &v).values, &stream_bars(crate::Ad::new(), &cs), "ad");
+    same(&obv(&c, &v).values, &stream_bars(crate::Obv::new(), &cs), "obv");
+    same(&adosc(&h, &l, &c, &v, 3, 10).unwrap().values, &stream_bars(crate::AdOsc::new(3, 10).unwrap(), &cs), "adosc");
     for n in [2, 5, 14] {
         same(&willr(&h, &l, &c, n).unwrap(), &stream_bars(crate::WillR::new(n).unwrap(), &cs), "willr");
         let two = |o: &[Option<(f64, f64)>], pick: usize| -> Vec<f64> {
@@ -159,4 +163,25 @@ fn short_inputs_give_all_warm_up() {
     assert!(macd(&[1.0; 10], 12, 26, 9).unwrap()[0].iter().all(|v| v.is_nan()));
     assert!(sma(&[], 3).unwrap().is_empty());
     assert!(sma(&[1.0], 0).is_err());
+}
+
+#[test]
+fn kernels_that_check_their_inputs_see_every_value() {
+    let (h, l, c, v) = series(50);
+    for at in [0, 1, 25, 49] {
+        for which in 0..4 {
+            let mut cols = [h.clone(), l.clone(), c.clone(), v.clone()];
+            cols[which][at] = f64::NAN;
+            let [h, l, c, v] = &cols;
+            let reads = |fin: bool, uses: &[usize]| assert_eq!(fin, !uses.contains(&which), "column {which} at {at}");
+            reads(trange(h, l, c).finite, &[0, 1, 2]);
+            reads(atr(h, l, c, 5).unwrap().finite, &[0, 1, 2]);
+            reads(natr(h, l, c, 5).unwrap().finite, &[0, 1, 2]);
+            reads(ad(h, l, c, v).finite, &[0, 1, 2, 3]);
+            reads(adosc(h, l, c, v, 3, 10).unwrap().finite, &[0, 1, 2, 3]);
+            reads(obv(c, v).finite, &[2, 3]);
+            reads(mom(c, 5).unwrap().finite, &[2]);
+            reads(roc(c, 5).unwrap().finite, &[2]);
+        }
+    }
 }

@@ -3,27 +3,31 @@
 use super::*;
 
 /// Accumulation/distribution line (see [`crate::Ad`]).
-pub fn ad(h: &[f64], l: &[f64], c: &[f64], v: &[f64]) -> Vec<f64> {
-    let mut acc = 0.0;
-    h.iter()
+pub fn ad(h: &[f64], l: &[f64], c: &[f64], v: &[f64]) -> Checked {
+    let (mut acc, mut finite) = (0.0, true);
+    let values = h
+        .iter()
         .zip(l)
         .zip(c)
         .zip(v)
         .map(|(((&hi, &lo), &cl), &vol)| {
+            finite &= hi.is_finite() & lo.is_finite() & cl.is_finite() & vol.is_finite();
             let range = hi - lo;
             if range > 0.0 {
                 acc += ((cl - lo) - (hi - cl)) / range * vol;
             }
             acc
         })
-        .collect()
+        .collect();
+    Checked { values, finite }
 }
 
 /// On-balance volume (see [`crate::Obv`]).
-pub fn obv(c: &[f64], v: &[f64]) -> Vec<f64> {
-    let mut acc = 0.0;
-    (0..c.len())
+pub fn obv(c: &[f64], v: &[f64]) -> Checked {
+    let (mut acc, mut finite) = (0.0, true);
+    let values = (0..c.len())
         .map(|i| {
+            finite &= c[i].is_finite() & v[i].is_finite();
             if i == 0 {
                 acc = v[0];
             } else if c[i] > c[i - 1] {
@@ -33,19 +37,20 @@ pub fn obv(c: &[f64], v: &[f64]) -> Vec<f64> {
             }
             acc
         })
-        .collect()
+        .collect();
+    Checked { values, finite }
 }
 
 /// Chaikin A/D oscillator (see [`crate::AdOsc`]).
-pub fn adosc(h: &[f64], l: &[f64], c: &[f64], v: &[f64], fast: usize, slow: usize) -> Result<Vec<f64>, IndicatorError> {
+pub fn adosc(h: &[f64], l: &[f64], c: &[f64], v: &[f64], fast: usize, slow: usize) -> Result<Checked, IndicatorError> {
     check_period("ADOSC fast", fast, 2)?;
     check_period("ADOSC slow", slow, 2)?;
     let k = |n: usize| 2.0 / (n as f64 + 1.0);
     let (fk, sk) = (k(fast), k(slow));
     let lookback = fast.max(slow) - 1;
-    let line = ad(h, l, c, v);
+    let Checked { values: line, finite } = ad(h, l, c, v);
     let (mut f, mut s) = (0.0, 0.0);
-    Ok(line
+    let values = line
         .iter()
         .enumerate()
         .map(|(i, &a)| {
@@ -57,7 +62,8 @@ pub fn adosc(h: &[f64], l: &[f64], c: &[f64], v: &[f64], fast: usize, slow: usiz
             }
             if i >= lookback { f - s } else { f64::NAN }
         })
-        .collect())
+        .collect();
+    Ok(Checked { values, finite })
 }
 
 /// Money Flow Index (see [`crate::Mfi`]).
