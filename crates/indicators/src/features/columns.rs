@@ -117,7 +117,7 @@ fn checks_own_inputs(spec: &FeatureSpec) -> bool {
     let raw = !matches!(spec.source, Some(Source::Hl2 | Source::Hlc3 | Source::Ohlc4));
     match spec.name {
         "trange" | "atr" | "natr" | "ad" | "obv" | "adosc" => true,
-        "mom" | "roc" => raw,
+        "mom" | "roc" | "sma" | "ema" => raw,
         _ => false,
     }
 }
@@ -181,8 +181,8 @@ pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f
         Err(first_non_finite(c, &columns_read(spec)).expect("a kernel saw a non-finite input"))
     };
     match spec.name {
-        "sma" => one(k::sma(&x(), p(0)?)),
-        "ema" => one(k::ema(&x(), p(0)?)),
+        "sma" => fused(k::sma(&x(), p(0)?)),
+        "ema" => fused(k::ema(&x(), p(0)?)),
         "wma" => one(k::wma(&x(), p(0)?)),
         "dema" => one(k::dema(&x(), p(0)?)),
         "tema" => one(k::tema(&x(), p(0)?)),

@@ -3,30 +3,33 @@
 use super::*;
 
 /// Simple moving average (see [`crate::Sma`]).
-pub fn sma(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+pub fn sma(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("SMA", n, 1)?;
-    let mut out = nan(x.len());
     let nf = n as f64;
-    let mut sum = 0.0;
+    let (mut sum, mut finite) = (0.0, true);
     let warm = x.len().min(n - 1);
     for &v in &x[..warm] {
+        finite &= v.is_finite();
         sum += v;
     }
+    let mut values = Vec::with_capacity(x.len());
+    values.resize(warm, f64::NAN);
     // The value leaving the window is always `n − 1` places behind.
-    for ((o, &v), &leaving) in out[warm..].iter_mut().zip(&x[warm..]).zip(x) {
+    values.extend(x[warm..].iter().zip(x).map(|(&v, &leaving)| {
+        finite &= v.is_finite();
         let total = sum + v;
         sum = total - leaving;
-        *o = total / nf;
-    }
-    Ok(out)
+        total / nf
+    }));
+    Ok(Checked { values, finite })
 }
 
 /// EMA seeded with the SMA of the first `n` values (see [`crate::Ema`]).
-pub fn ema(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+pub fn ema(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("EMA", n, 1)?;
-    let mut out = nan(x.len());
+    let mut finite = x.iter().take(n).fold(true, |ok, v| ok & v.is_finite());
     if x.len() < n {
-        return Ok(out);
+        return Ok(Checked { values: nan(x.len()), finite });
     }
     let alpha = 2.0 / (n as f64 + 1.0);
     let mut v = 0.0;
@@ -34,12 +37,15 @@ pub fn ema(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
         v += xi;
     }
     v = (v + x[n - 1]) / n as f64;
-    out[n - 1] = v;
-    for (o, &xi) in out[n..].iter_mut().zip(&x[n..]) {
+    let mut values = Vec::with_capacity(x.len());
+    values.resize(n - 1, f64::NAN);
+    values.push(v);
+    values.extend(x[n..].iter().map(|&xi| {
+        finite &= xi.is_finite();
         v += alpha * (xi - v);
-        *o = v;
-    }
-    Ok(out)
+        v
+    }));
+    Ok(Checked { values, finite })
 }
 
 /// Weighted moving average (see [`crate::Wma`]).

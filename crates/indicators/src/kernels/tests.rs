@@ -39,8 +39,8 @@ fn stream_bars<I: CandleIndicator<Output = f64>>(ind: I, cs: &[Candle]) -> Vec<f
 fn every_kernel_equals_its_streaming_twin_to_the_bit() {
     let (h, l, c, v) = series(700);
     for n in [1, 2, 5, 14, 30] {
-        same(&sma(&c, n).unwrap(), &batch(crate::Sma::new(n).unwrap(), &c), "sma");
-        same(&ema(&c, n).unwrap(), &batch(crate::Ema::new(n).unwrap(), &c), "ema");
+        same(&sma(&c, n).unwrap().values, &batch(crate::Sma::new(n).unwrap(), &c), "sma");
+        same(&ema(&c, n).unwrap().values, &batch(crate::Ema::new(n).unwrap(), &c), "ema");
         same(&wma(&c, n).unwrap(), &batch(crate::Wma::new(n).unwrap(), &c), "wma");
         same(&dema(&c, n).unwrap(), &batch(crate::Dema::new(n).unwrap(), &c), "dema");
         same(&tema(&c, n).unwrap(), &batch(crate::Tema::new(n).unwrap(), &c), "tema");
@@ -159,9 +159,9 @@ fn every_kernel_equals_its_streaming_twin_to_the_bit() {
 
 #[test]
 fn short_inputs_give_all_warm_up() {
-    assert!(ema(&[1.0, 2.0], 5).unwrap().iter().all(|v| v.is_nan()));
+    assert!(ema(&[1.0, 2.0], 5).unwrap().values.iter().all(|v| v.is_nan()));
     assert!(macd(&[1.0; 10], 12, 26, 9).unwrap()[0].iter().all(|v| v.is_nan()));
-    assert!(sma(&[], 3).unwrap().is_empty());
+    assert!(sma(&[], 3).unwrap().values.is_empty());
     assert!(sma(&[1.0], 0).is_err());
 }
 
@@ -181,6 +181,8 @@ fn kernels_that_check_their_inputs_see_every_value() {
             reads(adosc(h, l, c, v, 3, 10).unwrap().finite, &[0, 1, 2, 3]);
             reads(obv(c, v).finite, &[2, 3]);
             reads(mom(c, 5).unwrap().finite, &[2]);
+            reads(sma(c, 5).unwrap().finite, &[2]);
+            reads(ema(c, 5).unwrap().finite, &[2]);
             reads(roc(c, 5).unwrap().finite, &[2]);
         }
     }
