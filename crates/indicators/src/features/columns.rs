@@ -117,7 +117,7 @@ fn checks_own_inputs(spec: &FeatureSpec) -> bool {
     let raw = !matches!(spec.source, Some(Source::Hl2 | Source::Hlc3 | Source::Ohlc4));
     match spec.name {
         "trange" | "atr" | "natr" | "ad" | "obv" | "adosc" => true,
-        "mom" | "roc" | "sma" | "ema" => raw,
+        "mom" | "roc" | "sma" | "ema" | "stddev" | "zscore" => raw,
         _ => false,
     }
 }
@@ -212,8 +212,8 @@ pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f
             }]))
         }
         "sar" => one(k::sar(c.high, c.low, spec.args[0], spec.args[1])),
-        "stddev" => one(k::stddev(&x(), p(0)?, spec.args[1])),
-        "zscore" => one(k::zscore(&x(), p(0)?)),
+        "stddev" => fused(k::stddev(&x(), p(0)?, spec.args[1])),
+        "zscore" => fused(k::zscore(&x(), p(0)?)),
         "bbands" => k::bbands(&x(), p(0)?, spec.args[1]).map(|b| Some(b.to_vec())).map_err(ind),
         "bb_pct" | "bb_width" => {
             let xs = x();

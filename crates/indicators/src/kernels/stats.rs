@@ -28,13 +28,16 @@ pub fn linreg_slope(y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
     Ok(out)
 }
 
-/// `(mean, variance)` of each `n`-window (see [`crate::RollingStd`]).
-fn rolling_var(x: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
-    let (mut means, mut vars) = (nan(x.len()), nan(x.len()));
+/// Calls `emit(i, mean, variance)` for each full `n`-window ending at bar
+/// `i` (see [`crate::RollingStd`]); returns whether every value was
+/// finite. Results go straight to their consumer: no intermediate arrays.
+fn rolling_var(x: &[f64], n: usize, mut emit: impl FnMut(usize, f64, f64)) -> bool {
     let nf = n as f64;
     let (mut sum, mut reference, mut dev_sum, mut dev_sq, mut since) = (0.0, f64::NAN, 0.0, 0.0, 0usize);
+    let mut finite = true;
     for i in 0..x.len() {
         let v = x[i];
+        finite &= v.is_finite();
         if reference.is_nan() {
             reference = v;
         }
@@ -61,59 +64,55 @@ fn rolling_var(x: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
             continue;
         }
         sum = t1 - x[i + 1 - n];
-        let mean = t1 / nf;
         let m = dev_sum / nf;
-        (means[i], vars[i]) = (mean, dev_sq / nf - m * m);
+        emit(i, t1 / nf, dev_sq / nf - m * m);
     }
-    (means, vars)
+    finite
 }
 
 /// TA-Lib's STDDEV times `k` (see [`crate::RollingStd::update_ta_lib`]).
-pub fn stddev(x: &[f64], n: usize, k: f64) -> Result<Vec<f64>, IndicatorError> {
+pub fn stddev(x: &[f64], n: usize, k: f64) -> Result<Checked, IndicatorError> {
     check_period("STDDEV", n, 1)?;
-    let (_, vars) = rolling_var(x, n);
-    Ok(vars
-        .into_iter()
-        .map(|v| {
-            if v.is_nan() {
-                v
-            } else if v < 1e-8 {
-                0.0 * k
-            } else {
-                v.sqrt() * k
-            }
-        })
-        .collect())
+    let mut values = nan(x.len());
+    let finite = rolling_var(x, n, |i, _, v| {
+        values[i] = if v.is_nan() {
+            v
+        } else if v < 1e-8 {
+            0.0 * k
+        } else {
+            v.sqrt() * k
+        }
+    });
+    Ok(Checked { values, finite })
 }
 
 /// Bollinger upper, middle and lower (see [`crate::Bollinger`]).
 pub fn bbands(x: &[f64], n: usize, k: f64) -> Result<[Vec<f64>; 3], IndicatorError> {
     check_period("BBANDS", n, 2)?;
-    let (means, vars) = rolling_var(x, n);
-    let (mut up, mut lo) = (nan(x.len()), nan(x.len()));
-    for i in 0..x.len() {
-        if vars[i].is_nan() {
-            continue;
+    let (mut up, mut means, mut lo) = (nan(x.len()), nan(x.len()), nan(x.len()));
+    rolling_var(x, n, |i, mean, var| {
+        means[i] = mean;
+        if var.is_nan() {
+            return;
         }
-        let sd = if vars[i] < 1e-8 { 0.0 } else { vars[i].sqrt() };
-        (up[i], lo[i]) = (means[i] + k * sd, means[i] - k * sd);
-    }
+        let sd = if var < 1e-8 { 0.0 } else { var.sqrt() };
+        (up[i], lo[i]) = (mean + k * sd, mean - k * sd);
+    });
     Ok([up, means, lo])
 }
 
 /// Rolling z-score (see [`crate::ZScore`]).
-pub fn zscore(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+pub fn zscore(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("ZSCORE", n, 2)?;
-    let (means, vars) = rolling_var(x, n);
-    Ok((0..x.len())
-        .map(|i| {
-            if vars[i].is_nan() {
-                return f64::NAN;
-            }
-            let sd = vars[i].max(0.0).sqrt();
-            if sd > 0.0 { (x[i] - means[i]) / sd } else { 0.0 }
-        })
-        .collect())
+    let mut values = nan(x.len());
+    let finite = rolling_var(x, n, |i, mean, var| {
+        if var.is_nan() {
+            return;
+        }
+        let sd = var.max(0.0).sqrt();
+        values[i] = if sd > 0.0 { (x[i] - mean) / sd } else { 0.0 };
+    });
+    Ok(Checked { values, finite })
 }
 
 /// Pearson correlation (see [`crate::Correl`]).

@@ -109,14 +109,14 @@ fn every_kernel_equals_its_streaming_twin_to_the_bit() {
         same(&dx, &pick(|v| Some(v.dx)), "dx");
         same(&adx, &pick(|v| v.adx), "adx");
         same(
-            &stddev(&c, n, 1.5).unwrap(),
+            &stddev(&c, n, 1.5).unwrap().values,
             &{
                 let mut sd = crate::RollingStd::new(n).unwrap();
                 c.iter().map(|x| sd.update_ta_lib(*x).map_or(f64::NAN, |v| v * 1.5)).collect::<Vec<_>>()
             },
             "stddev",
         );
-        same(&zscore(&c, n).unwrap(), &batch(crate::ZScore::new(n).unwrap(), &c), "zscore");
+        same(&zscore(&c, n).unwrap().values, &batch(crate::ZScore::new(n).unwrap(), &c), "zscore");
         let mut bb = crate::Bollinger::new(n, 2.0).unwrap();
         let streamed: Vec<_> = c.iter().map(|x| bb.update(*x)).collect();
         let [up, mid, lo] = bbands(&c, n, 2.0).unwrap();
@@ -182,6 +182,8 @@ fn kernels_that_check_their_inputs_see_every_value() {
             reads(obv(c, v).finite, &[2, 3]);
             reads(mom(c, 5).unwrap().finite, &[2]);
             reads(sma(c, 5).unwrap().finite, &[2]);
+            reads(stddev(c, 5, 1.0).unwrap().finite, &[2]);
+            reads(zscore(c, 5).unwrap().finite, &[2]);
             reads(ema(c, 5).unwrap().finite, &[2]);
             reads(roc(c, 5).unwrap().finite, &[2]);
         }
