@@ -117,7 +117,7 @@ fn checks_own_inputs(spec: &FeatureSpec) -> bool {
     let raw = !matches!(spec.source, Some(Source::Hl2 | Source::Hlc3 | Source::Ohlc4));
     match spec.name {
         "trange" | "atr" | "natr" | "ad" | "obv" | "adosc" => true,
-        "mom" | "roc" | "sma" | "ema" | "stddev" | "zscore" => raw,
+        "mom" | "roc" | "sma" | "ema" | "rsi" | "stddev" | "zscore" => raw,
         _ => false,
     }
 }
@@ -187,7 +187,7 @@ pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f
         "dema" => one(k::dema(&x(), p(0)?)),
         "tema" => one(k::tema(&x(), p(0)?)),
         "trima" => one(k::trima(&x(), p(0)?)),
-        "rsi" => one(k::rsi(&x(), p(0)?)),
+        "rsi" => fused(k::rsi(&x(), p(0)?)),
         "mom" => fused(k::mom(&x(), p(0)?)),
         "roc" => fused(k::roc(&x(), p(0)?)),
         "trix" => one(k::trix(&x(), p(0)?)),

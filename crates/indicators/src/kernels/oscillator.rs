@@ -3,9 +3,10 @@
 use super::*;
 
 /// Wilder RSI (see [`crate::Rsi`]).
-pub fn rsi(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+pub fn rsi(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("RSI", n, 2)?;
     let mut out = nan(x.len());
+    let mut finite = x.first().is_none_or(|v| v.is_finite());
     let nf = n as f64;
     let (mut g, mut l) = (0.0, 0.0);
     let value = |g: f64, l: f64| {
@@ -13,6 +14,7 @@ pub fn rsi(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
         if -1e-8 < total && total < 1e-8 { 0.0 } else { 100.0 * (g / total) }
     };
     for i in 1..x.len() {
+        finite &= x[i].is_finite();
         let change = x[i] - x[i - 1];
         let (gain, loss) = if change > 0.0 { (change, 0.0) } else { (0.0, -change) };
         if i <= n {
@@ -30,7 +32,7 @@ pub fn rsi(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
         }
         out[i] = value(g, l);
     }
-    Ok(out)
+    Ok(Checked { values: out, finite })
 }
 
 /// `f(x, x[−n])` from bar `n` on, `NaN` before; one pass that also checks

@@ -84,7 +84,7 @@ pub fn stoch(
 /// Stochastic RSI %K and %D (see [`crate::StochRsi`]).
 pub fn stochrsi(x: &[f64], n: usize, k: usize, d: usize) -> Result<[Vec<f64>; 2], IndicatorError> {
     check_period("STOCHRSI fastk", k, 1)?;
-    let r = rsi(x, n)?;
+    let r = rsi(x, n)?.values;
     let start = r.iter().position(|v| !v.is_nan()).unwrap_or(r.len());
     let tail = &r[start..];
     let mut fk = nan(start);

@@ -60,7 +60,7 @@ fn every_kernel_equals_its_streaming_twin_to_the_bit() {
         );
     }
     for n in [2, 5, 14] {
-        same(&rsi(&c, n).unwrap(), &batch(crate::Rsi::new(n).unwrap(), &c), "rsi");
+        same(&rsi(&c, n).unwrap().values, &batch(crate::Rsi::new(n).unwrap(), &c), "rsi");
         same(&linreg_slope(&c, n).unwrap(), &batch(crate::LinRegSlope::new(n).unwrap(), &c), "linreg");
         same(&ppo(&c, n, n * 2).unwrap(), &batch(crate::Ppo::new(n, n * 2).unwrap(), &c), "ppo");
     }
@@ -182,6 +182,7 @@ fn kernels_that_check_their_inputs_see_every_value() {
             reads(obv(c, v).finite, &[2, 3]);
             reads(mom(c, 5).unwrap().finite, &[2]);
             reads(sma(c, 5).unwrap().finite, &[2]);
+            reads(rsi(c, 5).unwrap().finite, &[2]);
             reads(stddev(c, 5, 1.0).unwrap().finite, &[2]);
             reads(zscore(c, 5).unwrap().finite, &[2]);
             reads(ema(c, 5).unwrap().finite, &[2]);
