@@ -117,7 +117,7 @@ fn checks_own_inputs(spec: &FeatureSpec) -> bool {
     let raw = !matches!(spec.source, Some(Source::Hl2 | Source::Hlc3 | Source::Ohlc4));
     match spec.name {
         "trange" | "atr" | "natr" | "ad" | "obv" | "adosc" => true,
-        "mom" | "roc" | "sma" | "ema" | "rsi" | "stddev" | "zscore" => raw,
+        "mom" | "roc" | "sma" | "ema" | "rsi" | "stddev" | "zscore" | "dema" | "tema" | "trima" | "trix" | "ppo" => raw,
         _ => false,
     }
 }
@@ -184,14 +184,14 @@ pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f
         "sma" => fused(k::sma(&x(), p(0)?)),
         "ema" => fused(k::ema(&x(), p(0)?)),
         "wma" => one(k::wma(&x(), p(0)?)),
-        "dema" => one(k::dema(&x(), p(0)?)),
-        "tema" => one(k::tema(&x(), p(0)?)),
-        "trima" => one(k::trima(&x(), p(0)?)),
+        "dema" => fused(k::dema(&x(), p(0)?)),
+        "tema" => fused(k::tema(&x(), p(0)?)),
+        "trima" => fused(k::trima(&x(), p(0)?)),
         "rsi" => fused(k::rsi(&x(), p(0)?)),
         "mom" => fused(k::mom(&x(), p(0)?)),
         "roc" => fused(k::roc(&x(), p(0)?)),
-        "trix" => one(k::trix(&x(), p(0)?)),
-        "ppo" => one(k::ppo(&x(), p(0)?, p(1)?)),
+        "trix" => fused(k::trix(&x(), p(0)?)),
+        "ppo" => fused(k::ppo(&x(), p(0)?, p(1)?)),
         "linreg_slope" => one(k::linreg_slope(&x(), p(0)?)),
         "macd" => k::macd(&x(), p(0)?, p(1)?, p(2)?).map(|m| Some(m.to_vec())).map_err(ind),
         "willr" => one(k::willr(c.high, c.low, c.close, p(0)?)),

@@ -72,17 +72,17 @@ pub fn wma(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
 }
 
 /// `2·EMA − EMA(EMA)` (see [`crate::Dema`]).
-pub fn dema(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+pub fn dema(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     Ok(streamed(crate::Dema::new(n)?, x))
 }
 
 /// `3·EMA − 3·EMA² + EMA³` (see [`crate::Tema`]).
-pub fn tema(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+pub fn tema(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     Ok(streamed(crate::Tema::new(n)?, x))
 }
 
 /// SMA of an SMA (see [`crate::Trima`]).
-pub fn trima(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+pub fn trima(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     Ok(streamed(crate::Trima::new(n)?, x))
 }
 

@@ -45,8 +45,16 @@ fn nan(len: usize) -> Vec<f64> {
 /// of an EMA, an SMA of an SMA) are fastest as one plain loop over their
 /// streaming parts: slicing them into stages costs full-length temporary
 /// arrays that outweigh the arithmetic several times over.
-fn streamed<I: crate::Indicator>(ind: I, x: &[f64]) -> Vec<f64> {
-    crate::batch(ind, x)
+fn streamed<I: crate::Indicator>(mut ind: I, x: &[f64]) -> Checked {
+    let mut finite = true;
+    let values = x
+        .iter()
+        .map(|&v| {
+            finite &= v.is_finite();
+            ind.update(v).unwrap_or(f64::NAN)
+        })
+        .collect();
+    Checked { values, finite }
 }
 
 /// The highest (`max`) or lowest value of a sliding `n`-window and its

@@ -76,11 +76,11 @@ pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<[Vec<f
 }
 
 /// One-bar rate of change of a triple EMA (see [`crate::Trix`]).
-pub fn trix(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+pub fn trix(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     Ok(streamed(crate::Trix::new(n)?, x))
 }
 
 /// Percentage price oscillator with SMAs (see [`crate::Ppo`]).
-pub fn ppo(x: &[f64], fast: usize, slow: usize) -> Result<Vec<f64>, IndicatorError> {
+pub fn ppo(x: &[f64], fast: usize, slow: usize) -> Result<Checked, IndicatorError> {
     Ok(streamed(crate::Ppo::new(fast, slow)?, x))
 }

@@ -42,12 +42,12 @@ fn every_kernel_equals_its_streaming_twin_to_the_bit() {
         same(&sma(&c, n).unwrap().values, &batch(crate::Sma::new(n).unwrap(), &c), "sma");
         same(&ema(&c, n).unwrap().values, &batch(crate::Ema::new(n).unwrap(), &c), "ema");
         same(&wma(&c, n).unwrap(), &batch(crate::Wma::new(n).unwrap(), &c), "wma");
-        same(&dema(&c, n).unwrap(), &batch(crate::Dema::new(n).unwrap(), &c), "dema");
-        same(&tema(&c, n).unwrap(), &batch(crate::Tema::new(n).unwrap(), &c), "tema");
-        same(&trima(&c, n).unwrap(), &batch(crate::Trima::new(n).unwrap(), &c), "trima");
+        same(&dema(&c, n).unwrap().values, &batch(crate::Dema::new(n).unwrap(), &c), "dema");
+        same(&tema(&c, n).unwrap().values, &batch(crate::Tema::new(n).unwrap(), &c), "tema");
+        same(&trima(&c, n).unwrap().values, &batch(crate::Trima::new(n).unwrap(), &c), "trima");
         same(&mom(&c, n).unwrap().values, &batch(crate::Mom::new(n).unwrap(), &c), "mom");
         same(&roc(&c, n).unwrap().values, &batch(crate::Roc::new(n).unwrap(), &c), "roc");
-        same(&trix(&c, n).unwrap(), &batch(crate::Trix::new(n).unwrap(), &c), "trix");
+        same(&trix(&c, n).unwrap().values, &batch(crate::Trix::new(n).unwrap(), &c), "trix");
         same(
             &atr(&h, &l, &c, n).unwrap().values,
             &stream_bars(crate::Atr::new(n).unwrap(), &candles(&h, &l, &c, &v)),
@@ -62,7 +62,7 @@ fn every_kernel_equals_its_streaming_twin_to_the_bit() {
     for n in [2, 5, 14] {
         same(&rsi(&c, n).unwrap().values, &batch(crate::Rsi::new(n).unwrap(), &c), "rsi");
         same(&linreg_slope(&c, n).unwrap(), &batch(crate::LinRegSlope::new(n).unwrap(), &c), "linreg");
-        same(&ppo(&c, n, n * 2).unwrap(), &batch(crate::Ppo::new(n, n * 2).unwrap(), &c), "ppo");
+        same(&ppo(&c, n, n * 2).unwrap().values, &batch(crate::Ppo::new(n, n * 2).unwrap(), &c), "ppo");
     }
     let cs = candles(&h, &l, &c, &v);
     same(&trange(&h, &l, &c).values, &stream_bars(crate::TrueRange::new(), &cs), "trange");
@@ -182,6 +182,8 @@ fn kernels_that_check_their_inputs_see_every_value() {
             reads(obv(c, v).finite, &[2, 3]);
             reads(mom(c, 5).unwrap().finite, &[2]);
             reads(sma(c, 5).unwrap().finite, &[2]);
+            reads(dema(c, 5).unwrap().finite, &[2]);
+            reads(ppo(c, 3, 6).unwrap().finite, &[2]);
             reads(rsi(c, 5).unwrap().finite, &[2]);
             reads(stddev(c, 5, 1.0).unwrap().finite, &[2]);
             reads(zscore(c, 5).unwrap().finite, &[2]);
