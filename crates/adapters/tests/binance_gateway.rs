@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use pyrt_adapters::binance::user::{self, UserStreamConfig, UserStreamEvent};
+use pyrt_adapters::binance::user::UserStreamEvent;
 use pyrt_adapters::binance::{BinanceRest, Gateway, GatewaySymbol, RestConfig};
 use pyrt_binance::user::UserEvent;
 use pyrt_model::fixed::FIXED_SCALE;
@@ -11,8 +11,9 @@ use pyrt_model::{
     ExecutionReport, InstrumentId, Money, OrderId, OrderRequest, OrderStatus, Price, Quantity, Side, VenueCommand,
     VenueOrderState,
 };
-use pyrt_venue_server::{DOCS_API_KEY, DOCS_SECRET, VenueConfig, spawn};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
+
+mod common;
 
 const X: InstrumentId = InstrumentId(0);
 
@@ -46,23 +47,10 @@ fn reports_notional(reports: &[ExecutionReport]) -> Money {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_out_and_executions_back() {
-    let (venue, _server) =
-        spawn(VenueConfig::default(), "127.0.0.1:0".parse().unwrap(), std::future::pending()).await.unwrap();
-    let rest =
-        BinanceRest::new(RestConfig::new(format!("http://{}", venue.address), DOCS_API_KEY, DOCS_SECRET)).unwrap();
-    let (tx, mut rx) = mpsc::channel(1024);
-    let (stop_tx, stop) = watch::channel(false);
-    let cfg = UserStreamConfig {
-        url: format!("ws://{}/ws-api/v3", venue.address),
-        api_key: DOCS_API_KEY.into(),
-        secret: DOCS_SECRET.into(),
-        backoff: Duration::from_millis(20),
-        max_backoff: Duration::from_secs(1),
-    };
-    tokio::spawn(user::run(cfg, tx, stop));
-    assert_eq!(rx.recv().await, Some(UserStreamEvent::Subscribed));
-    let symbols = vec![GatewaySymbol { symbol: "BTCUSDT".into(), base: "BTC".into(), quote: "USDT".into() }];
-    let gateway = Gateway::new(&rest, "pyrt-test", symbols);
+    let venue = common::local_venue().await;
+    let rest = common::rest(venue.address);
+    let (mut rx, stop_tx) = common::user_stream(venue.address).await;
+    let gateway = Gateway::new(&rest, "pyrt-test", common::btcusdt());
     assert_eq!(gateway.order_id("pyrt-test-42"), Some(OrderId(42)));
     assert_eq!(gateway.order_id("someone-else-42"), None);
 

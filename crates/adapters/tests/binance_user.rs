@@ -3,22 +3,14 @@
 
 use std::time::Duration;
 
-use pyrt_adapters::binance::user::{self, UserStreamConfig, UserStreamEvent};
+use pyrt_adapters::binance::user::{self, UserStreamEvent};
 use pyrt_adapters::binance::{BinanceRest, OrderParams, RestConfig};
 use pyrt_binance::user::UserEvent;
 use pyrt_model::Side;
-use pyrt_venue_server::{DOCS_API_KEY, DOCS_SECRET, VenueConfig, spawn};
+use pyrt_venue_server::{DOCS_API_KEY, DOCS_SECRET};
 use tokio::sync::{mpsc, watch};
 
-fn config(address: std::net::SocketAddr, secret: &str) -> UserStreamConfig {
-    UserStreamConfig {
-        url: format!("ws://{address}/ws-api/v3"),
-        api_key: DOCS_API_KEY.into(),
-        secret: secret.into(),
-        backoff: Duration::from_millis(20),
-        max_backoff: Duration::from_secs(1),
-    }
-}
+mod common;
 
 async fn next(rx: &mut mpsc::Receiver<UserStreamEvent>) -> UserStreamEvent {
     tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("the stream went quiet").expect("stopped")
@@ -26,11 +18,10 @@ async fn next(rx: &mut mpsc::Receiver<UserStreamEvent>) -> UserStreamEvent {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn executions_arrive_in_order() {
-    let (venue, _server) =
-        spawn(VenueConfig::default(), "127.0.0.1:0".parse().unwrap(), std::future::pending()).await.unwrap();
+    let venue = common::local_venue().await;
     let (tx, mut rx) = mpsc::channel(256);
     let (stop_tx, stop) = watch::channel(false);
-    tokio::spawn(user::run(config(venue.address, DOCS_SECRET), tx, stop));
+    tokio::spawn(user::run(common::user_config(venue.address, DOCS_SECRET), tx, stop));
     assert_eq!(next(&mut rx).await, UserStreamEvent::Subscribed);
 
     let rest =
@@ -60,11 +51,10 @@ async fn executions_arrive_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_secret_is_refused_and_the_stream_stops() {
-    let (venue, _server) =
-        spawn(VenueConfig::default(), "127.0.0.1:0".parse().unwrap(), std::future::pending()).await.unwrap();
+    let venue = common::local_venue().await;
     let (tx, mut rx) = mpsc::channel(16);
     let (_stop_tx, stop) = watch::channel(false);
-    tokio::spawn(user::run(config(venue.address, "wrong"), tx, stop));
+    tokio::spawn(user::run(common::user_config(venue.address, "wrong"), tx, stop));
     let UserStreamEvent::Refused { reason } = next(&mut rx).await else { panic!("expected a refusal") };
     assert_eq!(reason, "HTTP 400: Signature for this request is not valid.");
     assert!(rx.recv().await.is_none(), "the stream stops after a refusal");

@@ -5,14 +5,14 @@
 
 use std::time::Duration;
 
-use pyrt_adapters::binance::user::{self, UserStreamConfig, UserStreamEvent};
-use pyrt_adapters::binance::{BinanceRest, Gateway, GatewaySymbol, RestConfig};
+use pyrt_adapters::binance::Gateway;
+use pyrt_adapters::binance::user::UserStreamEvent;
 use pyrt_binance::user::UserEvent;
 use pyrt_engine::{AccountKind, ChannelVenue, Context, Engine, EngineConfig, Strategy};
 use pyrt_model::fixed::FIXED_SCALE;
 use pyrt_model::{Instrument, InstrumentId, MarketEvent, OrderRequest, OrderStatus, Price, Quantity, Quote, Side};
-use pyrt_venue_server::{DOCS_API_KEY, DOCS_SECRET, VenueConfig, spawn};
-use tokio::sync::{mpsc, watch};
+
+mod common;
 
 const X: InstrumentId = InstrumentId(0);
 
@@ -43,23 +43,10 @@ async fn flush(engine: &mut Engine<ChannelVenue>, gateway: &Gateway<'_>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_kill_switch_cancels_everything_resting_at_the_venue() {
-    let (venue, _server) =
-        spawn(VenueConfig::default(), "127.0.0.1:0".parse().unwrap(), std::future::pending()).await.unwrap();
-    let rest =
-        BinanceRest::new(RestConfig::new(format!("http://{}", venue.address), DOCS_API_KEY, DOCS_SECRET)).unwrap();
-    let (tx, mut rx) = mpsc::channel(1024);
-    let (stop_tx, stop) = watch::channel(false);
-    let cfg = UserStreamConfig {
-        url: format!("ws://{}/ws-api/v3", venue.address),
-        api_key: DOCS_API_KEY.into(),
-        secret: DOCS_SECRET.into(),
-        backoff: Duration::from_millis(20),
-        max_backoff: Duration::from_secs(1),
-    };
-    tokio::spawn(user::run(cfg, tx, stop));
-    assert_eq!(rx.recv().await, Some(UserStreamEvent::Subscribed));
-    let symbols = vec![GatewaySymbol { symbol: "BTCUSDT".into(), base: "BTC".into(), quote: "USDT".into() }];
-    let gateway = Gateway::new(&rest, "pyrt-kill", symbols);
+    let venue = common::local_venue().await;
+    let rest = common::rest(venue.address);
+    let (mut rx, stop_tx) = common::user_stream(venue.address).await;
+    let gateway = Gateway::new(&rest, "pyrt-kill", common::btcusdt());
 
     let inst = vec![Instrument::new(X, "BTCUSDT", "0.01".parse().unwrap(), "0.00001".parse().unwrap())];
     let config = EngineConfig { account: AccountKind::Margin, ..Default::default() };
