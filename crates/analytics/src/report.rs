@@ -418,17 +418,7 @@ mod tests {
         let mut engine = Engine::new(inst, venue, EngineConfig::default());
         engine.add_strategy(Box::new(TwapOnce));
         let bars = (0..5).map(|i| {
-            let p = Price::from_int(100 + i);
-            let bar = Bar {
-                instrument: I,
-                ts_event: i * MIN,
-                ts_recv: i * MIN,
-                open: p,
-                high: p,
-                low: p,
-                close: p,
-                volume: Quantity::from_int(1000),
-            };
+            let bar = Bar::flat(I, i * MIN, Price::from_int(100 + i), Quantity::from_int(1000));
             Ok::<_, io::Error>(MarketEvent::Bar(bar))
         });
         engine.run(bars).unwrap();

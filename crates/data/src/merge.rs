@@ -73,17 +73,7 @@ mod tests {
     use pyrt_model::{Bar, InstrumentId, Price, Quantity};
 
     fn bar(inst: u32, ts: i64) -> Result<MarketEvent, String> {
-        let p = Price::from_int(1);
-        Ok(MarketEvent::Bar(Bar {
-            instrument: InstrumentId(inst),
-            ts_event: ts,
-            ts_recv: ts,
-            open: p,
-            high: p,
-            low: p,
-            close: p,
-            volume: Quantity::ZERO,
-        }))
+        Ok(MarketEvent::Bar(Bar::flat(InstrumentId(inst), ts, Price::from_int(1), Quantity::ZERO)))
     }
 
     #[test]

@@ -121,17 +121,7 @@ mod tests {
     }
 
     fn bar(ts: i64, close: i64) -> MarketEvent {
-        let p = Price::from_int(close);
-        MarketEvent::Bar(Bar {
-            instrument: InstrumentId(0),
-            ts_event: ts,
-            ts_recv: ts,
-            open: p,
-            high: p,
-            low: p,
-            close: p,
-            volume: Quantity::from_int(1),
-        })
+        MarketEvent::Bar(Bar::flat(InstrumentId(0), ts, Price::from_int(close), Quantity::from_int(1)))
     }
 
     #[test]

@@ -37,17 +37,7 @@ impl Strategy for ThreeBuys {
 }
 
 fn bar(ts: i64) -> MarketEvent {
-    let p = Price::from_int(100);
-    MarketEvent::Bar(Bar {
-        instrument: I,
-        ts_event: ts,
-        ts_recv: ts,
-        open: p,
-        high: p,
-        low: p,
-        close: p,
-        volume: qty(1000),
-    })
+    MarketEvent::Bar(Bar::flat(I, ts, Price::from_int(100), qty(1000)))
 }
 
 #[test]

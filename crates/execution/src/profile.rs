@@ -104,17 +104,7 @@ mod tests {
     const HOUR: i64 = 3_600_000_000_000;
 
     fn bar(ts: i64, volume: i64) -> Bar {
-        let p = Price::from_int(1);
-        Bar {
-            instrument: InstrumentId(0),
-            ts_event: ts,
-            ts_recv: ts,
-            open: p,
-            high: p,
-            low: p,
-            close: p,
-            volume: Quantity::from_int(volume),
-        }
+        Bar::flat(InstrumentId(0), ts, Price::from_int(1), Quantity::from_int(volume))
     }
 
     #[test]

@@ -25,6 +25,14 @@ pub struct Bar {
     pub volume: Quantity,
 }
 
+impl Bar {
+    /// A bar in which the price did not move (open = high = low = close),
+    /// received when it happened.
+    pub fn flat(instrument: InstrumentId, ts: UnixNanos, price: Price, volume: Quantity) -> Self {
+        Self { instrument, ts_event: ts, ts_recv: ts, open: price, high: price, low: price, close: price, volume }
+    }
+}
+
 /// One print on the tape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trade {
