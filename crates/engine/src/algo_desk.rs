@@ -87,8 +87,10 @@ impl AlgoDesk {
         !self.active.is_empty()
     }
 
+    /// Whether `order` is an open child (cheap when there are none: every
+    /// report of a run asks).
     pub fn is_child(&self, order: OrderId) -> bool {
-        self.by_child.contains_key(&order)
+        !self.by_child.is_empty() && self.by_child.contains_key(&order)
     }
 
     /// Takes a parent from `owner`; a refused one is reported as failed

@@ -29,7 +29,6 @@ use pyrt_risk::{LimitsError, RiskAction, RiskEngine, RiskLimits, TradingState};
 use pyrt_sim::{BookVenue, SimVenue};
 use serde::{Deserialize, Serialize};
 
-use crate::algo_desk::AlgoUpdate;
 use crate::algo_desk::{AlgoDesk, ChildReport, DeskIo};
 use crate::history::RecentLog;
 use crate::orders::{FollowUp, OrderManager};
@@ -396,10 +395,7 @@ impl<V: Venue> Engine<V> {
         // Parents look at a book only once a message's deltas are all in.
         let book_ready = !matches!(event, MarketEvent::BookDelta(d) if !d.is_last());
         if self.algos.has_active() && book_ready {
-            let mut io = DeskIo::new(ts, &mut self.next_order_id);
-            self.algos.on_market(event, mark, &mut io);
-            let (commands, updates) = (io.commands, io.updates);
-            self.apply_desk(commands, updates);
+            self.with_desk(|desk, _, io| desk.on_market(event, mark, io));
             self.pump();
         }
 
@@ -561,16 +557,10 @@ impl<V: Venue> Engine<V> {
                 let at = order.instrument.index();
                 let mark = self.portfolio.positions().get(at).and_then(|p| p.mark);
                 let arrival = self.books.get(at).and_then(L2Book::mid).or(mark);
-                let mut io = DeskIo::new(self.now, &mut self.next_order_id);
-                self.algos.submit(id, strategy, order, &self.instruments, arrival, &mut io);
-                let (commands, updates) = (io.commands, io.updates);
-                self.apply_desk(commands, updates);
+                self.with_desk(|desk, instruments, io| desk.submit(id, strategy, order, instruments, arrival, io));
             }
             Command::CancelAlgo { strategy, id } => {
-                let mut io = DeskIo::new(self.now, &mut self.next_order_id);
-                self.algos.cancel(strategy, id, &mut io);
-                let (commands, updates) = (io.commands, io.updates);
-                self.apply_desk(commands, updates);
+                self.with_desk(|desk, _, io| desk.cancel(strategy, id, io));
             }
             Command::Close { id, request } => {
                 self.orders.create(id, StrategyId(0), request, self.now);
@@ -587,10 +577,7 @@ impl<V: Venue> Engine<V> {
             RiskAction::Flatten { reason } => (true, reason),
         };
         // Parents first, so none places a child after the cancels.
-        let mut io = DeskIo::new(self.now, &mut self.next_order_id);
-        self.algos.cancel_all(&reason, &mut io);
-        let (commands, updates) = (io.commands, io.updates);
-        self.apply_desk(commands, updates);
+        self.with_desk(|desk, _, io| desk.cancel_all(&reason, io));
         let open: Vec<OrderId> = self.orders.open().map(|o| o.id).collect();
         for id in open {
             self.send(VenueCommand::Cancel { order_id: id });
@@ -622,9 +609,12 @@ impl<V: Venue> Engine<V> {
         self.commands.push_back(Command::Close { id, request });
     }
 
-    /// Queues the desk's child commands and tells strategies about their
-    /// parents.
-    fn apply_desk(&mut self, commands: Vec<(StrategyId, ChildCommand)>, updates: Vec<(StrategyId, AlgoUpdate)>) {
+    /// Runs `f` on the execution desk, then queues the child commands it
+    /// asked for and tells strategies about their parents.
+    fn with_desk(&mut self, f: impl FnOnce(&mut AlgoDesk, &[Instrument], &mut DeskIo)) {
+        let mut io = DeskIo::new(self.now, &mut self.next_order_id);
+        f(&mut self.algos, &self.instruments, &mut io);
+        let DeskIo { commands, updates, .. } = io;
         for (strategy, cmd) in commands {
             self.commands.push_back(match cmd {
                 ChildCommand::Place { id, request } => Command::Submit { strategy, id, request, client_id: None },
@@ -641,10 +631,7 @@ impl<V: Venue> Engine<V> {
         if !self.algos.is_child(id) {
             return;
         }
-        let mut io = DeskIo::new(self.now, &mut self.next_order_id);
-        self.algos.on_child_report(ChildReport { order: id, status, fill, reason }, &mut io);
-        let (commands, updates) = (io.commands, io.updates);
-        self.apply_desk(commands, updates);
+        self.with_desk(|desk, _, io| desk.on_child_report(ChildReport { order: id, status, fill, reason }, io));
     }
 
     /// Checks a new order and sends it, or rejects it here.
