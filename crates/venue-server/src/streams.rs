@@ -30,10 +30,16 @@ use crate::rest::App;
 
 /// What the streams remember between market steps: trade ids and each
 /// symbol's open candles.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct StreamState {
     next_trade_id: u64,
     candles: Vec<Candles>,
+}
+
+impl Default for StreamState {
+    fn default() -> Self {
+        Self { next_trade_id: 1, candles: Vec::new() }
+    }
 }
 
 /// One symbol's frames from one market step.
@@ -108,19 +114,19 @@ pub fn apply_step(
         ex.on_market(event);
     }
     let name = ex.specs()[symbol].symbol.clone();
-    state.next_trade_id = state.next_trade_id.max(1);
-    let first_id = state.next_trade_id;
-    let mut frames =
-        frames(&name, before.as_ref(), ex.book(symbol), events, ex.update_id(symbol), now_ms, &mut state.next_trade_id);
-    if state.candles.len() <= symbol {
-        state.candles.resize_with(symbol + 1, Candles::default);
-    }
+    // Each print gets its trade id once, for the trade streams and the candles.
     let trades: Vec<(u64, Trade)> = events
         .iter()
         .filter_map(|e| if let MarketEvent::Trade(t) = e { Some(*t) } else { None })
-        .zip(first_id..)
-        .map(|(t, id)| (id, t))
+        .map(|t| {
+            state.next_trade_id += 1;
+            (state.next_trade_id - 1, t)
+        })
         .collect();
+    let mut frames = frames(&name, before.as_ref(), ex.book(symbol), events, &trades, ex.update_id(symbol), now_ms);
+    if state.candles.len() <= symbol {
+        state.candles.resize_with(symbol + 1, Candles::default);
+    }
     frames.klines = state.candles[symbol].on_step(now_ms, &trades);
     frames
 }
@@ -132,9 +138,9 @@ fn frames(
     before: Option<&L2Book>,
     after: &L2Book,
     events: &[MarketEvent],
+    prints: &[(u64, Trade)],
     update_id: u64,
     now_ms: i64,
-    next_trade_id: &mut u64,
 ) -> StepFrames {
     let book_changed = events.iter().any(|e| matches!(e, MarketEvent::BookDelta(_)));
     let changes = |side| match before {
@@ -150,10 +156,7 @@ fn frames(
     });
     let mut trades = Vec::new();
     let mut agg_trades = Vec::new();
-    for e in events {
-        let MarketEvent::Trade(t) = e else { continue };
-        let id = *next_trade_id;
-        *next_trade_id += 1;
+    for &(id, t) in prints {
         let (price, qty, time, maker) =
             (d8(t.price), d8(t.size), t.ts_event / 1_000_000, t.aggressor == Some(Side::Sell));
         trades.push(json!({
