@@ -202,3 +202,48 @@ async fn unsendable_orders_are_refused_locally() {
     let r = gateway.send(VenueCommand::Cancel { order_id: OrderId(9) }, 0).await;
     assert!(matches!(&r[..], [ExecutionReport::CommandRejected { reason, .. }] if reason == "unknown order"), "{r:?}");
 }
+
+/// An order query whose answer does not add up is an error naming what is
+/// wrong, never a guessed state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn odd_order_answers_are_errors_not_guesses() {
+    use std::sync::{Arc, Mutex};
+
+    use axum::Router;
+    use axum::routing::post;
+    use serde_json::{Value, json};
+
+    let answer = Arc::new(Mutex::new(Value::Null));
+    let current = answer.clone();
+    let router = Router::new().route(
+        "/api/v3/order",
+        post(|| async { axum::Json(json!({ "orderId": 1, "status": "NEW" })) }).get(move || {
+            let body = current.lock().unwrap().clone();
+            async move { axum::Json(body) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let rest = common::rest(address);
+    let gateway = Gateway::new(&rest, "pyrt", common::btcusdt());
+    let order = OrderRequest::limit(X, Side::Buy, "0.01".parse().unwrap(), Price::from_int(50_000));
+    let sent = gateway.send(VenueCommand::Submit { order_id: OrderId(1), request: order }, 0).await;
+    assert!(matches!(sent[..], [ExecutionReport::Accepted { .. }]), "{sent:?}");
+
+    for (body, want) in [
+        (
+            json!({ "status": "HALF_DONE", "executedQty": "0", "cummulativeQuoteQty": "0" }),
+            "unknown order status `HALF_DONE`",
+        ),
+        (json!({ "status": "NEW", "cummulativeQuoteQty": "0" }), "no `executedQty` in the answer"),
+        (json!({ "status": "NEW", "executedQty": "lots", "cummulativeQuoteQty": "0" }), "`executedQty`"),
+    ] {
+        *answer.lock().unwrap() = body;
+        let e = gateway.venue_states(&[OrderId(1)]).await.unwrap_err().to_string();
+        assert!(e.starts_with("unexpected answer from /api/v3/order") && e.contains(want), "{e}");
+    }
+    // Orders never sent through this gateway are left out.
+    *answer.lock().unwrap() = json!({ "status": "NEW", "executedQty": "0", "cummulativeQuoteQty": "0" });
+    assert_eq!(gateway.venue_states(&[OrderId(1), OrderId(9)]).await.unwrap().len(), 1);
+}

@@ -130,4 +130,20 @@ fn lost_fills_and_cancels_are_recovered_from_the_venue() {
     );
     assert!(odd.applied.is_empty());
     assert_eq!(odd.unexplained, ["O-3: the venue filled 1 but the engine booked 2; nothing changed"]);
+    // A venue that says filled with less than the order's quantity: the
+    // missing part is booked, the status is not taken on trust.
+    let short = engine.reconcile(
+        14,
+        &[VenueOrderState {
+            order_id: OrderId(3),
+            status: OrderStatus::Filled,
+            filled: qty(4),
+            notional: Money::from_int(400),
+            fee: Some(Money::ZERO),
+        }],
+    );
+    assert_eq!(short.applied.len(), 1, "{short:?}");
+    assert_eq!(short.unexplained.len(), 1);
+    assert!(short.unexplained[0].starts_with("O-3: the venue says filled, but with 4 of the order's"), "{short:?}");
+    assert_eq!(engine.orders().get(OrderId(3)).unwrap().status, OrderStatus::PartiallyFilled);
 }

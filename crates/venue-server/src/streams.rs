@@ -392,6 +392,8 @@ mod tests {
         assert_eq!(parse_stream("BTCUSDT@depth10"), Some(("btcusdt".into(), Kind::Partial(10))));
         assert_eq!(parse_stream("btcusdt@aggTrade"), Some(("btcusdt".into(), Kind::AggTrade)));
         assert_eq!(parse_stream("btcusdt@kline_7x"), None);
+        assert_eq!(parse_stream("btcusdt@kline_1m"), Some(("btcusdt".into(), Kind::Kline(1))));
+        assert_eq!(parse_stream("btcusdt@kline_1w"), None, "weekly candles are not served");
         let mut s = BTreeSet::new();
         let r = request(r#"{"method":"SUBSCRIBE","params":["btcusdt@trade"],"id":1}"#, &mut s);
         assert_eq!(r, json!({"result": null, "id": 1}));
