@@ -18,6 +18,7 @@
 //! free of sockets lets them be tested on recorded messages alone.
 
 pub mod capture;
+mod depth_scan;
 pub mod events;
 pub mod replay;
 pub mod signing;

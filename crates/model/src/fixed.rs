@@ -167,6 +167,69 @@ fn parse_plain_decimal(bytes: &[u8], decimals: u32) -> Option<i128> {
     Some(int as i128 * 10i128.pow(decimals) + frac as i128 * 10i128.pow(decimals - frac_digits))
 }
 
+/// The spelling venues send — digits, optionally a point and at most
+/// [`FIXED_DECIMALS`] more digits — read from the front of `bytes` straight
+/// into raw `i64` units with `u64` arithmetic, stopping at the first other
+/// byte. Returns the raw value and the bytes read.
+///
+/// This is the hot path of every price in a depth message: a reader that
+/// knows where a number ends (a closing quote) parses it in the same pass as
+/// it finds the end. `None` for a number this path does not take (no
+/// digits, more than 18 integer or [`FIXED_DECIMALS`] fraction digits, out
+/// of range); the general parser then reads or refuses it, and where both
+/// read a number they agree.
+#[inline]
+pub fn parse_plain_prefix(bytes: &[u8]) -> Option<(i64, usize)> {
+    // 10^(FIXED_DECIMALS - n) for n fraction digits.
+    const FRACTION_SCALE: [u64; 10] =
+        [1_000_000_000, 100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1];
+    // A digit at a time: prices and sizes are short, and this loop's steps
+    // overlap in the CPU. An eight-bytes-at-once (SWAR) version was measured
+    // slower on depth messages (37 against 28 ns a level).
+    let mut i = 0;
+    let mut int: u64 = 0;
+    while let Some(&b) = bytes.get(i) {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
+        }
+        if i == 18 {
+            return None;
+        }
+        int = int * 10 + digit as u64;
+        i += 1;
+    }
+    let int_digits = i;
+    let mut frac: u64 = 0;
+    let mut frac_digits = 0;
+    if bytes.get(i) == Some(&b'.') {
+        i += 1;
+        while let Some(&b) = bytes.get(i) {
+            let digit = b.wrapping_sub(b'0');
+            if digit > 9 {
+                break;
+            }
+            if frac_digits == FIXED_DECIMALS as usize {
+                return None;
+            }
+            frac = frac * 10 + digit as u64;
+            frac_digits += 1;
+            i += 1;
+        }
+    }
+    if int_digits == 0 && frac_digits == 0 {
+        return None;
+    }
+    let raw = int.checked_mul(FIXED_SCALE as u64)?.checked_add(frac * FRACTION_SCALE[frac_digits])?;
+    Some((i64::try_from(raw).ok()?, i))
+}
+
+/// [`parse_plain_prefix`] over the whole of `bytes`.
+#[inline]
+fn parse_plain_fixed(bytes: &[u8]) -> Option<i64> {
+    parse_plain_prefix(bytes).and_then(|(raw, read)| (read == bytes.len()).then_some(raw))
+}
+
 /// 1 if the dropped digits `tail` round `base` up (half to even), else 0.
 fn round_half_even(base: i128, tail: &str) -> u8 {
     let first = tail.as_bytes()[0];
@@ -327,7 +390,11 @@ macro_rules! fixed_i64 {
         signed_ops!($name);
         impl FromStr for $name {
             type Err = ValueError;
+            #[inline]
             fn from_str(s: &str) -> Result<Self, ValueError> {
+                if let Some(raw) = parse_plain_fixed(s.as_bytes()) {
+                    return Ok(Self(raw));
+                }
                 let raw = parse_decimal(s, FIXED_DECIMALS)?;
                 i64::try_from(raw).map(Self).map_err(|_| ValueError::OutOfRange(s.trim().to_string()))
             }
@@ -573,6 +640,20 @@ mod tests {
         ) {
             let text = if frac.is_empty() { int.to_string() } else { format!("{int}.{frac}") };
             prop_assert_eq!(parse_decimal(&text, decimals), parse_decimal(&format!(" {text}"), decimals));
+        }
+    }
+
+    proptest! {
+        // Prices and quantities take their own `i64` fast path first; a
+        // leading space sends the same number through the general parser.
+        // Up to 19 integer digits, so overflow and the 18-digit limit are
+        // both crossed.
+        #[test]
+        fn fixed_fast_path_agrees_with_general_parser(int in "[0-9]{0,19}", point in any::<bool>(), frac in "[0-9]{0,11}") {
+            let text = if point { format!("{int}.{frac}") } else { format!("{int}{frac}") };
+            let general = parse_decimal(&format!(" {text}"), FIXED_DECIMALS)
+                .and_then(|raw| i64::try_from(raw).map_err(|_| ValueError::OutOfRange(text.clone())));
+            prop_assert_eq!(text.parse::<Price>().map(Price::raw), general);
         }
     }
 
