@@ -9,10 +9,13 @@
 //! * [`binance::user`]: the account's user-data stream (executions and
 //!   balances) over the WebSocket API, with a signed subscription.
 //!
+//! * [`tls`]: one TLS set-up for all three (`https://`, `wss://`), on
+//!   Mozilla's roots plus an optional CA file, certificates always verified.
+//!
 //! Everything is tested against the project's own local venue
-//! (`pyrt-venue-server`) and fault-injecting servers on loopback. TLS for
-//! real endpoints comes with `pyrt live`; today the clients speak plain
-//! HTTP and WebSocket.
+//! (`pyrt-venue-server`), over plain HTTP and over TLS with its own
+//! certificate, and against fault-injecting servers on loopback.
 
 pub mod backoff;
 pub mod binance;
+pub mod tls;

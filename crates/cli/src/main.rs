@@ -11,6 +11,7 @@ mod bench_risk;
 mod config;
 mod indicators;
 mod latency;
+mod live;
 mod paper;
 mod venue;
 
@@ -72,22 +73,19 @@ enum Command {
         /// The venue's WebSocket base URL (default: the REST URL with ws://).
         #[arg(long)]
         ws: Option<String>,
-        #[arg(long, default_value = "BTCUSDT")]
-        symbol: String,
-        /// Built-in strategy (see `pyrt strategies`).
-        #[arg(long, default_value = "sma_cross")]
-        strategy: String,
-        /// Strategy parameter NAME=VALUE; repeatable.
-        #[arg(long = "param", value_name = "NAME=VALUE")]
-        params: Vec<String>,
-        /// Bars the strategy trades on, built from live trades: 1s, 1m, tick:100, volume:10...
-        #[arg(long, default_value = "1m")]
-        bar: String,
-        /// Stop after this many seconds (default: run until Ctrl-C).
+        #[command(flatten)]
+        trade: live::TradeArgs,
+    },
+    /// Trade a strategy with real orders on a real venue: keys from BINANCE_API_KEY/BINANCE_API_SECRET, TLS required off loopback.
+    Live {
+        /// The venue's REST base URL, e.g. https://api.binance.com.
         #[arg(long)]
-        duration_s: Option<f64>,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        venue: String,
+        /// The market-stream base URL, e.g. wss://stream.binance.com:9443.
+        #[arg(long)]
+        ws: String,
+        #[command(flatten)]
+        trade: live::TradeArgs,
     },
     /// Run the local Binance-compatible exchange (REST /api/v3) on loopback until Ctrl-C.
     Venue {
@@ -118,6 +116,15 @@ enum Command {
         /// Maker and taker commission in basis points.
         #[arg(long, default_value_t = 10)]
         fee_bps: i64,
+        /// Serve HTTPS and WSS with this certificate chain (PEM); needs --tls-key.
+        #[arg(long, requires = "tls_key", conflicts_with = "tls_self_signed")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Serve HTTPS and WSS with a new self-signed certificate for localhost and 127.0.0.1, written to this folder.
+        #[arg(long, value_name = "DIR")]
+        tls_self_signed: Option<PathBuf>,
     },
     /// Time every indicator over 1M bars (or over arrays from --input).
     BenchIndicators {
@@ -399,6 +406,16 @@ fn enum_flag<T: serde::de::DeserializeOwned>(flag: &str, value: &str) -> Result<
     T::deserialize(de).map_err(|e| anyhow::anyhow!("invalid {flag} `{value}`: {e}"))
 }
 
+/// A paper or live run, and its final report.
+fn trade_run(options: paper::PaperOptions, format: Format) -> Result<()> {
+    let report = paper::run(options)?;
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Table => println!("{report:#}"),
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -460,43 +477,39 @@ fn run(cli: Cli) -> Result<()> {
             }
         },
         Command::Indicators { data, spec, out } => indicators::run(&data, &spec, out.as_deref())?,
-        Command::Paper { venue, ws, symbol, strategy, params, bar, duration_s, format } => {
-            let params = params
-                .iter()
-                .map(|p| p.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
-                .collect::<Option<_>>()
-                .context("--param takes NAME=VALUE")?;
-            if duration_s.is_some_and(|d| !(d > 0.0 && d.is_finite())) {
-                bail!("--duration-s must be a number of seconds above 0");
-            }
-            // Keys come from the environment and are never printed; the
-            // default is the Binance docs' public example key the local venue knows.
-            let api_key = std::env::var("BINANCE_API_KEY").unwrap_or_else(|_| pyrt_venue_server::DOCS_API_KEY.into());
-            let secret = std::env::var("BINANCE_API_SECRET").unwrap_or_else(|_| pyrt_venue_server::DOCS_SECRET.into());
-            let options = paper::PaperOptions {
-                venue,
-                ws,
-                symbol,
-                strategy,
-                params,
-                bar,
-                duration: duration_s.map(std::time::Duration::from_secs_f64),
-                api_key,
-                secret,
-            };
-            let report = paper::run(options)?;
-            match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-                Format::Table => println!("{report:#}"),
-            }
+        Command::Paper { venue, ws, trade } => {
+            let env = |name: &str| std::env::var(name).ok();
+            trade_run(live::paper_options(venue, ws, &trade, env)?, trade.format)?;
         }
-        Command::Venue { listen, seed, step_ms, replay, market, speed, tick_size, lot_size, fee_bps } => {
+        Command::Live { venue, ws, trade } => {
+            let env = |name: &str| std::env::var(name).ok();
+            trade_run(live::live_options(venue, ws, &trade, env)?, trade.format)?;
+        }
+        Command::Venue {
+            listen,
+            seed,
+            step_ms,
+            replay,
+            market,
+            speed,
+            tick_size,
+            lot_size,
+            fee_bps,
+            tls_cert,
+            tls_key,
+            tls_self_signed,
+        } => {
             let replay = replay.map(|path| venue::Replay {
                 market: market.map_or_else(|| bench_book::guess_market(&path), MarketArg::market),
                 path,
                 speed,
             });
-            venue::run(venue::Options { listen, seed, step_ms, replay, tick_size, lot_size, fee_bps })?
+            let tls = match (tls_cert, tls_key, tls_self_signed) {
+                (Some(cert), Some(key), _) => Some(venue::Tls::Files { cert, key }),
+                (_, _, Some(dir)) => Some(venue::Tls::SelfSigned { dir }),
+                _ => None,
+            };
+            venue::run(venue::Options { listen, seed, step_ms, replay, tick_size, lot_size, fee_bps, tls })?
         }
         Command::Bars { trades, rule, out, keep_partial } => {
             let s = bars::run(&trades, &rule, out.as_deref(), keep_partial)?;

@@ -39,6 +39,10 @@ use tokio::sync::{mpsc, watch};
 pub struct PaperOptions {
     pub venue: String,
     pub ws: Option<String>,
+    /// The WebSocket API for the user-data stream (default: `<ws>/ws-api/v3`).
+    pub user_ws: Option<String>,
+    /// Trust for `https://` and `wss://`.
+    pub tls: Arc<rustls::ClientConfig>,
     pub symbol: String,
     pub strategy: String,
     pub params: std::collections::BTreeMap<String, String>,
@@ -65,8 +69,17 @@ pub fn run(o: PaperOptions) -> Result<Value> {
     runtime.block_on(async move {
         let base_url = o.venue.trim_end_matches('/').to_string();
         let ws_base = o.ws.clone().unwrap_or_else(|| base_url.replacen("http", "ws", 1));
-        let rest = Arc::new(BinanceRest::new(RestConfig::new(&base_url, &o.api_key, &o.secret))?);
-        rest.sync_time().await.with_context(|| format!("cannot reach the venue at {base_url}"))?;
+        let mut rest_cfg = RestConfig::new(&base_url, &o.api_key, &o.secret);
+        rest_cfg.tls = o.tls.clone();
+        let rest = Arc::new(BinanceRest::new(rest_cfg)?);
+        if let Err(e) = rest.sync_time().await {
+            let hint = if e.to_string().contains("certificate") {
+                "; its TLS certificate is not trusted: pass the authority that signed it with --ca-file"
+            } else {
+                ""
+            };
+            return Err(anyhow::Error::new(e).context(format!("cannot reach the venue at {base_url}{hint}")));
+        }
         let info = rest.symbol_info(&o.symbol).await?;
         let start_account = rest.account().await?;
         let (quote_start, _) = money_of(&start_account, &info.quote)?;
@@ -82,22 +95,25 @@ pub fn run(o: PaperOptions) -> Result<Value> {
 
         let (stop_tx, stop) = watch::channel(false);
         let (user_tx, mut user_rx) = mpsc::channel(4096);
+        let user_url = o.user_ws.clone().unwrap_or_else(|| format!("{ws_base}/ws-api/v3"));
         let user_cfg = UserStreamConfig {
-            url: format!("{ws_base}/ws-api/v3"),
+            url: user_url.clone(),
             api_key: o.api_key.clone(),
             secret: o.secret.clone(),
             backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(10),
+            tls: o.tls.clone(),
         };
         tokio::spawn(user::run(user_cfg, user_tx, stop.clone()));
         // Fills must not be missed: trade only once the account stream is up.
         match tokio::time::timeout(Duration::from_secs(10), user_rx.recv()).await {
             Ok(Some(UserStreamEvent::Subscribed)) => {}
             Ok(Some(UserStreamEvent::Refused { reason })) => bail!("the venue refused the user-data stream: {reason}"),
-            other => bail!("no user-data stream from {ws_base}: {other:?}"),
+            other => bail!("no user-data stream from {user_url}: {other:?}"),
         }
         let (feed_tx, mut feed_rx) = mpsc::channel(65_536);
-        let feed_cfg = FeedConfig::new(&ws_base, Market::Spot, vec![(o.symbol.clone(), id)]);
+        let mut feed_cfg = FeedConfig::new(&ws_base, Market::Spot, vec![(o.symbol.clone(), id)]);
+        feed_cfg.tls = o.tls.clone();
         tokio::spawn(feed::run(feed_cfg, rest.clone(), feed_tx, stop.clone()));
 
         let symbols = vec![GatewaySymbol { symbol: o.symbol.clone(), base: info.base.clone(), quote: info.quote.clone() }];

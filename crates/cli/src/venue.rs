@@ -23,6 +23,13 @@ pub struct Options {
     pub tick_size: Option<String>,
     pub lot_size: Option<String>,
     pub fee_bps: i64,
+    pub tls: Option<Tls>,
+}
+
+/// Serve HTTPS/WSS with these files, or with a new self-signed pair.
+pub enum Tls {
+    Files { cert: PathBuf, key: PathBuf },
+    SelfSigned { dir: PathBuf },
 }
 
 pub fn run(o: Options) -> Result<()> {
@@ -48,6 +55,18 @@ pub fn run(o: Options) -> Result<()> {
         }
         config.replay = Some(ReplayConfig { path: r.path, market: r.market, speed: r.speed });
     }
+    let mut trust_note = None;
+    config.tls = match o.tls {
+        None => None,
+        Some(Tls::Files { cert, key }) => Some(pyrt_venue_server::tls::server_config(&cert, &key)?),
+        Some(Tls::SelfSigned { dir }) => {
+            let (cert, key) = pyrt_venue_server::tls::self_signed(&dir)
+                .with_context(|| format!("cannot write a certificate to {}", dir.display()))?;
+            trust_note = Some(format!("self-signed certificate: {} (clients: --ca-file {0})", cert.display()));
+            Some(pyrt_venue_server::tls::server_config(&cert, &key)?)
+        }
+    };
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async move {
         let symbols: Vec<_> = config.symbols.iter().map(|s| s.symbol.clone()).collect();
@@ -63,7 +82,10 @@ pub fn run(o: Options) -> Result<()> {
         // Tests and scripts read the address from this first line. A reader
         // that goes away must not stop the venue, so write errors are ignored.
         let mut out = std::io::stdout();
-        let _ = writeln!(out, "pyrt venue listening on http://{}", venue.address);
+        let _ = writeln!(out, "pyrt venue listening on {scheme}://{}", venue.address);
+        if let Some(note) = &trust_note {
+            let _ = writeln!(out, "{note}");
+        }
         let _ = writeln!(
             out,
             "symbols: {}; market: {source}; API key: {DOCS_API_KEY} (the Binance docs' example key and secret)",

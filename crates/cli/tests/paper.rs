@@ -30,7 +30,7 @@ fn venue(extra: &[&str]) -> Venue {
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
-    let address = line.trim().rsplit("http://").next().expect("the venue prints its address").to_string();
+    let address = line.trim().rsplit("://").next().expect("the venue prints its address").to_string();
     assert!(address.contains(':'), "venue said: {line:?}");
     Venue(child, address, stdout)
 }
@@ -83,6 +83,34 @@ fn paper_trading_a_replayed_session_keeps_the_books_equal() {
 fn paper_trading_the_synthetic_market_keeps_the_books_equal() {
     let v = venue(&["--fee-bps", "0"]);
     books_agree(&paper(&v.1, "tick:3", "6"));
+}
+
+/// `pyrt live` is `pyrt paper` with real keys over TLS: against the local
+/// venue serving HTTPS/WSS with its own certificate, the books agree.
+#[test]
+fn live_trading_over_tls_keeps_the_books_equal_and_needs_the_venue_trusted() {
+    let dir = std::env::temp_dir().join(format!("pyrt-live-tls-{}", std::process::id()));
+    let v = venue(&["--fee-bps", "0", "--tls-self-signed", dir.to_str().unwrap()]);
+    let ca = dir.join("venue-cert.pem");
+    let live = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_pyrt"))
+            .args(["live", "--venue", &format!("https://{}", v.1), "--ws", &format!("wss://{}", v.1)])
+            .args(["--param", "fast=2", "--param", "slow=4", "--bar", "tick:3", "--format", "json"])
+            .args(extra)
+            .env("BINANCE_API_KEY", pyrt_venue_server::DOCS_API_KEY)
+            .env("BINANCE_API_SECRET", pyrt_venue_server::DOCS_SECRET)
+            .output()
+            .expect("pyrt live runs")
+    };
+    let out = live(&["--duration-s", "6", "--ca-file", ca.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    books_agree(&serde_json::from_slice(&out.stdout).unwrap());
+
+    let out = live(&["--duration-s", "1"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("certificate is not trusted: pass the authority that signed it with --ca-file"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

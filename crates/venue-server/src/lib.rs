@@ -17,6 +17,8 @@
 //!   trades, book ticker), raw or combined, with `SUBSCRIBE` requests.
 //! * [`user_stream`]: the user-data stream (executions, balances) over the
 //!   WebSocket API or a listen key.
+//! * [`tls`]: optional HTTPS and WSS on the same port, with a given or a
+//!   self-signed certificate.
 //!
 //! [`spawn`] starts it: the HTTP server and a task that steps the market.
 
@@ -28,6 +30,7 @@ pub mod params;
 pub mod replay;
 pub mod rest;
 pub mod streams;
+pub mod tls;
 pub mod user_stream;
 
 use std::sync::{Arc, Mutex};
@@ -60,6 +63,8 @@ pub struct VenueConfig {
     pub seed: u64,
     /// Replay a recording for the first symbol instead of the synthetic market.
     pub replay: Option<ReplayConfig>,
+    /// Serve HTTPS and WSS instead of HTTP and WS.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// A recorded Binance session as the venue's market.
@@ -103,6 +108,7 @@ impl Default for VenueConfig {
             depth: 20,
             seed: 1,
             replay: None,
+            tls: None,
         }
     }
 }
@@ -144,7 +150,13 @@ pub async fn spawn(
     let listener = tokio::net::TcpListener::bind(address).await?;
     let address = listener.local_addr()?;
     let router = rest::router(app.clone());
-    let server = tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(shutdown).await });
+    let server = match config.tls {
+        None => tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(shutdown).await }),
+        Some(tls) => {
+            let listener = tls::TlsListener::new(listener, tls)?;
+            tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(shutdown).await })
+        }
+    };
     Ok((RunningVenue { address, app }, server))
 }
 

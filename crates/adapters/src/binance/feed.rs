@@ -48,6 +48,8 @@ pub struct FeedConfig {
     pub max_backoff: Duration,
     /// Reconnect before the server's 24-hour limit cuts the connection.
     pub max_connection_age: Duration,
+    /// Used for `wss://` URLs.
+    pub tls: Arc<rustls::ClientConfig>,
 }
 
 impl FeedConfig {
@@ -60,6 +62,7 @@ impl FeedConfig {
             backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(30),
             max_connection_age: Duration::from_secs(24 * 3600 - 600),
+            tls: crate::tls::default_client_config(),
         }
     }
 
@@ -111,8 +114,8 @@ pub async fn run(
 ) {
     let mut failures = 0u32;
     while !*stop.borrow() {
-        let reason = match tokio_tungstenite::connect_async(cfg.url()).await {
-            Ok((ws, _)) => {
+        let reason = match crate::tls::connect_websocket(&cfg.url(), &cfg.tls).await {
+            Ok(ws) => {
                 failures = 0;
                 if tx.send(FeedEvent::Connected).await.is_err() {
                     return;

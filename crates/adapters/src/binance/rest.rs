@@ -20,6 +20,7 @@
 //!   Binance code) are never retried.
 
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
@@ -45,6 +46,8 @@ pub struct RestConfig {
     pub max_backoff: Duration,
     /// Request weight allowed per minute (Binance Spot: 6000).
     pub weight_per_minute: u32,
+    /// Used for `https://` URLs.
+    pub tls: Arc<rustls::ClientConfig>,
 }
 
 impl RestConfig {
@@ -59,6 +62,7 @@ impl RestConfig {
             backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(5),
             weight_per_minute: 6000,
+            tls: crate::tls::default_client_config(),
         }
     }
 }
@@ -76,6 +80,10 @@ pub enum RestError {
     Server { status: u16, body: String },
     #[error("request failed before an answer arrived (outcome unknown): {0}")]
     Transport(String),
+    /// No connection was made (refused, unreachable, name not found, TLS
+    /// handshake or certificate refused), so nothing was sent.
+    #[error("cannot connect; nothing was sent: {0}")]
+    Connect(String),
     #[error("unexpected answer from {path}: {problem}")]
     Decode { path: String, problem: String },
 }
@@ -89,6 +97,7 @@ impl RestError {
                 | RestError::Banned { .. }
                 | RestError::Server { .. }
                 | RestError::Transport(_)
+                | RestError::Connect(_)
         )
     }
 
@@ -105,6 +114,19 @@ impl RestError {
             _ => None,
         }
     }
+}
+
+/// A failed send, with every cause in its chain: reqwest's own message
+/// ("error sending request") hides the one that says what went wrong.
+fn send_error(e: reqwest::Error) -> RestError {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    if e.is_connect() { RestError::Connect(text) } else { RestError::Transport(text) }
 }
 
 /// A new order.
@@ -152,8 +174,11 @@ fn now_ms() -> i64 {
 
 impl BinanceRest {
     pub fn new(cfg: RestConfig) -> Result<Self, RestError> {
-        let http =
-            reqwest::Client::builder().timeout(cfg.timeout).build().map_err(|e| RestError::Transport(e.to_string()))?;
+        let http = reqwest::Client::builder()
+            .timeout(cfg.timeout)
+            .tls_backend_preconfigured((*cfg.tls).clone())
+            .build()
+            .map_err(|e| RestError::Transport(e.to_string()))?;
         let per_minute = NonZeroU32::new(cfg.weight_per_minute.max(1)).expect("at least 1");
         Ok(Self { http, weight: RateLimiter::direct(Quota::per_minute(per_minute)), offset_ms: AtomicI64::new(0), cfg })
     }
@@ -353,7 +378,7 @@ impl BinanceRest {
         if signed || !self.cfg.api_key.is_empty() {
             req = req.header("X-MBX-APIKEY", &self.cfg.api_key);
         }
-        let resp = req.send().await.map_err(|e| RestError::Transport(e.to_string()))?;
+        let resp = req.send().await.map_err(send_error)?;
         let status = resp.status();
         let retry_after =
             resp.headers().get("Retry-After").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(1);

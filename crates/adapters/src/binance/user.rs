@@ -51,6 +51,8 @@ pub struct UserStreamConfig {
     pub secret: String,
     pub backoff: Duration,
     pub max_backoff: Duration,
+    /// Used for `wss://` URLs.
+    pub tls: std::sync::Arc<rustls::ClientConfig>,
 }
 
 /// The subscribe request: parameters sorted by name, signed as sent.
@@ -111,8 +113,8 @@ async fn session(
     reconnect: bool,
 ) -> Session {
     let ended = |reason: String, subscribed| Session::Ended { reason, subscribed };
-    let mut ws = match tokio_tungstenite::connect_async(cfg.url.as_str()).await {
-        Ok((ws, _)) => ws,
+    let mut ws = match crate::tls::connect_websocket(&cfg.url, &cfg.tls).await {
+        Ok(ws) => ws,
         Err(e) => return ended(format!("cannot connect to {}: {e}", cfg.url), false),
     };
     if let Err(e) = ws.send(Message::Text(subscribe_request(cfg, 1).into())).await {

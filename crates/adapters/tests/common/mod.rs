@@ -31,6 +31,7 @@ pub fn user_config(address: SocketAddr, secret: &str) -> UserStreamConfig {
         secret: secret.into(),
         backoff: Duration::from_millis(20),
         max_backoff: Duration::from_secs(1),
+        tls: pyrt_adapters::tls::default_client_config(),
     }
 }
 

@@ -1,0 +1,219 @@
+//! `pyrt live` and `pyrt paper` share one run (`paper::run`); this module
+//! turns either command's arguments into its options, with the checks that
+//! real money needs before anything is sent.
+//!
+//! `pyrt live` differs from `pyrt paper` only in what it refuses:
+//! * no venue is assumed: `--venue` and `--ws` must be given;
+//! * the API key and secret come from `BINANCE_API_KEY` and
+//!   `BINANCE_API_SECRET` and must both be set (paper falls back to the
+//!   local venue's public example account); they are never printed;
+//! * every endpoint must be `https://` or `wss://`, except on loopback
+//!   (a local venue or a tunnel), so a key never crosses a network in clear.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use clap::Args;
+
+use crate::Format;
+use crate::paper::PaperOptions;
+
+/// What a trading run needs besides its venue.
+#[derive(Args)]
+pub struct TradeArgs {
+    /// The WebSocket API for the user-data stream (default: the --ws URL + /ws-api/v3; Binance: wss://ws-api.binance.com:443/ws-api/v3).
+    #[arg(long)]
+    pub user_ws: Option<String>,
+    /// A PEM file of extra certificate authorities to trust (a venue with its own certificate); Mozilla's roots are always trusted.
+    #[arg(long)]
+    pub ca_file: Option<PathBuf>,
+    #[arg(long, default_value = "BTCUSDT")]
+    pub symbol: String,
+    /// Built-in strategy (see `pyrt strategies`).
+    #[arg(long, default_value = "sma_cross")]
+    pub strategy: String,
+    /// Strategy parameter NAME=VALUE; repeatable.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Bars the strategy trades on, built from live trades: 1s, 1m, tick:100, volume:10...
+    #[arg(long, default_value = "1m")]
+    pub bar: String,
+    /// Stop after this many seconds (default: run until Ctrl-C).
+    #[arg(long)]
+    pub duration_s: Option<f64>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Paper trading: any venue, the local venue's example account by default.
+pub fn paper_options(
+    venue: String,
+    ws: Option<String>,
+    args: &TradeArgs,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<PaperOptions> {
+    let api_key = env("BINANCE_API_KEY").unwrap_or_else(|| pyrt_venue_server::DOCS_API_KEY.into());
+    let secret = env("BINANCE_API_SECRET").unwrap_or_else(|| pyrt_venue_server::DOCS_SECRET.into());
+    options(venue, ws, args, api_key, secret)
+}
+
+/// Live trading: a venue named on the command line, keys from the
+/// environment, encrypted connections off loopback.
+pub fn live_options(
+    venue: String,
+    ws: String,
+    args: &TradeArgs,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<PaperOptions> {
+    let required = |name: &str| -> Result<String> {
+        match env(name) {
+            Some(value) if !value.trim().is_empty() => Ok(value),
+            _ => bail!(
+                "{name} is not set; `pyrt live` takes the API key and secret from BINANCE_API_KEY and BINANCE_API_SECRET"
+            ),
+        }
+    };
+    let (api_key, secret) = (required("BINANCE_API_KEY")?, required("BINANCE_API_SECRET")?);
+    check_encrypted("--venue", &venue, "https")?;
+    check_encrypted("--ws", &ws, "wss")?;
+    if let Some(user_ws) = &args.user_ws {
+        check_encrypted("--user-ws", user_ws, "wss")?;
+    }
+    options(venue, Some(ws), args, api_key, secret)
+}
+
+fn options(
+    venue: String,
+    ws: Option<String>,
+    args: &TradeArgs,
+    api_key: String,
+    secret: String,
+) -> Result<PaperOptions> {
+    let params: BTreeMap<String, String> = args
+        .params
+        .iter()
+        .map(|p| p.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .collect::<Option<_>>()
+        .context("--param takes NAME=VALUE")?;
+    if args.duration_s.is_some_and(|d| !(d > 0.0 && d.is_finite())) {
+        bail!("--duration-s must be a number of seconds above 0");
+    }
+    let tls = pyrt_adapters::tls::client_config(args.ca_file.as_deref())?;
+    Ok(PaperOptions {
+        venue,
+        ws,
+        user_ws: args.user_ws.clone(),
+        tls,
+        symbol: args.symbol.clone(),
+        strategy: args.strategy.clone(),
+        params,
+        bar: args.bar.clone(),
+        duration: args.duration_s.map(Duration::from_secs_f64),
+        api_key,
+        secret,
+    })
+}
+
+/// `url` uses `secure` (`https`/`wss`), or stays on this machine.
+fn check_encrypted(flag: &str, url: &str, secure: &str) -> Result<()> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        bail!("{flag} `{url}` is not a URL; expected {secure}://host[:port]")
+    };
+    if scheme.eq_ignore_ascii_case(secure) {
+        return Ok(());
+    }
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(host, _)| host),
+    };
+    let loopback =
+        host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        return Ok(());
+    }
+    bail!(
+        "{flag} `{url}` is not encrypted; a live run sends its API key and orders only over {secure}:// (plain {scheme}:// is allowed on loopback only)"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        trade: TradeArgs,
+    }
+
+    fn args(extra: &[&str]) -> TradeArgs {
+        Cli::parse_from(std::iter::once("pyrt").chain(extra.iter().copied())).trade
+    }
+
+    fn keys(name: &str) -> Option<String> {
+        Some(format!("{name}-value"))
+    }
+
+    #[test]
+    fn live_needs_both_keys_and_never_shows_them() {
+        let only_key = |name: &str| (name == "BINANCE_API_KEY").then(|| "k3y".to_string());
+        let err = live_options(
+            "https://api.binance.com".into(),
+            "wss://stream.binance.com:9443".into(),
+            &args(&[]),
+            only_key,
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(err.contains("BINANCE_API_SECRET is not set"), "{err}");
+        assert!(!err.contains("k3y"), "{err}");
+        let blank = |_: &str| Some("  ".to_string());
+        let err = live_options("https://a".into(), "wss://b".into(), &args(&[]), blank).err().unwrap().to_string();
+        assert!(err.contains("BINANCE_API_KEY is not set"), "{err}");
+        let o = live_options("https://a".into(), "wss://b".into(), &args(&[]), keys).unwrap();
+        assert_eq!((o.api_key.as_str(), o.secret.as_str()), ("BINANCE_API_KEY-value", "BINANCE_API_SECRET-value"));
+    }
+
+    #[test]
+    fn live_refuses_plain_connections_off_this_machine() {
+        let live = |venue: &str, ws: &str, extra: &[&str]| {
+            live_options(venue.into(), ws.into(), &args(extra), keys).err().map(|e| e.to_string())
+        };
+        let err = live("http://api.binance.com", "wss://stream.binance.com:9443", &[]).unwrap();
+        assert!(err.contains("--venue `http://api.binance.com` is not encrypted"), "{err}");
+        let err = live("https://api.binance.com", "ws://stream.binance.com:9443", &[]).unwrap();
+        assert!(err.contains("--ws `ws://stream.binance.com:9443` is not encrypted"), "{err}");
+        let err = live("https://a", "wss://b", &["--user-ws", "ws://10.0.0.7:8765/ws-api/v3"]).unwrap();
+        assert!(err.contains("--user-ws"), "{err}");
+        let err = live("api.binance.com", "wss://b", &[]).unwrap();
+        assert!(err.contains("is not a URL"), "{err}");
+        // Loopback may be plain: a local venue, or a tunnel ending here.
+        for (venue, ws) in [
+            ("http://127.0.0.1:8765", "ws://127.0.0.1:8765"),
+            ("http://localhost:1", "ws://[::1]:2/x"),
+            ("HTTPS://a", "WSS://b"),
+        ] {
+            assert_eq!(live(venue, ws, &[]), None, "{venue} {ws}");
+        }
+        // A host that merely starts like loopback is not loopback.
+        assert!(live("http://127.0.0.1.example.com", "wss://b", &[]).is_some());
+    }
+
+    #[test]
+    fn paper_falls_back_to_the_local_example_account() {
+        let o = paper_options("http://127.0.0.1:8765".into(), None, &args(&[]), |_| None).unwrap();
+        assert_eq!(o.api_key, pyrt_venue_server::DOCS_API_KEY);
+        let err = paper_options("http://x".into(), None, &args(&["--param", "fast"]), |_| None).err().unwrap();
+        assert!(err.to_string().contains("NAME=VALUE"));
+        let err = paper_options("http://x".into(), None, &args(&["--duration-s=-1"]), |_| None).err().unwrap();
+        assert!(err.to_string().contains("--duration-s"));
+        let err =
+            paper_options("http://x".into(), None, &args(&["--ca-file", "/nonexistent.pem"]), |_| None).err().unwrap();
+        assert!(err.to_string().contains("/nonexistent.pem"), "{err}");
+    }
+}
