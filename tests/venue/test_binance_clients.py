@@ -422,3 +422,82 @@ def test_kline_streams_add_up_to_the_trades(venue):
         assert float(k["o"]) == prints[0][0] and float(k["c"]) == prints[-1][0]
         assert float(k["h"]) == max(p for p, _ in prints) and float(k["l"]) == min(p for p, _ in prints)
     assert [k["t"] for k in closed] == sorted(k["t"] for k in closed)
+
+
+@pytest.fixture
+def short_key_venue():
+    """The synthetic venue with listen keys that live 1.5 s unless kept alive."""
+    proc = subprocess.Popen(
+        [str(PYRT), "venue", "--listen", "127.0.0.1:0", "--step-ms", "20", "--listen-key-ttl-s", "1.5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        assert "listening on http://" in line, f"venue did not start: {line!r}"
+        yield line.strip().split("http://")[1]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_listen_keys_expire_unless_kept_alive(short_key_venue):
+    """Binance's rules, with python-binance's listen-key calls: the same
+    key while it lives, extended by a keepalive; without one it expires,
+    its stream says `listenKeyExpired` and closes, and a keepalive or close
+    of it is refused with -1125."""
+    import json
+
+    from binance.client import Client
+    from binance.exceptions import BinanceAPIException
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    venue = short_key_venue
+    client = Client(KEY, SECRET, ping=False)
+    client.API_URL = f"http://{venue}/api"
+    key = client.stream_get_listen_key()
+    assert len(key) == 64 and KEY not in key
+    assert client.stream_get_listen_key() == key
+
+    # Kept alive twice at 0.9 s intervals: alive well past its first 1.5 s.
+    with connect(f"ws://{venue}/ws/{key}") as ws:
+        for _ in range(2):
+            time.sleep(0.9)
+            client.stream_keepalive(key)
+        order = client.order_market_buy(symbol="BTCUSDT", quantity=0.001)
+        event = json.loads(ws.recv(timeout=5))
+        while event.get("e") != "executionReport":
+            event = json.loads(ws.recv(timeout=5))
+        assert event["i"] == order["orderId"]
+
+        # Then left alone: it expires, says so, and the stream ends.
+        started = time.monotonic()
+        expired = None
+        while expired is None:
+            event = json.loads(ws.recv(timeout=5))
+            if event.get("e") == "listenKeyExpired":
+                expired = event
+        assert expired["listenKey"] == key
+        assert 1.0 < time.monotonic() - started < 3.0
+        with pytest.raises(ConnectionClosed):
+            while True:
+                ws.recv(timeout=5)
+
+    for call in (client.stream_keepalive, client.stream_close):
+        with pytest.raises(BinanceAPIException) as refused:
+            call(key)
+        assert refused.value.code == -1125 and refused.value.message == "This listenKey does not exist."
+
+    # A new key is a new key; closing it ends its stream at once.
+    fresh = client.stream_get_listen_key()
+    assert fresh != key
+    with connect(f"ws://{venue}/ws/{fresh}") as ws:
+        client.stream_close(fresh)
+        with pytest.raises(ConnectionClosed):
+            while True:
+                ws.recv(timeout=5)
+    with pytest.raises(Exception):
+        with connect(f"ws://{venue}/ws/{fresh}") as ws:
+            ws.recv(timeout=2)

@@ -125,6 +125,9 @@ enum Command {
         /// Serve HTTPS and WSS with a new self-signed certificate for localhost and 127.0.0.1, written to this folder.
         #[arg(long, value_name = "DIR")]
         tls_self_signed: Option<PathBuf>,
+        /// Seconds a listen key lives without a keepalive (Binance: 3600).
+        #[arg(long, default_value_t = 3600.0)]
+        listen_key_ttl_s: f64,
     },
     /// Time every indicator over 1M bars (or over arrays from --input).
     BenchIndicators {
@@ -498,6 +501,7 @@ fn run(cli: Cli) -> Result<()> {
             tls_cert,
             tls_key,
             tls_self_signed,
+            listen_key_ttl_s,
         } => {
             let replay = replay.map(|path| venue::Replay {
                 market: market.map_or_else(|| bench_book::guess_market(&path), MarketArg::market),
@@ -509,7 +513,9 @@ fn run(cli: Cli) -> Result<()> {
                 (_, _, Some(dir)) => Some(venue::Tls::SelfSigned { dir }),
                 _ => None,
             };
-            venue::run(venue::Options { listen, seed, step_ms, replay, tick_size, lot_size, fee_bps, tls })?
+            let options =
+                venue::Options { listen, seed, step_ms, replay, tick_size, lot_size, fee_bps, tls, listen_key_ttl_s };
+            venue::run(options)?
         }
         Command::Bars { trades, rule, out, keep_partial } => {
             let s = bars::run(&trades, &rule, out.as_deref(), keep_partial)?;

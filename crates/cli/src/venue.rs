@@ -24,6 +24,7 @@ pub struct Options {
     pub lot_size: Option<String>,
     pub fee_bps: i64,
     pub tls: Option<Tls>,
+    pub listen_key_ttl_s: f64,
 }
 
 /// Serve HTTPS/WSS with these files, or with a new self-signed pair.
@@ -38,6 +39,10 @@ pub fn run(o: Options) -> Result<()> {
     if !(0..=1000).contains(&o.fee_bps) {
         bail!("--fee-bps {} must be between 0 and 1000", o.fee_bps);
     }
+    if !(o.listen_key_ttl_s >= 0.001 && o.listen_key_ttl_s <= 86_400.0) {
+        bail!("--listen-key-ttl-s {} must be between 0.001 and 86400 seconds", o.listen_key_ttl_s);
+    }
+    config.listen_key_ttl = Duration::from_secs_f64(o.listen_key_ttl_s);
     config.maker = pyrt_model::Rate::from_bps(o.fee_bps);
     config.taker = config.maker;
     let spec = &mut config.symbols[0];

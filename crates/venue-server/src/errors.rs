@@ -17,6 +17,9 @@ impl ApiError {
     fn bad(code: i64, msg: impl Into<String>) -> Self {
         Self { status: StatusCode::BAD_REQUEST, code, msg: msg.into() }
     }
+    pub fn unknown_listen_key() -> Self {
+        Self::bad(-1125, "This listenKey does not exist.")
+    }
     pub fn unknown_symbol() -> Self {
         Self::bad(-1121, "Invalid symbol.")
     }

@@ -25,6 +25,7 @@
 pub mod errors;
 pub mod exchange;
 pub mod klines;
+pub mod listen_keys;
 pub mod market;
 pub mod params;
 pub mod replay;
@@ -65,6 +66,8 @@ pub struct VenueConfig {
     pub replay: Option<ReplayConfig>,
     /// Serve HTTPS and WSS instead of HTTP and WS.
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// How long a listen key lives without a keepalive (Binance: 60 minutes).
+    pub listen_key_ttl: Duration,
 }
 
 /// A recorded Binance session as the venue's market.
@@ -109,6 +112,7 @@ impl Default for VenueConfig {
             seed: 1,
             replay: None,
             tls: None,
+            listen_key_ttl: Duration::from_millis(listen_keys::DEFAULT_TTL_MS as u64),
         }
     }
 }
@@ -129,7 +133,8 @@ pub async fn spawn(
     let exchange = Exchange::new(config.symbols.clone(), config.accounts.clone(), config.maker, config.taker);
     let (frames, _) = tokio::sync::broadcast::channel(1024);
     let (user, _) = tokio::sync::broadcast::channel(4096);
-    let app = Arc::new(App { exchange: Mutex::new(exchange), frames, user, clock: wall_clock });
+    let listen_keys = Mutex::new(listen_keys::ListenKeys::new(config.listen_key_ttl.as_millis() as i64));
+    let app = Arc::new(App { exchange: Mutex::new(exchange), frames, user, clock: wall_clock, listen_keys });
     match &config.replay {
         None => spawn_synthetic(&config, app.clone()),
         Some(replay) => {

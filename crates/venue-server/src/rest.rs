@@ -24,6 +24,7 @@ pub struct App {
     pub user: tokio::sync::broadcast::Sender<Arc<(String, Value)>>,
     /// The server's clock in nanoseconds (wall time; tests may fix it).
     pub clock: fn() -> UnixNanos,
+    pub listen_keys: Mutex<crate::listen_keys::ListenKeys>,
 }
 
 impl App {
@@ -135,12 +136,13 @@ fn handle(
             Ok(account(&ex, &key, now_ms))
         }
         ("POST" | "PUT" | "DELETE", "/api/v3/userDataStream") => {
-            ex.secret(api_key).ok_or_else(ApiError::bad_api_key)?;
-            Ok(if method == Method::POST {
-                json!({ "listenKey": crate::user_stream::listen_key(api_key) })
-            } else {
-                json!({})
-            })
+            let secret = ex.secret(api_key).ok_or_else(ApiError::bad_api_key)?;
+            let mut keys = app.listen_keys.lock().expect("a handler panicked while holding the listen keys");
+            match *method {
+                Method::POST => Ok(json!({ "listenKey": keys.open(api_key, secret, now_ms) })),
+                Method::PUT => keys.keep_alive(params.required("listenKey")?, api_key, now_ms).map(|()| json!({})),
+                _ => keys.close(params.required("listenKey")?, api_key, now_ms).map(|()| json!({})),
+            }
         }
         // What ccxt asks for with its default options; nothing to offer.
         (

@@ -263,14 +263,14 @@ fn payloads(step: &StepFrames, symbol: &str, kind: &Kind) -> Vec<Value> {
 }
 
 pub async fn raw_stream(ws: WebSocketUpgrade, State(app): State<Arc<App>>, Path(path): Path<String>) -> Response {
-    // A listen key opens the account's user-data stream instead.
+    // A live listen key opens the account's user-data stream instead.
     let account = {
-        let ex = app.exchange.lock().expect("a handler panicked while holding the exchange");
-        path.strip_prefix("pyrt-").filter(|key| ex.secret(key).is_some()).map(str::to_string)
+        let keys = app.listen_keys.lock().expect("a handler panicked while holding the listen keys");
+        keys.account(&path, (app.clock)() / 1_000_000).map(str::to_string)
     };
     if let Some(api_key) = account {
         let rx = app.user.subscribe();
-        return ws.on_upgrade(move |socket| crate::user_stream::serve_listen_key(socket, api_key, rx));
+        return ws.on_upgrade(move |socket| crate::user_stream::serve_listen_key(socket, app, path, api_key, rx));
     }
     let streams = path.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect();
     let rx = app.frames.subscribe();

@@ -8,10 +8,12 @@
 //!   form-encoded; events then arrive as `{"subscriptionId":N,"event":..}`
 //!   (what python-binance's `user_socket()` uses);
 //! * a listen key from `POST /api/v3/userDataStream`, opened as
-//!   `/ws/<listenKey>`; events arrive bare.
+//!   `/ws/<listenKey>`; events arrive bare, until the key expires
+//!   ([`listen_keys`](crate::listen_keys)).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -20,26 +22,47 @@ use pyrt_binance::signing::verify;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
+use crate::listen_keys::KeyState;
 use crate::rest::App;
-
-/// The listen key handed out for an API key.
-pub fn listen_key(api_key: &str) -> String {
-    format!("pyrt-{api_key}")
-}
 
 pub async fn ws_api(ws: WebSocketUpgrade, State(app): State<Arc<App>>) -> Response {
     let rx = app.user.subscribe();
     ws.on_upgrade(move |socket| serve_ws_api(socket, app, rx))
 }
 
-/// A listen-key connection: every event of that account, bare.
+/// A listen-key connection: every event of that account, bare, for as
+/// long as the key lives. When it expires the stream says so
+/// (`listenKeyExpired`) and closes; when it is closed by `DELETE`, the
+/// stream just closes.
 pub async fn serve_listen_key(
     mut socket: WebSocket,
+    app: Arc<App>,
+    key: String,
     api_key: String,
     mut rx: broadcast::Receiver<Arc<(String, Value)>>,
 ) {
     loop {
+        let now_ms = (app.clock)() / 1_000_000;
+        let state =
+            app.listen_keys.lock().expect("a handler panicked while holding the listen keys").state(&key, now_ms);
+        let expires_ms = match state {
+            KeyState::Live { expires_ms } => expires_ms,
+            KeyState::Expired => {
+                let event = json!({ "e": "listenKeyExpired", "E": now_ms, "listenKey": key });
+                let _ = socket.send(Message::Text(event.to_string().into())).await;
+                let _ = socket.send(Message::Close(None)).await;
+                return;
+            }
+            KeyState::Gone => {
+                let _ = socket.send(Message::Close(None)).await;
+                return;
+            }
+        };
+        // Look again at the expiry time, or within a second (a keepalive
+        // moves it; a DELETE ends it).
+        let wait = Duration::from_millis((expires_ms - now_ms).clamp(1, 1000) as u64);
         tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
             event = rx.recv() => match event {
                 Ok(e) if e.0 == api_key => {
                     if socket.send(Message::Text(e.1.to_string().into())).await.is_err() {
