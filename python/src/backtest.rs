@@ -110,6 +110,7 @@ impl Settings {
             order_latency_ns: (self.latency_ms * 1e6).round() as i64,
             sampling,
             history_limit: None,
+            ..EngineConfig::default()
         };
         Ok(Checked { instrument, sim, engine, risk, risk_free: self.risk_free })
     }

@@ -5,6 +5,10 @@
 //! has converted ahead). Then the kernel replays every event: its own book
 //! per instrument, the order-book venue's book and queue model, the
 //! portfolio, risk, and a market maker quoting both sides at the touch.
+//! On the exchange clock (the default) the venue applies each event at its
+//! exchange time and the strategy sees it at its receive time, with 1 ms
+//! order and 1 ms response latency; on the receive clock both see it at
+//! the receive time.
 
 use std::path::Path;
 use std::time::Instant;
@@ -12,7 +16,7 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use pyrt_binance::Market;
 use pyrt_binance::events::{CaptureEvents, ClockSkew};
-use pyrt_engine::{AccountKind, Engine, EngineConfig};
+use pyrt_engine::{AccountKind, Engine, EngineConfig, VenueClock};
 use pyrt_model::{Instrument, InstrumentId, MarketEvent, Money, Price, Quantity, Rate};
 use pyrt_sim::{BookVenue, Fees};
 use pyrt_strategies::QuoteAtTouch;
@@ -21,6 +25,7 @@ use serde::Serialize;
 #[derive(Debug, Serialize)]
 pub struct L2Bench {
     pub capture: String,
+    pub venue_clock: VenueClock,
     pub events: usize,
     pub book_deltas: usize,
     pub trades: usize,
@@ -34,7 +39,14 @@ pub struct L2Bench {
     pub final_equity: String,
 }
 
-pub fn run(capture: &Path, market: Market, tick: Price, lot: Quantity, repeats: usize) -> Result<L2Bench> {
+pub fn run(
+    capture: &Path,
+    market: Market,
+    tick: Price,
+    lot: Quantity,
+    repeats: usize,
+    venue_clock: VenueClock,
+) -> Result<L2Bench> {
     if !capture.exists() {
         bail!("capture {} not found; pass --capture with a Binance recording", capture.display());
     }
@@ -52,15 +64,14 @@ pub fn run(capture: &Path, market: Market, tick: Price, lot: Quantity, repeats: 
             initial_cash: Money::from_int(1_000_000),
             account: AccountKind::Margin,
             order_latency_ns: 1_000_000,
+            response_latency_ns: 1_000_000,
+            venue_clock,
             ..EngineConfig::default()
         };
         let mut engine = Engine::new(vec![inst.clone()], BookVenue::new(vec![inst], fees), config);
         engine.add_strategy(Box::new(QuoteAtTouch::new(id, lot.mul_ratio(10, 1), lot.mul_ratio(100, 1), 1)));
         let t = Instant::now();
-        for event in &events {
-            engine.process(event)?;
-        }
-        engine.stop();
+        engine.run(events.iter().map(|e| Ok::<_, std::convert::Infallible>(*e)))?;
         rates.push(events.len() as f64 / t.elapsed().as_secs_f64());
         last = Some(engine);
     }
@@ -68,6 +79,7 @@ pub fn run(capture: &Path, market: Market, tick: Price, lot: Quantity, repeats: 
     let engine = last.expect("at least one run");
     Ok(L2Bench {
         capture: capture.display().to_string(),
+        venue_clock,
         events: events.len(),
         book_deltas: count(|e| matches!(e, MarketEvent::BookDelta(_))),
         trades: count(|e| matches!(e, MarketEvent::Trade(_))),
@@ -85,7 +97,7 @@ pub fn run(capture: &Path, market: Market, tick: Price, lot: Quantity, repeats: 
 pub fn table(r: &L2Bench) -> String {
     format!(
         "{}: {} events ({} book deltas, {} trades, {} book tickers), clock skew corrected by {:.3} s\n\
-         kernel + order-book venue + market maker: {:.2}M events/s best, {:.2}M median\n\
+         kernel + order-book venue + market maker, venue on the {:?} clock: {:.2}M events/s best, {:.2}M median\n\
          {} orders, {} fills, final position {}, equity {}\n",
         r.capture,
         r.events,
@@ -93,6 +105,7 @@ pub fn table(r: &L2Bench) -> String {
         r.trades,
         r.quotes,
         r.clock_skew_ns as f64 / 1e9,
+        r.venue_clock,
         r.best_events_per_sec / 1e6,
         r.median_events_per_sec / 1e6,
         r.orders,

@@ -163,6 +163,9 @@ enum Command {
         capture: CaptureArgs,
         #[arg(long, default_value_t = 5)]
         repeats: usize,
+        /// exchange: the venue applies each event at its exchange time and the strategy sees it at its receive time (feed latency modelled, as hftbacktest); receive: both at the receive time.
+        #[arg(long, value_enum, default_value_t = VenueClockArg::Exchange)]
+        venue_clock: VenueClockArg,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -222,6 +225,12 @@ impl CaptureArgs {
     fn lot(&self) -> Result<pyrt_model::Quantity> {
         self.lot_size.parse().map_err(|e| anyhow::anyhow!("--lot-size {}: {e}", self.lot_size))
     }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum VenueClockArg {
+    Exchange,
+    Receive,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -528,8 +537,12 @@ fn run(cli: Cli) -> Result<()> {
                 Format::Table => print!("{}", bench_decision::table(&report)),
             }
         }
-        Command::BenchL2 { capture: c, repeats, format } => {
-            let report = bench_l2::run(&c.capture, c.market(), c.tick()?, c.lot()?, repeats)?;
+        Command::BenchL2 { capture: c, repeats, venue_clock, format } => {
+            let clock = match venue_clock {
+                VenueClockArg::Exchange => pyrt_engine::VenueClock::Exchange,
+                VenueClockArg::Receive => pyrt_engine::VenueClock::Receive,
+            };
+            let report = bench_l2::run(&c.capture, c.market(), c.tick()?, c.lot()?, repeats, clock)?;
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
                 Format::Table => print!("{}", bench_l2::table(&report)),

@@ -94,7 +94,7 @@ impl Venue for ChannelVenue {
         self.outbox.push((now, VenueCommand::Submit { order_id, request }));
     }
 
-    fn on_market(&mut self, event: &MarketEvent, _out: &mut Vec<ExecutionReport>) {
+    fn on_market(&mut self, event: &MarketEvent, _now: UnixNanos, _out: &mut Vec<ExecutionReport>) {
         let Some(p) = self.prices.get_mut(event.instrument().index()) else { return };
         match event {
             MarketEvent::Quote(q) => (p.bid, p.ask) = (Some(q.bid), Some(q.ask)),
@@ -175,7 +175,7 @@ mod tests {
             close: Price::from_int(50),
             volume: Quantity::from_int(1),
         });
-        venue.on_market(&bar, &mut out);
+        venue.on_market(&bar, 0, &mut out);
         let request = OrderRequest::market_notional(InstrumentId(0), Side::Buy, Money::from_int(10));
         venue.handle(VenueCommand::Submit { order_id: OrderId(2), request }, 2, &mut out);
         assert!(

@@ -22,34 +22,37 @@ use std::collections::{BinaryHeap, VecDeque};
 use pyrt_book::L2Book;
 use pyrt_execution::ChildCommand;
 use pyrt_model::{
-    ExecutionReport, Fill, Instrument, InstrumentId, MarketEvent, Money, OrderId, OrderKind, OrderRequest, OrderStatus,
+    ExecutionReport, Fill, Instrument, InstrumentId, MarketEvent, OrderId, OrderKind, OrderRequest, OrderStatus,
     Quantity, Side, UnixNanos, VenueCommand,
 };
 use pyrt_risk::{LimitsError, RiskAction, RiskEngine, RiskLimits, TradingState};
 use pyrt_sim::{BookVenue, SimVenue};
-use serde::{Deserialize, Serialize};
 
 use crate::algo_desk::{AlgoDesk, ChildReport, DeskIo};
+pub use crate::config::{AccountKind, EngineConfig, EngineError, VenueClock};
+use crate::dual_clock::{DualClock, Step};
 use crate::history::RecentLog;
 use crate::orders::{FollowUp, OrderManager};
 use crate::portfolio::Portfolio;
-use crate::recorder::{EquityRecorder, Sampling};
+use crate::recorder::EquityRecorder;
 use crate::strategy::{Command, Context, OrderUpdate, Strategy, StrategyId, TimerEvent};
 
 /// Where orders go: the simulated venue in backtests, an adapter live.
 pub trait Venue {
     /// A command reached the venue at `now`; append its reports to `out`.
     fn handle(&mut self, cmd: VenueCommand, now: UnixNanos, out: &mut Vec<ExecutionReport>);
-    /// New market data; append the reports it causes (fills...) to `out`.
-    fn on_market(&mut self, event: &MarketEvent, out: &mut Vec<ExecutionReport>);
+    /// New market data at `now` (the receive time, or the exchange time
+    /// under [`VenueClock::Exchange`]); append the reports it causes
+    /// (fills...) to `out`.
+    fn on_market(&mut self, event: &MarketEvent, now: UnixNanos, out: &mut Vec<ExecutionReport>);
 }
 
 impl Venue for BookVenue {
     fn handle(&mut self, cmd: VenueCommand, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
         BookVenue::handle(self, cmd, now, out)
     }
-    fn on_market(&mut self, event: &MarketEvent, out: &mut Vec<ExecutionReport>) {
-        BookVenue::on_market(self, event, out)
+    fn on_market(&mut self, event: &MarketEvent, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+        BookVenue::on_market_at(self, event, now, out)
     }
 }
 
@@ -57,66 +60,10 @@ impl Venue for SimVenue {
     fn handle(&mut self, cmd: VenueCommand, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
         SimVenue::handle(self, cmd, now, out)
     }
-    fn on_market(&mut self, event: &MarketEvent, out: &mut Vec<ExecutionReport>) {
+    fn on_market(&mut self, event: &MarketEvent, _now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+        // Bars carry their own timing (the bar path); ticks are at receive time.
         SimVenue::on_market(self, event, out)
     }
-}
-
-/// What kind of account trades.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AccountKind {
-    /// No shorting; buys must be paid for with cash on hand.
-    #[default]
-    Cash,
-    /// Shorting allowed; no cash check (margin rules belong to `risk`).
-    Margin,
-}
-
-/// How the kernel runs.
-#[derive(Debug, Clone)]
-pub struct EngineConfig {
-    pub initial_cash: Money,
-    pub account: AccountKind,
-    /// Time from a strategy's decision until the command reaches the venue.
-    pub order_latency_ns: i64,
-    pub sampling: Sampling,
-    /// How many finished orders, fills and round trips to keep in memory
-    /// (all when `None`). Statistics always cover the whole run; set a
-    /// limit for replays long enough that the history would not fit.
-    pub history_limit: Option<usize>,
-}
-
-impl Default for EngineConfig {
-    fn default() -> Self {
-        Self {
-            initial_cash: Money::from_int(100_000),
-            account: AccountKind::Cash,
-            order_latency_ns: 0,
-            sampling: Sampling::default(),
-            history_limit: None,
-        }
-    }
-}
-
-/// Why a run stopped.
-#[derive(Debug, thiserror::Error)]
-pub enum EngineError {
-    #[error(
-        "event at {ts} is earlier than the previous one at {previous}: the data must be sorted by time (sort it, or check that several inputs are merged)"
-    )]
-    OutOfOrder { ts: UnixNanos, previous: UnixNanos },
-    #[error("event for instrument id {0} which this run does not know: register every instrument before running")]
-    UnknownInstrument(u32),
-    #[error("reading market data failed: {0}")]
-    Data(#[source] Box<dyn std::error::Error + Send + Sync>),
-    #[error("book update for {symbol} at {ts} refused: {source}")]
-    Book {
-        symbol: String,
-        ts: UnixNanos,
-        #[source]
-        source: pyrt_book::BookError,
-    },
 }
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -128,19 +75,30 @@ struct Scheduled {
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum ScheduledKind {
-    Timer { strategy: u32, name: String },
-    ToVenue(OrderedCommand),
+    Timer {
+        strategy: u32,
+        name: String,
+    },
+    ToVenue(Unordered<VenueCommand>),
+    /// A venue's report on its way back (response latency).
+    FromVenue(Unordered<ExecutionReport>),
 }
 
-/// A venue command in the schedule heap (ordered by `seq` only).
-#[derive(Debug, PartialEq, Eq)]
-struct OrderedCommand(VenueCommand);
-impl PartialOrd for OrderedCommand {
+/// A payload in the schedule heap, which orders by time and `seq` only.
+#[derive(Debug)]
+struct Unordered<T>(T);
+impl<T> PartialEq for Unordered<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl<T> Eq for Unordered<T> {}
+impl<T> PartialOrd for Unordered<T> {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for OrderedCommand {
+impl<T> Ord for Unordered<T> {
     fn cmp(&self, _: &Self) -> std::cmp::Ordering {
         std::cmp::Ordering::Equal
     }
@@ -299,18 +257,55 @@ impl<V: Venue> Engine<V> {
     where
         E: std::error::Error + Send + Sync + 'static,
     {
-        for event in events {
-            let event = event.map_err(|e| EngineError::Data(Box::new(e)))?;
-            self.process(&event)?;
+        let data = |e: E| EngineError::Data(Box::new(e));
+        match self.config.venue_clock {
+            VenueClock::Receive => {
+                for event in events {
+                    self.process(&event.map_err(data)?)?;
+                }
+            }
+            VenueClock::Exchange => {
+                for step in DualClock::new(events.into_iter()) {
+                    match step.map_err(data)? {
+                        Step::Exchange(event, at) => self.process_exchange(&event, at)?,
+                        Step::Local(event) => self.process_local(&event)?,
+                    }
+                }
+            }
         }
         self.stop();
         Ok(())
     }
 
-    /// Processes one market event.
+    /// Processes one market event: the venue and the strategies both see
+    /// it at its receive time.
     #[inline]
     pub fn process(&mut self, event: &MarketEvent) -> Result<(), EngineError> {
-        let ts = event.ts();
+        self.begin_step(event, event.ts())?;
+        self.venue_sees(event);
+        self.strategies_see(event)
+    }
+
+    /// The venue's view of `event`, at exchange time `at`
+    /// ([`VenueClock::Exchange`]); the strategies see it later through
+    /// [`process_local`](Self::process_local).
+    pub fn process_exchange(&mut self, event: &MarketEvent, at: UnixNanos) -> Result<(), EngineError> {
+        self.begin_step(event, at)?;
+        self.venue_sees(event);
+        Ok(())
+    }
+
+    /// The strategies' view of `event`, at its receive time, after the
+    /// venue saw it through [`process_exchange`](Self::process_exchange).
+    pub fn process_local(&mut self, event: &MarketEvent) -> Result<(), EngineError> {
+        self.begin_step(event, event.ts())?;
+        self.strategies_see(event)
+    }
+
+    /// Checks an event, and moves the clock to `ts` with everything due
+    /// before it.
+    #[inline]
+    fn begin_step(&mut self, event: &MarketEvent, ts: UnixNanos) -> Result<(), EngineError> {
         if ts < self.now {
             return Err(EngineError::OutOfOrder { ts, previous: self.now });
         }
@@ -323,20 +318,29 @@ impl<V: Venue> Engine<V> {
         }
         self.advance_to(ts);
         self.now = ts;
-        self.last_data[instrument.index()] = Some(ts);
+        Ok(())
+    }
 
+    #[inline]
+    fn venue_sees(&mut self, event: &MarketEvent) {
+        self.venue.on_market(event, self.now, &mut self.scratch);
+        if !self.scratch.is_empty() {
+            self.take_venue_reports();
+            self.pump();
+        }
+    }
+
+    /// The kernel's own books, marks, risk and the strategies.
+    #[inline]
+    fn strategies_see(&mut self, event: &MarketEvent) -> Result<(), EngineError> {
+        let (ts, instrument) = (self.now, event.instrument());
+        self.last_data[instrument.index()] = Some(ts);
         if let MarketEvent::BookDelta(delta) = event {
             self.books[instrument.index()].apply(delta).map_err(|source| EngineError::Book {
                 symbol: self.instruments[instrument.index()].symbol.clone(),
                 ts,
                 source,
             })?;
-        }
-
-        self.venue.on_market(event, &mut self.scratch);
-        if !self.scratch.is_empty() {
-            self.reports.extend(self.scratch.drain(..));
-            self.pump();
         }
 
         let mark = match event {
@@ -448,12 +452,25 @@ impl<V: Venue> Engine<V> {
                     let timer = TimerEvent { name, ts: item.ts };
                     self.call(StrategyId(strategy), |s, ctx| s.on_timer(ctx, &timer));
                 }
-                ScheduledKind::ToVenue(OrderedCommand(cmd)) => {
+                ScheduledKind::ToVenue(Unordered(cmd)) => {
                     self.venue.handle(cmd, item.ts, &mut self.scratch);
-                    self.reports.extend(self.scratch.drain(..));
+                    self.take_venue_reports();
                 }
+                ScheduledKind::FromVenue(Unordered(report)) => self.reports.push_back(report),
             }
             self.pump();
+        }
+    }
+
+    /// The venue's new reports: handled now, or after the response latency.
+    fn take_venue_reports(&mut self) {
+        if self.config.response_latency_ns > 0 {
+            let at = self.now + self.config.response_latency_ns;
+            for report in std::mem::take(&mut self.scratch) {
+                self.schedule(at, ScheduledKind::FromVenue(Unordered(report)));
+            }
+        } else {
+            self.reports.extend(self.scratch.drain(..));
         }
     }
 
@@ -669,10 +686,10 @@ impl<V: Venue> Engine<V> {
     fn send(&mut self, cmd: VenueCommand) {
         if self.config.order_latency_ns > 0 {
             let at = self.now + self.config.order_latency_ns;
-            self.schedule(at, ScheduledKind::ToVenue(OrderedCommand(cmd)));
+            self.schedule(at, ScheduledKind::ToVenue(Unordered(cmd)));
         } else {
             self.venue.handle(cmd, self.now, &mut self.scratch);
-            self.reports.extend(self.scratch.drain(..));
+            self.take_venue_reports();
         }
     }
 

@@ -18,6 +18,8 @@
 
 pub mod algo_desk;
 pub mod channel_venue;
+pub mod config;
+pub mod dual_clock;
 pub mod history;
 pub mod kernel;
 pub mod orders;
@@ -31,7 +33,7 @@ pub mod venue_set;
 pub use algo_desk::{AlgoDesk, AlgoUpdate};
 pub use channel_venue::ChannelVenue;
 pub use history::{RecentLog, TradeStats};
-pub use kernel::{AccountKind, Engine, EngineConfig, EngineError, Venue};
+pub use kernel::{AccountKind, Engine, EngineConfig, EngineError, Venue, VenueClock};
 pub use orders::{OrderManager, OrderRecord};
 pub use portfolio::{Portfolio, Position, TradeRecord};
 pub use reconcile::Reconciliation;

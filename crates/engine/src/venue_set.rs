@@ -73,9 +73,9 @@ impl<V: Venue> Venue for VenueSet<V> {
         self.venues[venue].handle(cmd, now, out);
     }
 
-    fn on_market(&mut self, event: &MarketEvent, out: &mut Vec<ExecutionReport>) {
+    fn on_market(&mut self, event: &MarketEvent, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
         if let Some(&venue) = self.of_instrument.get(event.instrument().index()) {
-            self.venues[venue].on_market(event, out);
+            self.venues[venue].on_market(event, now, out);
         }
     }
 }

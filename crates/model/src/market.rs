@@ -133,6 +133,16 @@ impl MarketEvent {
         }
     }
 
+    /// When the venue says the event happened.
+    pub fn ts_event(&self) -> UnixNanos {
+        match self {
+            MarketEvent::Bar(b) => b.ts_event,
+            MarketEvent::Trade(t) => t.ts_event,
+            MarketEvent::Quote(q) => q.ts_event,
+            MarketEvent::BookDelta(d) => d.ts_event,
+        }
+    }
+
     pub fn instrument(&self) -> InstrumentId {
         match self {
             MarketEvent::Bar(b) => b.instrument,

@@ -348,13 +348,19 @@ impl BookVenue {
         Some(self.markets[i].orders.remove(n))
     }
 
-    /// Updates the book and moves resting orders forward.
+    /// Updates the book and moves resting orders forward, at the event's
+    /// receive time.
     pub fn on_market(&mut self, event: &MarketEvent, out: &mut Vec<ExecutionReport>) {
+        self.on_market_at(event, event.ts(), out)
+    }
+
+    /// [`on_market`](Self::on_market) at `now`: fills are stamped with it
+    /// (the exchange time, when the venue runs on the exchange's clock).
+    pub fn on_market_at(&mut self, event: &MarketEvent, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
         let i = event.instrument().index();
         if i >= self.markets.len() {
             return;
         }
-        let now = event.ts();
         match event {
             MarketEvent::BookDelta(d) => {
                 let m = &mut self.markets[i];
@@ -376,7 +382,7 @@ impl BookVenue {
             MarketEvent::Trade(t) => {
                 if !self.markets[i].orders.is_empty() {
                     self.expire_due(i, now, out);
-                    self.on_trade(i, t, out);
+                    self.on_trade(i, t, now, out);
                 }
             }
             // Quotes and bars carry no queue information.
@@ -401,7 +407,7 @@ impl BookVenue {
         }
     }
 
-    fn on_trade(&mut self, i: usize, t: &Trade, out: &mut Vec<ExecutionReport>) {
+    fn on_trade(&mut self, i: usize, t: &Trade, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
         let mut n = 0;
         while n < self.markets[i].orders.len() {
             let o = &mut self.markets[i].orders[n];
@@ -420,7 +426,7 @@ impl BookVenue {
             };
             if let Some(qty) = fill {
                 let price = o.price;
-                if self.fill(i, n, price, qty, Liquidity::Maker, t.ts_recv, out) == Some(true) {
+                if self.fill(i, n, price, qty, Liquidity::Maker, now, out) == Some(true) {
                     continue;
                 }
             }
