@@ -26,9 +26,9 @@
 //! price as a maker.
 //!
 //! Market and limit orders with every time in force, post-only and
-//! reduce-only are supported. Stop and trailing orders need a trigger
-//! model for book data that this venue does not have yet; they are rejected
-//! with a reason, as are notional (quote-sized) orders.
+//! reduce-only are supported, and stop, stop-limit and trailing stop orders
+//! wait off the book until a trade fires them (`book_stops`). Notional
+//! (quote-sized) orders are rejected with a reason.
 
 use pyrt_book::L2Book;
 use pyrt_model::{
@@ -36,6 +36,7 @@ use pyrt_model::{
     OrderRequest, Price, Quantity, Side, TimeInForce, Trade, UnixNanos, VenueCommand,
 };
 
+use crate::book_stops::{PendingStop, is_stop};
 use crate::costs::{FeeModel, Fees};
 
 #[derive(Debug, Clone)]
@@ -67,6 +68,10 @@ impl Resting {
 struct Market {
     book: L2Book,
     orders: Vec<Resting>,
+    /// Stops waiting for their trigger, in the order they arrived.
+    stops: Vec<PendingStop>,
+    /// The last trade price: what fires stops.
+    last_print: Option<Price>,
     position: Quantity,
 }
 
@@ -81,7 +86,13 @@ impl BookVenue {
     pub fn new(instruments: Vec<Instrument>, fees: Fees) -> Self {
         let markets = instruments
             .iter()
-            .map(|i| Market { book: L2Book::with_tick(i.tick_size), orders: Vec::new(), position: Quantity::ZERO })
+            .map(|i| Market {
+                book: L2Book::with_tick(i.tick_size),
+                orders: Vec::new(),
+                stops: Vec::new(),
+                last_print: None,
+                position: Quantity::ZERO,
+            })
             .collect();
         Self { instruments, markets, fees: Box::new(fees) }
     }
@@ -91,8 +102,9 @@ impl BookVenue {
         &self.markets[instrument.index()].book
     }
 
+    /// Resting orders and stops waiting for their trigger.
     pub fn open_orders(&self) -> usize {
-        self.markets.iter().map(|m| m.orders.len()).sum()
+        self.markets.iter().map(|m| m.orders.len() + m.stops.len()).sum()
     }
 
     /// The net position this venue has filled.
@@ -110,7 +122,7 @@ impl BookVenue {
         match cmd {
             VenueCommand::Submit { order_id, request } => self.submit(order_id, request, now, out),
             VenueCommand::Cancel { order_id } => {
-                let was_open = self.take(order_id).is_some();
+                let was_open = self.take(order_id);
                 out.push(crate::order_checks::cancel_answer(order_id, now, was_open));
             }
             VenueCommand::Modify { order_id, qty, price, trigger } => {
@@ -130,12 +142,11 @@ impl BookVenue {
             out.push(ExecutionReport::Rejected { order_id: id, ts: now, reason });
             return;
         }
-        let OrderQty::Base(qty) = req.qty else { unreachable!("checked: base quantity") };
         let limit = match req.kind {
             OrderKind::Limit { price } => Some(price),
             _ => None,
         };
-        let (i, side, tif) = (req.instrument.index(), req.side, req.tif);
+        let i = req.instrument.index();
         let book = &self.markets[i].book;
         let best_other = book.side(req.side.opposite()).best().map(|l| l.price);
         let marketable = |p: Price| match req.side {
@@ -149,6 +160,36 @@ impl BookVenue {
         }
         out.push(ExecutionReport::Accepted { order_id: id, ts: now });
         let expires = crate::order_checks::expiry(req.tif, now);
+        if is_stop(req.kind) {
+            let m = &mut self.markets[i];
+            let mut stop = PendingStop::new(id, req, expires, m.last_print);
+            if m.last_print.is_some_and(|print| stop.fires_on(print)) {
+                out.push(ExecutionReport::Triggered { order_id: id, ts: now });
+                self.enter(id, stop.fired(), expires, now, out);
+            } else {
+                m.stops.push(stop);
+            }
+            return;
+        }
+        self.enter(id, req, expires, now, out);
+    }
+
+    /// An accepted market or limit order (or a fired stop) meets the book:
+    /// it takes what it can and rests, or is cancelled, as its kind says.
+    fn enter(
+        &mut self,
+        id: OrderId,
+        req: OrderRequest,
+        expires: Option<UnixNanos>,
+        now: UnixNanos,
+        out: &mut Vec<ExecutionReport>,
+    ) {
+        let OrderQty::Base(qty) = req.qty else { unreachable!("checked: base quantity") };
+        let limit = match req.kind {
+            OrderKind::Limit { price } => Some(price),
+            _ => None,
+        };
+        let (i, side, tif) = (req.instrument.index(), req.side, req.tif);
         let order = Resting {
             id,
             req,
@@ -191,13 +232,6 @@ impl BookVenue {
 
     fn check(&self, req: &OrderRequest) -> Result<(), String> {
         crate::order_checks::validate(&self.instruments, req)?;
-        if !matches!(req.kind, OrderKind::Market | OrderKind::Limit { .. }) {
-            return Err(format!(
-                "{} orders are not supported on order-book data (only market and limit orders); \
-                 place a limit or market order when your trigger is reached",
-                req.kind.name()
-            ));
-        }
         if matches!(req.qty, OrderQty::Quote(_)) {
             return Err("notional orders are not supported on order-book data; size the order in base units".into());
         }
@@ -306,6 +340,11 @@ impl BookVenue {
         price: Option<Price>,
         trigger: Option<Price>,
     ) -> Result<(Quantity, Price), String> {
+        if self.markets.iter().any(|m| m.stops.iter().any(|s| s.id == id)) {
+            return Err("modify rejected: a stop waiting for its trigger cannot be modified on order-book data; \
+                        cancel it and send a new one"
+                .into());
+        }
         let (i, n) = self.find(id).ok_or("modify rejected: order is not open at the venue")?;
         if trigger.is_some() {
             return Err("modify rejected: a limit order has no trigger price".into());
@@ -343,9 +382,19 @@ impl BookVenue {
         self.markets.iter().enumerate().find_map(|(i, m)| m.orders.iter().position(|o| o.id == id).map(|n| (i, n)))
     }
 
-    fn take(&mut self, id: OrderId) -> Option<Resting> {
-        let (i, n) = self.find(id)?;
-        Some(self.markets[i].orders.remove(n))
+    /// Removes an open order or waiting stop; whether there was one.
+    fn take(&mut self, id: OrderId) -> bool {
+        if let Some((i, n)) = self.find(id) {
+            self.markets[i].orders.remove(n);
+            return true;
+        }
+        for m in &mut self.markets {
+            if let Some(k) = m.stops.iter().position(|s| s.id == id) {
+                m.stops.remove(k);
+                return true;
+            }
+        }
+        false
     }
 
     /// Updates the book and moves resting orders forward, at the event's
@@ -368,7 +417,7 @@ impl BookVenue {
                 if m.book.apply(d).is_err() {
                     return;
                 }
-                if m.orders.is_empty() {
+                if m.orders.is_empty() && m.stops.is_empty() {
                     return;
                 }
                 for o in m.orders.iter_mut().filter(|o| o.req.side == d.side && o.price == d.price) {
@@ -380,10 +429,14 @@ impl BookVenue {
                 }
             }
             MarketEvent::Trade(t) => {
-                if !self.markets[i].orders.is_empty() {
-                    self.expire_due(i, now, out);
-                    self.on_trade(i, t, now, out);
+                let m = &mut self.markets[i];
+                m.last_print = Some(t.price);
+                if m.orders.is_empty() && m.stops.is_empty() {
+                    return;
                 }
+                self.expire_due(i, now, out);
+                self.on_trade(i, t, now, out);
+                self.fire_stops(i, t.price, now, out);
             }
             // Quotes and bars carry no queue information.
             MarketEvent::Quote(_) | MarketEvent::Bar(_) => {}
@@ -434,15 +487,33 @@ impl BookVenue {
         }
     }
 
-    fn expire_due(&mut self, i: usize, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
-        self.markets[i].orders.retain(|o| match o.expires {
-            Some(t) if now >= t => {
-                out.push(ExecutionReport::Expired { order_id: o.id, ts: now });
-                false
+    /// Stops this print fires, in the order they arrived, each entering
+    /// the venue as its market or limit order.
+    fn fire_stops(&mut self, i: usize, print: Price, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+        let mut k = 0;
+        while k < self.markets[i].stops.len() {
+            if !self.markets[i].stops[k].fires_on(print) {
+                k += 1;
+                continue;
             }
-            _ => true,
-        });
+            let stop = self.markets[i].stops.remove(k);
+            out.push(ExecutionReport::Triggered { order_id: stop.id, ts: now });
+            self.enter(stop.id, stop.fired(), stop.expires, now, out);
+        }
     }
+
+    fn expire_due(&mut self, i: usize, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+        let due = |expires: Option<UnixNanos>| expires.is_some_and(|t| now >= t);
+        let m = &mut self.markets[i];
+        m.orders.retain(|o| !due(o.expires) || !out_expired(out, o.id, now));
+        m.stops.retain(|s| !due(s.expires) || !out_expired(out, s.id, now));
+    }
+}
+
+/// Reports an order expired; always true, for use in `retain`.
+fn out_expired(out: &mut Vec<ExecutionReport>, order_id: OrderId, now: UnixNanos) -> bool {
+    out.push(ExecutionReport::Expired { order_id, ts: now });
+    true
 }
 
 /// `level` is at or better than `limit` for an order on `side`.

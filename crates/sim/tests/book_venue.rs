@@ -190,8 +190,8 @@ fn immediate_orders_and_post_only() {
 #[test]
 fn unsupported_and_invalid_orders_are_rejected_with_a_reason() {
     let mut v = venue();
-    let stop = OrderRequest::stop(X, Side::Sell, q("1"), p("95"));
-    assert!(cancelled_reason(&submit(&mut v, 1, stop)).unwrap().contains("not supported on order-book data"));
+    let off_grid_stop = OrderRequest::stop(X, Side::Sell, q("1"), p("95.2"));
+    assert!(cancelled_reason(&submit(&mut v, 1, off_grid_stop)).unwrap().contains("95.2"));
     let notional = OrderRequest::market_notional(X, Side::Buy, "100".parse().unwrap());
     assert!(cancelled_reason(&submit(&mut v, 2, notional)).unwrap().starts_with("notional orders are not supported"));
     let off_grid = OrderRequest::limit(X, Side::Buy, q("1"), p("99.3"));
@@ -238,4 +238,96 @@ fn modify_keeps_or_loses_the_place_like_an_exchange() {
     assert!(matches!(out[0], ExecutionReport::Cancelled { .. }));
     v.handle(VenueCommand::Cancel { order_id: OrderId(1) }, 41, &mut out);
     assert!(matches!(out[1], ExecutionReport::CommandRejected { .. }));
+}
+
+fn on(v: &mut BookVenue, event: MarketEvent) -> Vec<ExecutionReport> {
+    let mut out = Vec::new();
+    v.on_market(&event, &mut out);
+    out
+}
+
+fn triggered(reports: &[ExecutionReport]) -> Vec<OrderId> {
+    reports
+        .iter()
+        .filter_map(|r| match r {
+            ExecutionReport::Triggered { order_id, .. } => Some(*order_id),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_stop_waits_off_the_book_until_a_print_reaches_its_trigger_then_walks_the_book() {
+    let mut v = venue();
+    let out = submit(&mut v, 1, OrderRequest::stop(X, Side::Sell, q("7"), p("99")));
+    assert!(matches!(out[..], [ExecutionReport::Accepted { .. }]), "{out:?}");
+    assert_eq!(v.open_orders(), 1);
+    // Not on the book: a trade at 99 would fill a resting sell, not this.
+    assert!(on(&mut v, trade("99.5", "1", Side::Sell)).is_empty());
+    // A print at the trigger fires it: Triggered, then a market sell
+    // through bids 99 × 5 and 98 × 2.
+    let out = on(&mut v, trade("99", "1", Side::Sell));
+    assert_eq!(triggered(&out), vec![OrderId(1)]);
+    assert_eq!(fills(&out), vec![(p("99"), q("5"), Liquidity::Taker), (p("98"), q("2"), Liquidity::Taker)]);
+    assert_eq!(v.open_orders(), 0);
+}
+
+#[test]
+fn a_stop_limit_becomes_a_limit_that_takes_then_rests() {
+    let mut v = venue();
+    submit(&mut v, 1, OrderRequest::stop_limit(X, Side::Buy, q("5"), p("100.5"), p("101")));
+    assert!(on(&mut v, trade("100", "1", Side::Buy)).is_empty());
+    let out = on(&mut v, trade("101", "1", Side::Buy));
+    assert_eq!(triggered(&out), vec![OrderId(1)]);
+    // Asks 100 × 1 and 101 × 2 are within the limit; 2 rest at 101.
+    assert_eq!(fills(&out), vec![(p("100"), q("1"), Liquidity::Taker), (p("101"), q("2"), Liquidity::Taker)]);
+    assert_eq!(v.open_orders(), 1);
+    assert_eq!(v.queue_ahead(OrderId(1)), Some(Quantity::ZERO));
+}
+
+#[test]
+fn a_trailing_stop_follows_the_best_print_and_fires_on_the_pullback() {
+    use pyrt_model::TrailingOffset;
+    let mut v = venue();
+    on(&mut v, trade("100", "1", Side::Buy));
+    submit(&mut v, 1, OrderRequest::trailing_stop(X, Side::Sell, q("1"), TrailingOffset::Price(p("2"))));
+    // High 104 moves the trigger to 102; 102.5 does not reach it.
+    for price in ["101", "104", "102.5"] {
+        assert!(on(&mut v, trade(price, "1", Side::Buy)).is_empty(), "{price}");
+    }
+    let out = on(&mut v, trade("102", "1", Side::Sell));
+    assert_eq!(triggered(&out), vec![OrderId(1)]);
+    assert_eq!(fills(&out), vec![(p("99"), q("1"), Liquidity::Taker)]);
+}
+
+#[test]
+fn a_stop_already_reached_fires_on_arrival() {
+    let mut v = venue();
+    on(&mut v, trade("98.5", "1", Side::Sell));
+    let out = submit(&mut v, 1, OrderRequest::stop(X, Side::Sell, q("1"), p("99")));
+    assert!(matches!(out[..2], [ExecutionReport::Accepted { .. }, ExecutionReport::Triggered { .. }]), "{out:?}");
+    assert_eq!(fills(&out), vec![(p("99"), q("1"), Liquidity::Taker)]);
+}
+
+#[test]
+fn waiting_stops_cancel_and_expire_but_do_not_modify() {
+    let mut v = venue();
+    submit(&mut v, 1, OrderRequest::stop(X, Side::Sell, q("1"), p("90")));
+    submit(&mut v, 2, OrderRequest::stop(X, Side::Sell, q("1"), p("90")).with_tif(TimeInForce::Gtd(15)));
+    let mut out = Vec::new();
+    v.handle(
+        VenueCommand::Modify { order_id: OrderId(1), qty: None, price: None, trigger: Some(p("91")) },
+        6,
+        &mut out,
+    );
+    assert!(cancelled_reason(&out).is_none());
+    let ExecutionReport::CommandRejected { reason, .. } = &out[0] else { panic!("{out:?}") };
+    assert!(reason.contains("cancel it and send a new one"), "{reason}");
+    out.clear();
+    v.handle(VenueCommand::Cancel { order_id: OrderId(1) }, 7, &mut out);
+    assert_eq!(cancelled_reason(&out).unwrap(), "cancelled");
+    // The trade at 20 is past the second stop's 15: it expires, unfired.
+    let out = on(&mut v, trade("95", "1", Side::Sell));
+    assert!(matches!(out[..], [ExecutionReport::Expired { order_id: OrderId(2), .. }]), "{out:?}");
+    assert_eq!(v.open_orders(), 0);
 }
