@@ -10,6 +10,7 @@ Each test runs twice: on the synthetic market and on a replayed recording.
 import os
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,15 +25,10 @@ DATA = Path(os.environ.get("PYRT_SHARED_DATA", ROOT.parent / "shared" / "data"))
 CAPTURE = DATA / "hftbacktest" / "raw" / "spot_btcusdt_20240808.gz"
 
 
-@pytest.fixture(params=["synthetic", "replay"])
-def venue(request):
-    """The venue on a free port, trading against its synthetic market or
-    against a real Binance Spot session replayed 20x faster."""
-    args = [str(PYRT), "venue", "--listen", "127.0.0.1:0", "--step-ms", "20"]
-    if request.param == "replay":
-        if not CAPTURE.exists():
-            pytest.skip(f"recording not found at {CAPTURE} (set PYRT_SHARED_DATA)")
-        args += ["--replay", str(CAPTURE), "--speed", "20"]
+@contextmanager
+def _running_venue(*extra):
+    """`pyrt venue` on a free port with `extra` flags; yields host:port."""
+    args = [str(PYRT), "venue", "--listen", "127.0.0.1:0", "--step-ms", "20", *extra]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
@@ -41,6 +37,19 @@ def venue(request):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture(params=["synthetic", "replay"])
+def venue(request):
+    """The venue on a free port, trading against its synthetic market or
+    against a real Binance Spot session replayed 20x faster."""
+    extra = []
+    if request.param == "replay":
+        if not CAPTURE.exists():
+            pytest.skip(f"recording not found at {CAPTURE} (set PYRT_SHARED_DATA)")
+        extra = ["--replay", str(CAPTURE), "--speed", "20"]
+    with _running_venue(*extra) as address:
+        yield address
 
 
 def balances_python_binance(client):
@@ -427,19 +436,8 @@ def test_kline_streams_add_up_to_the_trades(venue):
 @pytest.fixture
 def short_key_venue():
     """The synthetic venue with listen keys that live 1.5 s unless kept alive."""
-    proc = subprocess.Popen(
-        [str(PYRT), "venue", "--listen", "127.0.0.1:0", "--step-ms", "20", "--listen-key-ttl-s", "1.5"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = proc.stdout.readline()
-        assert "listening on http://" in line, f"venue did not start: {line!r}"
-        yield line.strip().split("http://")[1]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with _running_venue("--listen-key-ttl-s", "1.5") as address:
+        yield address
 
 
 def test_listen_keys_expire_unless_kept_alive(short_key_venue):
