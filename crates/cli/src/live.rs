@@ -8,7 +8,9 @@
 //!   `BINANCE_API_SECRET` and must both be set (paper falls back to the
 //!   local venue's public example account); they are never printed;
 //! * every endpoint must be `https://` or `wss://`, except on loopback
-//!   (a local venue or a tunnel), so a key never crosses a network in clear.
+//!   (a local venue or a tunnel), so a key never crosses a network in clear;
+//! * risk limits (`--risk`) are required, with a cap on every order's size
+//!   (`[order_limits] max_quantity` or `max_notional`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -40,6 +42,9 @@ pub struct TradeArgs {
     /// Bars the strategy trades on, built from live trades: 1s, 1m, tick:100, volume:10...
     #[arg(long, default_value = "1m")]
     pub bar: String,
+    /// Pre-trade risk limits (TOML: [order_limits], [position_limits], [margin], [risk_metrics], ...); every order passes them. Required by `pyrt live`.
+    #[arg(long, value_name = "FILE")]
+    pub risk: Option<PathBuf>,
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long)]
     pub duration_s: Option<f64>,
@@ -81,7 +86,20 @@ pub fn live_options(
     if let Some(user_ws) = &args.user_ws {
         check_encrypted("--user-ws", user_ws, "wss")?;
     }
-    options(venue, Some(ws), args, api_key, secret)
+    let options = options(venue, Some(ws), args, api_key, secret)?;
+    let Some(limits) = &options.risk else {
+        bail!(
+            "`pyrt live` needs --risk FILE: real orders go out only through pre-trade limits, \
+             with at least a per-order cap ([order_limits] max_quantity or max_notional)"
+        )
+    };
+    if limits.order_limits.max_quantity.is_none() && limits.order_limits.max_notional.is_none() {
+        bail!(
+            "the risk limits in {} cap no single order; `pyrt live` needs [order_limits] max_quantity or max_notional",
+            args.risk.as_deref().unwrap_or(std::path::Path::new("--risk")).display()
+        );
+    }
+    Ok(options)
 }
 
 fn options(
@@ -101,6 +119,14 @@ fn options(
         bail!("--duration-s must be a number of seconds above 0");
     }
     let tls = pyrt_adapters::tls::client_config(args.ca_file.as_deref())?;
+    let risk = match &args.risk {
+        None => None,
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("cannot read risk limits {}", path.display()))?;
+            Some(pyrt_risk::RiskLimits::from_toml(&text).with_context(|| format!("in {}", path.display()))?)
+        }
+    };
     Ok(PaperOptions {
         venue,
         ws,
@@ -113,6 +139,7 @@ fn options(
         duration: args.duration_s.map(Duration::from_secs_f64),
         api_key,
         secret,
+        risk,
     })
 }
 
@@ -158,6 +185,21 @@ mod tests {
         Some(format!("{name}-value"))
     }
 
+    /// A risk-limits file with `text`, kept for the test's life.
+    fn risk_file(name: &str, text: &str) -> PathBuf {
+        let path = std::env::temp_dir().join(format!("pyrt-live-{name}-{}.toml", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// `extra` plus a risk file that caps each order.
+    fn capped(extra: &[&str]) -> TradeArgs {
+        let risk = risk_file("capped", "[order_limits]\nmax_notional = 1000\n");
+        let mut all = vec!["--risk", risk.to_str().unwrap()];
+        all.extend_from_slice(extra);
+        args(&all)
+    }
+
     #[test]
     fn live_needs_both_keys_and_never_shows_them() {
         let only_key = |name: &str| (name == "BINANCE_API_KEY").then(|| "k3y".to_string());
@@ -175,14 +217,14 @@ mod tests {
         let blank = |_: &str| Some("  ".to_string());
         let err = live_options("https://a".into(), "wss://b".into(), &args(&[]), blank).err().unwrap().to_string();
         assert!(err.contains("BINANCE_API_KEY is not set"), "{err}");
-        let o = live_options("https://a".into(), "wss://b".into(), &args(&[]), keys).unwrap();
+        let o = live_options("https://a".into(), "wss://b".into(), &capped(&[]), keys).unwrap();
         assert_eq!((o.api_key.as_str(), o.secret.as_str()), ("BINANCE_API_KEY-value", "BINANCE_API_SECRET-value"));
     }
 
     #[test]
     fn live_refuses_plain_connections_off_this_machine() {
         let live = |venue: &str, ws: &str, extra: &[&str]| {
-            live_options(venue.into(), ws.into(), &args(extra), keys).err().map(|e| e.to_string())
+            live_options(venue.into(), ws.into(), &capped(extra), keys).err().map(|e| e.to_string())
         };
         let err = live("http://api.binance.com", "wss://stream.binance.com:9443", &[]).unwrap();
         assert!(err.contains("--venue `http://api.binance.com` is not encrypted"), "{err}");
@@ -202,6 +244,30 @@ mod tests {
         }
         // A host that merely starts like loopback is not loopback.
         assert!(live("http://127.0.0.1.example.com", "wss://b", &[]).is_some());
+    }
+
+    #[test]
+    fn live_needs_risk_limits_that_cap_every_order() {
+        let live =
+            |a: TradeArgs| live_options("https://a".into(), "wss://b".into(), &a, keys).err().map(|e| e.to_string());
+        let err = live(args(&[])).unwrap();
+        assert!(err.contains("needs --risk FILE"), "{err}");
+        let uncapped = risk_file("uncapped", "[position_limits]\nmax_quantity = 1\n");
+        let err = live(args(&["--risk", uncapped.to_str().unwrap()])).unwrap();
+        assert!(err.contains("cap no single order"), "{err}");
+        assert!(err.contains(uncapped.to_str().unwrap()), "{err}");
+        let bad = risk_file("bad", "[order_limits]\nmax_qty = 1\n");
+        let err = format!(
+            "{:#}",
+            live_options("https://a".into(), "wss://b".into(), &args(&["--risk", bad.to_str().unwrap()]), keys)
+                .err()
+                .unwrap()
+        );
+        assert!(err.contains("max_qty"), "{err}");
+        let by_size = risk_file("by-size", "[order_limits]\nmax_quantity = 0.01\n");
+        let o = live_options("https://a".into(), "wss://b".into(), &args(&["--risk", by_size.to_str().unwrap()]), keys)
+            .unwrap();
+        assert_eq!(o.risk.unwrap().order_limits.max_quantity, Some("0.01".parse().unwrap()));
     }
 
     #[test]

@@ -32,7 +32,7 @@ use pyrt_binance::user::{ExecutionUpdate, UserEvent};
 use pyrt_data::{BarAggregator, BarRule};
 use pyrt_engine::{AccountKind, ChannelVenue, Engine, EngineConfig};
 use pyrt_model::time::wall_clock;
-use pyrt_model::{ExecutionReport, Instrument, InstrumentId, MarketEvent, Money, OrderId};
+use pyrt_model::{ExecutionReport, Instrument, InstrumentId, MarketEvent, Money, OrderId, OrderStatus};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
@@ -50,6 +50,8 @@ pub struct PaperOptions {
     pub duration: Option<Duration>,
     pub api_key: String,
     pub secret: String,
+    /// Pre-trade limits every order passes (`--risk`).
+    pub risk: Option<pyrt_risk::RiskLimits>,
 }
 
 fn money_of(account: &Value, asset: &str) -> Result<(Money, Money)> {
@@ -91,6 +93,9 @@ pub fn run(o: PaperOptions) -> Result<Value> {
         instrument.max_quantity = Some(info.max_qty);
         let config = EngineConfig { initial_cash: quote_start, account: AccountKind::Cash, ..EngineConfig::default() };
         let mut engine = Engine::new(vec![instrument.clone()], ChannelVenue::new(vec![instrument]), config);
+        if let Some(limits) = o.risk.clone() {
+            engine.set_risk_limits(limits).context("the risk limits do not fit this run")?;
+        }
         engine.add_strategy(strategy);
 
         let (stop_tx, stop) = watch::channel(false);
@@ -210,6 +215,8 @@ pub fn run(o: PaperOptions) -> Result<Value> {
             "bars": bars_seen,
             "orders": engine.orders().all().len(),
             "open_orders": engine.orders().open().count(),
+            // By pre-trade risk or by the venue; the reasons are in the log.
+            "rejected_orders": engine.orders().all().iter().filter(|o| o.status == OrderStatus::Rejected).count(),
             "fills": engine.fills().len(),
             "engine": {
                 "position": portfolio.position(id).qty.to_string(),

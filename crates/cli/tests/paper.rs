@@ -36,9 +36,14 @@ fn venue(extra: &[&str]) -> Venue {
 }
 
 fn paper(address: &str, bar: &str, seconds: &str) -> serde_json::Value {
+    paper_with(address, bar, seconds, &[])
+}
+
+fn paper_with(address: &str, bar: &str, seconds: &str, extra: &[&str]) -> serde_json::Value {
     let out = Command::new(env!("CARGO_BIN_EXE_pyrt"))
         .args(["paper", "--venue", &format!("http://{address}"), "--strategy", "sma_cross"])
         .args(["--param", "fast=2", "--param", "slow=4", "--bar", bar, "--duration-s", seconds, "--format", "json"])
+        .args(extra)
         .output()
         .expect("pyrt paper runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -92,10 +97,13 @@ fn live_trading_over_tls_keeps_the_books_equal_and_needs_the_venue_trusted() {
     let dir = std::env::temp_dir().join(format!("pyrt-live-tls-{}", std::process::id()));
     let v = venue(&["--fee-bps", "0", "--tls-self-signed", dir.to_str().unwrap()]);
     let ca = dir.join("venue-cert.pem");
+    let risk = dir.join("risk.toml");
+    std::fs::write(&risk, "[order_limits]\nmax_notional = 10000000\n").unwrap();
     let live = |extra: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_pyrt"))
             .args(["live", "--venue", &format!("https://{}", v.1), "--ws", &format!("wss://{}", v.1)])
             .args(["--param", "fast=2", "--param", "slow=4", "--bar", "tick:3", "--format", "json"])
+            .args(["--risk", risk.to_str().unwrap()])
             .args(extra)
             .env("BINANCE_API_KEY", pyrt_venue_server::DOCS_API_KEY)
             .env("BINANCE_API_SECRET", pyrt_venue_server::DOCS_SECRET)
@@ -111,6 +119,22 @@ fn live_trading_over_tls_keeps_the_books_equal_and_needs_the_venue_trusted() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("certificate is not trusted: pass the authority that signed it with --ca-file"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every order passes the pre-trade limits given with `--risk`: capped at
+/// 1 USDT each, none reaches the venue and its account does not move.
+#[test]
+fn paper_orders_over_the_risk_limits_never_reach_the_venue() {
+    let v = venue(&["--fee-bps", "0"]);
+    let risk = std::env::temp_dir().join(format!("pyrt-paper-risk-{}.toml", std::process::id()));
+    std::fs::write(&risk, "[order_limits]\nmax_notional = 1\n").unwrap();
+    let r = paper_with(&v.1, "tick:3", "4", &["--risk", risk.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&risk);
+    assert!(r["orders"].as_u64().unwrap() > 0, "the strategy never tried: {r:#}");
+    assert_eq!(r["rejected_orders"], r["orders"], "{r:#}");
+    assert_eq!(r["fills"], 0, "{r:#}");
+    assert_eq!(money(&r["venue"]["base"]), money(&r["venue"]["base_start"]), "{r:#}");
+    assert_eq!(money(&r["venue"]["quote"]), money(&r["venue"]["quote_start"]), "{r:#}");
 }
 
 #[test]
