@@ -31,6 +31,7 @@ impl Kama {
 }
 
 impl Indicator for Kama {
+    #[inline]
     fn update(&mut self, x: f64) -> Option<f64> {
         let prev = self.prices.newest();
         self.prices.push(x);
@@ -75,6 +76,7 @@ struct T3Stage {
 }
 
 impl T3Stage {
+    #[inline]
     fn update(&mut self, x: f64, k: f64) -> Option<f64> {
         self.seen += 1;
         if self.seen <= self.period {
@@ -122,6 +124,7 @@ impl T3 {
 }
 
 impl Indicator for T3 {
+    #[inline]
     fn update(&mut self, x: f64) -> Option<f64> {
         if self.period == 1 {
             return Some(x);

@@ -59,6 +59,7 @@ impl Directional {
 impl CandleIndicator for Directional {
     type Output = DirectionalValue;
 
+    #[inline]
     fn update(&mut self, c: &Candle) -> Option<DirectionalValue> {
         let (ph, pl, pc) = self.prev.replace((c.high, c.low, c.close))?;
         let diff_p = c.high - ph;

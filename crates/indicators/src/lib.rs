@@ -15,6 +15,7 @@ pub mod features;
 pub mod kernels;
 mod oscillator;
 mod stats;
+mod wilder;
 mod window;
 
 pub use adaptive::{Kama, T3};

@@ -183,6 +183,7 @@ impl Ppo {
 }
 
 impl Indicator for Ppo {
+    #[inline]
     fn update(&mut self, x: f64) -> Option<f64> {
         let f = self.fast.update(x);
         let s = self.slow.update(x)?;
@@ -213,6 +214,7 @@ impl Trix {
 }
 
 impl Indicator for Trix {
+    #[inline]
     fn update(&mut self, x: f64) -> Option<f64> {
         let a = self.e[0].update(x)?;
         let b = self.e[1].update(a)?;
@@ -243,6 +245,7 @@ impl Mom {
 }
 
 impl Indicator for Mom {
+    #[inline]
     fn update(&mut self, x: f64) -> Option<f64> {
         self.window.push(x);
         self.window.is_full().then(|| x - self.window.oldest())
@@ -269,6 +272,7 @@ impl StochRsi {
         Ok(Self { rsi: Rsi::new(period)?, k: crate::candle::FastK::new(fast_k), d: crate::Sma::new(fast_d)? })
     }
 
+    #[inline]
     pub fn update(&mut self, x: f64) -> Option<crate::candle::StochValue> {
         let r = self.rsi.update(x)?;
         let k = self.k.update_hlc(r, r, r)?;

@@ -18,6 +18,7 @@ impl ZScore {
 }
 
 impl Indicator for ZScore {
+    #[inline]
     fn update(&mut self, x: f64) -> Option<f64> {
         let (mean, sd) = self.0.update_with_mean(x)?;
         Some(if sd > 0.0 { (x - mean) / sd } else { 0.0 })
@@ -48,6 +49,7 @@ impl LinRegSlope {
 }
 
 impl Indicator for LinRegSlope {
+    #[inline]
     fn update(&mut self, y: f64) -> Option<f64> {
         let n = self.window.capacity() as f64;
         match self.window.push(y) {
@@ -121,6 +123,7 @@ impl PairMoments {
         }
     }
 
+    #[inline]
     fn update(&mut self, x: f64, y: f64) -> Option<Moments> {
         if self.kx.is_nan() {
             (self.kx, self.ky) = (x, y);
@@ -176,6 +179,7 @@ impl Correl {
         Ok(Self(PairMoments::new(period)))
     }
 
+    #[inline]
     pub fn update(&mut self, x: f64, y: f64) -> Option<f64> {
         let m = self.0.update(x, y)?;
         let den = m.var_x * m.var_y;
@@ -197,6 +201,7 @@ impl LogReturn {
 }
 
 impl Indicator for LogReturn {
+    #[inline]
     fn update(&mut self, x: f64) -> Option<f64> {
         self.window.push(x);
         self.window.is_full().then(|| (x / self.window.oldest()).ln())
@@ -226,6 +231,7 @@ impl RealizedVol {
 }
 
 impl Indicator for RealizedVol {
+    #[inline]
     fn update(&mut self, x: f64) -> Option<f64> {
         let r = self.ret.update(x)?;
         if let Some(old) = self.squares.push(r * r) {
@@ -293,6 +299,7 @@ impl Beta {
         Ok(Self { prev: None, xs: Ring::new(period), ys: Ring::new(period) })
     }
 
+    #[inline]
     pub fn update(&mut self, x_price: f64, y_price: f64) -> Option<f64> {
         let ret = |p: f64, last: f64| if -1e-8 < last && last < 1e-8 { 0.0 } else { (p - last) / last };
         let (lx, ly) = self.prev.replace((x_price, y_price))?;

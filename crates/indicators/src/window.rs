@@ -153,6 +153,7 @@ impl RollingStd {
 }
 
 impl Indicator for RollingStd {
+    #[inline]
     fn update(&mut self, value: f64) -> Option<f64> {
         self.update_with_mean(value).map(|(_, sd)| sd)
     }

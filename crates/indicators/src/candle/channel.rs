@@ -26,6 +26,7 @@ impl Keltner {
 
 impl CandleIndicator for Keltner {
     type Output = Bands;
+    #[inline]
     fn update(&mut self, c: &Candle) -> Option<Bands> {
         use crate::Indicator;
         let (m, a) = (self.ema.update(c.close), self.atr.update(c));
@@ -56,6 +57,7 @@ impl Donchian {
 
 impl CandleIndicator for Donchian {
     type Output = Bands;
+    #[inline]
     fn update(&mut self, c: &Candle) -> Option<Bands> {
         let (hi, lo) = (self.high.update(c.high), self.low.update(c.low));
         let ((upper, _), (lower, _)) = (hi?, lo?);

@@ -1,6 +1,7 @@
 //! Bar-range indicators: true range, ATR, NATR, CCI, Aroon, ultimate oscillator, parabolic SAR.
 
 use super::*;
+use crate::wilder::wilder_step;
 
 /// True range: `max(high, previous close) − min(low, previous close)`,
 /// from the second bar on (TA-Lib's TRANGE).
@@ -59,8 +60,7 @@ impl CandleIndicator for Atr {
         if self.count == self.period {
             self.value = (self.value + tr) / n;
         } else {
-            // Wilder's step as TA-Lib computes it (see `Rsi`).
-            self.value = (self.value * (n - 1.0) + tr) * (1.0 / n);
+            self.value = wilder_step(self.value, tr, self.period);
         }
         Some(self.value)
     }
@@ -83,6 +83,7 @@ impl Natr {
 
 impl CandleIndicator for Natr {
     type Output = f64;
+    #[inline]
     fn update(&mut self, c: &Candle) -> Option<f64> {
         let atr = self.0.update(c)?;
         Some(if c.close != 0.0 { atr / c.close * 100.0 } else { 0.0 })
@@ -110,6 +111,7 @@ impl Cci {
 
 impl CandleIndicator for Cci {
     type Output = f64;
+    #[inline]
     fn update(&mut self, c: &Candle) -> Option<f64> {
         let tp = (c.high + c.low + c.close) / 3.0;
         if let Some(old) = self.window.push(tp) {
@@ -156,6 +158,7 @@ impl Aroon {
 
 impl CandleIndicator for Aroon {
     type Output = AroonValue;
+    #[inline]
     fn update(&mut self, c: &Candle) -> Option<AroonValue> {
         let (hi, lo) = (self.high.update(c.high), self.low.update(c.low));
         let ((_, up_age), (_, down_age)) = (hi?, lo?);
@@ -192,6 +195,7 @@ impl UltOsc {
 
 impl CandleIndicator for UltOsc {
     type Output = f64;
+    #[inline]
     fn update(&mut self, c: &Candle) -> Option<f64> {
         let prev = self.prev_close.replace(c.close)?;
         let low = c.low.min(prev);
@@ -260,6 +264,7 @@ impl Sar {
 
 impl CandleIndicator for Sar {
     type Output = f64;
+    #[inline]
     fn update(&mut self, c: &Candle) -> Option<f64> {
         let (high, low) = (c.high, c.low);
         let mut st = match self.state {

@@ -18,6 +18,7 @@ impl WillR {
 
 impl CandleIndicator for WillR {
     type Output = f64;
+    #[inline]
     fn update(&mut self, c: &Candle) -> Option<f64> {
         // Both trackers see every bar, ready or not.
         let (hi, lo) = (self.high.update(c.high), self.low.update(c.low));
@@ -84,6 +85,7 @@ impl Stoch {
 
 impl CandleIndicator for Stoch {
     type Output = StochValue;
+    #[inline]
     fn update(&mut self, c: &Candle) -> Option<StochValue> {
         use crate::Indicator;
         let fast = self.fast.update_hlc(c.high, c.low, c.close)?;
@@ -116,6 +118,7 @@ impl StochF {
 
 impl CandleIndicator for StochF {
     type Output = StochValue;
+    #[inline]
     fn update(&mut self, c: &Candle) -> Option<StochValue> {
         use crate::Indicator;
         let k = self.fast.update_hlc(c.high, c.low, c.close)?;

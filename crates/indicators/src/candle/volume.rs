@@ -22,6 +22,7 @@ impl Mfi {
 
 impl CandleIndicator for Mfi {
     type Output = f64;
+    #[inline]
     fn update(&mut self, c: &Candle) -> Option<f64> {
         let tp = (c.high + c.low + c.close) / 3.0;
         let prev = self.prev_tp.replace(tp)?;
@@ -79,6 +80,7 @@ impl Obv {
 
 impl CandleIndicator for Obv {
     type Output = f64;
+    #[inline]
     fn update(&mut self, c: &Candle) -> Option<f64> {
         match self.prev_close.replace(c.close) {
             None => self.value = c.volume,
@@ -153,6 +155,7 @@ impl AdOsc {
 
 impl CandleIndicator for AdOsc {
     type Output = f64;
+    #[inline]
     fn update(&mut self, c: &Candle) -> Option<f64> {
         let ad = self.ad.update(c)?;
         if self.seen == 0 {
@@ -198,6 +201,7 @@ impl Vwap {
 
 impl CandleIndicator for Vwap {
     type Output = f64;
+    #[inline]
     fn update(&mut self, c: &Candle) -> Option<f64> {
         let tp = (c.high + c.low + c.close) / 3.0;
         let (pv, v) = (tp * c.volume, c.volume);

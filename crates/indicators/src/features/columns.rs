@@ -193,12 +193,12 @@ pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f
         "trix" => fused(k::trix(&x(), p(0)?)),
         "ppo" => fused(k::ppo(&x(), p(0)?, p(1)?)),
         "linreg_slope" => one(k::linreg_slope(&x(), p(0)?)),
-        "macd" => k::macd(&x(), p(0)?, p(1)?, p(2)?).map(|m| Some(m.to_vec())).map_err(ind),
+        "macd" => k::macd(&x(), p(0)?, p(1)?, p(2)?).map(|m| Some(Vec::from(m))).map_err(ind),
         "willr" => one(k::willr(c.high, c.low, c.close, p(0)?)),
-        "stoch" => k::stoch(c.high, c.low, c.close, p(0)?, p(1)?, p(2)?).map(|v| Some(v.to_vec())).map_err(ind),
-        "stochf" => k::stochf(c.high, c.low, c.close, p(0)?, p(1)?).map(|v| Some(v.to_vec())).map_err(ind),
-        "stochrsi" => k::stochrsi(&x(), p(0)?, p(1)?, p(2)?).map(|v| Some(v.to_vec())).map_err(ind),
-        "aroon" => k::aroon(c.high, c.low, p(0)?).map(|v| Some(v.to_vec())).map_err(ind),
+        "stoch" => k::stoch(c.high, c.low, c.close, p(0)?, p(1)?, p(2)?).map(|v| Some(Vec::from(v))).map_err(ind),
+        "stochf" => k::stochf(c.high, c.low, c.close, p(0)?, p(1)?).map(|v| Some(Vec::from(v))).map_err(ind),
+        "stochrsi" => k::stochrsi(&x(), p(0)?, p(1)?, p(2)?).map(|v| Some(Vec::from(v))).map_err(ind),
+        "aroon" => k::aroon(c.high, c.low, p(0)?).map(|v| Some(Vec::from(v))).map_err(ind),
         "aroonosc" => k::aroon(c.high, c.low, p(0)?)
             .map(|[down, up]| Some(vec![up.iter().zip(&down).map(|(u, d)| u - d).collect()]))
             .map_err(ind),
@@ -214,7 +214,7 @@ pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f
         "sar" => one(k::sar(c.high, c.low, spec.args[0], spec.args[1])),
         "stddev" => fused(k::stddev(&x(), p(0)?, spec.args[1])),
         "zscore" => fused(k::zscore(&x(), p(0)?)),
-        "bbands" => k::bbands(&x(), p(0)?, spec.args[1]).map(|b| Some(b.to_vec())).map_err(ind),
+        "bbands" => k::bbands(&x(), p(0)?, spec.args[1]).map(|b| Some(Vec::from(b))).map_err(ind),
         "bb_pct" | "bb_width" => {
             let xs = x();
             let [up, mid, lo] = k::bbands(&xs, p(0)?, spec.args[1]).map_err(ind)?;

@@ -45,15 +45,19 @@ fn nan(len: usize) -> Vec<f64> {
 /// of an EMA, an SMA of an SMA) are fastest as one plain loop over their
 /// streaming parts: slicing them into stages costs full-length temporary
 /// arrays that outweigh the arithmetic several times over.
+///
+/// The loop writes in place and keeps the indicator a local of this
+/// function, so its state can live in registers; run through a closure in
+/// `map(..).collect()`, it was stored and reloaded on every value.
 fn streamed<I: crate::Indicator>(mut ind: I, x: &[f64]) -> Checked {
     let mut finite = true;
-    let values = x
-        .iter()
-        .map(|&v| {
-            finite &= v.is_finite();
-            ind.update(v).unwrap_or(f64::NAN)
-        })
-        .collect();
+    let mut values = vec![f64::NAN; x.len()];
+    for (out, &v) in values.iter_mut().zip(x) {
+        finite &= v.is_finite();
+        if let Some(y) = ind.update(v) {
+            *out = y;
+        }
+    }
     Checked { values, finite }
 }
 

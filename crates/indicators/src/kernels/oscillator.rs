@@ -64,13 +64,12 @@ pub fn roc(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
 /// MACD line, signal and histogram (see [`crate::Macd`]).
 pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<[Vec<f64>; 3], IndicatorError> {
     let mut m = crate::Macd::new(fast, slow, signal)?;
-    let [mut line, mut sig, mut hist] =
-        [Vec::with_capacity(x.len()), Vec::with_capacity(x.len()), Vec::with_capacity(x.len())];
-    for &v in x {
-        let (a, b, c) = m.update(v).map_or((f64::NAN, f64::NAN, f64::NAN), |o| (o.macd, o.signal, o.hist));
-        line.push(a);
-        sig.push(b);
-        hist.push(c);
+    let [mut line, mut sig, mut hist] = [nan(x.len()), nan(x.len()), nan(x.len())];
+    // Written in place (see `streamed`).
+    for (i, &v) in x.iter().enumerate() {
+        if let Some(o) = m.update(v) {
+            (line[i], sig[i], hist[i]) = (o.macd, o.signal, o.hist);
+        }
     }
     Ok([line, sig, hist])
 }

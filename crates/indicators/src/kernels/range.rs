@@ -1,6 +1,7 @@
 //! Indicators of the bar range: true range, ATR/NATR, Aroon, directional movement, SAR, CCI, ultimate oscillator.
 
 use super::*;
+use crate::wilder::wilder_weights;
 
 /// Whether the values of the first bar and the last close, which the
 /// range kernels' loops over bar pairs do not read, are finite.
@@ -30,42 +31,48 @@ pub fn trange(h: &[f64], l: &[f64], c: &[f64]) -> Checked {
 pub fn atr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("ATR", n, 1)?;
     let mut finite = ends_finite(h, l, c);
-    let mut values = Vec::with_capacity(c.len());
-    values.push(f64::NAN);
-    let nf = n as f64;
-    let (keep, inv) = (nf - 1.0, 1.0 / nf);
-    let mut v = 0.0;
-    for i in 1..c.len() {
-        finite &= h[i].is_finite() & l[i].is_finite() & c[i - 1].is_finite();
-        let tr = h[i].max(c[i - 1]) - l[i].min(c[i - 1]);
-        if i < n {
-            v += tr;
-            values.push(f64::NAN);
-        } else {
-            v = if i == n { (v + tr) / nf } else { (v * keep + tr) * inv };
-            values.push(v);
-        }
+    let len = c.len();
+    if len <= n {
+        let finite = (1..len).fold(finite, |ok, i| ok & h[i].is_finite() & l[i].is_finite() & c[i - 1].is_finite());
+        return Ok(Checked { values: vec![f64::NAN; len], finite });
     }
-    values.truncate(c.len());
+    let tr = |i: usize| h[i].max(c[i - 1]) - l[i].min(c[i - 1]);
+    let mut values = vec![f64::NAN; len];
+    // Warm-up: the first value is the mean of `n` true ranges.
+    let mut v = 0.0;
+    for i in 1..=n {
+        finite &= h[i].is_finite() & l[i].is_finite() & c[i - 1].is_finite();
+        v += tr(i);
+    }
+    v /= n as f64;
+    values[n] = v;
+    // Then Wilder's step, two dependent operations a bar.
+    let (keep, weight) = wilder_weights(n);
+    // Written in place by a plain loop: no call can happen inside it, so
+    // `v` and `finite` stay in registers. With `push` or `extend` they
+    // were stored and reloaded every bar, which doubled the step's time.
+    let inputs = (h[n + 1..].iter().zip(&l[n + 1..])).zip(&c[n..len - 1]);
+    for (out, ((&hi, &lo), &prev)) in values[n + 1..].iter_mut().zip(inputs) {
+        finite &= hi.is_finite() & lo.is_finite() & prev.is_finite();
+        v = v * keep + (hi.max(prev) - lo.min(prev)) * weight;
+        *out = v;
+    }
     Ok(Checked { values, finite })
 }
 
 /// ATR in percent of the close (see [`crate::Natr`]).
 pub fn natr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, IndicatorError> {
-    let Checked { values, finite } = atr(h, l, c, n)?;
-    let values = values
-        .iter()
-        .zip(c)
-        .map(|(a, c)| {
-            if a.is_nan() {
-                f64::NAN
-            } else if *c != 0.0 {
-                a / c * 100.0
-            } else {
-                0.0
-            }
-        })
-        .collect();
+    let Checked { mut values, finite } = atr(h, l, c, n)?;
+    // In place; warm-up NaNs stay NaN through the division.
+    for (a, &c) in values.iter_mut().zip(c) {
+        *a = if c != 0.0 {
+            *a / c * 100.0
+        } else if a.is_nan() {
+            f64::NAN
+        } else {
+            0.0
+        };
+    }
     Ok(Checked { values, finite })
 }
 

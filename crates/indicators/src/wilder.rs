@@ -1,0 +1,24 @@
+//! Wilder's smoothing after its seed, defined once for the streaming ATR
+//! and its batch kernel, which must agree to the bit.
+//!
+//! TA-Lib writes the step as `(prev·(n−1) + x)/n`: three operations that
+//! each wait for the one before, so a long series runs at the speed of
+//! that chain. `prev·((n−1)/n) + x·(1/n)` leaves two in the chain (the
+//! input's product does not wait for `prev`), and differs from TA-Lib's in
+//! the last bits only. RSI keeps TA-Lib's exact form: over a flat stretch
+//! its last bit decides whether StochRSI reads 0 or 100.
+
+/// The weights of the step: the old value keeps `(n−1)/n`, the input
+/// gets `1/n`.
+#[inline]
+pub(crate) fn wilder_weights(n: usize) -> (f64, f64) {
+    let nf = n as f64;
+    ((nf - 1.0) / nf, 1.0 / nf)
+}
+
+/// One step of Wilder's smoothing over `n` bars.
+#[inline]
+pub(crate) fn wilder_step(prev: f64, x: f64, n: usize) -> f64 {
+    let (keep, weight) = wilder_weights(n);
+    prev * keep + x * weight
+}
