@@ -5,32 +5,30 @@ use super::*;
 /// Fast %K over `n` bars (see the stochastics in [`crate::candle`]).
 fn fast_k(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Vec<f64> {
     let (mut hi, mut lo) = (Highest::new(n), Lowest::new(n));
-    (0..c.len())
-        .map(|i| {
-            let ((hh, _), (ll, _)) = (hi.at_bar(h, i), lo.at_bar(l, i));
-            if i + 1 < n {
-                return f64::NAN;
-            }
+    let mut out = nan(c.len());
+    for (i, o) in out.iter_mut().enumerate() {
+        let ((hh, _), (ll, _)) = (hi.at_bar(h, i), lo.at_bar(l, i));
+        if i + 1 >= n {
             let diff = (hh - ll) / 100.0;
-            if -1e-8 < diff && diff < 1e-8 { 0.0 } else { (c[i] - ll) / diff }
-        })
-        .collect()
+            *o = if -1e-8 < diff && diff < 1e-8 { 0.0 } else { (c[i] - ll) / diff };
+        }
+    }
+    out
 }
 
 /// Williams %R (see [`crate::WillR`]).
 pub fn willr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
     check_period("WILLR", n, 2)?;
     let (mut hi, mut lo) = (Highest::new(n), Lowest::new(n));
-    Ok((0..c.len())
-        .map(|i| {
-            let ((hh, _), (ll, _)) = (hi.at_bar(h, i), lo.at_bar(l, i));
-            if i + 1 < n {
-                return f64::NAN;
-            }
+    let mut out = nan(c.len());
+    for (i, o) in out.iter_mut().enumerate() {
+        let ((hh, _), (ll, _)) = (hi.at_bar(h, i), lo.at_bar(l, i));
+        if i + 1 >= n {
             let diff = (hh - ll) / -100.0;
-            if diff != 0.0 { (hh - c[i]) / diff } else { 0.0 }
-        })
-        .collect())
+            *o = if diff != 0.0 { (hh - c[i]) / diff } else { 0.0 };
+        }
+    }
+    Ok(out)
 }
 
 /// %K and its SMA %D from fast %K values, both published once %D is warm.
@@ -38,8 +36,8 @@ fn smooth_k(fk: &[f64], k_smooth: Option<usize>, d: usize) -> Result<[Vec<f64>; 
     use crate::Indicator;
     let mut ks = k_smooth.map(crate::Sma::new).transpose()?;
     let mut ds = crate::Sma::new(d)?;
-    let (mut kout, mut dout) = (Vec::with_capacity(fk.len()), Vec::with_capacity(fk.len()));
-    for &f in fk {
+    let (mut kout, mut dout) = (nan(fk.len()), nan(fk.len()));
+    for (i, &f) in fk.iter().enumerate() {
         let k = if f.is_nan() {
             None
         } else {
@@ -48,15 +46,8 @@ fn smooth_k(fk: &[f64], k_smooth: Option<usize>, d: usize) -> Result<[Vec<f64>; 
                 None => Some(f),
             }
         };
-        match k.and_then(|k| ds.update(k).map(|d| (k, d))) {
-            Some((k, d)) => {
-                kout.push(k);
-                dout.push(d);
-            }
-            None => {
-                kout.push(f64::NAN);
-                dout.push(f64::NAN);
-            }
+        if let Some((k, d)) = k.and_then(|k| ds.update(k).map(|d| (k, d))) {
+            (kout[i], dout[i]) = (k, d);
         }
     }
     Ok([kout, dout])
