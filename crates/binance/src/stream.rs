@@ -140,9 +140,10 @@ pub fn parse(text: &str) -> Result<StreamMessage, MessageError> {
     parse_general(text)
 }
 
-/// Every frame the way serde reads it: what [`parse`] answers whenever the
-/// depth fast path declines.
-pub(crate) fn parse_general(text: &str) -> Result<StreamMessage, MessageError> {
+/// Every frame the way serde reads it, without the depth fast path: what
+/// [`parse`] answers whenever the fast path declines, and what it must
+/// answer always (the tests compare the two).
+pub fn parse_general(text: &str) -> Result<StreamMessage, MessageError> {
     let mut frame: Fields<'_> = serde_json::from_str(text).map_err(|e| MessageError::Json(e.to_string()))?;
     match frame.data.take() {
         Some(data) => data.into_message(),
