@@ -165,6 +165,12 @@ impl Macd {
     pub fn reset(&mut self) {
         *self = Self::new(self.fast_n, self.slow_n, self.signal_n).expect("valid periods");
     }
+
+    /// Fast, slow and signal periods (ordered as TA-Lib orders them) and
+    /// their EMA weights, for the batch kernel.
+    pub(crate) fn parts(&self) -> ([usize; 3], (f64, f64, f64)) {
+        ([self.fast_n, self.slow_n, self.signal_n], self.k)
+    }
 }
 
 /// Percentage price oscillator: `(fast MA − slow MA) / slow MA × 100` with

@@ -63,13 +63,37 @@ pub fn roc(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
 
 /// MACD line, signal and histogram (see [`crate::Macd`]).
 pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<[Vec<f64>; 3], IndicatorError> {
-    let mut m = crate::Macd::new(fast, slow, signal)?;
-    let [mut line, mut sig, mut hist] = [nan(x.len()), nan(x.len()), nan(x.len())];
-    // Written in place (see `streamed`).
-    for (i, &v) in x.iter().enumerate() {
-        if let Some(o) = m.update(v) {
-            (line[i], sig[i], hist[i]) = (o.macd, o.signal, o.hist);
-        }
+    let ([fast_n, slow_n, signal_n], (kf, ks, kg)) = crate::Macd::new(fast, slow, signal)?.parts();
+    let len = x.len();
+    let [mut line, mut sig, mut hist] = [nan(len), nan(len), nan(len)];
+    // `Macd::update`'s arithmetic, phase by phase so no loop branches: the
+    // SMA seeds at bar `slow_n − 1`, the signal's seed sum, then all three
+    // EMAs. The bit-for-bit test holds it to the streaming struct.
+    let first = slow_n - 1;
+    let out_from = first + signal_n - 1;
+    if len <= out_from {
+        return Ok([line, sig, hist]);
+    }
+    let warm = &x[..slow_n];
+    let mut slow_v = warm.iter().sum::<f64>() / slow_n as f64;
+    let mut fast_v = warm[slow_n - fast_n..].iter().sum::<f64>() / fast_n as f64;
+    let mut signal_v = 0.0;
+    let mut macd = fast_v - slow_v;
+    for &xi in &x[first + 1..=out_from] {
+        signal_v += macd;
+        fast_v += (xi - fast_v) * kf;
+        slow_v += (xi - slow_v) * ks;
+        macd = fast_v - slow_v;
+    }
+    signal_v = (signal_v + macd) / signal_n as f64;
+    (line[out_from], sig[out_from], hist[out_from]) = (macd, signal_v, macd - signal_v);
+    let outputs = line[out_from + 1..].iter_mut().zip(&mut sig[out_from + 1..]).zip(&mut hist[out_from + 1..]);
+    for (((l, s), h), &xi) in outputs.zip(&x[out_from + 1..]) {
+        fast_v += (xi - fast_v) * kf;
+        slow_v += (xi - slow_v) * ks;
+        let macd = fast_v - slow_v;
+        signal_v += (macd - signal_v) * kg;
+        (*l, *s, *h) = (macd, signal_v, macd - signal_v);
     }
     Ok([line, sig, hist])
 }

@@ -147,14 +147,23 @@ fn every_kernel_equals_its_streaming_twin_to_the_bit() {
         &stream_bars(crate::UltOsc::new(28, 3, 9).unwrap(), &cs),
         "ultosc unsorted",
     );
-    let mut m = crate::Macd::new(12, 26, 9).unwrap();
-    let streamed: Vec<_> = c.iter().map(|x| m.update(*x)).collect();
-    let [line, sig, hist] = macd(&c, 12, 26, 9).unwrap();
-    let pick =
-        |f: fn(&crate::MacdValue) -> f64| streamed.iter().map(|o| o.as_ref().map_or(f64::NAN, f)).collect::<Vec<_>>();
-    same(&line, &pick(|v| v.macd), "macd");
-    same(&sig, &pick(|v| v.signal), "macd signal");
-    same(&hist, &pick(|v| v.hist), "macd hist");
+    // Default periods, a signal of 1, periods given the wrong way round,
+    // equal periods, and inputs that end inside each warm-up phase.
+    for (fast, slow, signal) in [(12, 26, 9), (3, 5, 1), (26, 12, 9), (4, 4, 2)] {
+        for len in [c.len(), slow + signal - 2, slow + signal - 1, slow + 3] {
+            let x = &c[..len];
+            let mut m = crate::Macd::new(fast, slow, signal).unwrap();
+            let streamed: Vec<_> = x.iter().map(|v| m.update(*v)).collect();
+            let [line, sig, hist] = macd(x, fast, slow, signal).unwrap();
+            let pick = |f: fn(&crate::MacdValue) -> f64| {
+                streamed.iter().map(|o| o.as_ref().map_or(f64::NAN, f)).collect::<Vec<_>>()
+            };
+            let what = format!("macd {fast}/{slow}/{signal} over {len}");
+            same(&line, &pick(|v| v.macd), &what);
+            same(&sig, &pick(|v| v.signal), &what);
+            same(&hist, &pick(|v| v.hist), &what);
+        }
+    }
 }
 
 #[test]
