@@ -170,5 +170,15 @@ def compute_features(
 ) -> tuple[list[str], npt.NDArray[np.float64]]:
     """Column names and a (rows, columns) matrix of the features of `spec`."""
 
+def indicator_columns(
+    spec: str,
+    open: npt.NDArray[np.float64],
+    high: npt.NDArray[np.float64],
+    low: npt.NDArray[np.float64],
+    close: npt.NDArray[np.float64],
+    volume: npt.NDArray[np.float64],
+) -> list[npt.NDArray[np.float64]]:
+    """The columns of one indicator spec, each a new array (no timestamps: `py_rt.ta` only)."""
+
 def feature_names() -> list[str]:
     """Every feature name the spec language accepts."""

@@ -27,16 +27,11 @@ def _run(spec: str, name: str, *, series: Any = None, high: Any = None, low: Any
     lengths = {len(v) for v in given.values()}
     if len(lengths) != 1:
         raise ValueError(f"{name}: inputs differ in length: " + ", ".join(f"{k}={len(v)}" for k, v in given.items()))
-    n = lengths.pop()
     filler = next(iter(given.values()))
     cols = {k: given.get(k, filler) for k in inputs}
-    _, matrix = _py_rt.compute_features(spec, np.arange(n, dtype=np.int64), cols["open"], cols["high"], cols["low"],
-                                        cols["close"], cols["volume"])
+    columns = _py_rt.indicator_columns(spec, cols["open"], cols["high"], cols["low"], cols["close"], cols["volume"])
     template = next((v for v in (series, close, high, open, volume, low) if isinstance(v, pd.Series)), None)
-    outs = []
-    for j in range(matrix.shape[1]):
-        col = np.ascontiguousarray(matrix[:, j])
-        outs.append(pd.Series(col, index=template.index, name=f"{name}") if template is not None else col)
+    outs = [pd.Series(col, index=template.index, name=f"{name}") if template is not None else col for col in columns]
     return outs[0] if len(outs) == 1 else tuple(outs)
 
 

@@ -1,6 +1,6 @@
 //! Indicators and the feature engine over numpy columns.
 
-use numpy::{PyArray2, PyArrayMethods, PyReadonlyArray1};
+use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyrt_indicators::features::{self, Columns, FeaturePipeline};
@@ -48,6 +48,33 @@ pub fn compute_features<'py>(
     let flat = computed.map_err(|e| PyValueError::new_err(e.to_string()))?;
     let matrix = numpy::PyArray1::from_vec(py, flat).reshape([n, names.len()])?;
     Ok((names, matrix))
+}
+
+/// The columns of one indicator spec (`py_rt.ta`), each handed to numpy
+/// as it came out of the kernel: no timestamps to build, no row-major
+/// matrix, no copies. Features that need timestamps are not offered here.
+#[pyfunction]
+#[pyo3(signature = (spec, open, high, low, close, volume))]
+pub fn indicator_columns<'py>(
+    py: Python<'py>,
+    spec: &str,
+    open: PyReadonlyArray1<'py, f64>,
+    high: PyReadonlyArray1<'py, f64>,
+    low: PyReadonlyArray1<'py, f64>,
+    close: PyReadonlyArray1<'py, f64>,
+    volume: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Vec<Bound<'py, PyArray1<f64>>>> {
+    let specs = features::parse(spec).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let (open, high, low, close, volume) =
+        (open.as_slice()?, high.as_slice()?, low.as_slice()?, close.as_slice()?, volume.as_slice()?);
+    let columns = py.detach(|| {
+        // Zeroed pages that are never touched cost nothing.
+        let ts = vec![0i64; close.len()];
+        let cols = Columns { ts: &ts, open, high, low, close, volume };
+        features::compute_columns(&specs, &cols)
+    });
+    let columns = columns.map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(columns.into_iter().map(|col| PyArray1::from_vec(py, col)).collect())
 }
 
 /// Every feature name the spec language accepts.

@@ -12,7 +12,11 @@
 mod algos;
 mod backtest;
 mod features;
+mod huge_pages;
 mod strategy;
+
+#[global_allocator]
+static ALLOCATOR: huge_pages::HugePageAlloc = huge_pages::HugePageAlloc;
 
 use pyo3::prelude::*;
 
@@ -30,6 +34,7 @@ fn _py_rt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<strategy::PyAlgoUpdate>()?;
     m.add_function(wrap_pyfunction!(backtest::strategy_catalog, m)?)?;
     m.add_function(wrap_pyfunction!(features::compute_features, m)?)?;
+    m.add_function(wrap_pyfunction!(features::indicator_columns, m)?)?;
     m.add_function(wrap_pyfunction!(features::feature_names, m)?)?;
     Ok(())
 }
