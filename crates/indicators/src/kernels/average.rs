@@ -92,29 +92,42 @@ pub fn kama(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
     const MAX: f64 = 2.0 / (30.0 + 1.0);
     const DIFF: f64 = 2.0 / (2.0 + 1.0) - MAX;
     let mut out = nan(x.len());
-    let (mut sum, mut zeros, mut value): (f64, usize, Option<f64>) = (0.0, 0, None);
-    for i in 1..x.len() {
-        let change = (x[i] - x[i - 1]).abs();
-        if i > n {
-            let old = (x[i - n] - x[i - n - 1]).abs();
-            sum -= old;
-            zeros -= (old == 0.0) as usize;
-        }
-        sum += change;
-        zeros += (change == 0.0) as usize;
-        if i < n {
-            continue;
-        }
-        if zeros >= n {
-            sum = 0.0;
-        }
+    if x.len() <= n {
+        return Ok(out);
+    }
+    // The smoothing constant of bar `i` from the window's path length.
+    let step = |i: usize, sum: f64, base: f64| {
         let period_roc = x[i] - x[i - n];
         let er = if sum <= period_roc || sum <= 0.0 { 1.0 } else { (period_roc / sum).abs() };
         let sc = er * DIFF + MAX;
         let sc = sc * sc;
-        let base = value.unwrap_or(x[i - 1]);
-        let v = (x[i] - base) * sc + base;
-        value = Some(v);
+        (x[i] - base) * sc + base
+    };
+    // Warm-up: the first `n` changes, then the first value from the
+    // previous close; after that, a change leaves as one enters. Phases
+    // rather than branches in one loop.
+    let (mut sum, mut zeros) = (0.0, 0usize);
+    for i in 1..=n {
+        let change = (x[i] - x[i - 1]).abs();
+        sum += change;
+        zeros += (change == 0.0) as usize;
+    }
+    if zeros >= n {
+        sum = 0.0;
+    }
+    let mut v = step(n, sum, x[n - 1]);
+    out[n] = v;
+    for i in n + 1..x.len() {
+        let change = (x[i] - x[i - 1]).abs();
+        let old = (x[i - n] - x[i - n - 1]).abs();
+        sum -= old;
+        zeros -= (old == 0.0) as usize;
+        sum += change;
+        zeros += (change == 0.0) as usize;
+        if zeros >= n {
+            sum = 0.0;
+        }
+        v = step(i, sum, v);
         out[i] = v;
     }
     Ok(out)
