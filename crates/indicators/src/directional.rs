@@ -3,11 +3,13 @@
 //!
 //! The smoothed +DM, −DM and true range start as plain sums of the first
 //! `period − 1` bar-to-bar changes, then follow Wilder's rule
-//! `s ← s − s/period + x`. +DI and −DI come from bar `period`; ADX is the
+//! `s ← s − s/period + x` (computed as `s − s·(1/period) + x`, see
+//! `wilder`). +DI and −DI come from bar `period`; ADX is the
 //! average of the first `period` DX values (bar `2·period − 1`), then
 //! Wilder-smoothed. Values within 1e-8 of zero count as zero, as in TA-Lib.
 
 use crate::candle::{Candle, CandleIndicator};
+use crate::wilder::{wilder_step, wilder_sum_step};
 use crate::{IndicatorError, check_period};
 
 /// One reading of the directional system; `adx` arrives `period − 1` bars
@@ -78,9 +80,10 @@ impl CandleIndicator for Directional {
             self.tr += tr;
             return None;
         }
-        self.plus_dm = self.plus_dm - self.plus_dm / self.n + plus;
-        self.minus_dm = self.minus_dm - self.minus_dm / self.n + minus;
-        self.tr = self.tr - self.tr / self.n + tr;
+        let inv = 1.0 / self.n;
+        self.plus_dm = wilder_sum_step(self.plus_dm, plus, inv);
+        self.minus_dm = wilder_sum_step(self.minus_dm, minus, inv);
+        self.tr = wilder_sum_step(self.tr, tr, inv);
         let (mut plus_di, mut minus_di, mut dx) = (0.0, 0.0, None);
         if !is_zero(self.tr) {
             plus_di = 100.0 * (self.plus_dm / self.tr);
@@ -94,7 +97,7 @@ impl CandleIndicator for Directional {
         match (self.adx, dx) {
             (None, _) if self.dx_seen < self.period => self.dx_sum += dx.unwrap_or(0.0),
             (None, _) => self.adx = Some((self.dx_sum + dx.unwrap_or(0.0)) / self.n),
-            (Some(prev), Some(dx)) => self.adx = Some((prev * (self.n - 1.0) + dx) / self.n),
+            (Some(prev), Some(dx)) => self.adx = Some(wilder_step(prev, dx, self.period)),
             (Some(_), None) => {}
         }
         Some(DirectionalValue { plus_di, minus_di, dx: dx.unwrap_or(0.0), adx: self.adx })

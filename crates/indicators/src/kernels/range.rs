@@ -1,7 +1,7 @@
 //! Indicators of the bar range: true range, ATR/NATR, Aroon, directional movement, SAR, CCI, ultimate oscillator.
 
 use super::*;
-use crate::wilder::wilder_weights;
+use crate::wilder::{wilder_step, wilder_sum_step, wilder_weights};
 
 /// Whether the values of the first bar and the last close, which the
 /// range kernels' loops over bar pairs do not read, are finite.
@@ -104,12 +104,13 @@ pub fn directional(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<[Vec<f64
     for i in 1..len {
         let diff_p = h[i] - h[i - 1];
         let diff_m = l[i - 1] - l[i];
-        let (mut plus, mut minus) = (0.0, 0.0);
-        if diff_m > 0.0 && diff_p < diff_m {
-            minus = diff_m;
-        } else if diff_p > 0.0 && diff_p > diff_m {
-            plus = diff_p;
-        }
+        // The streaming rule's two branches as selects: on market data
+        // they go either way at random, and a mispredicted branch costs
+        // more than both comparisons.
+        let takes_minus = (diff_m > 0.0) & (diff_p < diff_m);
+        let takes_plus = !takes_minus & (diff_p > 0.0) & (diff_p > diff_m);
+        let minus = if takes_minus { diff_m } else { 0.0 };
+        let plus = if takes_plus { diff_p } else { 0.0 };
         let tr = h[i].max(c[i - 1]) - l[i].min(c[i - 1]);
         if i < n {
             plus_dm += plus;
@@ -117,9 +118,10 @@ pub fn directional(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<[Vec<f64
             tr_s += tr;
             continue;
         }
-        plus_dm = plus_dm - plus_dm / nf + plus;
-        minus_dm = minus_dm - minus_dm / nf + minus;
-        tr_s = tr_s - tr_s / nf + tr;
+        let inv = 1.0 / nf;
+        plus_dm = wilder_sum_step(plus_dm, plus, inv);
+        minus_dm = wilder_sum_step(minus_dm, minus, inv);
+        tr_s = wilder_sum_step(tr_s, tr, inv);
         let (mut p, mut m, mut dx) = (0.0, 0.0, None);
         if !is_zero(tr_s) {
             p = 100.0 * (plus_dm / tr_s);
@@ -133,7 +135,7 @@ pub fn directional(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<[Vec<f64
         match (adx, dx) {
             (None, _) if dx_seen < n => dx_sum += dx.unwrap_or(0.0),
             (None, _) => adx = Some((dx_sum + dx.unwrap_or(0.0)) / nf),
-            (Some(prev), Some(d)) => adx = Some((prev * (nf - 1.0) + d) / nf),
+            (Some(prev), Some(d)) => adx = Some(wilder_step(prev, d, n)),
             (Some(_), None) => {}
         }
         (pdi[i], mdi[i], dxs[i]) = (p, m, dx.unwrap_or(0.0));
