@@ -159,26 +159,16 @@ class OrderUpdate:
 def strategy_catalog() -> str:
     """The built-in strategies with their parameters, as JSON."""
 
-def compute_features(
+def feature_columns(
     spec: str,
-    ts: npt.NDArray[np.int64],
+    ts: npt.NDArray[np.int64] | None,
     open: npt.NDArray[np.float64],
     high: npt.NDArray[np.float64],
     low: npt.NDArray[np.float64],
     close: npt.NDArray[np.float64],
     volume: npt.NDArray[np.float64],
-) -> tuple[list[str], npt.NDArray[np.float64]]:
-    """Column names and a (rows, columns) matrix of the features of `spec`."""
-
-def indicator_columns(
-    spec: str,
-    open: npt.NDArray[np.float64],
-    high: npt.NDArray[np.float64],
-    low: npt.NDArray[np.float64],
-    close: npt.NDArray[np.float64],
-    volume: npt.NDArray[np.float64],
-) -> list[npt.NDArray[np.float64]]:
-    """The columns of one indicator spec, each a new array (no timestamps: `py_rt.ta` only)."""
+) -> tuple[list[str], list[npt.NDArray[np.float64]]]:
+    """Column names and one array per column of the features of `spec`; `ts` only for calendar features."""
 
 def feature_names() -> list[str]:
     """Every feature name the spec language accepts."""

@@ -34,6 +34,9 @@ def features(data: pd.DataFrame, specs: str | Iterable[str]) -> pd.DataFrame:
     cols = {k: float_column(data[by_lower[k]], k) if k in by_lower else nan
             for k in ("open", "high", "low", "close", "volume")}
     ts = timestamps_ns(bar_index(data), n)
-    names, matrix = _py_rt.compute_features(text, ts, cols["open"], cols["high"], cols["low"], cols["close"],
+    names, columns = _py_rt.feature_columns(text, ts, cols["open"], cols["high"], cols["low"], cols["close"],
                                             cols["volume"])
-    return pd.DataFrame(matrix, index=data.index, columns=list(names))
+    # By position, so that a feature asked for twice keeps both columns.
+    frame = pd.DataFrame(dict(enumerate(columns)), index=data.index)
+    frame.columns = list(names)
+    return frame

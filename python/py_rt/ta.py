@@ -29,7 +29,8 @@ def _run(spec: str, name: str, *, series: Any = None, high: Any = None, low: Any
         raise ValueError(f"{name}: inputs differ in length: " + ", ".join(f"{k}={len(v)}" for k, v in given.items()))
     filler = next(iter(given.values()))
     cols = {k: given.get(k, filler) for k in inputs}
-    columns = _py_rt.indicator_columns(spec, cols["open"], cols["high"], cols["low"], cols["close"], cols["volume"])
+    _, columns = _py_rt.feature_columns(spec, None, cols["open"], cols["high"], cols["low"], cols["close"],
+                                        cols["volume"])
     template = next((v for v in (series, close, high, open, volume, low) if isinstance(v, pd.Series)), None)
     outs = [pd.Series(col, index=template.index, name=f"{name}") if template is not None else col for col in columns]
     return outs[0] if len(outs) == 1 else tuple(outs)

@@ -33,8 +33,7 @@ fn _py_rt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<strategy::PyOrderUpdate>()?;
     m.add_class::<strategy::PyAlgoUpdate>()?;
     m.add_function(wrap_pyfunction!(backtest::strategy_catalog, m)?)?;
-    m.add_function(wrap_pyfunction!(features::compute_features, m)?)?;
-    m.add_function(wrap_pyfunction!(features::indicator_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(features::feature_columns, m)?)?;
     m.add_function(wrap_pyfunction!(features::feature_names, m)?)?;
     Ok(())
 }
