@@ -15,14 +15,15 @@ fn ends_finite(h: &[f64], l: &[f64], c: &[f64]) -> bool {
 pub fn trange(h: &[f64], l: &[f64], c: &[f64]) -> Checked {
     let n = c.len().min(h.len()).min(l.len());
     let mut finite = ends_finite(h, l, c);
-    let mut values = nan(c.len());
+    let mut values = Vec::with_capacity(c.len());
+    values.push(f64::NAN);
     if n > 1 {
-        let inputs = h[1..n].iter().zip(&l[1..n]).zip(&c[..n - 1]);
-        for (out, ((&hi, &lo), &pc)) in values[1..n].iter_mut().zip(inputs) {
+        values.extend(h[1..n].iter().zip(&l[1..n]).zip(&c[..n - 1]).map(|((&hi, &lo), &pc)| {
             finite &= hi.is_finite() & lo.is_finite() & pc.is_finite();
-            *out = hi.max(pc) - lo.min(pc);
-        }
+            hi.max(pc) - lo.min(pc)
+        }));
     }
+    values.resize(c.len(), f64::NAN);
     Checked { values, finite }
 }
 

@@ -5,36 +5,39 @@ use super::*;
 /// Accumulation/distribution line (see [`crate::Ad`]).
 pub fn ad(h: &[f64], l: &[f64], c: &[f64], v: &[f64]) -> Checked {
     let (mut acc, mut finite) = (0.0, true);
-    let mut values = nan(c.len());
-    // Plain loops over preallocated output keep the running sums in
-    // registers (see `streamed`).
-    for (out, (((&hi, &lo), &cl), &vol)) in values.iter_mut().zip(h.iter().zip(l).zip(c).zip(v)) {
-        finite &= hi.is_finite() & lo.is_finite() & cl.is_finite() & vol.is_finite();
-        let range = hi - lo;
-        if range > 0.0 {
-            acc += ((cl - lo) - (hi - cl)) / range * vol;
-        }
-        *out = acc;
-    }
+    let values = h
+        .iter()
+        .zip(l)
+        .zip(c)
+        .zip(v)
+        .map(|(((&hi, &lo), &cl), &vol)| {
+            finite &= hi.is_finite() & lo.is_finite() & cl.is_finite() & vol.is_finite();
+            let range = hi - lo;
+            if range > 0.0 {
+                acc += ((cl - lo) - (hi - cl)) / range * vol;
+            }
+            acc
+        })
+        .collect();
     Checked { values, finite }
 }
 
 /// On-balance volume (see [`crate::Obv`]).
 pub fn obv(c: &[f64], v: &[f64]) -> Checked {
-    let mut values = nan(c.len());
-    let (Some(&c0), Some(&v0)) = (c.first(), v.first()) else { return Checked { values, finite: true } };
-    let (mut acc, mut finite) = (v0, c0.is_finite() & v0.is_finite());
-    values[0] = acc;
-    let inputs = c[1..].iter().zip(c).zip(&v[1..]);
-    for (out, ((&now, &before), &vol)) in values[1..].iter_mut().zip(inputs) {
-        finite &= now.is_finite() & vol.is_finite();
-        if now > before {
-            acc += vol;
-        } else if now < before {
-            acc -= vol;
-        }
-        *out = acc;
-    }
+    let (mut acc, mut finite) = (0.0, true);
+    let values = (0..c.len())
+        .map(|i| {
+            finite &= c[i].is_finite() & v[i].is_finite();
+            if i == 0 {
+                acc = v[0];
+            } else if c[i] > c[i - 1] {
+                acc += v[i];
+            } else if c[i] < c[i - 1] {
+                acc -= v[i];
+            }
+            acc
+        })
+        .collect();
     Checked { values, finite }
 }
 
@@ -46,19 +49,20 @@ pub fn adosc(h: &[f64], l: &[f64], c: &[f64], v: &[f64], fast: usize, slow: usiz
     let (fk, sk) = (k(fast), k(slow));
     let lookback = fast.max(slow) - 1;
     let Checked { values: line, finite } = ad(h, l, c, v);
-    let mut values = nan(line.len());
-    let Some(&first) = line.first() else { return Ok(Checked { values, finite }) };
-    let (mut f, mut s) = (first, first);
-    if lookback == 0 {
-        values[0] = f - s;
-    }
-    for (i, (out, &a)) in values.iter_mut().zip(&line).enumerate().skip(1) {
-        f = fk * a + (1.0 - fk) * f;
-        s = sk * a + (1.0 - sk) * s;
-        if i >= lookback {
-            *out = f - s;
-        }
-    }
+    let (mut f, mut s) = (0.0, 0.0);
+    let values = line
+        .iter()
+        .enumerate()
+        .map(|(i, &a)| {
+            if i == 0 {
+                (f, s) = (a, a);
+            } else {
+                f = fk * a + (1.0 - fk) * f;
+                s = sk * a + (1.0 - sk) * s;
+            }
+            if i >= lookback { f - s } else { f64::NAN }
+        })
+        .collect();
     Ok(Checked { values, finite })
 }
 
