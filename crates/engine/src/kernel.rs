@@ -466,9 +466,12 @@ impl<V: Venue> Engine<V> {
     fn take_venue_reports(&mut self) {
         if self.config.response_latency_ns > 0 {
             let at = self.now + self.config.response_latency_ns;
-            for report in std::mem::take(&mut self.scratch) {
+            // Borrowed out and handed back, so the buffer keeps its capacity.
+            let mut reports = std::mem::take(&mut self.scratch);
+            for report in reports.drain(..) {
                 self.schedule(at, ScheduledKind::FromVenue(Unordered(report)));
             }
+            self.scratch = reports;
         } else {
             self.reports.extend(self.scratch.drain(..));
         }
