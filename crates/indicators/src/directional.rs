@@ -9,7 +9,7 @@
 //! Wilder-smoothed. Values within 1e-8 of zero count as zero, as in TA-Lib.
 
 use crate::candle::{Candle, CandleIndicator};
-use crate::wilder::{wilder_step, wilder_sum_step};
+use crate::wilder::{wilder_step, wilder_sum_step, wilder_weights};
 use crate::{IndicatorError, check_period};
 
 /// One reading of the directional system; `adx` arrives `period − 1` bars
@@ -25,6 +25,9 @@ pub struct DirectionalValue {
 #[derive(Debug, Clone)]
 pub struct Directional {
     n: f64,
+    /// `1/period`, and Wilder's weights for ADX.
+    inv: f64,
+    weights: (f64, f64),
     period: usize,
     prev: Option<(f64, f64, f64)>,
     changes: usize,
@@ -45,6 +48,8 @@ impl Directional {
         check_period("ADX", period, 2)?;
         Ok(Self {
             n: period as f64,
+            inv: 1.0 / period as f64,
+            weights: wilder_weights(period),
             period,
             prev: None,
             changes: 0,
@@ -80,10 +85,9 @@ impl CandleIndicator for Directional {
             self.tr += tr;
             return None;
         }
-        let inv = 1.0 / self.n;
-        self.plus_dm = wilder_sum_step(self.plus_dm, plus, inv);
-        self.minus_dm = wilder_sum_step(self.minus_dm, minus, inv);
-        self.tr = wilder_sum_step(self.tr, tr, inv);
+        self.plus_dm = wilder_sum_step(self.plus_dm, plus, self.inv);
+        self.minus_dm = wilder_sum_step(self.minus_dm, minus, self.inv);
+        self.tr = wilder_sum_step(self.tr, tr, self.inv);
         let (mut plus_di, mut minus_di, mut dx) = (0.0, 0.0, None);
         if !is_zero(self.tr) {
             plus_di = 100.0 * (self.plus_dm / self.tr);
@@ -97,7 +101,7 @@ impl CandleIndicator for Directional {
         match (self.adx, dx) {
             (None, _) if self.dx_seen < self.period => self.dx_sum += dx.unwrap_or(0.0),
             (None, _) => self.adx = Some((self.dx_sum + dx.unwrap_or(0.0)) / self.n),
-            (Some(prev), Some(dx)) => self.adx = Some(wilder_step(prev, dx, self.period)),
+            (Some(prev), Some(dx)) => self.adx = Some(wilder_step(prev, dx, self.weights)),
             (Some(_), None) => {}
         }
         Some(DirectionalValue { plus_di, minus_di, dx: dx.unwrap_or(0.0), adx: self.adx })

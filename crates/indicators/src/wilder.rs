@@ -26,9 +26,9 @@ pub(crate) fn wilder_sum_step(s: f64, x: f64, inv: f64) -> f64 {
     s - s * inv + x
 }
 
-/// One step of Wilder's smoothing over `n` bars.
+/// One step of Wilder's smoothing with the [`wilder_weights`] of its
+/// period (computed once by the caller: they cost two divisions).
 #[inline]
-pub(crate) fn wilder_step(prev: f64, x: f64, n: usize) -> f64 {
-    let (keep, weight) = wilder_weights(n);
+pub(crate) fn wilder_step(prev: f64, x: f64, (keep, weight): (f64, f64)) -> f64 {
     prev * keep + x * weight
 }

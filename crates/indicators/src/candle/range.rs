@@ -1,7 +1,7 @@
 //! Bar-range indicators: true range, ATR, NATR, CCI, Aroon, ultimate oscillator, parabolic SAR.
 
 use super::*;
-use crate::wilder::wilder_step;
+use crate::wilder::{wilder_step, wilder_weights};
 
 /// True range: `max(high, previous close) − min(low, previous close)`,
 /// from the second bar on (TA-Lib's TRANGE).
@@ -34,6 +34,8 @@ impl CandleIndicator for TrueRange {
 #[derive(Debug, Clone)]
 pub struct Atr {
     period: usize,
+    /// Wilder's weights for `period`.
+    weights: (f64, f64),
     tr: TrueRange,
     count: usize,
     value: f64,
@@ -42,7 +44,7 @@ pub struct Atr {
 impl Atr {
     pub fn new(period: usize) -> Result<Self, IndicatorError> {
         check_period("ATR", period, 1)?;
-        Ok(Self { period, tr: TrueRange::new(), count: 0, value: 0.0 })
+        Ok(Self { period, weights: wilder_weights(period), tr: TrueRange::new(), count: 0, value: 0.0 })
     }
 }
 
@@ -60,7 +62,7 @@ impl CandleIndicator for Atr {
         if self.count == self.period {
             self.value = (self.value + tr) / n;
         } else {
-            self.value = wilder_step(self.value, tr, self.period);
+            self.value = wilder_step(self.value, tr, self.weights);
         }
         Some(self.value)
     }

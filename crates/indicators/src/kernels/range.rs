@@ -98,6 +98,7 @@ pub fn directional(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<[Vec<f64
     let len = c.len();
     let [mut pdi, mut mdi, mut dxs, mut adxs] = [nan(len), nan(len), nan(len), nan(len)];
     let nf = n as f64;
+    let (inv, weights) = (1.0 / nf, wilder_weights(n));
     let is_zero = |x: f64| -1e-8 < x && x < 1e-8;
     let (mut plus_dm, mut minus_dm, mut tr_s) = (0.0, 0.0, 0.0);
     let (mut dx_seen, mut dx_sum, mut adx): (usize, f64, Option<f64>) = (0, 0.0, None);
@@ -118,7 +119,6 @@ pub fn directional(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<[Vec<f64
             tr_s += tr;
             continue;
         }
-        let inv = 1.0 / nf;
         plus_dm = wilder_sum_step(plus_dm, plus, inv);
         minus_dm = wilder_sum_step(minus_dm, minus, inv);
         tr_s = wilder_sum_step(tr_s, tr, inv);
@@ -135,7 +135,7 @@ pub fn directional(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<[Vec<f64
         match (adx, dx) {
             (None, _) if dx_seen < n => dx_sum += dx.unwrap_or(0.0),
             (None, _) => adx = Some((dx_sum + dx.unwrap_or(0.0)) / nf),
-            (Some(prev), Some(d)) => adx = Some(wilder_step(prev, d, n)),
+            (Some(prev), Some(d)) => adx = Some(wilder_step(prev, d, weights)),
             (Some(_), None) => {}
         }
         (pdi[i], mdi[i], dxs[i]) = (p, m, dx.unwrap_or(0.0));
