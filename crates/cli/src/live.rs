@@ -145,19 +145,19 @@ fn options(
 
 /// `url` uses `secure` (`https`/`wss`), or stays on this machine.
 fn check_encrypted(flag: &str, url: &str, secure: &str) -> Result<()> {
-    let Some((scheme, rest)) = url.split_once("://") else {
+    let Ok(parsed) = url::Url::parse(url) else {
         bail!("{flag} `{url}` is not a URL; expected {secure}://host[:port]")
     };
-    if scheme.eq_ignore_ascii_case(secure) {
+    let scheme = parsed.scheme();
+    if scheme == secure {
         return Ok(());
     }
-    let authority = rest.split(['/', '?']).next().unwrap_or_default();
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.rsplit_once(':').map_or(authority, |(host, _)| host),
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     };
-    let loopback =
-        host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
     if loopback {
         return Ok(());
     }
