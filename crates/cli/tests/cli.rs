@@ -317,6 +317,22 @@ fn venue_and_paper_flags_are_checked_before_anything_starts() {
         (&["venue", "--listen", "127.0.0.1:0", "--tick-size", "abc"], "--tick-size abc"),
         (&["paper", "--param", "fast"], "--param takes NAME=VALUE"),
         (&["paper", "--duration-s", "0"], "--duration-s must be a number of seconds above 0"),
+        (&["venue", "--listen", "127.0.0.1:0", "--listen-key-ttl-s", "0"], "--listen-key-ttl-s 0 must be between"),
+        (&["venue", "--listen", "127.0.0.1:0", "--tls-cert", "/tmp/c.pem"], "--tls-key"),
+        (
+            &[
+                "venue",
+                "--listen",
+                "127.0.0.1:0",
+                "--tls-cert",
+                "/nonexistent/c.pem",
+                "--tls-key",
+                "/nonexistent/k.pem",
+            ],
+            "/nonexistent/c.pem",
+        ),
+        (&["paper", "--risk", "/nonexistent/risk.toml"], "cannot read risk limits /nonexistent/risk.toml"),
+        (&["paper", "--ca-file", "/nonexistent/ca.pem"], "cannot read CA file /nonexistent/ca.pem"),
     ];
     for (args, want) in cases {
         let o = pyrt(args);
