@@ -100,7 +100,9 @@ fn load(input: Option<&Path>, bars: usize) -> Result<Vec<Candle>> {
         .collect())
 }
 
-pub fn run(input: Option<&Path>, bars: usize, repeats: usize) -> Result<IndicatorBench> {
+/// Times `only` (every spec of [`SPECS`] when empty).
+pub fn run(input: Option<&Path>, bars: usize, repeats: usize, only: &[String]) -> Result<IndicatorBench> {
+    let specs: Vec<&str> = if only.is_empty() { SPECS.to_vec() } else { only.iter().map(String::as_str).collect() };
     let candles = load(input, bars)?;
     let repeats = repeats.max(1);
     let col = |f: fn(&Candle) -> f64| candles.iter().map(f).collect::<Vec<f64>>();
@@ -108,7 +110,7 @@ pub fn run(input: Option<&Path>, bars: usize, repeats: usize) -> Result<Indicato
     let (o, h, l, c, v) = (col(|c| c.open), col(|c| c.high), col(|c| c.low), col(|c| c.close), col(|c| c.volume));
     let cols = Columns { ts: &ts, open: &o, high: &h, low: &l, close: &c, volume: &v };
     let mut pipeline = Vec::new();
-    for spec in SPECS {
+    for spec in specs {
         let parsed = features::parse(spec)?;
         let mut best = f64::INFINITY;
         for _ in 0..repeats {

@@ -138,6 +138,9 @@ enum Command {
         bars: usize,
         #[arg(long, default_value_t = 5)]
         repeats: usize,
+        /// Time only these specs (comma-separated, e.g. `willr:14,atr:14`); default: the TA-Lib comparison set.
+        #[arg(long, value_delimiter = ',')]
+        spec: Vec<String>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -566,8 +569,8 @@ fn run(cli: Cli) -> Result<()> {
                 Format::Table => print!("{}", bench_risk::table(&report)),
             }
         }
-        Command::BenchIndicators { input, bars, repeats, format } => {
-            let report = bench_indicators::run(input.as_deref(), bars, repeats)?;
+        Command::BenchIndicators { input, bars, repeats, spec, format } => {
+            let report = bench_indicators::run(input.as_deref(), bars, repeats, &spec)?;
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
                 Format::Table => print!("{}", bench_indicators::table(&report)),

@@ -116,7 +116,7 @@ fn first_non_finite(cols: &Columns, which: &[usize]) -> Option<SpecError> {
 fn checks_own_inputs(spec: &FeatureSpec) -> bool {
     let raw = !matches!(spec.source, Some(Source::Hl2 | Source::Hlc3 | Source::Ohlc4));
     match spec.name {
-        "trange" | "atr" | "natr" | "ad" | "obv" | "adosc" => true,
+        "trange" | "atr" | "natr" | "willr" | "ad" | "obv" | "adosc" => true,
         "mom" | "roc" | "sma" | "ema" | "rsi" | "stddev" | "zscore" | "dema" | "tema" | "trima" | "trix" | "ppo" => raw,
         _ => false,
     }
@@ -194,7 +194,7 @@ pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f
         "ppo" => fused(k::ppo(&x(), p(0)?, p(1)?)),
         "linreg_slope" => one(k::linreg_slope(&x(), p(0)?)),
         "macd" => k::macd(&x(), p(0)?, p(1)?, p(2)?).map(|m| Some(Vec::from(m))).map_err(ind),
-        "willr" => one(k::willr(c.high, c.low, c.close, p(0)?)),
+        "willr" => fused(k::willr(c.high, c.low, c.close, p(0)?)),
         "stoch" => k::stoch(c.high, c.low, c.close, p(0)?, p(1)?, p(2)?).map(|v| Some(Vec::from(v))).map_err(ind),
         "stochf" => k::stochf(c.high, c.low, c.close, p(0)?, p(1)?).map(|v| Some(Vec::from(v))).map_err(ind),
         "stochrsi" => k::stochrsi(&x(), p(0)?, p(1)?, p(2)?).map(|v| Some(Vec::from(v))).map_err(ind),

@@ -256,11 +256,13 @@ mod tests {
             let spec = parse(kind.name).unwrap();
             let clean = compute_columns(&spec, &columns(&ts, &base)).unwrap();
             let read = columns::columns_read(&spec[0]);
-            for field in 0..5 {
+            // Bar 3 is inside every warm-up, where kernels that check in
+            // passing do not compute; bar 60 is past it.
+            for (field, at) in (0..5).flat_map(|f| [(f, 3), (f, 60)]) {
                 let mut dirty = base.clone();
-                dirty[field][60] = f64::NAN;
+                dirty[field][at] = f64::NAN;
                 match compute_columns(&spec, &columns(&ts, &dirty)) {
-                    Err(SpecError::NonFinite { index: 60, .. }) => {
+                    Err(SpecError::NonFinite { index, .. }) if index == at as u64 => {
                         assert!(read.contains(&field), "{} refused column {field} it does not read", kind.name)
                     }
                     Ok(out) => {

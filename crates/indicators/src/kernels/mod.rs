@@ -12,6 +12,7 @@
 use crate::{IndicatorError, check_period};
 
 mod average;
+mod extremes;
 mod oscillator;
 mod range;
 mod stats;
@@ -26,6 +27,8 @@ pub use range::*;
 pub use stats::*;
 pub use stochastic::*;
 pub use volume::*;
+
+use extremes::{Highest, Lowest, WindowExtremes, extremes_chunk};
 
 /// A kernel's output and whether every input value it read was finite.
 /// The cheapest kernels check their inputs in the pass that computes
@@ -59,48 +62,4 @@ fn streamed<I: crate::Indicator>(mut ind: I, x: &[f64]) -> Checked {
         }
     }
     Checked { values, finite }
-}
-
-/// The highest (`max`) or lowest value of a sliding `n`-window and its
-/// index, ties to the newest. Rescans only when the extreme leaves the
-/// window, as TA-Lib does: O(1) amortised on market data.
-/// `MAX` is a type parameter so each side compiles to its own branch-free
-/// comparison and inlines into the kernel loop.
-struct Extreme<const MAX: bool> {
-    n: usize,
-    best: f64,
-    at: usize,
-}
-
-/// The window's highest value.
-type Highest = Extreme<true>;
-/// The window's lowest value.
-type Lowest = Extreme<false>;
-
-impl<const MAX: bool> Extreme<MAX> {
-    fn new(n: usize) -> Self {
-        Self { n, best: f64::NAN, at: usize::MAX }
-    }
-
-    #[inline(always)]
-    fn better(&self, a: f64, b: f64) -> bool {
-        if MAX { a >= b } else { a <= b }
-    }
-
-    /// Advances to bar `i` of `x`; returns `(extreme, its index)`.
-    #[inline(always)]
-    fn at_bar(&mut self, x: &[f64], i: usize) -> (f64, usize) {
-        let trailing = (i + 1).saturating_sub(self.n);
-        if self.at == usize::MAX || self.at < trailing {
-            (self.best, self.at) = (x[trailing], trailing);
-            for (j, &v) in x[..=i].iter().enumerate().skip(trailing + 1) {
-                if self.better(v, self.best) {
-                    (self.best, self.at) = (v, j);
-                }
-            }
-        } else if self.better(x[i], self.best) {
-            (self.best, self.at) = (x[i], i);
-        }
-        (self.best, self.at)
-    }
 }

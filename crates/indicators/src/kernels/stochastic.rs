@@ -2,33 +2,72 @@
 
 use super::*;
 
-/// Fast %K over `n` bars (see the stochastics in [`crate::candle`]).
-fn fast_k(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Vec<f64> {
-    let (mut hi, mut lo) = (Highest::new(n), Lowest::new(n));
-    let mut out = nan(c.len());
-    for (i, o) in out.iter_mut().enumerate() {
-        let ((hh, _), (ll, _)) = (hi.at_bar(h, i), lo.at_bar(l, i));
-        if i + 1 >= n {
-            let diff = (hh - ll) / 100.0;
-            *o = if -1e-8 < diff && diff < 1e-8 { 0.0 } else { (c[i] - ll) / diff };
-        }
+/// Runs `f(first, highest, lowest)` over the bars from the first full
+/// `n`-window on, a chunk at a time: `highest[k]` and `lowest[k]` are the
+/// extremes of the window ending at bar `first + k`. Handing over whole
+/// chunks lets the kernel's arithmetic loop vectorise.
+/// Returns whether every value of `h` and `l`, and every `f` call, was
+/// finite.
+#[inline(always)]
+fn over_window_extremes(h: &[f64], l: &[f64], n: usize, mut f: impl FnMut(usize, &[f64], &[f64]) -> bool) -> bool {
+    let len = h.len().min(l.len());
+    let chunk = extremes_chunk(n);
+    let (mut hi, mut lo) = (WindowExtremes::<true>::new(n), WindowExtremes::<false>::new(n));
+    let (mut hs, mut ls) = (vec![0.0; chunk.min(len)], vec![0.0; chunk.min(len)]);
+    let mut finite = true;
+    for start in (0..len).step_by(chunk) {
+        let m = chunk.min(len - start);
+        let (hs, ls) = (&mut hs[..m], &mut ls[..m]);
+        finite &= hi.fill(h, start, hs) & lo.fill(l, start, ls);
+        let skip = (n - 1).saturating_sub(start).min(m);
+        finite &= f(start + skip, &hs[skip..], &ls[skip..]);
     }
-    out
+    finite
+}
+
+/// Whether every value of `x` is finite, branch-free per block so it
+/// vectorises.
+fn all_finite(x: &[f64]) -> bool {
+    x.iter().fold(true, |ok, v| ok & v.is_finite())
+}
+
+/// Fast %K over `n` bars (see the stochastics in [`crate::candle`]).
+fn fast_k(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Checked {
+    let mut values = nan(c.len());
+    let warm = all_finite(&c[..(n - 1).min(c.len())]);
+    let finite = over_window_extremes(h, l, n, |first, hs, ls| {
+        let (out, c) = (&mut values[first..first + hs.len()], &c[first..first + hs.len()]);
+        let mut finite = true;
+        for (((o, &hh), &ll), &c) in out.iter_mut().zip(hs).zip(ls).zip(c) {
+            finite &= c.is_finite();
+            let diff = (hh - ll) / 100.0;
+            let r = (c - ll) / diff;
+            *o = if (-1e-8 < diff) & (diff < 1e-8) { 0.0 } else { r };
+        }
+        finite
+    });
+    Checked { values, finite: warm & finite }
 }
 
 /// Williams %R (see [`crate::WillR`]).
-pub fn willr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+pub fn willr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("WILLR", n, 2)?;
-    let (mut hi, mut lo) = (Highest::new(n), Lowest::new(n));
-    let mut out = nan(c.len());
-    for (i, o) in out.iter_mut().enumerate() {
-        let ((hh, _), (ll, _)) = (hi.at_bar(h, i), lo.at_bar(l, i));
-        if i + 1 >= n {
+    // Written once, in order: prefilling with NaN would write every value twice.
+    let mut values = Vec::with_capacity(c.len());
+    values.resize((n - 1).min(c.len()), f64::NAN);
+    let warm = all_finite(&c[..values.len()]);
+    let finite = over_window_extremes(h, l, n, |first, hs, ls| {
+        let c = &c[first..first + hs.len()];
+        values.extend(hs.iter().zip(ls).zip(c).map(|((&hh, &ll), &c)| {
             let diff = (hh - ll) / -100.0;
-            *o = if diff != 0.0 { (hh - c[i]) / diff } else { 0.0 };
-        }
-    }
-    Ok(out)
+            // Divided unconditionally, then selected: a branch would
+            // keep the loop from vectorising.
+            let r = (hh - c) / diff;
+            if diff != 0.0 { r } else { 0.0 }
+        }));
+        all_finite(c)
+    });
+    Ok(Checked { values, finite: warm & finite })
 }
 
 /// %K and its SMA %D from fast %K values, both published once %D is warm.
@@ -56,7 +95,7 @@ fn smooth_k(fk: &[f64], k_smooth: Option<usize>, d: usize) -> Result<[Vec<f64>; 
 /// Fast stochastic %K and %D (see [`crate::StochF`]).
 pub fn stochf(h: &[f64], l: &[f64], c: &[f64], k: usize, d: usize) -> Result<[Vec<f64>; 2], IndicatorError> {
     check_period("STOCHF fastk", k, 1)?;
-    smooth_k(&fast_k(h, l, c, k), None, d)
+    smooth_k(&fast_k(h, l, c, k).values, None, d)
 }
 
 /// Slow stochastic %K and %D (see [`crate::Stoch`]).
@@ -69,7 +108,7 @@ pub fn stoch(
     slow_d: usize,
 ) -> Result<[Vec<f64>; 2], IndicatorError> {
     check_period("STOCH fastk", fast, 1)?;
-    smooth_k(&fast_k(h, l, c, fast), Some(slow_k), slow_d)
+    smooth_k(&fast_k(h, l, c, fast).values, Some(slow_k), slow_d)
 }
 
 /// Stochastic RSI %K and %D (see [`crate::StochRsi`]).
@@ -79,6 +118,6 @@ pub fn stochrsi(x: &[f64], n: usize, k: usize, d: usize) -> Result<[Vec<f64>; 2]
     let start = r.iter().position(|v| !v.is_nan()).unwrap_or(r.len());
     let tail = &r[start..];
     let mut fk = nan(start);
-    fk.extend(fast_k(tail, tail, tail, k));
+    fk.extend(fast_k(tail, tail, tail, k).values);
     smooth_k(&fk, None, d)
 }

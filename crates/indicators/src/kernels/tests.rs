@@ -70,7 +70,7 @@ fn every_kernel_equals_its_streaming_twin_to_the_bit() {
     same(&obv(&c, &v).values, &stream_bars(crate::Obv::new(), &cs), "obv");
     same(&adosc(&h, &l, &c, &v, 3, 10).unwrap().values, &stream_bars(crate::AdOsc::new(3, 10).unwrap(), &cs), "adosc");
     for n in [2, 5, 14] {
-        same(&willr(&h, &l, &c, n).unwrap(), &stream_bars(crate::WillR::new(n).unwrap(), &cs), "willr");
+        same(&willr(&h, &l, &c, n).unwrap().values, &stream_bars(crate::WillR::new(n).unwrap(), &cs), "willr");
         let two = |o: &[Option<(f64, f64)>], pick: usize| -> Vec<f64> {
             o.iter().map(|v| v.map_or(f64::NAN, |(a, b)| if pick == 0 { a } else { b })).collect()
         };
