@@ -1,6 +1,7 @@
 //! Adaptive and multi-stage averages with TA-Lib's exact recurrences:
 //! KAMA and T3.
 
+use crate::average::ema_step;
 use crate::window::Ring;
 use crate::{Indicator, IndicatorError, check_period};
 
@@ -51,10 +52,10 @@ impl Indicator for Kama {
         }
         let period_roc = x - self.prices.oldest();
         let er = if self.sum <= period_roc || self.sum <= 0.0 { 1.0 } else { (period_roc / self.sum).abs() };
-        let sc = er * KAMA_DIFF + KAMA_MAX;
+        let sc = er.mul_add(KAMA_DIFF, KAMA_MAX);
         let sc = sc * sc;
         let base = self.value.unwrap_or(prev);
-        let v = (x - base) * sc + base;
+        let v = ema_step(base, x, sc);
         self.value = Some(v);
         Some(v)
     }
@@ -86,7 +87,7 @@ impl T3Stage {
             }
             self.value /= self.period as f64;
         } else {
-            self.value = k * x + (1.0 - k) * self.value;
+            self.value = (1.0 - k).mul_add(self.value, k * x);
         }
         Some(self.value)
     }

@@ -96,6 +96,16 @@ impl ExactSma {
     }
 }
 
+/// One exponential-smoothing step, `prev + alpha·(x − prev)`, written as
+/// TA-Lib writes it and with the multiply-add fused, as TA-Lib's wheel
+/// computes it on CPUs with FMA: one rounding fewer, and a serial chain of
+/// two operations instead of three. Every EMA-based indicator, streaming
+/// or batch, steps through here so they agree to the bit.
+#[inline(always)]
+pub(crate) fn ema_step(prev: f64, x: f64, alpha: f64) -> f64 {
+    (x - prev).mul_add(alpha, prev)
+}
+
 /// Exponential moving average, `alpha = 2 / (period + 1)`, seeded with the
 /// simple average of the first `period` values (TA-Lib's default).
 #[derive(Debug, Clone)]
@@ -111,6 +121,12 @@ impl Ema {
         check_period("EMA", period, 1)?;
         Ok(Self { period, alpha: 2.0 / (period as f64 + 1.0), seen: 0, value: 0.0 })
     }
+
+    /// The smoothing factor and the current value (meaningful once ready),
+    /// for batch kernels that take over from the streaming warm-up.
+    pub(crate) fn state(&self) -> (f64, f64) {
+        (self.alpha, self.value)
+    }
 }
 
 impl Indicator for Ema {
@@ -124,7 +140,7 @@ impl Indicator for Ema {
         if self.seen == self.period {
             self.value = (self.value + value) / self.period as f64;
         } else {
-            self.value += self.alpha * (value - self.value);
+            self.value = ema_step(self.value, value, self.alpha);
         }
         Some(self.value)
     }

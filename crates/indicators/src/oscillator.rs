@@ -1,5 +1,6 @@
 //! Oscillators.
 
+use crate::average::ema_step;
 use crate::{Indicator, IndicatorError, batch, check_period};
 
 /// Relative Strength Index with Wilder smoothing, TA-Lib style: the first
@@ -145,8 +146,8 @@ impl Macd {
             self.slow = self.warm.iter().sum::<f64>() / self.slow_n as f64;
             self.fast = self.warm[self.slow_n - self.fast_n..].iter().sum::<f64>() / self.fast_n as f64;
         } else {
-            self.fast += (x - self.fast) * self.k.0;
-            self.slow += (x - self.slow) * self.k.1;
+            self.fast = ema_step(self.fast, x, self.k.0);
+            self.slow = ema_step(self.slow, x, self.k.1);
         }
         let macd = self.fast - self.slow;
         self.signal_seen += 1;
@@ -157,7 +158,7 @@ impl Macd {
         if self.signal_seen == self.signal_n {
             self.signal = (self.signal + macd) / self.signal_n as f64;
         } else {
-            self.signal += (macd - self.signal) * self.k.2;
+            self.signal = ema_step(self.signal, macd, self.k.2);
         }
         Some(MacdValue { macd, signal: self.signal, hist: macd - self.signal })
     }

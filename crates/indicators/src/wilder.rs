@@ -3,9 +3,9 @@
 //!
 //! TA-Lib writes the step as `(prev·(n−1) + x)/n`: three operations that
 //! each wait for the one before, so a long series runs at the speed of
-//! that chain. `prev·((n−1)/n) + x·(1/n)` leaves two in the chain (the
-//! input's product does not wait for `prev`), and differs from TA-Lib's in
-//! the last bits only. RSI keeps TA-Lib's exact form: over a flat stretch
+//! that chain. `prev·((n−1)/n) + x·(1/n)`, with the multiply-add fused,
+//! leaves one in the chain (the input's product does not wait for
+//! `prev`), and differs from TA-Lib's in the last bits only. RSI keeps TA-Lib's exact form: over a flat stretch
 //! its last bit decides whether StochRSI reads 0 or 100.
 //!
 //! The directional movement sums use Wilder's other spelling,
@@ -30,5 +30,5 @@ pub(crate) fn wilder_sum_step(s: f64, x: f64, inv: f64) -> f64 {
 /// period (computed once by the caller: they cost two divisions).
 #[inline]
 pub(crate) fn wilder_step(prev: f64, x: f64, (keep, weight): (f64, f64)) -> f64 {
-    prev * keep + x * weight
+    prev.mul_add(keep, x * weight)
 }

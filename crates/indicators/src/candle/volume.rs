@@ -162,8 +162,8 @@ impl CandleIndicator for AdOsc {
             self.fast = ad;
             self.slow = ad;
         } else {
-            self.fast = self.fast_k * ad + (1.0 - self.fast_k) * self.fast;
-            self.slow = self.slow_k * ad + (1.0 - self.slow_k) * self.slow;
+            self.fast = (1.0 - self.fast_k).mul_add(self.fast, self.fast_k * ad);
+            self.slow = (1.0 - self.slow_k).mul_add(self.slow, self.slow_k * ad);
         }
         self.seen += 1;
         (self.seen > self.lookback).then_some(self.fast - self.slow)

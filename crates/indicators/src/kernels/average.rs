@@ -4,6 +4,11 @@ use super::*;
 
 /// Simple moving average (see [`crate::Sma`]).
 pub fn sma(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
+    cpu_dispatch!(sma_impl(x, n))
+}
+
+#[inline(always)]
+fn sma_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("SMA", n, 1)?;
     let nf = n as f64;
     let (mut sum, mut finite) = (0.0, true);
@@ -26,6 +31,11 @@ pub fn sma(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
 
 /// EMA seeded with the SMA of the first `n` values (see [`crate::Ema`]).
 pub fn ema(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
+    cpu_dispatch!(ema_impl(x, n))
+}
+
+#[inline(always)]
+fn ema_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("EMA", n, 1)?;
     let mut finite = x.iter().take(n).fold(true, |ok, v| ok & v.is_finite());
     if x.len() < n {
@@ -42,7 +52,7 @@ pub fn ema(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     values.push(v);
     values.extend(x[n..].iter().map(|&xi| {
         finite &= xi.is_finite();
-        v += alpha * (xi - v);
+        v = crate::average::ema_step(v, xi, alpha);
         v
     }));
     Ok(Checked { values, finite })
@@ -50,6 +60,11 @@ pub fn ema(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
 
 /// Weighted moving average (see [`crate::Wma`]).
 pub fn wma(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    cpu_dispatch!(wma_impl(x, n))
+}
+
+#[inline(always)]
+fn wma_impl(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
     check_period("WMA", n, 1)?;
     let mut out = nan(x.len());
     let nf = n as f64;
@@ -73,21 +88,92 @@ pub fn wma(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
 
 /// `2·EMA − EMA(EMA)` (see [`crate::Dema`]).
 pub fn dema(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
-    Ok(streamed(crate::Dema::new(n)?, x))
+    cpu_dispatch!(dema_impl(x, n))
+}
+
+#[inline(always)]
+fn dema_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
+    check_period("DEMA", n, 1)?;
+    let mut values = nan(x.len());
+    let finite = ema_cascade(x, n, |i, &[a, b]| values[i] = 2.0 * a - b)?;
+    Ok(Checked { values, finite })
+}
+
+/// `D` EMAs of period `n`, each over the one before, in one loop: the
+/// streaming structs run the warm-up (up to the last stage's first value,
+/// at bar `D·(n − 1)`), then only the steps, which is all the streaming
+/// code does from there on, with no `Option` or seed branch per stage.
+/// Calls `emit(i, stages)` for every bar from that first value on and
+/// returns whether every input was finite.
+#[inline(always)]
+pub(super) fn ema_cascade<const D: usize>(
+    x: &[f64],
+    n: usize,
+    mut emit: impl FnMut(usize, &[f64; D]),
+) -> Result<bool, IndicatorError> {
+    use crate::Indicator;
+    let first = crate::Ema::new(n)?;
+    let mut stages: [crate::Ema; D] = std::array::from_fn(|_| first.clone());
+    let mut finite = true;
+    let warm = (D * (n - 1) + 1).min(x.len());
+    let mut e = [0.0; D];
+    for (i, &xi) in x[..warm].iter().enumerate() {
+        finite &= xi.is_finite();
+        let mut v = Some(xi);
+        for (slot, stage) in e.iter_mut().zip(&mut stages) {
+            v = v.and_then(|v| stage.update(v));
+            *slot = v.unwrap_or(f64::NAN);
+        }
+        if v.is_some() {
+            emit(i, &e);
+        }
+    }
+    let alpha = first.state().0;
+    for (i, &xi) in x.iter().enumerate().skip(warm) {
+        let mut v = xi;
+        for slot in &mut e {
+            *slot = crate::average::ema_step(*slot, v, alpha);
+            v = *slot;
+        }
+        emit(i, &e);
+    }
+    // No check inside the loop: a NaN or infinity that enters the first
+    // stage never leaves it (`inf` turns to NaN at the next finite input),
+    // so a finite first stage at the end vouches for every input. Only when
+    // it is not (a bad input, or an overflow) are the inputs scanned.
+    Ok(finite && (e[0].is_finite() || x[warm..].iter().all(|v| v.is_finite())))
 }
 
 /// `3·EMA − 3·EMA² + EMA³` (see [`crate::Tema`]).
 pub fn tema(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
-    Ok(streamed(crate::Tema::new(n)?, x))
+    cpu_dispatch!(tema_impl(x, n))
+}
+
+#[inline(always)]
+fn tema_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
+    check_period("TEMA", n, 1)?;
+    let mut values = nan(x.len());
+    let finite = ema_cascade(x, n, |i, &[a, b, c]| values[i] = 3.0 * a - 3.0 * b + c)?;
+    Ok(Checked { values, finite })
 }
 
 /// SMA of an SMA (see [`crate::Trima`]).
 pub fn trima(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
+    cpu_dispatch!(trima_impl(x, n))
+}
+
+#[inline(always)]
+fn trima_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     Ok(streamed(crate::Trima::new(n)?, x))
 }
 
 /// Kaufman's adaptive moving average (see [`crate::Kama`]).
 pub fn kama(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    cpu_dispatch!(kama_impl(x, n))
+}
+
+#[inline(always)]
+fn kama_impl(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
     check_period("KAMA", n, 2)?;
     const MAX: f64 = 2.0 / (30.0 + 1.0);
     const DIFF: f64 = 2.0 / (2.0 + 1.0) - MAX;
@@ -99,9 +185,9 @@ pub fn kama(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
     let step = |i: usize, sum: f64, base: f64| {
         let period_roc = x[i] - x[i - n];
         let er = if sum <= period_roc || sum <= 0.0 { 1.0 } else { (period_roc / sum).abs() };
-        let sc = er * DIFF + MAX;
+        let sc = er.mul_add(DIFF, MAX);
         let sc = sc * sc;
-        (x[i] - base) * sc + base
+        crate::average::ema_step(base, x[i], sc)
     };
     // Warm-up: the first `n` changes, then the first value from the
     // previous close; after that, a change leaves as one enters. Phases
@@ -135,6 +221,11 @@ pub fn kama(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
 
 /// Tillson's T3 (see [`crate::T3`]).
 pub fn t3(x: &[f64], n: usize, vfactor: f64) -> Result<Vec<f64>, IndicatorError> {
+    cpu_dispatch!(t3_impl(x, n, vfactor))
+}
+
+#[inline(always)]
+fn t3_impl(x: &[f64], n: usize, vfactor: f64) -> Result<Vec<f64>, IndicatorError> {
     check_period("T3", n, 1)?;
     if n == 1 {
         return Ok(x.to_vec());
@@ -158,7 +249,7 @@ pub fn t3(x: &[f64], n: usize, vfactor: f64) -> Result<Vec<f64>, IndicatorError>
                 }
                 e[s] /= n as f64;
             } else {
-                e[s] = k * v + (1.0 - k) * e[s];
+                e[s] = (1.0 - k).mul_add(e[s], k * v);
             }
             v = e[s];
         }

@@ -97,6 +97,7 @@ impl<const MAX: bool> WindowExtremes<MAX> {
     /// window). Calls must cover `x` in order, each `start` a multiple of
     /// `n`. Returns whether every value of `x` it covered was finite
     /// (checked in passing: a separate check would read `x` again).
+    #[inline(always)]
     pub(super) fn fill(&mut self, x: &[f64], start: usize, out: &mut [f64]) -> bool {
         let n = self.n;
         debug_assert!(start.is_multiple_of(n) && start + out.len() <= x.len());

@@ -1,9 +1,15 @@
 //! Momentum oscillators on one series: RSI, MOM, ROC, MACD, TRIX, PPO.
 
 use super::*;
+use crate::average::ema_step;
 
 /// Wilder RSI (see [`crate::Rsi`]).
 pub fn rsi(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
+    cpu_dispatch!(rsi_impl(x, n))
+}
+
+#[inline(always)]
+fn rsi_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("RSI", n, 2)?;
     let mut out = nan(x.len());
     let mut finite = x.first().is_none_or(|v| v.is_finite());
@@ -37,6 +43,7 @@ pub fn rsi(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
 
 /// `f(x, x[−n])` from bar `n` on, `NaN` before; one pass that also checks
 /// every value is finite.
+#[inline(always)]
 fn lagged(x: &[f64], n: usize, f: impl Fn(f64, f64) -> f64) -> Checked {
     let warm = n.min(x.len());
     let mut finite = x[..warm].iter().fold(true, |ok, v| ok & v.is_finite());
@@ -51,18 +58,33 @@ fn lagged(x: &[f64], n: usize, f: impl Fn(f64, f64) -> f64) -> Checked {
 
 /// `x − x[−n]` (see [`crate::Mom`]).
 pub fn mom(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
+    cpu_dispatch!(mom_impl(x, n))
+}
+
+#[inline(always)]
+fn mom_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("MOM", n, 1)?;
     Ok(lagged(x, n, |now, old| now - old))
 }
 
 /// Rate of change in percent (see [`crate::Roc`]).
 pub fn roc(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
+    cpu_dispatch!(roc_impl(x, n))
+}
+
+#[inline(always)]
+fn roc_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("ROC", n, 1)?;
     Ok(lagged(x, n, |now, old| if old != 0.0 { (now / old - 1.0) * 100.0 } else { 0.0 }))
 }
 
 /// MACD line, signal and histogram (see [`crate::Macd`]).
 pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<[Vec<f64>; 3], IndicatorError> {
+    cpu_dispatch!(macd_impl(x, fast, slow, signal))
+}
+
+#[inline(always)]
+fn macd_impl(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<[Vec<f64>; 3], IndicatorError> {
     let ([fast_n, slow_n, signal_n], (kf, ks, kg)) = crate::Macd::new(fast, slow, signal)?.parts();
     let len = x.len();
     let [mut line, mut sig, mut hist] = [nan(len), nan(len), nan(len)];
@@ -81,18 +103,18 @@ pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<[Vec<f
     let mut macd = fast_v - slow_v;
     for &xi in &x[first + 1..=out_from] {
         signal_v += macd;
-        fast_v += (xi - fast_v) * kf;
-        slow_v += (xi - slow_v) * ks;
+        fast_v = ema_step(fast_v, xi, kf);
+        slow_v = ema_step(slow_v, xi, ks);
         macd = fast_v - slow_v;
     }
     signal_v = (signal_v + macd) / signal_n as f64;
     (line[out_from], sig[out_from], hist[out_from]) = (macd, signal_v, macd - signal_v);
     let outputs = line[out_from + 1..].iter_mut().zip(&mut sig[out_from + 1..]).zip(&mut hist[out_from + 1..]);
     for (((l, s), h), &xi) in outputs.zip(&x[out_from + 1..]) {
-        fast_v += (xi - fast_v) * kf;
-        slow_v += (xi - slow_v) * ks;
+        fast_v = ema_step(fast_v, xi, kf);
+        slow_v = ema_step(slow_v, xi, ks);
         let macd = fast_v - slow_v;
-        signal_v += (macd - signal_v) * kg;
+        signal_v = ema_step(signal_v, macd, kg);
         (*l, *s, *h) = (macd, signal_v, macd - signal_v);
     }
     Ok([line, sig, hist])
@@ -100,10 +122,28 @@ pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<[Vec<f
 
 /// One-bar rate of change of a triple EMA (see [`crate::Trix`]).
 pub fn trix(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
-    Ok(streamed(crate::Trix::new(n)?, x))
+    cpu_dispatch!(trix_impl(x, n))
+}
+
+#[inline(always)]
+fn trix_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
+    check_period("TRIX", n, 1)?;
+    let mut values = nan(x.len());
+    let mut prev = None;
+    let finite = ema_cascade(x, n, |i, &[_, _, c]| {
+        if let Some(p) = prev.replace(c) {
+            values[i] = if p != 0.0 { (c / p - 1.0) * 100.0 } else { 0.0 };
+        }
+    })?;
+    Ok(Checked { values, finite })
 }
 
 /// Percentage price oscillator with SMAs (see [`crate::Ppo`]).
 pub fn ppo(x: &[f64], fast: usize, slow: usize) -> Result<Checked, IndicatorError> {
+    cpu_dispatch!(ppo_impl(x, fast, slow))
+}
+
+#[inline(always)]
+fn ppo_impl(x: &[f64], fast: usize, slow: usize) -> Result<Checked, IndicatorError> {
     Ok(streamed(crate::Ppo::new(fast, slow)?, x))
 }

@@ -5,6 +5,7 @@ use crate::wilder::{wilder_step, wilder_sum_step, wilder_weights};
 
 /// Whether the values of the first bar and the last close, which the
 /// range kernels' loops over bar pairs do not read, are finite.
+#[inline(always)]
 fn ends_finite(h: &[f64], l: &[f64], c: &[f64]) -> bool {
     h.first().is_none_or(|v| v.is_finite())
         & l.first().is_none_or(|v| v.is_finite())
@@ -13,6 +14,11 @@ fn ends_finite(h: &[f64], l: &[f64], c: &[f64]) -> bool {
 
 /// True range from the second bar (see [`crate::TrueRange`]).
 pub fn trange(h: &[f64], l: &[f64], c: &[f64]) -> Checked {
+    cpu_dispatch!(trange_impl(h, l, c))
+}
+
+#[inline(always)]
+fn trange_impl(h: &[f64], l: &[f64], c: &[f64]) -> Checked {
     let n = c.len().min(h.len()).min(l.len());
     let mut finite = ends_finite(h, l, c);
     let mut values = Vec::with_capacity(c.len());
@@ -29,6 +35,11 @@ pub fn trange(h: &[f64], l: &[f64], c: &[f64]) -> Checked {
 
 /// Wilder ATR (see [`crate::Atr`]).
 pub fn atr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, IndicatorError> {
+    cpu_dispatch!(atr_impl(h, l, c, n))
+}
+
+#[inline(always)]
+fn atr_impl(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("ATR", n, 1)?;
     let mut finite = ends_finite(h, l, c);
     let len = c.len();
@@ -46,7 +57,7 @@ pub fn atr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, Indicat
     }
     v /= n as f64;
     values[n] = v;
-    // Then Wilder's step, two dependent operations a bar.
+    // Then Wilder's step, one fused multiply-add a bar in the chain.
     let (keep, weight) = wilder_weights(n);
     // Written in place by a plain loop: no call can happen inside it, so
     // `v` and `finite` stay in registers. With `push` or `extend` they
@@ -54,7 +65,7 @@ pub fn atr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, Indicat
     let inputs = (h[n + 1..].iter().zip(&l[n + 1..])).zip(&c[n..len - 1]);
     for (out, ((&hi, &lo), &prev)) in values[n + 1..].iter_mut().zip(inputs) {
         finite &= hi.is_finite() & lo.is_finite() & prev.is_finite();
-        v = v * keep + (hi.max(prev) - lo.min(prev)) * weight;
+        v = wilder_step(v, hi.max(prev) - lo.min(prev), (keep, weight));
         *out = v;
     }
     Ok(Checked { values, finite })
@@ -62,6 +73,11 @@ pub fn atr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, Indicat
 
 /// ATR in percent of the close (see [`crate::Natr`]).
 pub fn natr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, IndicatorError> {
+    cpu_dispatch!(natr_impl(h, l, c, n))
+}
+
+#[inline(always)]
+fn natr_impl(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     let Checked { mut values, finite } = atr(h, l, c, n)?;
     // In place; warm-up NaNs stay NaN through the division.
     for (a, &c) in values.iter_mut().zip(c) {
@@ -78,6 +94,11 @@ pub fn natr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, Indica
 
 /// Aroon down and up over `n` bars (see [`crate::Aroon`]).
 pub fn aroon(h: &[f64], l: &[f64], n: usize) -> Result<[Vec<f64>; 2], IndicatorError> {
+    cpu_dispatch!(aroon_impl(h, l, n))
+}
+
+#[inline(always)]
+fn aroon_impl(h: &[f64], l: &[f64], n: usize) -> Result<[Vec<f64>; 2], IndicatorError> {
     check_period("AROON", n, 2)?;
     let (mut hi, mut lo) = (Highest::new(n + 1), Lowest::new(n + 1));
     let (f, nf) = (100.0 / n as f64, n as f64);
@@ -94,6 +115,11 @@ pub fn aroon(h: &[f64], l: &[f64], n: usize) -> Result<[Vec<f64>; 2], IndicatorE
 
 /// +DI, −DI, DX and ADX (see [`crate::Directional`]).
 pub fn directional(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<[Vec<f64>; 4], IndicatorError> {
+    cpu_dispatch!(directional_impl(h, l, c, n))
+}
+
+#[inline(always)]
+fn directional_impl(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<[Vec<f64>; 4], IndicatorError> {
     check_period("ADX", n, 2)?;
     let len = c.len();
     let [mut pdi, mut mdi, mut dxs, mut adxs] = [nan(len), nan(len), nan(len), nan(len)];
@@ -146,6 +172,11 @@ pub fn directional(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<[Vec<f64
 
 /// Parabolic SAR (see [`crate::Sar`]).
 pub fn sar(h: &[f64], l: &[f64], acceleration: f64, maximum: f64) -> Result<Vec<f64>, IndicatorError> {
+    cpu_dispatch!(sar_impl(h, l, acceleration, maximum))
+}
+
+#[inline(always)]
+fn sar_impl(h: &[f64], l: &[f64], acceleration: f64, maximum: f64) -> Result<Vec<f64>, IndicatorError> {
     crate::Sar::new(acceleration, maximum)?; // the same parameter checks
     let acc = acceleration.min(maximum);
     let mut out = nan(h.len());
@@ -197,6 +228,11 @@ pub fn sar(h: &[f64], l: &[f64], acceleration: f64, maximum: f64) -> Result<Vec<
 
 /// Commodity Channel Index (see [`crate::Cci`]).
 pub fn cci(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    cpu_dispatch!(cci_impl(h, l, c, n))
+}
+
+#[inline(always)]
+fn cci_impl(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
     check_period("CCI", n, 2)?;
     let tp: Vec<f64> = (0..c.len()).map(|i| (h[i] + l[i] + c[i]) / 3.0).collect();
     let nf = n as f64;
@@ -219,6 +255,11 @@ pub fn cci(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Vec<f64>, Indica
 
 /// Ultimate oscillator (see [`crate::UltOsc`]).
 pub fn ultosc(h: &[f64], l: &[f64], c: &[f64], p1: usize, p2: usize, p3: usize) -> Result<Vec<f64>, IndicatorError> {
+    cpu_dispatch!(ultosc_impl(h, l, c, p1, p2, p3))
+}
+
+#[inline(always)]
+fn ultosc_impl(h: &[f64], l: &[f64], c: &[f64], p1: usize, p2: usize, p3: usize) -> Result<Vec<f64>, IndicatorError> {
     let mut ps = [p1, p2, p3];
     for p in ps {
         check_period("ULTOSC", p, 1)?;

@@ -4,6 +4,11 @@ use super::*;
 
 /// Least-squares slope over `n` values (see [`crate::LinRegSlope`]).
 pub fn linreg_slope(y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    cpu_dispatch!(linreg_slope_impl(y, n))
+}
+
+#[inline(always)]
+fn linreg_slope_impl(y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
     check_period("LINEARREG_SLOPE", n, 2)?;
     let mut out = nan(y.len());
     let nf = n as f64;
@@ -31,6 +36,7 @@ pub fn linreg_slope(y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
 /// Calls `emit(i, mean, variance)` for each full `n`-window ending at bar
 /// `i` (see [`crate::RollingStd`]); returns whether every value was
 /// finite. Results go straight to their consumer: no intermediate arrays.
+#[inline(always)]
 fn rolling_var(x: &[f64], n: usize, mut emit: impl FnMut(usize, f64, f64)) -> bool {
     let nf = n as f64;
     let (mut sum, mut reference, mut dev_sum, mut dev_sq, mut since) = (0.0, f64::NAN, 0.0, 0.0, 0usize);
@@ -72,6 +78,11 @@ fn rolling_var(x: &[f64], n: usize, mut emit: impl FnMut(usize, f64, f64)) -> bo
 
 /// TA-Lib's STDDEV times `k` (see [`crate::RollingStd::update_ta_lib`]).
 pub fn stddev(x: &[f64], n: usize, k: f64) -> Result<Checked, IndicatorError> {
+    cpu_dispatch!(stddev_impl(x, n, k))
+}
+
+#[inline(always)]
+fn stddev_impl(x: &[f64], n: usize, k: f64) -> Result<Checked, IndicatorError> {
     check_period("STDDEV", n, 1)?;
     let mut values = nan(x.len());
     let finite = rolling_var(x, n, |i, _, v| {
@@ -88,6 +99,11 @@ pub fn stddev(x: &[f64], n: usize, k: f64) -> Result<Checked, IndicatorError> {
 
 /// Bollinger upper, middle and lower (see [`crate::Bollinger`]).
 pub fn bbands(x: &[f64], n: usize, k: f64) -> Result<[Vec<f64>; 3], IndicatorError> {
+    cpu_dispatch!(bbands_impl(x, n, k))
+}
+
+#[inline(always)]
+fn bbands_impl(x: &[f64], n: usize, k: f64) -> Result<[Vec<f64>; 3], IndicatorError> {
     check_period("BBANDS", n, 2)?;
     let (mut up, mut means, mut lo) = (nan(x.len()), nan(x.len()), nan(x.len()));
     rolling_var(x, n, |i, mean, var| {
@@ -103,6 +119,11 @@ pub fn bbands(x: &[f64], n: usize, k: f64) -> Result<[Vec<f64>; 3], IndicatorErr
 
 /// Rolling z-score (see [`crate::ZScore`]).
 pub fn zscore(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
+    cpu_dispatch!(zscore_impl(x, n))
+}
+
+#[inline(always)]
+fn zscore_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("ZSCORE", n, 2)?;
     let mut values = nan(x.len());
     let finite = rolling_var(x, n, |i, mean, var| {
@@ -117,6 +138,11 @@ pub fn zscore(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
 
 /// Pearson correlation (see [`crate::Correl`]).
 pub fn correl(x: &[f64], y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    cpu_dispatch!(correl_impl(x, y, n))
+}
+
+#[inline(always)]
+fn correl_impl(x: &[f64], y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
     check_period("CORREL", n, 2)?;
     let len = x.len().min(y.len());
     let mut out = nan(len);
@@ -167,6 +193,11 @@ pub fn correl(x: &[f64], y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError
 
 /// Beta of y's returns on x's (see [`crate::Beta`]).
 pub fn beta(x: &[f64], y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    cpu_dispatch!(beta_impl(x, y, n))
+}
+
+#[inline(always)]
+fn beta_impl(x: &[f64], y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
     check_period("BETA", n, 1)?;
     let len = x.len().min(y.len());
     let ret = |p: f64, last: f64| if -1e-8 < last && last < 1e-8 { 0.0 } else { (p - last) / last };

@@ -27,11 +27,13 @@ fn over_window_extremes(h: &[f64], l: &[f64], n: usize, mut f: impl FnMut(usize,
 
 /// Whether every value of `x` is finite, branch-free per block so it
 /// vectorises.
+#[inline(always)]
 fn all_finite(x: &[f64]) -> bool {
     x.iter().fold(true, |ok, v| ok & v.is_finite())
 }
 
 /// Fast %K over `n` bars (see the stochastics in [`crate::candle`]).
+#[inline(always)]
 fn fast_k(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Checked {
     let mut values = nan(c.len());
     let warm = all_finite(&c[..(n - 1).min(c.len())]);
@@ -51,6 +53,11 @@ fn fast_k(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Checked {
 
 /// Williams %R (see [`crate::WillR`]).
 pub fn willr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, IndicatorError> {
+    cpu_dispatch!(willr_impl(h, l, c, n))
+}
+
+#[inline(always)]
+fn willr_impl(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("WILLR", n, 2)?;
     // Written once, in order: prefilling with NaN would write every value twice.
     let mut values = Vec::with_capacity(c.len());
@@ -71,6 +78,7 @@ pub fn willr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, Indic
 }
 
 /// %K and its SMA %D from fast %K values, both published once %D is warm.
+#[inline(always)]
 fn smooth_k(fk: &[f64], k_smooth: Option<usize>, d: usize) -> Result<[Vec<f64>; 2], IndicatorError> {
     use crate::Indicator;
     let mut ks = k_smooth.map(crate::Sma::new).transpose()?;
@@ -94,6 +102,11 @@ fn smooth_k(fk: &[f64], k_smooth: Option<usize>, d: usize) -> Result<[Vec<f64>; 
 
 /// Fast stochastic %K and %D (see [`crate::StochF`]).
 pub fn stochf(h: &[f64], l: &[f64], c: &[f64], k: usize, d: usize) -> Result<[Vec<f64>; 2], IndicatorError> {
+    cpu_dispatch!(stochf_impl(h, l, c, k, d))
+}
+
+#[inline(always)]
+fn stochf_impl(h: &[f64], l: &[f64], c: &[f64], k: usize, d: usize) -> Result<[Vec<f64>; 2], IndicatorError> {
     check_period("STOCHF fastk", k, 1)?;
     smooth_k(&fast_k(h, l, c, k).values, None, d)
 }
@@ -107,12 +120,29 @@ pub fn stoch(
     slow_k: usize,
     slow_d: usize,
 ) -> Result<[Vec<f64>; 2], IndicatorError> {
+    cpu_dispatch!(stoch_impl(h, l, c, fast, slow_k, slow_d))
+}
+
+#[inline(always)]
+fn stoch_impl(
+    h: &[f64],
+    l: &[f64],
+    c: &[f64],
+    fast: usize,
+    slow_k: usize,
+    slow_d: usize,
+) -> Result<[Vec<f64>; 2], IndicatorError> {
     check_period("STOCH fastk", fast, 1)?;
     smooth_k(&fast_k(h, l, c, fast).values, Some(slow_k), slow_d)
 }
 
 /// Stochastic RSI %K and %D (see [`crate::StochRsi`]).
 pub fn stochrsi(x: &[f64], n: usize, k: usize, d: usize) -> Result<[Vec<f64>; 2], IndicatorError> {
+    cpu_dispatch!(stochrsi_impl(x, n, k, d))
+}
+
+#[inline(always)]
+fn stochrsi_impl(x: &[f64], n: usize, k: usize, d: usize) -> Result<[Vec<f64>; 2], IndicatorError> {
     check_period("STOCHRSI fastk", k, 1)?;
     let r = rsi(x, n)?.values;
     let start = r.iter().position(|v| !v.is_nan()).unwrap_or(r.len());

@@ -4,6 +4,11 @@ use super::*;
 
 /// Accumulation/distribution line (see [`crate::Ad`]).
 pub fn ad(h: &[f64], l: &[f64], c: &[f64], v: &[f64]) -> Checked {
+    cpu_dispatch!(ad_impl(h, l, c, v))
+}
+
+#[inline(always)]
+fn ad_impl(h: &[f64], l: &[f64], c: &[f64], v: &[f64]) -> Checked {
     let (mut acc, mut finite) = (0.0, true);
     let values = h
         .iter()
@@ -24,6 +29,11 @@ pub fn ad(h: &[f64], l: &[f64], c: &[f64], v: &[f64]) -> Checked {
 
 /// On-balance volume (see [`crate::Obv`]).
 pub fn obv(c: &[f64], v: &[f64]) -> Checked {
+    cpu_dispatch!(obv_impl(c, v))
+}
+
+#[inline(always)]
+fn obv_impl(c: &[f64], v: &[f64]) -> Checked {
     let (mut acc, mut finite) = (0.0, true);
     let values = (0..c.len())
         .map(|i| {
@@ -43,6 +53,11 @@ pub fn obv(c: &[f64], v: &[f64]) -> Checked {
 
 /// Chaikin A/D oscillator (see [`crate::AdOsc`]).
 pub fn adosc(h: &[f64], l: &[f64], c: &[f64], v: &[f64], fast: usize, slow: usize) -> Result<Checked, IndicatorError> {
+    cpu_dispatch!(adosc_impl(h, l, c, v, fast, slow))
+}
+
+#[inline(always)]
+fn adosc_impl(h: &[f64], l: &[f64], c: &[f64], v: &[f64], fast: usize, slow: usize) -> Result<Checked, IndicatorError> {
     check_period("ADOSC fast", fast, 2)?;
     check_period("ADOSC slow", slow, 2)?;
     let k = |n: usize| 2.0 / (n as f64 + 1.0);
@@ -57,8 +72,8 @@ pub fn adosc(h: &[f64], l: &[f64], c: &[f64], v: &[f64], fast: usize, slow: usiz
             if i == 0 {
                 (f, s) = (a, a);
             } else {
-                f = fk * a + (1.0 - fk) * f;
-                s = sk * a + (1.0 - sk) * s;
+                f = (1.0 - fk).mul_add(f, fk * a);
+                s = (1.0 - sk).mul_add(s, sk * a);
             }
             if i >= lookback { f - s } else { f64::NAN }
         })
@@ -68,6 +83,11 @@ pub fn adosc(h: &[f64], l: &[f64], c: &[f64], v: &[f64], fast: usize, slow: usiz
 
 /// Money Flow Index (see [`crate::Mfi`]).
 pub fn mfi(h: &[f64], l: &[f64], c: &[f64], v: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    cpu_dispatch!(mfi_impl(h, l, c, v, n))
+}
+
+#[inline(always)]
+fn mfi_impl(h: &[f64], l: &[f64], c: &[f64], v: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
     check_period("MFI", n, 2)?;
     let len = c.len();
     let tp: Vec<f64> = (0..len).map(|i| (h[i] + l[i] + c[i]) / 3.0).collect();
