@@ -41,11 +41,37 @@ pub fn atr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, Indicat
 #[inline(always)]
 fn atr_impl(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("ATR", n, 1)?;
+    Ok(wilder_range(h, l, c, n, |atr, _| atr))
+}
+
+/// Normalised ATR (see [`crate::Natr`]).
+pub fn natr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, IndicatorError> {
+    cpu_dispatch!(natr_impl(h, l, c, n))
+}
+
+#[inline(always)]
+fn natr_impl(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, IndicatorError> {
+    check_period("ATR", n, 1)?;
+    Ok(wilder_range(h, l, c, n, |atr, close| if close != 0.0 { atr / close * 100.0 } else { 0.0 }))
+}
+
+/// Bars per chunk of [`wilder_range`]'s two passes: small, so the
+/// out-of-order core overlaps one chunk's vectorised true ranges with the
+/// previous chunk's serial smoothing.
+const RANGE_CHUNK: usize = 16;
+
+/// Wilder's smoothing of the true range (the ATR), each value passed
+/// through `out(atr, close)` before it is stored. The true ranges of a
+/// chunk come first, in a pass that vectorises (no bar depends on
+/// another); then the smoothing, one fused multiply-add a bar in the
+/// serial chain.
+#[inline(always)]
+fn wilder_range(h: &[f64], l: &[f64], c: &[f64], n: usize, out: impl Fn(f64, f64) -> f64) -> Checked {
     let mut finite = ends_finite(h, l, c);
     let len = c.len();
     if len <= n {
         let finite = (1..len).fold(finite, |ok, i| ok & h[i].is_finite() & l[i].is_finite() & c[i - 1].is_finite());
-        return Ok(Checked { values: vec![f64::NAN; len], finite });
+        return Checked { values: vec![f64::NAN; len], finite };
     }
     let tr = |i: usize| h[i].max(c[i - 1]) - l[i].min(c[i - 1]);
     let mut values = vec![f64::NAN; len];
@@ -56,40 +82,27 @@ fn atr_impl(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, Indica
         v += tr(i);
     }
     v /= n as f64;
-    values[n] = v;
-    // Then Wilder's step, one fused multiply-add a bar in the chain.
-    let (keep, weight) = wilder_weights(n);
-    // Written in place by a plain loop: no call can happen inside it, so
-    // `v` and `finite` stay in registers. With `push` or `extend` they
-    // were stored and reloaded every bar, which doubled the step's time.
-    let inputs = (h[n + 1..].iter().zip(&l[n + 1..])).zip(&c[n..len - 1]);
-    for (out, ((&hi, &lo), &prev)) in values[n + 1..].iter_mut().zip(inputs) {
-        finite &= hi.is_finite() & lo.is_finite() & prev.is_finite();
-        v = wilder_step(v, hi.max(prev) - lo.min(prev), (keep, weight));
-        *out = v;
+    values[n] = out(v, c[n]);
+    let weights = wilder_weights(n);
+    let mut start = n + 1;
+    for chunk in values[n + 1..].chunks_mut(RANGE_CHUNK) {
+        let end = start + chunk.len();
+        let bars = h[start..end].iter().zip(&l[start..end]).zip(&c[start - 1..end - 1]);
+        for (o, ((&hi, &lo), &prev)) in chunk.iter_mut().zip(bars) {
+            finite &= hi.is_finite() & lo.is_finite() & prev.is_finite();
+            *o = hi.max(prev) - lo.min(prev);
+        }
+        for o in chunk.iter_mut() {
+            v = wilder_step(v, *o, weights);
+            *o = v;
+        }
+        // A pass of its own, so NATR's division vectorises too.
+        for (o, &close) in chunk.iter_mut().zip(&c[start..end]) {
+            *o = out(*o, close);
+        }
+        start = end;
     }
-    Ok(Checked { values, finite })
-}
-
-/// ATR in percent of the close (see [`crate::Natr`]).
-pub fn natr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, IndicatorError> {
-    cpu_dispatch!(natr_impl(h, l, c, n))
-}
-
-#[inline(always)]
-fn natr_impl(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, IndicatorError> {
-    let Checked { mut values, finite } = atr(h, l, c, n)?;
-    // In place; warm-up NaNs stay NaN through the division.
-    for (a, &c) in values.iter_mut().zip(c) {
-        *a = if c != 0.0 {
-            *a / c * 100.0
-        } else if a.is_nan() {
-            f64::NAN
-        } else {
-            0.0
-        };
-    }
-    Ok(Checked { values, finite })
+    Checked { values, finite }
 }
 
 /// Aroon down and up over `n` bars (see [`crate::Aroon`]).
