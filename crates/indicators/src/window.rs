@@ -100,12 +100,15 @@ impl RollingStd {
         }
         let t1 = self.sum + value;
         let d = value - self.reference;
-        self.dev_sum += d;
-        self.dev_sq += d * d;
         if let Some(old) = self.window.push(value) {
+            // What enters and what leaves, netted before they reach the
+            // sums: one addition a bar in each sum's serial chain, not two.
             let e = old - self.reference;
-            self.dev_sum -= e;
-            self.dev_sq -= e * e;
+            self.dev_sum += d - e;
+            self.dev_sq += d.mul_add(d, -(e * e));
+        } else {
+            self.dev_sum += d;
+            self.dev_sq += d * d;
         }
         self.since_recentre += 1;
         if self.since_recentre >= self.window.capacity() {

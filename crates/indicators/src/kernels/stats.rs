@@ -33,28 +33,47 @@ fn linreg_slope_impl(y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
     Ok(out)
 }
 
-/// Calls `emit(i, mean, variance)` for each full `n`-window ending at bar
-/// `i` (see [`crate::RollingStd`]); returns whether every value was
-/// finite. Results go straight to their consumer: no intermediate arrays.
+/// Bars per chunk of [`rolling_var`]'s output.
+const VAR_CHUNK: usize = 64;
+
+/// Calls `emit(first, sums, variances)` with the sum (the mean times
+/// `n`: divide where the mean is needed) and the variance of each full
+/// `n`-window, a chunk at a time: `sums[k]` is the window ending at bar
+/// `first + k` (see [`crate::RollingStd`]). Returns whether every value
+/// was finite.
+///
+/// The running sums are serial; the divisions that turn them into means
+/// and variances, and whatever the consumer does with them (square roots,
+/// bands), are not, so they run a chunk at a time in passes that
+/// vectorise. Done bar by bar they cost three divisions and a square root
+/// each, which was most of the time.
 #[inline(always)]
-fn rolling_var(x: &[f64], n: usize, mut emit: impl FnMut(usize, f64, f64)) -> bool {
+fn rolling_var<const SUMS: bool>(x: &[f64], n: usize, mut emit: impl FnMut(usize, &[f64], &[f64])) -> bool {
     let nf = n as f64;
     let (mut sum, mut reference, mut dev_sum, mut dev_sq, mut since) = (0.0, f64::NAN, 0.0, 0.0, 0usize);
     let mut finite = true;
+    // The chunk's window sums (when `SUMS`: STDDEV needs none, and skips
+    // their serial chain) and deviation sums; the squares become variances
+    // in place when the chunk is full.
+    let (mut totals, mut devs, mut squares) = ([0.0; VAR_CHUNK], [0.0; VAR_CHUNK], [0.0; VAR_CHUNK]);
+    let (mut filled, mut first) = (0, n - 1);
+    // Inputs are checked for finiteness a chunk at a time, where the check
+    // vectorises: the warm-up here, the rest as each chunk is emitted.
+    finite &= x[..(n - 1).min(x.len())].iter().all(|v| v.is_finite());
     for i in 0..x.len() {
         let v = x[i];
-        finite &= v.is_finite();
         if reference.is_nan() {
             reference = v;
         }
         let t1 = sum + v;
         let d = v - reference;
-        dev_sum += d;
-        dev_sq += d * d;
         if i >= n {
             let e = x[i - n] - reference;
-            dev_sum -= e;
-            dev_sq -= e * e;
+            dev_sum += d - e;
+            dev_sq += d.mul_add(d, -(e * e));
+        } else {
+            dev_sum += d;
+            dev_sq += d * d;
         }
         since += 1;
         if since >= n {
@@ -69,9 +88,22 @@ fn rolling_var(x: &[f64], n: usize, mut emit: impl FnMut(usize, f64, f64)) -> bo
             sum = t1;
             continue;
         }
-        sum = t1 - x[i + 1 - n];
-        let m = dev_sum / nf;
-        emit(i, t1 / nf, dev_sq / nf - m * m);
+        if SUMS {
+            sum = t1 - x[i + 1 - n];
+            totals[filled] = t1;
+        }
+        (devs[filled], squares[filled]) = (dev_sum, dev_sq);
+        filled += 1;
+        if filled == VAR_CHUNK || i + 1 == x.len() {
+            let vars = &mut squares[..filled];
+            for (var, &dev) in vars.iter_mut().zip(&devs[..filled]) {
+                let m = dev / nf;
+                *var = *var / nf - m * m;
+            }
+            finite &= x[first..first + filled].iter().fold(true, |ok, v| ok & v.is_finite());
+            emit(first, &totals[..filled], vars);
+            (first, filled) = (first + filled, 0);
+        }
     }
     finite
 }
@@ -85,13 +117,16 @@ pub fn stddev(x: &[f64], n: usize, k: f64) -> Result<Checked, IndicatorError> {
 fn stddev_impl(x: &[f64], n: usize, k: f64) -> Result<Checked, IndicatorError> {
     check_period("STDDEV", n, 1)?;
     let mut values = nan(x.len());
-    let finite = rolling_var(x, n, |i, _, v| {
-        values[i] = if v.is_nan() {
-            v
-        } else if v < 1e-8 {
-            0.0 * k
-        } else {
-            v.sqrt() * k
+    let finite = rolling_var::<false>(x, n, |first, _, vars| {
+        for (o, &v) in values[first..first + vars.len()].iter_mut().zip(vars) {
+            let sd = v.sqrt() * k;
+            *o = if v.is_nan() {
+                v
+            } else if v < 1e-8 {
+                0.0 * k
+            } else {
+                sd
+            };
         }
     });
     Ok(Checked { values, finite })
@@ -106,13 +141,18 @@ pub fn bbands(x: &[f64], n: usize, k: f64) -> Result<[Vec<f64>; 3], IndicatorErr
 fn bbands_impl(x: &[f64], n: usize, k: f64) -> Result<[Vec<f64>; 3], IndicatorError> {
     check_period("BBANDS", n, 2)?;
     let (mut up, mut means, mut lo) = (nan(x.len()), nan(x.len()), nan(x.len()));
-    rolling_var(x, n, |i, mean, var| {
-        means[i] = mean;
-        if var.is_nan() {
-            return;
+    let nf = n as f64;
+    rolling_var::<true>(x, n, |first, sums, vars| {
+        let end = first + sums.len();
+        let outs = up[first..end].iter_mut().zip(&mut means[first..end]).zip(&mut lo[first..end]);
+        for (((u, m), l), (&sum, &var)) in outs.zip(sums.iter().zip(vars)) {
+            let mean = sum / nf;
+            *m = mean;
+            let root = var.sqrt();
+            let sd = if var < 1e-8 { 0.0 } else { root };
+            // A NaN variance keeps its bands NaN, as before.
+            (*u, *l) = if var.is_nan() { (f64::NAN, f64::NAN) } else { (mean + k * sd, mean - k * sd) };
         }
-        let sd = if var < 1e-8 { 0.0 } else { var.sqrt() };
-        (up[i], lo[i]) = (mean + k * sd, mean - k * sd);
     });
     Ok([up, means, lo])
 }
@@ -126,12 +166,20 @@ pub fn zscore(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
 fn zscore_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("ZSCORE", n, 2)?;
     let mut values = nan(x.len());
-    let finite = rolling_var(x, n, |i, mean, var| {
-        if var.is_nan() {
-            return;
+    let nf = n as f64;
+    let finite = rolling_var::<true>(x, n, |first, sums, vars| {
+        let end = first + sums.len();
+        for ((o, &xi), (&sum, &var)) in values[first..end].iter_mut().zip(&x[first..end]).zip(sums.iter().zip(vars)) {
+            let (mean, sd) = (sum / nf, var.max(0.0).sqrt());
+            let z = (xi - mean) / sd;
+            *o = if var.is_nan() {
+                f64::NAN
+            } else if sd > 0.0 {
+                z
+            } else {
+                0.0
+            };
         }
-        let sd = var.max(0.0).sqrt();
-        values[i] = if sd > 0.0 { (x[i] - mean) / sd } else { 0.0 };
     });
     Ok(Checked { values, finite })
 }
