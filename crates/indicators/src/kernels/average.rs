@@ -164,7 +164,35 @@ pub fn trima(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
 
 #[inline(always)]
 fn trima_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
-    Ok(streamed(crate::Trima::new(n)?, x))
+    let ([a, b], scale) = crate::Trima::new(n)?.parts();
+    let len = x.len();
+    let mut values = nan(len);
+    let finite = x.iter().fold(true, |ok, v| ok & v.is_finite());
+    // `Trima::update` in phases instead of per-bar branches: the inner
+    // window's warm-up, then both sums, the outer one publishing once
+    // full. The inner sums the outer still needs wait in a ring of `b`
+    // (no full-length temporary).
+    let mut sum1 = 0.0;
+    for &v in &x[..(a - 1).min(len)] {
+        sum1 += v;
+    }
+    let mut ring = vec![0.0; b];
+    let (mut sum2, mut at) = (0.0, 0);
+    for i in a - 1..len {
+        let t1 = sum1 + x[i];
+        sum1 = t1 - x[i + 1 - a];
+        let t2 = sum2 + t1;
+        ring[at] = t1;
+        at = if at + 1 == b { 0 } else { at + 1 };
+        if i + 1 < a + b - 1 {
+            sum2 = t2;
+            continue;
+        }
+        // `ring[at]` is now the oldest inner sum in the window.
+        sum2 = t2 - ring[at];
+        values[i] = t2 * scale;
+    }
+    Ok(Checked { values, finite })
 }
 
 /// Kaufman's adaptive moving average (see [`crate::Kama`]).
