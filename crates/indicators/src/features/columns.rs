@@ -199,9 +199,7 @@ pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f
         "stochf" => k::stochf(c.high, c.low, c.close, p(0)?, p(1)?).map(|v| Some(Vec::from(v))).map_err(ind),
         "stochrsi" => k::stochrsi(&x(), p(0)?, p(1)?, p(2)?).map(|v| Some(Vec::from(v))).map_err(ind),
         "aroon" => k::aroon(c.high, c.low, p(0)?).map(|v| Some(Vec::from(v))).map_err(ind),
-        "aroonosc" => k::aroon(c.high, c.low, p(0)?)
-            .map(|[down, up]| Some(vec![up.iter().zip(&down).map(|(u, d)| u - d).collect()]))
-            .map_err(ind),
+        "aroonosc" => one(k::aroonosc(c.high, c.low, p(0)?)),
         "adx" | "plus_di" | "minus_di" | "dx" => {
             let [p_di, m_di, dx, adx] = k::directional(c.high, c.low, c.close, p(0)?).map_err(ind)?;
             Ok(Some(vec![match spec.name {

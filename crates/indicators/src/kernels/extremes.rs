@@ -1,68 +1,24 @@
 //! Highest and lowest values of sliding windows, the core of Williams
 //! %R, the stochastics and Aroon.
 //!
-//! Two methods, for two questions:
+//! Both use van Herk and Gil-Werman's method: cut the series into blocks
+//! of `n`; a window then spans the tail of one block and the head of the
+//! next, so its extreme is the better of a suffix extreme of the first
+//! block and a prefix extreme of the second. That is three comparisons
+//! per value whatever the data, and no branch.
 //!
-//! - [`WindowExtremes`] gives only the extreme *value* of every window,
-//!   by van Herk and Gil-Werman's method: cut the series into blocks of
-//!   `n`; a window then spans the tail of one block and the head of the
-//!   next, so its extreme is the better of a suffix extreme of the first
-//!   block and a prefix extreme of the second. That is three comparisons
-//!   per value whatever the data, without a branch. The rescanning
-//!   method below spends most of its time in mispredicted branches and in
-//!   the serial chain of its rescans (on 1-minute bars a 14-bar high
-//!   leaves its window on one bar in eight).
-//! - [`Extreme`] also knows *where* the extreme is (Aroon counts bars
-//!   since it), so it keeps TA-Lib's method: remember the extreme and its
-//!   index, rescan the window only when it leaves.
+//! TA-Lib instead remembers the extreme and rescans the window when it
+//! leaves; on 1-minute bars a 14-bar high leaves on one bar in eight, and
+//! the rescans' mispredicted branches and serial comparisons made that
+//! method 3–4 times slower here.
 //!
-//! Both pick the same values: the extreme of a set does not depend on how
-//! it is found, and kernels get finite inputs (compute_columns checks
-//! them first).
-
-/// The highest (`max`) or lowest value of a sliding `n`-window and its
-/// index, ties to the newest. Rescans only when the extreme leaves the
-/// window, as TA-Lib does: O(1) amortised on market data.
-/// `MAX` is a type parameter so each side compiles to its own branch-free
-/// comparison and inlines into the kernel loop.
-pub(super) struct Extreme<const MAX: bool> {
-    n: usize,
-    best: f64,
-    at: usize,
-}
-
-/// The window's highest value.
-pub(super) type Highest = Extreme<true>;
-/// The window's lowest value.
-pub(super) type Lowest = Extreme<false>;
-
-impl<const MAX: bool> Extreme<MAX> {
-    pub(super) fn new(n: usize) -> Self {
-        Self { n, best: f64::NAN, at: usize::MAX }
-    }
-
-    #[inline(always)]
-    fn better(&self, a: f64, b: f64) -> bool {
-        if MAX { a >= b } else { a <= b }
-    }
-
-    /// Advances to bar `i` of `x`; returns `(extreme, its index)`.
-    #[inline(always)]
-    pub(super) fn at_bar(&mut self, x: &[f64], i: usize) -> (f64, usize) {
-        let trailing = (i + 1).saturating_sub(self.n);
-        if self.at == usize::MAX || self.at < trailing {
-            (self.best, self.at) = (x[trailing], trailing);
-            for (j, &v) in x[..=i].iter().enumerate().skip(trailing + 1) {
-                if self.better(v, self.best) {
-                    (self.best, self.at) = (v, j);
-                }
-            }
-        } else if self.better(x[i], self.best) {
-            (self.best, self.at) = (x[i], i);
-        }
-        (self.best, self.at)
-    }
-}
+//! - [`WindowExtremes`] gives the extreme *value* (Williams %R, the
+//!   stochastics).
+//! - [`WindowArgExtremes`] gives *where* it is, ties to the newest bar
+//!   (Aroon counts bars since it).
+//!
+//! Kernels get finite inputs (compute_columns checks them first); the
+//! extreme of a set of finite values does not depend on how it is found.
 
 /// The extreme value of every sliding `n`-window (van Herk/Gil-Werman;
 /// see the module docs). `MAX` picks highest or lowest.
@@ -123,6 +79,61 @@ impl<const MAX: bool> WindowExtremes<MAX> {
     }
 }
 
+/// Where the extreme of every sliding `n`-window is (its bar index, ties
+/// to the newest), by the same block method as [`WindowExtremes`]: each
+/// pick carries the index along and, between equal values, keeps the
+/// newer one. Aroon needs only this index.
+pub(super) struct WindowArgExtremes<const MAX: bool> {
+    n: usize,
+    /// Suffix extremes of the previous block and where they are; the last
+    /// slot holds the identity.
+    suffix: Vec<f64>,
+    suffix_at: Vec<usize>,
+}
+
+impl<const MAX: bool> WindowArgExtremes<MAX> {
+    pub(super) fn new(n: usize) -> Self {
+        Self { n, suffix: vec![WindowExtremes::<MAX>::IDENTITY; n + 1], suffix_at: vec![0; n + 1] }
+    }
+
+    /// Whether `a` beats `b` outright.
+    #[inline(always)]
+    fn beats(a: f64, b: f64) -> bool {
+        if MAX { a > b } else { a < b }
+    }
+
+    /// Writes to `out[k]` the index of the extreme of the window ending at
+    /// bar `start + k` of `x`; the contract of [`WindowExtremes::fill`].
+    #[inline(always)]
+    pub(super) fn fill(&mut self, x: &[f64], start: usize, out: &mut [usize]) {
+        let n = self.n;
+        debug_assert!(start.is_multiple_of(n) && start + out.len() <= x.len());
+        for (b, block_out) in out.chunks_mut(n).enumerate() {
+            let at = start + b * n;
+            if at >= n {
+                // Backwards: the value met now is older than the run, so it
+                // takes over only when strictly better.
+                let (mut best, mut best_at) = (WindowExtremes::<MAX>::IDENTITY, 0);
+                for j in (0..n).rev() {
+                    let v = x[at - n + j];
+                    let take = Self::beats(v, best);
+                    (best, best_at) = (if take { v } else { best }, if take { at - n + j } else { best_at });
+                    (self.suffix[j], self.suffix_at[j]) = (best, best_at);
+                }
+            }
+            let (mut run, mut run_at) = (WindowExtremes::<MAX>::IDENTITY, 0);
+            let tails = self.suffix[1..].iter().zip(&self.suffix_at[1..]);
+            for (j, ((o, &v), (&tail, &tail_at))) in block_out.iter_mut().zip(&x[at..]).zip(tails).enumerate() {
+                // Forwards the value met is the newest: it wins ties, and
+                // so does the prefix over the older suffix.
+                let take = !Self::beats(run, v);
+                (run, run_at) = (if take { v } else { run }, if take { at + j } else { run_at });
+                *o = if Self::beats(tail, run) { tail_at } else { run_at };
+            }
+        }
+    }
+}
+
 /// Chunk length for kernels that stage window extremes: a multiple of
 /// `n` (as [`WindowExtremes::fill`] needs) near 4096 bars, so the staged
 /// values stay in L1/L2 instead of full-length temporaries.
@@ -152,8 +163,20 @@ mod tests {
                 prop_assert!(hi.fill(&x, start, &mut hs[start..end]));
                 prop_assert!(lo.fill(&x, start, &mut ls[start..end]));
             }
+            let (mut hi_at, mut lo_at) = (WindowArgExtremes::<true>::new(n), WindowArgExtremes::<false>::new(n));
+            let (mut ha, mut la) = (vec![0; x.len()], vec![0; x.len()]);
+            for start in (0..x.len()).step_by(step) {
+                let end = (start + step).min(x.len());
+                hi_at.fill(&x, start, &mut ha[start..end]);
+                lo_at.fill(&x, start, &mut la[start..end]);
+            }
             for i in 0..x.len() {
-                let w = &x[(i + 1).saturating_sub(n)..=i];
+                let from = (i + 1).saturating_sub(n);
+                let w = &x[from..=i];
+                // The newest bar holding the extreme.
+                let newest = |m: f64| from + w.iter().rposition(|&v| v == m).expect("the extreme is in the window");
+                prop_assert_eq!(ha[i], newest(hs[i]), "where the high is, at {}", i);
+                prop_assert_eq!(la[i], newest(ls[i]), "where the low is, at {}", i);
                 prop_assert_eq!(hs[i], w.iter().copied().fold(f64::NEG_INFINITY, f64::max), "high at {}", i);
                 prop_assert_eq!(ls[i], w.iter().copied().fold(f64::INFINITY, f64::min), "low at {}", i);
             }

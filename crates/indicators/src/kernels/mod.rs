@@ -58,7 +58,7 @@ pub use stats::*;
 pub use stochastic::*;
 pub use volume::*;
 
-use extremes::{Highest, Lowest, WindowExtremes, extremes_chunk};
+use extremes::{WindowArgExtremes, WindowExtremes, extremes_chunk};
 
 /// A kernel's output and whether every input value it read was finite.
 /// The cheapest kernels check their inputs in the pass that computes

@@ -113,17 +113,47 @@ pub fn aroon(h: &[f64], l: &[f64], n: usize) -> Result<[Vec<f64>; 2], IndicatorE
 #[inline(always)]
 fn aroon_impl(h: &[f64], l: &[f64], n: usize) -> Result<[Vec<f64>; 2], IndicatorError> {
     check_period("AROON", n, 2)?;
-    let (mut hi, mut lo) = (Highest::new(n + 1), Lowest::new(n + 1));
-    let (f, nf) = (100.0 / n as f64, n as f64);
     let (mut down, mut up) = (nan(h.len()), nan(h.len()));
-    for i in 0..h.len() {
-        let ((_, hi_at), (_, lo_at)) = (hi.at_bar(h, i), lo.at_bar(l, i));
-        if i >= n {
-            down[i] = f * (nf - (i - lo_at) as f64);
-            up[i] = f * (nf - (i - hi_at) as f64);
+    aroon_lines(h, l, n, |i, d, u| (down[i], up[i]) = (d, u));
+    Ok([down, up])
+}
+
+/// Aroon oscillator, up − down (see [`crate::AroonOsc`]).
+pub fn aroonosc(h: &[f64], l: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    cpu_dispatch!(aroonosc_impl(h, l, n))
+}
+
+#[inline(always)]
+fn aroonosc_impl(h: &[f64], l: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+    check_period("AROON", n, 2)?;
+    let mut out = nan(h.len());
+    aroon_lines(h, l, n, |i, down, up| out[i] = up - down);
+    Ok(out)
+}
+
+/// Calls `emit(i, down, up)` for every bar with a full window of `n + 1`
+/// bars. Where the window's high and low are comes a chunk at a time
+/// from [`WindowArgExtremes`].
+#[inline(always)]
+fn aroon_lines(h: &[f64], l: &[f64], n: usize, mut emit: impl FnMut(usize, f64, f64)) {
+    let len = h.len().min(l.len());
+    let (f, nf) = (100.0 / n as f64, n as f64);
+    let w = n + 1;
+    let chunk = extremes_chunk(w);
+    let (mut hi, mut lo) = (WindowArgExtremes::<true>::new(w), WindowArgExtremes::<false>::new(w));
+    let (mut hi_at, mut lo_at) = (vec![0; chunk.min(len)], vec![0; chunk.min(len)]);
+    for start in (0..len).step_by(chunk) {
+        let m = chunk.min(len - start);
+        hi.fill(h, start, &mut hi_at[..m]);
+        lo.fill(l, start, &mut lo_at[..m]);
+        for (k, (&ha, &la)) in hi_at[..m].iter().zip(&lo_at[..m]).enumerate().skip(n.saturating_sub(start)) {
+            let i = start + k;
+            // Through i64: one conversion instruction (u64 has none before
+            // AVX-512), the same value for any distance a window can hold.
+            let since = |at: usize| (i - at) as i64 as f64;
+            emit(i, f * (nf - since(la)), f * (nf - since(ha)));
         }
     }
-    Ok([down, up])
 }
 
 /// +DI, −DI, DX and ADX (see [`crate::Directional`]).

@@ -131,37 +131,35 @@ fn mfi_impl(h: &[f64], l: &[f64], c: &[f64], v: &[f64], n: usize) -> Result<Vec<
     check_period("MFI", n, 2)?;
     let len = c.len();
     let tp: Vec<f64> = (0..len).map(|i| (h[i] + l[i] + c[i]) / 3.0).collect();
-    let sign = |i: usize| {
+    // Bar `i`'s money flow as (positive, negative) parts, one of them 0.
+    // Selected, not branched on: whether the typical price rose is a coin
+    // toss on market data. Adding or subtracting a 0 leaves a sum as it
+    // was, so the sums are the streaming code's to the bit.
+    let flow = |i: usize| {
         let change = tp[i] - tp[i - 1];
-        if -1e-8 < change && change < 1e-8 {
-            0
-        } else if change > 0.0 {
-            1
-        } else {
-            -1
-        }
+        let flat = -1e-8 < change && change < 1e-8;
+        let money = tp[i] * v[i];
+        (if !flat && change > 0.0 { money } else { 0.0 }, if !flat && change < 0.0 { money } else { 0.0 })
+    };
+    let mfi = |pos: f64, neg: f64| {
+        let total = pos + neg;
+        if total < 1.0 { 0.0 } else { 100.0 * pos / total }
     };
     let mut out = nan(len);
+    if len <= n {
+        return Ok(out);
+    }
     let (mut pos, mut neg) = (0.0, 0.0);
-    for i in 1..len {
-        if i > n {
-            let old = tp[i - n] * v[i - n];
-            match sign(i - n) {
-                1 => pos -= old,
-                -1 => neg -= old,
-                _ => {}
-            }
-        }
-        let flow = tp[i] * v[i];
-        match sign(i) {
-            1 => pos += flow,
-            -1 => neg += flow,
-            _ => {}
-        }
-        if i >= n {
-            let total = pos + neg;
-            out[i] = if total < 1.0 { 0.0 } else { 100.0 * pos / total };
-        }
+    for i in 1..=n {
+        let (p, m) = flow(i);
+        (pos, neg) = (pos + p, neg + m);
+    }
+    out[n] = mfi(pos, neg);
+    for i in n + 1..len {
+        let (old_p, old_m) = flow(i - n);
+        let (p, m) = flow(i);
+        (pos, neg) = ((pos - old_p) + p, (neg - old_m) + m);
+        out[i] = mfi(pos, neg);
     }
     Ok(out)
 }
