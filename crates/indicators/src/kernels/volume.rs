@@ -155,11 +155,11 @@ fn mfi_impl(h: &[f64], l: &[f64], c: &[f64], v: &[f64], n: usize) -> Result<Vec<
         (pos, neg) = (pos + p, neg + m);
     }
     out[n] = mfi(pos, neg);
-    for i in n + 1..len {
+    for (i, o) in out.iter_mut().enumerate().skip(n + 1) {
         let (old_p, old_m) = flow(i - n);
         let (p, m) = flow(i);
         (pos, neg) = ((pos - old_p) + p, (neg - old_m) + m);
-        out[i] = mfi(pos, neg);
+        *o = mfi(pos, neg);
     }
     Ok(out)
 }
