@@ -230,6 +230,27 @@ impl CandleIndicator for UltOsc {
     }
 }
 
+/// SAR's step toward the extreme point, `sar + af·(ep − sar)`, with the
+/// multiply-add fused as TA-Lib's FMA build computes it: the step is
+/// SAR's serial chain, and fusing shortens it.
+#[inline(always)]
+pub(crate) fn sar_step(sar: f64, af: f64, ep: f64) -> f64 {
+    af.mul_add(ep - sar, sar)
+}
+
+/// The lower of two values as one `minsd`: `f64::min`'s NaN handling adds
+/// two instructions to SAR's chain, and inputs here are finite.
+#[inline(always)]
+pub(crate) fn lower(a: f64, b: f64) -> f64 {
+    if a < b { a } else { b }
+}
+
+/// The higher of two values as one `maxsd` (see [`lower`]).
+#[inline(always)]
+pub(crate) fn higher(a: f64, b: f64) -> f64 {
+    if a > b { a } else { b }
+}
+
 /// Parabolic SAR (TA-Lib's SAR): the first bar only seeds; the direction
 /// starts short if the second bar has downward directional movement,
 /// long otherwise; each new SAR is kept out of the previous and current
@@ -289,33 +310,33 @@ impl CandleIndicator for Sar {
         if st.long {
             if low <= st.sar {
                 st.long = false;
-                st.sar = st.ep.max(prev_high).max(high);
+                st.sar = higher(higher(st.ep, prev_high), high);
                 out = st.sar;
                 st.af = acc;
                 st.ep = low;
-                st.sar = (st.sar + st.af * (st.ep - st.sar)).max(prev_high).max(high);
+                st.sar = higher(higher(sar_step(st.sar, st.af, st.ep), prev_high), high);
             } else {
                 out = st.sar;
                 if high > st.ep {
                     st.ep = high;
                     st.af = (st.af + acc).min(max);
                 }
-                st.sar = (st.sar + st.af * (st.ep - st.sar)).min(prev_low).min(low);
+                st.sar = lower(lower(sar_step(st.sar, st.af, st.ep), prev_low), low);
             }
         } else if high >= st.sar {
             st.long = true;
-            st.sar = st.ep.min(prev_low).min(low);
+            st.sar = lower(lower(st.ep, prev_low), low);
             out = st.sar;
             st.af = acc;
             st.ep = high;
-            st.sar = (st.sar + st.af * (st.ep - st.sar)).min(prev_low).min(low);
+            st.sar = lower(lower(sar_step(st.sar, st.af, st.ep), prev_low), low);
         } else {
             out = st.sar;
             if low < st.ep {
                 st.ep = low;
                 st.af = (st.af + acc).min(max);
             }
-            st.sar = (st.sar + st.af * (st.ep - st.sar)).max(prev_high).max(high);
+            st.sar = higher(higher(sar_step(st.sar, st.af, st.ep), prev_high), high);
         }
         st.prev_high = high;
         st.prev_low = low;

@@ -1,6 +1,7 @@
 //! Indicators of the bar range: true range, ATR/NATR, Aroon, directional movement, SAR, CCI, ultimate oscillator.
 
 use super::*;
+use crate::candle::{higher, lower, sar_step};
 use crate::wilder::{wilder_step, wilder_sum_step, wilder_weights};
 
 /// Whether the values of the first bar and the last close, which the
@@ -236,33 +237,33 @@ fn sar_impl(h: &[f64], l: &[f64], acceleration: f64, maximum: f64) -> Result<Vec
         if long {
             if low <= s {
                 long = false;
-                s = ep.max(prev_high).max(high);
+                s = higher(higher(ep, prev_high), high);
                 out[i] = s;
                 af = acc;
                 ep = low;
-                s = (s + af * (ep - s)).max(prev_high).max(high);
+                s = higher(higher(sar_step(s, af, ep), prev_high), high);
             } else {
                 out[i] = s;
                 if high > ep {
                     ep = high;
                     af = (af + acc).min(maximum);
                 }
-                s = (s + af * (ep - s)).min(prev_low).min(low);
+                s = lower(lower(sar_step(s, af, ep), prev_low), low);
             }
         } else if high >= s {
             long = true;
-            s = ep.min(prev_low).min(low);
+            s = lower(lower(ep, prev_low), low);
             out[i] = s;
             af = acc;
             ep = high;
-            s = (s + af * (ep - s)).min(prev_low).min(low);
+            s = lower(lower(sar_step(s, af, ep), prev_low), low);
         } else {
             out[i] = s;
             if low < ep {
                 ep = low;
                 af = (af + acc).min(maximum);
             }
-            s = (s + af * (ep - s)).max(prev_high).max(high);
+            s = higher(higher(sar_step(s, af, ep), prev_high), high);
         }
         (prev_high, prev_low) = (high, low);
     }
