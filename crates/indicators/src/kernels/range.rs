@@ -310,17 +310,25 @@ fn ultosc_impl(h: &[f64], l: &[f64], c: &[f64], p1: usize, p2: usize, p3: usize)
     }
     ps.sort_unstable();
     let len = c.len();
-    let mut bp = vec![0.0; len];
-    let mut tr = vec![0.0; len];
-    for i in 1..len {
-        let low = l[i].min(c[i - 1]);
-        bp[i] = c[i] - low;
-        tr[i] = h[i].max(c[i - 1]) - low;
+    // Buying pressure and true range per bar (bar 0: zeros), each array
+    // written once: no zero-fill first.
+    let (mut bp, mut tr) = (Vec::with_capacity(len), Vec::with_capacity(len));
+    if len > 0 {
+        let bars = || h[1..len].iter().zip(&l[1..len]).zip(&c[1..len]).zip(&c[..len - 1]);
+        bp.push(0.0);
+        bp.extend(bars().map(|(((_, &lo), &cl), &prev)| cl - lo.min(prev)));
+        tr.push(0.0);
+        tr.extend(bars().map(|(((&hi, &lo), _), &prev)| hi.max(prev) - lo.min(prev)));
     }
+    // The running sums are serial; the three ratios and the weighting are
+    // not, so they run a chunk at a time in a pass that vectorises (done
+    // bar by bar, four divisions a bar were most of the time).
+    const CHUNK: usize = 64;
     let mut sums = [(0.0f64, 0.0f64); 3];
+    let mut staged = [[[0.0f64; CHUNK]; 2]; 3];
     let mut out = nan(len);
-    for i in 1..len {
-        let mut avg = [0.0; 3];
+    let mut start = ps[2].min(len);
+    for i in 1..start {
         for (k, &p) in ps.iter().enumerate() {
             let (bsum, tsum) = &mut sums[k];
             if i > p {
@@ -329,11 +337,33 @@ fn ultosc_impl(h: &[f64], l: &[f64], c: &[f64], p1: usize, p2: usize, p3: usize)
             }
             *bsum += bp[i];
             *tsum += tr[i];
-            avg[k] = if *tsum != 0.0 { *bsum / *tsum } else { 0.0 };
         }
-        if i >= ps[2] {
-            out[i] = 100.0 * (4.0 * avg[0] + 2.0 * avg[1] + avg[2]) / 7.0;
+    }
+    while start < len {
+        let m = CHUNK.min(len - start);
+        for j in 0..m {
+            let i = start + j;
+            for (k, &p) in ps.iter().enumerate() {
+                let (bsum, tsum) = &mut sums[k];
+                // From here on `i ≥ p` for every window; at `i == p` this
+                // takes bar 0's zeros away, which changes nothing, so no
+                // branch is needed.
+                *bsum -= bp[i - p];
+                *tsum -= tr[i - p];
+                *bsum += bp[i];
+                *tsum += tr[i];
+                (staged[k][0][j], staged[k][1][j]) = (*bsum, *tsum);
+            }
         }
+        let avg = |k: usize, j: usize| {
+            let (b, t) = (staged[k][0][j], staged[k][1][j]);
+            let r = b / t;
+            if t != 0.0 { r } else { 0.0 }
+        };
+        for (j, o) in out[start..start + m].iter_mut().enumerate() {
+            *o = 100.0 * (4.0 * avg(0, j) + 2.0 * avg(1, j) + avg(2, j)) / 7.0;
+        }
+        start += m;
     }
     Ok(out)
 }
