@@ -201,13 +201,13 @@ pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f
         "aroon" => k::aroon(c.high, c.low, p(0)?).map(|v| Some(Vec::from(v))).map_err(ind),
         "aroonosc" => one(k::aroonosc(c.high, c.low, p(0)?)),
         "adx" | "plus_di" | "minus_di" | "dx" => {
-            let [p_di, m_di, dx, adx] = k::directional(c.high, c.low, c.close, p(0)?).map_err(ind)?;
-            Ok(Some(vec![match spec.name {
-                "adx" => adx,
-                "plus_di" => p_di,
-                "minus_di" => m_di,
-                _ => dx,
-            }]))
+            let line = match spec.name {
+                "adx" => k::DirectionalLine::Adx,
+                "plus_di" => k::DirectionalLine::PlusDi,
+                "minus_di" => k::DirectionalLine::MinusDi,
+                _ => k::DirectionalLine::Dx,
+            };
+            one(k::directional_line(c.high, c.low, c.close, p(0)?, line))
         }
         "sar" => one(k::sar(c.high, c.low, spec.args[0], spec.args[1])),
         "stddev" => fused(k::stddev(&x(), p(0)?, spec.args[1])),

@@ -159,14 +159,75 @@ fn aroon_lines(h: &[f64], l: &[f64], n: usize, mut emit: impl FnMut(usize, f64, 
 
 /// +DI, −DI, DX and ADX (see [`crate::Directional`]).
 pub fn directional(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<[Vec<f64>; 4], IndicatorError> {
-    cpu_dispatch!(directional_impl(h, l, c, n))
+    cpu_dispatch!(directional_all(h, l, c, n))
+}
+
+/// A line of [`directional`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectionalLine {
+    PlusDi,
+    MinusDi,
+    Dx,
+    Adx,
+}
+
+/// One line of [`directional`]. Computing one line skips the divisions
+/// and the output of the others (+DI alone needs neither −DI nor DX).
+pub fn directional_line(
+    h: &[f64],
+    l: &[f64],
+    c: &[f64],
+    n: usize,
+    line: DirectionalLine,
+) -> Result<Vec<f64>, IndicatorError> {
+    cpu_dispatch!(directional_one(h, l, c, n, line))
 }
 
 #[inline(always)]
-fn directional_impl(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<[Vec<f64>; 4], IndicatorError> {
+fn directional_all(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<[Vec<f64>; 4], IndicatorError> {
+    directional_impl::<{ ALL_LINES }>(h, l, c, n)
+}
+
+#[inline(always)]
+fn directional_one(
+    h: &[f64],
+    l: &[f64],
+    c: &[f64],
+    n: usize,
+    line: DirectionalLine,
+) -> Result<Vec<f64>, IndicatorError> {
+    use DirectionalLine::*;
+    Ok(match line {
+        PlusDi => directional_impl::<PLUS_DI>(h, l, c, n)?[0].split_off(0),
+        MinusDi => directional_impl::<MINUS_DI>(h, l, c, n)?[1].split_off(0),
+        Dx => directional_impl::<DX>(h, l, c, n)?[2].split_off(0),
+        Adx => directional_impl::<ADX>(h, l, c, n)?[3].split_off(0),
+    })
+}
+
+/// Bits of `directional_impl`'s `LINES`: which lines it computes.
+const PLUS_DI: u8 = 1;
+const MINUS_DI: u8 = 2;
+const DX: u8 = 4;
+const ADX: u8 = 8;
+const ALL_LINES: u8 = PLUS_DI | MINUS_DI | DX | ADX;
+
+/// The lines of `LINES`, the others empty. A line not asked for costs
+/// nothing: the constant conditions below remove its arithmetic.
+#[inline(always)]
+fn directional_impl<const LINES: u8>(
+    h: &[f64],
+    l: &[f64],
+    c: &[f64],
+    n: usize,
+) -> Result<[Vec<f64>; 4], IndicatorError> {
     check_period("ADX", n, 2)?;
+    let want = |line: u8| LINES & line != 0;
+    // DX needs both lines; ADX needs DX.
+    let (need_dx, need_p, need_m) = (want(DX | ADX), want(PLUS_DI | DX | ADX), want(MINUS_DI | DX | ADX));
     let len = c.len();
-    let [mut pdi, mut mdi, mut dxs, mut adxs] = [nan(len), nan(len), nan(len), nan(len)];
+    let out = |line: u8| if want(line) { nan(len) } else { Vec::new() };
+    let [mut pdi, mut mdi, mut dxs, mut adxs] = [out(PLUS_DI), out(MINUS_DI), out(DX), out(ADX)];
     let nf = n as f64;
     let (inv, weights) = (1.0 / nf, wilder_weights(n));
     let is_zero = |x: f64| -1e-8 < x && x < 1e-8;
@@ -194,22 +255,36 @@ fn directional_impl(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<[Vec<f6
         tr_s = wilder_sum_step(tr_s, tr, inv);
         let (mut p, mut m, mut dx) = (0.0, 0.0, None);
         if !is_zero(tr_s) {
-            p = 100.0 * (plus_dm / tr_s);
-            m = 100.0 * (minus_dm / tr_s);
+            if need_p {
+                p = 100.0 * (plus_dm / tr_s);
+            }
+            if need_m {
+                m = 100.0 * (minus_dm / tr_s);
+            }
             let sum = p + m;
-            if !is_zero(sum) {
+            if need_dx && !is_zero(sum) {
                 dx = Some(100.0 * ((m - p).abs() / sum));
             }
         }
-        dx_seen += 1;
-        match (adx, dx) {
-            (None, _) if dx_seen < n => dx_sum += dx.unwrap_or(0.0),
-            (None, _) => adx = Some((dx_sum + dx.unwrap_or(0.0)) / nf),
-            (Some(prev), Some(d)) => adx = Some(wilder_step(prev, d, weights)),
-            (Some(_), None) => {}
+        if want(ADX) {
+            dx_seen += 1;
+            match (adx, dx) {
+                (None, _) if dx_seen < n => dx_sum += dx.unwrap_or(0.0),
+                (None, _) => adx = Some((dx_sum + dx.unwrap_or(0.0)) / nf),
+                (Some(prev), Some(d)) => adx = Some(wilder_step(prev, d, weights)),
+                (Some(_), None) => {}
+            }
+            adxs[i] = adx.unwrap_or(f64::NAN);
         }
-        (pdi[i], mdi[i], dxs[i]) = (p, m, dx.unwrap_or(0.0));
-        adxs[i] = adx.unwrap_or(f64::NAN);
+        if want(PLUS_DI) {
+            pdi[i] = p;
+        }
+        if want(MINUS_DI) {
+            mdi[i] = m;
+        }
+        if want(DX) {
+            dxs[i] = dx.unwrap_or(0.0);
+        }
     }
     Ok([pdi, mdi, dxs, adxs])
 }

@@ -101,6 +101,13 @@ fn every_kernel_equals_its_streaming_twin_to_the_bit() {
         let mut d = crate::Directional::new(n).unwrap();
         let streamed: Vec<_> = cs.iter().map(|x| d.update(x)).collect();
         let [p, m, dx, adx] = directional(&h, &l, &c, n).unwrap();
+        for (line, all) in
+            [DirectionalLine::PlusDi, DirectionalLine::MinusDi, DirectionalLine::Dx, DirectionalLine::Adx]
+                .into_iter()
+                .zip([&p, &m, &dx, &adx])
+        {
+            same(&directional_line(&h, &l, &c, n, line).unwrap(), all, &format!("{line:?} alone"));
+        }
         let pick = |f: fn(&crate::DirectionalValue) -> Option<f64>| -> Vec<f64> {
             streamed.iter().map(|o| o.as_ref().and_then(f).unwrap_or(f64::NAN)).collect()
         };
