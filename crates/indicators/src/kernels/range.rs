@@ -416,6 +416,8 @@ fn ultosc_impl(h: &[f64], l: &[f64], c: &[f64], p1: usize, p2: usize, p3: usize)
     }
     while start < len {
         let m = CHUNK.min(len - start);
+        // `j` indexes the six staged arrays at once.
+        #[allow(clippy::needless_range_loop)]
         for j in 0..m {
             let i = start + j;
             for (k, &p) in ps.iter().enumerate() {
