@@ -248,21 +248,55 @@ pub fn beta(x: &[f64], y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> 
 fn beta_impl(x: &[f64], y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
     check_period("BETA", n, 1)?;
     let len = x.len().min(y.len());
-    let ret = |p: f64, last: f64| if -1e-8 < last && last < 1e-8 { 0.0 } else { (p - last) / last };
-    let rx: Vec<f64> = (1..len).map(|i| ret(x[i], x[i - 1])).collect();
-    let ry: Vec<f64> = (1..len).map(|i| ret(y[i], y[i - 1])).collect();
+    let ret = |p: f64, last: f64| {
+        let r = (p - last) / last;
+        if -1e-8 < last && last < 1e-8 { 0.0 } else { r }
+    };
     let mut out = nan(len);
+    if len <= n {
+        return Ok(out);
+    }
+    let rx: Vec<f64> = x[1..len].iter().zip(&x[..len - 1]).map(|(&p, &l)| ret(p, l)).collect();
+    let ry: Vec<f64> = y[1..len].iter().zip(&y[..len - 1]).map(|(&p, &l)| ret(p, l)).collect();
     let nf = n as f64;
-    for j in n.saturating_sub(1)..rx.len() {
-        let (wx, wy) = (&rx[j + 1 - n..=j], &ry[j + 1 - n..=j]);
-        let mx = wx.iter().fold(0.0, |s, v| s + v) / nf;
-        let my = wy.iter().fold(0.0, |s, v| s + v) / nf;
-        let (mut sxy, mut sxx) = (0.0, 0.0);
-        for (a, b) in wx.iter().zip(wy) {
-            sxy += (a - mx) * (b - my);
-            sxx += (a - mx) * (a - mx);
+    // Every window is summed exactly as `Beta::update` sums it, oldest
+    // first, two passes. The loops run across windows instead of along
+    // each: window `j`'s `k`-th step sits beside window `j + 1`'s, so one
+    // vector instruction takes a step of four windows at once, each in
+    // its own order.
+    const CHUNK: usize = 256;
+    let (mut mx, mut my, mut sxy, mut sxx) = ([0.0; CHUNK], [0.0; CHUNK], [0.0; CHUNK], [0.0; CHUNK]);
+    let first = n - 1;
+    for start in (first..rx.len()).step_by(CHUNK) {
+        let m = CHUNK.min(rx.len() - start);
+        let (mx, my, sxy, sxx) = (&mut mx[..m], &mut my[..m], &mut sxy[..m], &mut sxx[..m]);
+        // Window ending at return `start + j` starts at `start + j + 1 − n`.
+        let from = start + 1 - n;
+        mx.fill(0.0);
+        my.fill(0.0);
+        for k in 0..n {
+            let (xs, ys) = (&rx[from + k..from + k + m], &ry[from + k..from + k + m]);
+            for ((a, b), (&xv, &yv)) in mx.iter_mut().zip(my.iter_mut()).zip(xs.iter().zip(ys)) {
+                (*a, *b) = (*a + xv, *b + yv);
+            }
         }
-        out[j + 1] = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+        for (a, b) in mx.iter_mut().zip(my.iter_mut()) {
+            (*a, *b) = (*a / nf, *b / nf);
+        }
+        sxy.fill(0.0);
+        sxx.fill(0.0);
+        for k in 0..n {
+            let (xs, ys) = (&rx[from + k..from + k + m], &ry[from + k..from + k + m]);
+            let sums = sxy.iter_mut().zip(sxx.iter_mut());
+            for ((q, r), ((&xv, &yv), (&a, &b))) in sums.zip(xs.iter().zip(ys).zip(mx.iter().zip(my.iter()))) {
+                (*q, *r) = (*q + (xv - a) * (yv - b), *r + (xv - a) * (xv - a));
+            }
+        }
+        // Return `j` is bar `j + 1`'s.
+        for (o, (&q, &r)) in out[start + 1..start + 1 + m].iter_mut().zip(sxy.iter().zip(sxx.iter())) {
+            let slope = q / r;
+            *o = if r > 0.0 { slope } else { 0.0 };
+        }
     }
     Ok(out)
 }

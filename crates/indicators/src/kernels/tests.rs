@@ -182,6 +182,53 @@ fn short_inputs_give_all_warm_up() {
 }
 
 #[test]
+fn every_kernel_takes_empty_and_tiny_inputs() {
+    for len in 0..6 {
+        let (h, l, c, v) = series(len);
+        let sized = |x: &[f64], what: &str| {
+            assert_eq!(x.len(), len, "{what} over {len} bars");
+        };
+        for n in [2, 3, 5] {
+            sized(&sma(&c, n).unwrap().values, "sma");
+            sized(&ema(&c, n).unwrap().values, "ema");
+            sized(&wma(&c, n).unwrap(), "wma");
+            sized(&dema(&c, n).unwrap().values, "dema");
+            sized(&tema(&c, n).unwrap().values, "tema");
+            sized(&trima(&c, n).unwrap().values, "trima");
+            sized(&kama(&c, n).unwrap(), "kama");
+            sized(&t3(&c, n, 0.7).unwrap(), "t3");
+            sized(&rsi(&c, n).unwrap().values, "rsi");
+            sized(&macd(&c, n, n + 1, n).unwrap()[0], "macd");
+            sized(&trix(&c, n).unwrap().values, "trix");
+            sized(&stddev(&c, n, 1.0).unwrap().values, "stddev");
+            sized(&bbands(&c, n, 2.0).unwrap()[0], "bbands");
+            sized(&zscore(&c, n).unwrap().values, "zscore");
+            sized(&linreg_slope(&c, n).unwrap(), "linreg");
+            sized(&atr(&h, &l, &c, n).unwrap().values, "atr");
+            sized(&natr(&h, &l, &c, n).unwrap().values, "natr");
+            sized(&willr(&h, &l, &c, n).unwrap().values, "willr");
+            sized(&stoch(&h, &l, &c, n, 3, 3).unwrap()[0], "stoch");
+            sized(&stochf(&h, &l, &c, n, 3).unwrap()[0], "stochf");
+            sized(&stochrsi(&c, n, 3, 3).unwrap()[0], "stochrsi");
+            sized(&aroon(&h, &l, n).unwrap()[0], "aroon");
+            sized(&aroonosc(&h, &l, n).unwrap(), "aroonosc");
+            sized(&directional(&h, &l, &c, n).unwrap()[3], "adx");
+            sized(&directional_line(&h, &l, &c, n, DirectionalLine::PlusDi).unwrap(), "+di");
+            sized(&cci(&h, &l, &c, n).unwrap(), "cci");
+            sized(&mfi(&h, &l, &c, &v, n).unwrap(), "mfi");
+            sized(&adosc(&h, &l, &c, &v, n, n + 2).unwrap().values, "adosc");
+            sized(&ultosc(&h, &l, &c, n, n + 1, n + 2).unwrap(), "ultosc");
+            sized(&correl(&h, &l, n).unwrap(), "correl");
+            sized(&beta(&h, &l, n).unwrap(), "beta");
+        }
+        sized(&trange(&h, &l, &c).values, "trange");
+        sized(&ad(&h, &l, &c, &v).values, "ad");
+        sized(&obv(&c, &v).values, "obv");
+        sized(&sar(&h, &l, 0.02, 0.2).unwrap(), "sar");
+    }
+}
+
+#[test]
 fn kernels_that_check_their_inputs_see_every_value() {
     let (h, l, c, v) = series(50);
     for at in [0, 1, 25, 49] {
@@ -205,6 +252,10 @@ fn kernels_that_check_their_inputs_see_every_value() {
             reads(zscore(c, 5).unwrap().finite, &[2]);
             reads(ema(c, 5).unwrap().finite, &[2]);
             reads(roc(c, 5).unwrap().finite, &[2]);
+            reads(tema(c, 5).unwrap().finite, &[2]);
+            reads(trix(c, 5).unwrap().finite, &[2]);
+            reads(trima(c, 5).unwrap().finite, &[2]);
+            reads(willr(h, l, c, 5).unwrap().finite, &[0, 1, 2]);
         }
     }
 }
