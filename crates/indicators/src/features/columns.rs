@@ -117,7 +117,8 @@ fn checks_own_inputs(spec: &FeatureSpec) -> bool {
     let raw = !matches!(spec.source, Some(Source::Hl2 | Source::Hlc3 | Source::Ohlc4));
     match spec.name {
         "trange" | "atr" | "natr" | "willr" | "ad" | "obv" | "adosc" => true,
-        "mom" | "roc" | "sma" | "ema" | "rsi" | "stddev" | "zscore" | "dema" | "tema" | "trima" | "trix" | "ppo" => raw,
+        "mom" | "roc" | "sma" | "ema" | "rsi" | "stddev" | "zscore" | "dema" | "tema" | "trima" | "trix" | "ppo"
+        | "kama" => raw,
         _ => false,
     }
 }
@@ -239,7 +240,7 @@ pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f
             let f = if spec.name == "correl" { k::correl } else { k::beta };
             one(f(&a, &b, p(0)?))
         }
-        "kama" => one(k::kama(&x(), p(0)?)),
+        "kama" => fused(k::kama(&x(), p(0)?)),
         "t3" => one(k::t3(&x(), p(0)?, spec.args[1])),
         "cci" => one(k::cci(c.high, c.low, c.close, p(0)?)),
         "mfi" => one(k::mfi(c.high, c.low, c.close, c.volume, p(0)?)),

@@ -196,26 +196,24 @@ fn trima_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
 }
 
 /// Kaufman's adaptive moving average (see [`crate::Kama`]).
-pub fn kama(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+pub fn kama(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     cpu_dispatch!(kama_impl(x, n))
 }
 
 #[inline(always)]
-fn kama_impl(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+fn kama_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("KAMA", n, 2)?;
     const MAX: f64 = 2.0 / (30.0 + 1.0);
     const DIFF: f64 = 2.0 / (2.0 + 1.0) - MAX;
-    let mut out = nan(x.len());
     if x.len() <= n {
-        return Ok(out);
+        let finite = x.iter().all(|v| v.is_finite());
+        return Ok(Checked { values: nan(x.len()), finite });
     }
-    // The smoothing constant of bar `i` from the window's path length.
-    let step = |i: usize, sum: f64, base: f64| {
-        let period_roc = x[i] - x[i - n];
+    // The smoothing constant from the window's net change and path length.
+    let smoothing = |period_roc: f64, sum: f64| {
         let er = if sum <= period_roc || sum <= 0.0 { 1.0 } else { (period_roc / sum).abs() };
         let sc = er.mul_add(DIFF, MAX);
-        let sc = sc * sc;
-        crate::average::ema_step(base, x[i], sc)
+        sc * sc
     };
     // Warm-up: the first `n` changes, then the first value from the
     // previous close; after that, a change leaves as one enters. Phases
@@ -229,11 +227,15 @@ fn kama_impl(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
     if zeros >= n {
         sum = 0.0;
     }
-    let mut v = step(n, sum, x[n - 1]);
+    let mut v = crate::average::ema_step(x[n - 1], x[n], smoothing(x[n] - x[0], sum));
+    let mut out = nan(x.len());
     out[n] = v;
-    for i in n + 1..x.len() {
-        let change = (x[i] - x[i - 1]).abs();
-        let old = (x[i - n] - x[i - n - 1]).abs();
+    // Bar `i` reads x[i], x[i−1] (entering change) and x[i−n], x[i−n−1]
+    // (leaving change): four offset slices zipped, so no bounds checks.
+    let bars = x[n + 1..].iter().zip(&x[n..]).zip(x[1..].iter().zip(x)).zip(&mut out[n + 1..]);
+    for (((&now, &prev), (&start, &before)), slot) in bars {
+        let change = (now - prev).abs();
+        let old = (start - before).abs();
         sum -= old;
         zeros -= (old == 0.0) as usize;
         sum += change;
@@ -241,10 +243,15 @@ fn kama_impl(x: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
         if zeros >= n {
             sum = 0.0;
         }
-        v = step(i, sum, v);
-        out[i] = v;
+        v = crate::average::ema_step(v, now, smoothing(now - start, sum));
+        *slot = v;
     }
-    Ok(out)
+    // No check inside the loop: every input from bar `n` on enters `v`,
+    // where a NaN stays and an infinity turns to NaN at the next bar, so a
+    // finite end vouches for them; the first `n + 1` (which can reach only
+    // the path length, where `inf` drives the ratio to 0) are scanned.
+    let finite = x[..=n].iter().all(|v| v.is_finite()) && (v.is_finite() || x[n + 1..].iter().all(|v| v.is_finite()));
+    Ok(Checked { values: out, finite })
 }
 
 /// Tillson's T3 (see [`crate::T3`]).
