@@ -87,10 +87,26 @@ impl T3Stage {
             }
             self.value /= self.period as f64;
         } else {
-            self.value = (1.0 - k).mul_add(self.value, k * x);
+            self.value = t3_step(self.value, x, k);
         }
         Some(self.value)
     }
+}
+
+/// One steady-state T3 stage step, `k·x + (1 − k)·e`, fused the way
+/// TA-Lib's FMA build contracts it.
+#[inline(always)]
+pub(crate) fn t3_step(e: f64, x: f64, k: f64) -> f64 {
+    (1.0 - k).mul_add(e, k * x)
+}
+
+/// `c1·e6 + c2·e5 + c3·e4 + c4·e3`, in the order TA-Lib's FMA build
+/// contracts it: this order makes T3 bit-identical to TA-Lib, a plain
+/// sum matched only one value in seven.
+#[inline(always)]
+pub(crate) fn t3_combine(c: &[f64; 4], e: &[f64; 6]) -> f64 {
+    let [c1, c2, c3, c4] = *c;
+    c4.mul_add(e[2], c3.mul_add(e[3], c1.mul_add(e[5], c2 * e[4])))
 }
 
 /// Tillson's T3 (TA-Lib's T3): six chained EMAs combined with the volume
@@ -124,6 +140,15 @@ impl T3 {
     }
 }
 
+impl T3 {
+    /// Once ready: the six stage values, the smoothing factor `k` and the
+    /// combination weights, from which a batch loop takes over with plain
+    /// [`t3_step`]s and [`t3_combine`] (period 1 has no stages: `None`).
+    pub(crate) fn steady_state(&self) -> Option<([f64; 6], f64, [f64; 4])> {
+        (self.period > 1 && self.is_ready()).then(|| (self.stages.clone().map(|s| s.value), self.k, self.c))
+    }
+}
+
 impl Indicator for T3 {
     #[inline]
     fn update(&mut self, x: f64) -> Option<f64> {
@@ -136,8 +161,7 @@ impl Indicator for T3 {
             v = stage.update(v, self.k)?;
             e[i] = v;
         }
-        let [c1, c2, c3, c4] = self.c;
-        Some(c1 * e[5] + c2 * e[4] + c3 * e[3] + c4 * e[2])
+        Some(t3_combine(&self.c, &e))
     }
     fn is_ready(&self) -> bool {
         self.stages[5].seen >= self.period

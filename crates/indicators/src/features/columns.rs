@@ -241,7 +241,7 @@ pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f
             one(f(&a, &b, p(0)?))
         }
         "kama" => fused(k::kama(&x(), p(0)?)),
-        "t3" => one(k::t3(&x(), p(0)?, spec.args[1])),
+        "t3" => fused(k::t3(&x(), p(0)?, spec.args[1])),
         "cci" => one(k::cci(c.high, c.low, c.close, p(0)?)),
         "mfi" => one(k::mfi(c.high, c.low, c.close, c.volume, p(0)?)),
         "ultosc" => one(k::ultosc(c.high, c.low, c.close, p(0)?, p(1)?, p(2)?)),

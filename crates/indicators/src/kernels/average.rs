@@ -255,40 +255,42 @@ fn kama_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
 }
 
 /// Tillson's T3 (see [`crate::T3`]).
-pub fn t3(x: &[f64], n: usize, vfactor: f64) -> Result<Vec<f64>, IndicatorError> {
+pub fn t3(x: &[f64], n: usize, vfactor: f64) -> Result<Checked, IndicatorError> {
     cpu_dispatch!(t3_impl(x, n, vfactor))
 }
 
 #[inline(always)]
-fn t3_impl(x: &[f64], n: usize, vfactor: f64) -> Result<Vec<f64>, IndicatorError> {
-    check_period("T3", n, 1)?;
+fn t3_impl(x: &[f64], n: usize, vfactor: f64) -> Result<Checked, IndicatorError> {
+    use crate::Indicator;
+    use crate::adaptive::{t3_combine, t3_step};
+    let mut t3 = crate::T3::new(n, vfactor)?;
     if n == 1 {
-        return Ok(x.to_vec());
+        return Ok(Checked { values: x.to_vec(), finite: x.iter().all(|v| v.is_finite()) });
     }
-    let v2 = vfactor * vfactor;
-    let c1 = -v2 * vfactor;
-    let c2 = 3.0 * (v2 - c1);
-    let c3 = -6.0 * v2 - 3.0 * (vfactor - c1);
-    let c4 = 1.0 + 3.0 * vfactor - c1 + 3.0 * v2;
-    let k = 2.0 / (n as f64 + 1.0);
-    let (mut seen, mut e) = ([0usize; 6], [0.0f64; 6]);
-    let mut out = nan(x.len());
-    'bars: for (o, &xi) in out.iter_mut().zip(x) {
-        let mut v = xi;
-        for s in 0..6 {
-            seen[s] += 1;
-            if seen[s] <= n {
-                e[s] += v;
-                if seen[s] < n {
-                    continue 'bars;
-                }
-                e[s] /= n as f64;
-            } else {
-                e[s] = (1.0 - k).mul_add(e[s], k * v);
-            }
-            v = e[s];
+    // The streaming struct runs the warm-up (its seeds are plain averages)
+    // up to the first value; from there on every stage is one step.
+    let warm = (6 * (n - 1) + 1).min(x.len());
+    let mut values = nan(x.len());
+    let mut finite = true;
+    for (slot, &xi) in values.iter_mut().zip(&x[..warm]) {
+        finite &= xi.is_finite();
+        if let Some(v) = t3.update(xi) {
+            *slot = v;
         }
-        *o = c1 * e[5] + c2 * e[4] + c3 * e[3] + c4 * e[2];
     }
-    Ok(out)
+    let Some((mut e, k, c)) = t3.steady_state() else {
+        return Ok(Checked { values, finite });
+    };
+    for (slot, &xi) in values[warm..].iter_mut().zip(&x[warm..]) {
+        let mut v = xi;
+        for stage in &mut e {
+            *stage = t3_step(*stage, v, k);
+            v = *stage;
+        }
+        *slot = t3_combine(&c, &e);
+    }
+    // A NaN or infinity that reaches the first stage stays there (an
+    // infinity only meets weights in (0, 1)), so a finite first stage at
+    // the end vouches for every input after the warm-up.
+    Ok(Checked { values, finite: finite && (e[0].is_finite() || x[warm..].iter().all(|v| v.is_finite())) })
 }

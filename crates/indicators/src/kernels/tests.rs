@@ -143,11 +143,11 @@ fn every_kernel_equals_its_streaming_twin_to_the_bit() {
     same(&sar(&h, &l, 0.02, 0.2).unwrap(), &stream_bars(crate::Sar::new(0.02, 0.2).unwrap(), &cs), "sar");
     for n in [2, 5, 14, 30] {
         same(&kama(&c, n).unwrap().values, &batch(crate::Kama::new(n).unwrap(), &c), "kama");
-        same(&t3(&c, n, 0.7).unwrap(), &batch(crate::T3::new(n, 0.7).unwrap(), &c), "t3");
+        same(&t3(&c, n, 0.7).unwrap().values, &batch(crate::T3::new(n, 0.7).unwrap(), &c), "t3");
         same(&cci(&h, &l, &c, n).unwrap(), &stream_bars(crate::Cci::new(n).unwrap(), &cs), "cci");
         same(&mfi(&h, &l, &c, &v, n).unwrap(), &stream_bars(crate::Mfi::new(n).unwrap(), &cs), "mfi");
     }
-    same(&t3(&c, 1, 0.7).unwrap(), &batch(crate::T3::new(1, 0.7).unwrap(), &c), "t3 period 1");
+    same(&t3(&c, 1, 0.7).unwrap().values, &batch(crate::T3::new(1, 0.7).unwrap(), &c), "t3 period 1");
     same(&ultosc(&h, &l, &c, 7, 14, 28).unwrap(), &stream_bars(crate::UltOsc::new(7, 14, 28).unwrap(), &cs), "ultosc");
     same(
         &ultosc(&h, &l, &c, 28, 3, 9).unwrap(),
@@ -196,7 +196,7 @@ fn every_kernel_takes_empty_and_tiny_inputs() {
             sized(&tema(&c, n).unwrap().values, "tema");
             sized(&trima(&c, n).unwrap().values, "trima");
             sized(&kama(&c, n).unwrap().values, "kama");
-            sized(&t3(&c, n, 0.7).unwrap(), "t3");
+            sized(&t3(&c, n, 0.7).unwrap().values, "t3");
             sized(&rsi(&c, n).unwrap().values, "rsi");
             sized(&macd(&c, n, n + 1, n).unwrap()[0], "macd");
             sized(&trix(&c, n).unwrap().values, "trix");
@@ -261,6 +261,8 @@ fn kernels_that_check_their_inputs_see_every_value() {
             reads(trima(c, 5).unwrap().finite, &[2]);
             reads(willr(h, l, c, 5).unwrap().finite, &[0, 1, 2]);
             reads(kama(c, 5).unwrap().finite, &[2]);
+            reads(t3(c, 2, 0.7).unwrap().finite, &[2]);
+            reads(t3(c, 1, 0.7).unwrap().finite, &[2]);
         }
     }
 }
