@@ -49,61 +49,59 @@ const VAR_CHUNK: usize = 64;
 /// each, which was most of the time.
 #[inline(always)]
 fn rolling_var<const SUMS: bool>(x: &[f64], n: usize, mut emit: impl FnMut(usize, &[f64], &[f64])) -> bool {
-    let nf = n as f64;
-    let (mut sum, mut reference, mut dev_sum, mut dev_sq, mut since) = (0.0, f64::NAN, 0.0, 0.0, 0usize);
-    let mut finite = true;
-    // The chunk's window sums (when `SUMS`: STDDEV needs none, and skips
-    // their serial chain) and deviation sums; the squares become variances
-    // in place when the chunk is full.
-    let (mut totals, mut devs, mut squares) = ([0.0; VAR_CHUNK], [0.0; VAR_CHUNK], [0.0; VAR_CHUNK]);
-    let (mut filled, mut first) = (0, n - 1);
+    let (len, nf) = (x.len(), n as f64);
     // Inputs are checked for finiteness a chunk at a time, where the check
     // vectorises: the warm-up here, the rest as each chunk is emitted.
-    finite &= x[..(n - 1).min(x.len())].iter().all(|v| v.is_finite());
-    for i in 0..x.len() {
-        let v = x[i];
-        if reference.is_nan() {
-            reference = v;
+    let mut finite = x[..(n - 1).min(len)].iter().all(|v| v.is_finite());
+    // The plain running sum of the last `n − 1` values (when `SUMS`: STDDEV
+    // needs none, and skips its serial chain).
+    let mut sum = 0.0;
+    if SUMS {
+        for &v in &x[..(n - 1).min(len)] {
+            sum += v;
         }
-        let t1 = sum + v;
-        let d = v - reference;
-        if i >= n {
-            let e = x[i - n] - reference;
-            dev_sum += d - e;
-            dev_sq += d.mul_add(d, -(e * e));
-        } else {
-            dev_sum += d;
-            dev_sq += d * d;
-        }
-        since += 1;
-        if since >= n {
-            reference = v;
-            since = 0;
-            (dev_sum, dev_sq) = x[(i + 1).saturating_sub(n)..=i].iter().fold((0.0, 0.0), |(s, q), w| {
-                let d = w - reference;
-                (s + d, q + d * d)
-            });
-        }
-        if i + 1 < n {
-            sum = t1;
-            continue;
-        }
-        if SUMS {
-            sum = t1 - x[i + 1 - n];
-            totals[filled] = t1;
-        }
-        (devs[filled], squares[filled]) = (dev_sum, dev_sq);
-        filled += 1;
-        if filled == VAR_CHUNK || i + 1 == x.len() {
-            let vars = &mut squares[..filled];
-            for (var, &dev) in vars.iter_mut().zip(&devs[..filled]) {
-                let m = dev / nf;
-                *var = *var / nf - m * m;
+    }
+    // `RollingStd`'s deviation sums, in its arithmetic: recentred on the
+    // newest value (a fold over the window) at bars n−1, 2n−1, …, and in
+    // between moved by what enters and what leaves. Nothing before bar
+    // n−1 survives its first recentring, so the warm-up skips them.
+    let (mut reference, mut dev_sum, mut dev_sq, mut since) = (0.0, 0.0, 0.0, 0usize);
+    // A chunk's window sums and deviation sums; the squares become
+    // variances in place when the chunk is full.
+    let (mut totals, mut devs, mut squares) = ([0.0; VAR_CHUNK], [0.0; VAR_CHUNK], [0.0; VAR_CHUNK]);
+    let mut first = n - 1;
+    while first < len {
+        let filled = VAR_CHUNK.min(len - first);
+        for k in 0..filled {
+            let i = first + k;
+            let v = x[i];
+            if since == 0 {
+                reference = v;
+                (dev_sum, dev_sq) = x[i + 1 - n..=i].iter().fold((0.0, 0.0), |(s, q), w| {
+                    let d = w - reference;
+                    (s + d, q + d * d)
+                });
+            } else {
+                let (d, e) = (v - reference, x[i - n] - reference);
+                dev_sum += d - e;
+                dev_sq += d.mul_add(d, -(e * e));
             }
-            finite &= x[first..first + filled].iter().fold(true, |ok, v| ok & v.is_finite());
-            emit(first, &totals[..filled], vars);
-            (first, filled) = (first + filled, 0);
+            since = if since + 1 == n { 0 } else { since + 1 };
+            if SUMS {
+                let t1 = sum + v;
+                sum = t1 - x[i + 1 - n];
+                totals[k] = t1;
+            }
+            (devs[k], squares[k]) = (dev_sum, dev_sq);
         }
+        let vars = &mut squares[..filled];
+        for (var, &dev) in vars.iter_mut().zip(&devs[..filled]) {
+            let m = dev / nf;
+            *var = *var / nf - m * m;
+        }
+        finite &= x[first..first + filled].iter().fold(true, |ok, v| ok & v.is_finite());
+        emit(first, &totals[..filled], vars);
+        first += filled;
     }
     finite
 }
