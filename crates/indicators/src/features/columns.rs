@@ -114,11 +114,12 @@ fn first_non_finite(cols: &Columns, which: &[usize]) -> Option<SpecError> {
 /// (`kernels::Checked`): the cheapest ones, on a plain column (a derived
 /// source such as `hl2` can overflow where no column is non-finite).
 fn checks_own_inputs(spec: &FeatureSpec) -> bool {
-    let raw = !matches!(spec.source, Some(Source::Hl2 | Source::Hlc3 | Source::Ohlc4));
+    let derived = |s: Option<Source>| matches!(s, Some(Source::Hl2 | Source::Hlc3 | Source::Ohlc4));
+    let raw = !derived(spec.source) && !derived(spec.source2);
     match spec.name {
         "trange" | "atr" | "natr" | "willr" | "ad" | "obv" | "adosc" => true,
         "mom" | "roc" | "sma" | "ema" | "rsi" | "stddev" | "zscore" | "dema" | "tema" | "trima" | "trix" | "ppo"
-        | "kama" => raw,
+        | "kama" | "t3" | "correl" => raw,
         _ => false,
     }
 }
@@ -235,11 +236,8 @@ pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f
                 .collect();
             Ok(Some(vec![line]))
         }
-        "correl" | "beta" => {
-            let (a, b) = (x(), c.source(spec.source2.unwrap_or(Source::Low)));
-            let f = if spec.name == "correl" { k::correl } else { k::beta };
-            one(f(&a, &b, p(0)?))
-        }
+        "correl" => fused(k::correl(&x(), &c.source(spec.source2.unwrap_or(Source::Low)), p(0)?)),
+        "beta" => one(k::beta(&x(), &c.source(spec.source2.unwrap_or(Source::Low)), p(0)?)),
         "kama" => fused(k::kama(&x(), p(0)?)),
         "t3" => fused(k::t3(&x(), p(0)?, spec.args[1])),
         "cci" => one(k::cci(c.high, c.low, c.close, p(0)?)),

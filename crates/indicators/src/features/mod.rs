@@ -278,6 +278,34 @@ mod tests {
     }
 
     #[test]
+    fn series_features_refuse_non_finite_sources_wherever_they_are() {
+        let data = candles(120);
+        let col = |f: fn(&Candle) -> f64| data.iter().map(f).collect::<Vec<f64>>();
+        let ts: Vec<i64> = data.iter().map(|c| c.ts).collect();
+        let base = [col(|c| c.open), col(|c| c.high), col(|c| c.low), col(|c| c.close), col(|c| c.volume)];
+        // Kernels that check in passing see some values only through a
+        // running state (a NaN stays, an infinity can turn a ratio to 0),
+        // so every kind of position is planted: first bar, warm-up, past it.
+        let planted =
+            [0, 1, 3, 60, 119].into_iter().flat_map(|at| [f64::NAN, f64::INFINITY, -f64::INFINITY].map(|b| (at, b)));
+        for kind in KINDS.iter().filter(|k| k.series > 0) {
+            let spec = parse(kind.name).unwrap();
+            // The default sources: the close, or the high and the low.
+            let fields: &[usize] = if kind.series > 1 { &[1, 2] } else { &[3] };
+            for ((at, bad), &field) in planted.clone().flat_map(|p| fields.iter().map(move |f| (p, f))) {
+                let mut dirty = base.clone();
+                dirty[field][at] = bad;
+                let [o, h, l, c, v] = &dirty;
+                let cols = Columns { ts: &ts, open: o, high: h, low: l, close: c, volume: v };
+                match compute_columns(&spec, &cols) {
+                    Err(SpecError::NonFinite { index, .. }) => assert_eq!(index, at as u64, "{}", kind.name),
+                    other => panic!("{} with {bad} at {at} in column {field}: {:?}", kind.name, other.map(|_| ())),
+                }
+            }
+        }
+    }
+
+    #[test]
     fn columns_sources_and_lags() {
         let p = FeaturePipeline::from_spec("macd:12:26:9, sma:volume:3, rsi:14@lag3").unwrap();
         assert_eq!(

@@ -183,12 +183,12 @@ fn zscore_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
 }
 
 /// Pearson correlation (see [`crate::Correl`]).
-pub fn correl(x: &[f64], y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+pub fn correl(x: &[f64], y: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     cpu_dispatch!(correl_impl(x, y, n))
 }
 
 #[inline(always)]
-fn correl_impl(x: &[f64], y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorError> {
+fn correl_impl(x: &[f64], y: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("CORREL", n, 2)?;
     let len = x.len().min(y.len());
     let mut out = nan(len);
@@ -197,6 +197,11 @@ fn correl_impl(x: &[f64], y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorErro
     let (mut sx, mut sy, mut sxx, mut syy, mut sxy, mut since) = (0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
     const CHUNK: usize = 64;
     let (mut staged, mut filled) = ([[0.0; 5]; CHUNK], 0);
+    // Inputs are checked a chunk at a time, as the chunk is finished (the
+    // check vectorises, and the values are still in cache); the warm-up
+    // before the first chunk here.
+    let warm = (n - 1).min(len);
+    let mut finite = x[..warm].iter().zip(&y[..warm]).fold(true, |ok, (a, b)| ok & a.is_finite() & b.is_finite());
     for i in 0..len {
         if kx.is_nan() {
             (kx, ky) = (x[i], y[i]);
@@ -237,6 +242,8 @@ fn correl_impl(x: &[f64], y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorErro
             // The divisions and square roots a chunk at a time, where
             // they vectorise; bar by bar they were most of the time.
             let first = i + 1 - filled;
+            finite &=
+                x[first..=i].iter().zip(&y[first..=i]).fold(true, |ok, (a, b)| ok & a.is_finite() & b.is_finite());
             for (o, &[sx, sy, sxx, syy, sxy]) in out[first..=i].iter_mut().zip(&staged[..filled]) {
                 let (mx, my) = (sx / nf, sy / nf);
                 let (vx, vy, cov) = (sxx / nf - mx * mx, syy / nf - my * my, sxy / nf - mx * my);
@@ -247,7 +254,7 @@ fn correl_impl(x: &[f64], y: &[f64], n: usize) -> Result<Vec<f64>, IndicatorErro
             filled = 0;
         }
     }
-    Ok(out)
+    Ok(Checked { values: out, finite })
 }
 
 /// Beta of y's returns on x's (see [`crate::Beta`]).

@@ -135,7 +135,7 @@ fn every_kernel_equals_its_streaming_twin_to_the_bit() {
         same(&lo, &pick(|v| v.lower), "bb lower");
         let mut cr = crate::Correl::new(n).unwrap();
         let streamed: Vec<f64> = h.iter().zip(&l).map(|(a, b)| cr.update(*a, *b).unwrap_or(f64::NAN)).collect();
-        same(&correl(&h, &l, n).unwrap(), &streamed, "correl");
+        same(&correl(&h, &l, n).unwrap().values, &streamed, "correl");
         let mut be = crate::Beta::new(n).unwrap();
         let streamed: Vec<f64> = h.iter().zip(&l).map(|(a, b)| be.update(*a, *b).unwrap_or(f64::NAN)).collect();
         same(&beta(&h, &l, n).unwrap(), &streamed, "beta");
@@ -218,7 +218,7 @@ fn every_kernel_takes_empty_and_tiny_inputs() {
             sized(&mfi(&h, &l, &c, &v, n).unwrap(), "mfi");
             sized(&adosc(&h, &l, &c, &v, n, n + 2).unwrap().values, "adosc");
             sized(&ultosc(&h, &l, &c, n, n + 1, n + 2).unwrap(), "ultosc");
-            sized(&correl(&h, &l, n).unwrap(), "correl");
+            sized(&correl(&h, &l, n).unwrap().values, "correl");
             sized(&beta(&h, &l, n).unwrap(), "beta");
         }
         sized(&trange(&h, &l, &c).values, "trange");
@@ -263,6 +263,8 @@ fn kernels_that_check_their_inputs_see_every_value() {
             reads(kama(c, 5).unwrap().finite, &[2]);
             reads(t3(c, 2, 0.7).unwrap().finite, &[2]);
             reads(t3(c, 1, 0.7).unwrap().finite, &[2]);
+            reads(correl(h, l, 5).unwrap().finite, &[0, 1]);
+            reads(correl(h, l, 30).unwrap().finite, &[0, 1]);
         }
     }
 }
