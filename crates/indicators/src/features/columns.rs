@@ -117,7 +117,7 @@ fn checks_own_inputs(spec: &FeatureSpec) -> bool {
     let derived = |s: Option<Source>| matches!(s, Some(Source::Hl2 | Source::Hlc3 | Source::Ohlc4));
     let raw = !derived(spec.source) && !derived(spec.source2);
     match spec.name {
-        "trange" | "atr" | "natr" | "willr" | "ad" | "obv" | "adosc" => true,
+        "trange" | "atr" | "natr" | "willr" | "ad" | "obv" | "adosc" | "ultosc" => true,
         "mom" | "roc" | "sma" | "ema" | "rsi" | "stddev" | "zscore" | "dema" | "tema" | "trima" | "trix" | "ppo"
         | "kama" | "t3" | "correl" => raw,
         _ => false,
@@ -242,7 +242,7 @@ pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f
         "t3" => fused(k::t3(&x(), p(0)?, spec.args[1])),
         "cci" => one(k::cci(c.high, c.low, c.close, p(0)?)),
         "mfi" => one(k::mfi(c.high, c.low, c.close, c.volume, p(0)?)),
-        "ultosc" => one(k::ultosc(c.high, c.low, c.close, p(0)?, p(1)?, p(2)?)),
+        "ultosc" => fused(k::ultosc(c.high, c.low, c.close, p(0)?, p(1)?, p(2)?)),
         "trange" => fused(Ok(k::trange(c.high, c.low, c.close))),
         "atr" => fused(k::atr(c.high, c.low, c.close, p(0)?)),
         "natr" => fused(k::natr(c.high, c.low, c.close, p(0)?)),

@@ -373,12 +373,12 @@ fn cci_impl(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Vec<f64>, Indic
 }
 
 /// Ultimate oscillator (see [`crate::UltOsc`]).
-pub fn ultosc(h: &[f64], l: &[f64], c: &[f64], p1: usize, p2: usize, p3: usize) -> Result<Vec<f64>, IndicatorError> {
+pub fn ultosc(h: &[f64], l: &[f64], c: &[f64], p1: usize, p2: usize, p3: usize) -> Result<Checked, IndicatorError> {
     cpu_dispatch!(ultosc_impl(h, l, c, p1, p2, p3))
 }
 
 #[inline(always)]
-fn ultosc_impl(h: &[f64], l: &[f64], c: &[f64], p1: usize, p2: usize, p3: usize) -> Result<Vec<f64>, IndicatorError> {
+fn ultosc_impl(h: &[f64], l: &[f64], c: &[f64], p1: usize, p2: usize, p3: usize) -> Result<Checked, IndicatorError> {
     let mut ps = [p1, p2, p3];
     for p in ps {
         check_period("ULTOSC", p, 1)?;
@@ -387,13 +387,22 @@ fn ultosc_impl(h: &[f64], l: &[f64], c: &[f64], p1: usize, p2: usize, p3: usize)
     let len = c.len();
     // Buying pressure and true range per bar (bar 0: zeros), each array
     // written once: no zero-fill first.
+    // Inputs are checked block by block on the way, while the block is in
+    // cache (bar 0's high and low count too, though only its close is used).
     let (mut bp, mut tr) = (Vec::with_capacity(len), Vec::with_capacity(len));
+    let mut finite = true;
     if len > 0 {
-        let bars = || h[1..len].iter().zip(&l[1..len]).zip(&c[1..len]).zip(&c[..len - 1]);
         bp.push(0.0);
-        bp.extend(bars().map(|(((_, &lo), &cl), &prev)| cl - lo.min(prev)));
         tr.push(0.0);
-        tr.extend(bars().map(|(((&hi, &lo), _), &prev)| hi.max(prev) - lo.min(prev)));
+        for start in (0..len).step_by(4096) {
+            let end = (start + 4096).min(len);
+            let block = h[start..end].iter().zip(&l[start..end]).zip(&c[start..end]);
+            finite &= block.fold(true, |ok, ((a, b), d)| ok & a.is_finite() & b.is_finite() & d.is_finite());
+            let from = start.max(1);
+            let bars = || h[from..end].iter().zip(&l[from..end]).zip(&c[from..end]).zip(&c[from - 1..end - 1]);
+            bp.extend(bars().map(|(((_, &lo), &cl), &prev)| cl - lo.min(prev)));
+            tr.extend(bars().map(|(((&hi, &lo), _), &prev)| hi.max(prev) - lo.min(prev)));
+        }
     }
     // The running sums are serial; the three ratios and the weighting are
     // not, so they run a chunk at a time in a pass that vectorises (done
@@ -442,5 +451,5 @@ fn ultosc_impl(h: &[f64], l: &[f64], c: &[f64], p1: usize, p2: usize, p3: usize)
         }
         start += m;
     }
-    Ok(out)
+    Ok(Checked { values: out, finite })
 }

@@ -148,9 +148,13 @@ fn every_kernel_equals_its_streaming_twin_to_the_bit() {
         same(&mfi(&h, &l, &c, &v, n).unwrap(), &stream_bars(crate::Mfi::new(n).unwrap(), &cs), "mfi");
     }
     same(&t3(&c, 1, 0.7).unwrap().values, &batch(crate::T3::new(1, 0.7).unwrap(), &c), "t3 period 1");
-    same(&ultosc(&h, &l, &c, 7, 14, 28).unwrap(), &stream_bars(crate::UltOsc::new(7, 14, 28).unwrap(), &cs), "ultosc");
     same(
-        &ultosc(&h, &l, &c, 28, 3, 9).unwrap(),
+        &ultosc(&h, &l, &c, 7, 14, 28).unwrap().values,
+        &stream_bars(crate::UltOsc::new(7, 14, 28).unwrap(), &cs),
+        "ultosc",
+    );
+    same(
+        &ultosc(&h, &l, &c, 28, 3, 9).unwrap().values,
         &stream_bars(crate::UltOsc::new(28, 3, 9).unwrap(), &cs),
         "ultosc unsorted",
     );
@@ -217,7 +221,7 @@ fn every_kernel_takes_empty_and_tiny_inputs() {
             sized(&cci(&h, &l, &c, n).unwrap(), "cci");
             sized(&mfi(&h, &l, &c, &v, n).unwrap(), "mfi");
             sized(&adosc(&h, &l, &c, &v, n, n + 2).unwrap().values, "adosc");
-            sized(&ultosc(&h, &l, &c, n, n + 1, n + 2).unwrap(), "ultosc");
+            sized(&ultosc(&h, &l, &c, n, n + 1, n + 2).unwrap().values, "ultosc");
             sized(&correl(&h, &l, n).unwrap().values, "correl");
             sized(&beta(&h, &l, n).unwrap(), "beta");
         }
@@ -264,6 +268,7 @@ fn kernels_that_check_their_inputs_see_every_value() {
             reads(t3(c, 2, 0.7).unwrap().finite, &[2]);
             reads(t3(c, 1, 0.7).unwrap().finite, &[2]);
             reads(correl(h, l, 5).unwrap().finite, &[0, 1]);
+            reads(ultosc(h, l, c, 2, 3, 5).unwrap().finite, &[0, 1, 2]);
             reads(correl(h, l, 30).unwrap().finite, &[0, 1]);
         }
     }
