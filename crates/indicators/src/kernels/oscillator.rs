@@ -19,24 +19,29 @@ fn rsi_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
         let total = g + l;
         if -1e-8 < total && total < 1e-8 { 0.0 } else { 100.0 * (g / total) }
     };
-    for i in 1..x.len() {
+    // Selects, not a branch: whether a bar gains is a coin flip.
+    let split = |change: f64| if change > 0.0 { (change, 0.0) } else { (0.0, -change) };
+    if x.len() <= n {
+        finite &= x.iter().all(|v| v.is_finite());
+        return Ok(Checked { values: out, finite });
+    }
+    // Warm-up: the first value averages `n` changes; then Wilder's step.
+    for i in 1..=n {
         finite &= x[i].is_finite();
-        let change = x[i] - x[i - 1];
-        let (gain, loss) = if change > 0.0 { (change, 0.0) } else { (0.0, -change) };
-        if i <= n {
-            g += gain;
-            l += loss;
-            if i < n {
-                continue;
-            }
-            g /= nf;
-            l /= nf;
-        } else {
-            let inv = 1.0 / nf;
-            g = (g * (nf - 1.0) + gain) * inv;
-            l = (l * (nf - 1.0) + loss) * inv;
-        }
-        out[i] = value(g, l);
+        let (gain, loss) = split(x[i] - x[i - 1]);
+        g += gain;
+        l += loss;
+    }
+    g /= nf;
+    l /= nf;
+    out[n] = value(g, l);
+    let (keep, inv) = (nf - 1.0, 1.0 / nf);
+    for ((slot, &now), &prev) in out[n + 1..].iter_mut().zip(&x[n + 1..]).zip(&x[n..]) {
+        finite &= now.is_finite();
+        let (gain, loss) = split(now - prev);
+        g = (g * keep + gain) * inv;
+        l = (l * keep + loss) * inv;
+        *slot = value(g, l);
     }
     Ok(Checked { values: out, finite })
 }
