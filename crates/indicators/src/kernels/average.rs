@@ -94,54 +94,55 @@ pub fn dema(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
 #[inline(always)]
 fn dema_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("DEMA", n, 1)?;
-    let mut values = nan(x.len());
-    let finite = ema_cascade(x, n, |i, &[a, b]| values[i] = 2.0 * a - b)?;
-    Ok(Checked { values, finite })
+    ema_cascade(x, n, |&[a, b]| 2.0 * a - b)
 }
 
 /// `D` EMAs of period `n`, each over the one before, in one loop: the
 /// streaming structs run the warm-up (up to the last stage's first value,
 /// at bar `D·(n − 1)`), then only the steps, which is all the streaming
 /// code does from there on, with no `Option` or seed branch per stage.
-/// Calls `emit(i, stages)` for every bar from that first value on and
-/// returns whether every input was finite.
+/// Each bar's output is `value(stages)` from that first value on (NaN
+/// before); the flag says whether every input was finite.
+///
+/// The output is built front to back, each value written once: filling
+/// it with NaN first cost 7% of this chain-bound loop.
 #[inline(always)]
 pub(super) fn ema_cascade<const D: usize>(
     x: &[f64],
     n: usize,
-    mut emit: impl FnMut(usize, &[f64; D]),
-) -> Result<bool, IndicatorError> {
+    mut value: impl FnMut(&[f64; D]) -> f64,
+) -> Result<Checked, IndicatorError> {
     use crate::Indicator;
     let first = crate::Ema::new(n)?;
     let mut stages: [crate::Ema; D] = std::array::from_fn(|_| first.clone());
     let mut finite = true;
     let warm = (D * (n - 1) + 1).min(x.len());
     let mut e = [0.0; D];
-    for (i, &xi) in x[..warm].iter().enumerate() {
+    let mut values = Vec::with_capacity(x.len());
+    for &xi in &x[..warm] {
         finite &= xi.is_finite();
         let mut v = Some(xi);
         for (slot, stage) in e.iter_mut().zip(&mut stages) {
             v = v.and_then(|v| stage.update(v));
             *slot = v.unwrap_or(f64::NAN);
         }
-        if v.is_some() {
-            emit(i, &e);
-        }
+        values.push(if v.is_some() { value(&e) } else { f64::NAN });
     }
     let alpha = first.state().0;
-    for (i, &xi) in x.iter().enumerate().skip(warm) {
+    values.extend(x[warm..].iter().map(|&xi| {
         let mut v = xi;
         for slot in &mut e {
             *slot = crate::average::ema_step(*slot, v, alpha);
             v = *slot;
         }
-        emit(i, &e);
-    }
+        value(&e)
+    }));
     // No check inside the loop: a NaN or infinity that enters the first
     // stage never leaves it (`inf` turns to NaN at the next finite input),
     // so a finite first stage at the end vouches for every input. Only when
     // it is not (a bad input, or an overflow) are the inputs scanned.
-    Ok(finite && (e[0].is_finite() || x[warm..].iter().all(|v| v.is_finite())))
+    let finite = finite && (e[0].is_finite() || x[warm..].iter().all(|v| v.is_finite()));
+    Ok(Checked { values, finite })
 }
 
 /// `3·EMA − 3·EMA² + EMA³` (see [`crate::Tema`]).
@@ -152,9 +153,7 @@ pub fn tema(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
 #[inline(always)]
 fn tema_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("TEMA", n, 1)?;
-    let mut values = nan(x.len());
-    let finite = ema_cascade(x, n, |i, &[a, b, c]| values[i] = 3.0 * a - 3.0 * b + c)?;
-    Ok(Checked { values, finite })
+    ema_cascade(x, n, |&[a, b, c]| 3.0 * a - 3.0 * b + c)
 }
 
 /// SMA of an SMA (see [`crate::Trima`]).

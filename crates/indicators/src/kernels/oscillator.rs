@@ -133,14 +133,12 @@ pub fn trix(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
 #[inline(always)]
 fn trix_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("TRIX", n, 1)?;
-    let mut values = nan(x.len());
-    let mut prev = None;
-    let finite = ema_cascade(x, n, |i, &[_, _, c]| {
-        if let Some(p) = prev.replace(c) {
-            values[i] = if p != 0.0 { (c / p - 1.0) * 100.0 } else { 0.0 };
-        }
-    })?;
-    Ok(Checked { values, finite })
+    // The first triple EMA has no previous one: NaN in, NaN out.
+    let mut prev = f64::NAN;
+    ema_cascade(x, n, |&[_, _, c]| {
+        let p = std::mem::replace(&mut prev, c);
+        if p != 0.0 { (c / p - 1.0) * 100.0 } else { 0.0 }
+    })
 }
 
 /// Percentage price oscillator with SMAs (see [`crate::Ppo`]).
