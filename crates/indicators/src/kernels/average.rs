@@ -227,12 +227,11 @@ fn kama_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
         sum = 0.0;
     }
     let mut v = crate::average::ema_step(x[n - 1], x[n], smoothing(x[n] - x[0], sum));
-    let mut out = nan(x.len());
-    out[n] = v;
+    let first = v;
     // Bar `i` reads x[i], x[i−1] (entering change) and x[i−n], x[i−n−1]
     // (leaving change): four offset slices zipped, so no bounds checks.
-    let bars = x[n + 1..].iter().zip(&x[n..]).zip(x[1..].iter().zip(x)).zip(&mut out[n + 1..]);
-    for (((&now, &prev), (&start, &before)), slot) in bars {
+    let bars = x[n + 1..].iter().zip(&x[n..]).zip(x[1..].iter().zip(x));
+    let steps = bars.map(|((&now, &prev), (&start, &before))| {
         let change = (now - prev).abs();
         let old = (start - before).abs();
         sum -= old;
@@ -243,8 +242,9 @@ fn kama_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
             sum = 0.0;
         }
         v = crate::average::ema_step(v, now, smoothing(now - start, sum));
-        *slot = v;
-    }
+        v
+    });
+    let out = front_to_back(x.len(), n, std::iter::once(first).chain(steps));
     // No check inside the loop: every input from bar `n` on enters `v`,
     // where a NaN stays and an infinity turns to NaN at the next bar, so a
     // finite end vouches for them; the first `n + 1` (which can reach only
@@ -269,25 +269,25 @@ fn t3_impl(x: &[f64], n: usize, vfactor: f64) -> Result<Checked, IndicatorError>
     // The streaming struct runs the warm-up (its seeds are plain averages)
     // up to the first value; from there on every stage is one step.
     let warm = (6 * (n - 1) + 1).min(x.len());
-    let mut values = nan(x.len());
     let mut finite = true;
-    for (slot, &xi) in values.iter_mut().zip(&x[..warm]) {
+    let mut last = f64::NAN;
+    for &xi in &x[..warm] {
         finite &= xi.is_finite();
-        if let Some(v) = t3.update(xi) {
-            *slot = v;
-        }
+        last = t3.update(xi).unwrap_or(f64::NAN);
     }
     let Some((mut e, k, c)) = t3.steady_state() else {
-        return Ok(Checked { values, finite });
+        return Ok(Checked { values: nan(x.len()), finite });
     };
-    for (slot, &xi) in values[warm..].iter_mut().zip(&x[warm..]) {
+    // Only the warm-up's last bar has a value.
+    let steps = x[warm..].iter().map(|&xi| {
         let mut v = xi;
         for stage in &mut e {
             *stage = t3_step(*stage, v, k);
             v = *stage;
         }
-        *slot = t3_combine(&c, &e);
-    }
+        t3_combine(&c, &e)
+    });
+    let values = front_to_back(x.len(), warm - 1, std::iter::once(last).chain(steps));
     // A NaN or infinity that reaches the first stage stays there (an
     // infinity only meets weights in (0, 1)), so a finite first stage at
     // the end vouches for every input after the warm-up.

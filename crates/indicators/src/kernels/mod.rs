@@ -75,6 +75,27 @@ fn nan(len: usize) -> Vec<f64> {
     vec![f64::NAN; len]
 }
 
+/// `warm` NaNs, then one value from `rest` for every remaining bar up to
+/// `len`, each written once. A serial kernel that fills its output with
+/// NaN first and then overwrites it loses 5–7% to the extra pass; built
+/// with `Vec::extend` instead, the state its closure updates was kept in
+/// memory and the loop ran at half speed. This plain loop over the spare
+/// capacity is as fast as writing in place.
+///
+/// Panics if `rest` ends early.
+#[inline(always)]
+fn front_to_back(len: usize, warm: usize, mut rest: impl Iterator<Item = f64>) -> Vec<f64> {
+    let warm = warm.min(len);
+    let mut values = Vec::with_capacity(len);
+    values.resize(warm, f64::NAN);
+    for slot in &mut values.spare_capacity_mut()[..len - warm] {
+        slot.write(rest.next().expect("one value for every bar after the warm-up"));
+    }
+    // SAFETY: the loop above initialised every slot from `warm` to `len`.
+    unsafe { values.set_len(len) };
+    values
+}
+
 /// Runs a streaming indicator over a slice. Composite indicators (an EMA
 /// of an EMA, an SMA of an SMA) are fastest as one plain loop over their
 /// streaming parts: slicing them into stages costs full-length temporary

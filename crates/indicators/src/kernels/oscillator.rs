@@ -11,7 +11,6 @@ pub fn rsi(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
 #[inline(always)]
 fn rsi_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("RSI", n, 2)?;
-    let mut out = nan(x.len());
     let mut finite = x.first().is_none_or(|v| v.is_finite());
     let nf = n as f64;
     let (mut g, mut l) = (0.0, 0.0);
@@ -23,7 +22,7 @@ fn rsi_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     let split = |change: f64| if change > 0.0 { (change, 0.0) } else { (0.0, -change) };
     if x.len() <= n {
         finite &= x.iter().all(|v| v.is_finite());
-        return Ok(Checked { values: out, finite });
+        return Ok(Checked { values: nan(x.len()), finite });
     }
     // Warm-up: the first value averages `n` changes; then Wilder's step.
     for i in 1..=n {
@@ -34,16 +33,17 @@ fn rsi_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     }
     g /= nf;
     l /= nf;
-    out[n] = value(g, l);
+    let first = value(g, l);
     let (keep, inv) = (nf - 1.0, 1.0 / nf);
-    for ((slot, &now), &prev) in out[n + 1..].iter_mut().zip(&x[n + 1..]).zip(&x[n..]) {
+    let steps = x[n + 1..].iter().zip(&x[n..]).map(|(&now, &prev)| {
         finite &= now.is_finite();
         let (gain, loss) = split(now - prev);
         g = (g * keep + gain) * inv;
         l = (l * keep + loss) * inv;
-        *slot = value(g, l);
-    }
-    Ok(Checked { values: out, finite })
+        value(g, l)
+    });
+    let values = front_to_back(x.len(), n, std::iter::once(first).chain(steps));
+    Ok(Checked { values, finite })
 }
 
 /// `f(x, x[−n])` from bar `n` on, `NaN` before; one pass that also checks
