@@ -96,6 +96,32 @@ fn front_to_back(len: usize, warm: usize, mut rest: impl Iterator<Item = f64>) -
     values
 }
 
+/// [`front_to_back`] for kernels that work a chunk at a time: `fill(first,
+/// chunk)` computes bars `first..first + chunk.len()` into a small buffer
+/// (in place, over as many passes as it likes), which is then copied out
+/// once, from L1.
+#[inline(always)]
+fn front_to_back_chunks<const CHUNK: usize>(
+    len: usize,
+    warm: usize,
+    mut fill: impl FnMut(usize, &mut [f64]),
+) -> Vec<f64> {
+    let warm = warm.min(len);
+    let mut values = Vec::with_capacity(len);
+    values.resize(warm, f64::NAN);
+    let mut buffer = [0.0; CHUNK];
+    for (k, slots) in values.spare_capacity_mut()[..len - warm].chunks_mut(CHUNK).enumerate() {
+        let chunk = &mut buffer[..slots.len()];
+        fill(warm + k * CHUNK, chunk);
+        for (slot, &v) in slots.iter_mut().zip(chunk.iter()) {
+            slot.write(v);
+        }
+    }
+    // SAFETY: the loop above initialised every slot from `warm` to `len`.
+    unsafe { values.set_len(len) };
+    values
+}
+
 /// Runs a streaming indicator over a slice. Composite indicators (an EMA
 /// of an EMA, an SMA of an SMA) are fastest as one plain loop over their
 /// streaming parts: slicing them into stages costs full-length temporary

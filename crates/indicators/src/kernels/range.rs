@@ -42,7 +42,7 @@ pub fn atr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, Indicat
 #[inline(always)]
 fn atr_impl(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("ATR", n, 1)?;
-    Ok(wilder_range(h, l, c, n, |atr, _| atr))
+    Ok(wilder_range::<false>(h, l, c, n, |atr, _| atr))
 }
 
 /// Normalised ATR (see [`crate::Natr`]).
@@ -53,21 +53,33 @@ pub fn natr(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, Indica
 #[inline(always)]
 fn natr_impl(h: &[f64], l: &[f64], c: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     check_period("ATR", n, 1)?;
-    Ok(wilder_range(h, l, c, n, |atr, close| if close != 0.0 { atr / close * 100.0 } else { 0.0 }))
+    Ok(wilder_range::<true>(h, l, c, n, |atr, close| if close != 0.0 { atr / close * 100.0 } else { 0.0 }))
 }
 
-/// Bars per chunk of [`wilder_range`]'s two passes: small, so the
-/// out-of-order core overlaps one chunk's vectorised true ranges with the
-/// previous chunk's serial smoothing.
-const RANGE_CHUNK: usize = 16;
+/// Bars per chunk of a mapped [`wilder_range`]: the smoothing walks a
+/// chunk, then `out` maps it in a pass that vectorises (NATR's division;
+/// a division in the loop costs more than the chain). Unmapped (ATR), a
+/// plain loop is faster than the extra pass.
+const RANGE_CHUNK: usize = 64;
 
 /// Wilder's smoothing of the true range (the ATR), each value passed
-/// through `out(atr, close)` before it is stored. The true ranges of a
-/// chunk come first, in a pass that vectorises (no bar depends on
-/// another); then the smoothing, one fused multiply-add a bar in the
-/// serial chain.
+/// through `out(atr, close)` before it is stored: one loop, as TA-Lib's,
+/// bound by the fused multiply-add of the smoothing (4 cycles a bar).
+///
+/// The input check rides on that chain too. Each bar adds
+/// `(high − low + previous close) · 0` to its true range: zero for finite
+/// inputs, NaN if any of the three is NaN or infinite, and a NaN never
+/// leaves the average. So a finite last value vouches for every bar
+/// (only when it is not are the inputs scanned), and the true range can
+/// use plain `maxsd`/`minsd` instead of `f64::max`'s NaN handling.
 #[inline(always)]
-fn wilder_range(h: &[f64], l: &[f64], c: &[f64], n: usize, out: impl Fn(f64, f64) -> f64) -> Checked {
+fn wilder_range<const MAPPED: bool>(
+    h: &[f64],
+    l: &[f64],
+    c: &[f64],
+    n: usize,
+    out: impl Fn(f64, f64) -> f64,
+) -> Checked {
     let mut finite = ends_finite(h, l, c);
     let len = c.len();
     if len <= n {
@@ -75,7 +87,6 @@ fn wilder_range(h: &[f64], l: &[f64], c: &[f64], n: usize, out: impl Fn(f64, f64
         return Checked { values: vec![f64::NAN; len], finite };
     }
     let tr = |i: usize| h[i].max(c[i - 1]) - l[i].min(c[i - 1]);
-    let mut values = vec![f64::NAN; len];
     // Warm-up: the first value is the mean of `n` true ranges.
     let mut v = 0.0;
     for i in 1..=n {
@@ -83,27 +94,42 @@ fn wilder_range(h: &[f64], l: &[f64], c: &[f64], n: usize, out: impl Fn(f64, f64
         v += tr(i);
     }
     v /= n as f64;
-    values[n] = out(v, c[n]);
+    let first = out(v, c[n]);
     let weights = wilder_weights(n);
-    let mut start = n + 1;
-    for chunk in values[n + 1..].chunks_mut(RANGE_CHUNK) {
-        let end = start + chunk.len();
-        let bars = h[start..end].iter().zip(&l[start..end]).zip(&c[start - 1..end - 1]);
-        for (o, ((&hi, &lo), &prev)) in chunk.iter_mut().zip(bars) {
-            finite &= hi.is_finite() & lo.is_finite() & prev.is_finite();
-            *o = hi.max(prev) - lo.min(prev);
-        }
-        for o in chunk.iter_mut() {
-            v = wilder_step(v, *o, weights);
-            *o = v;
-        }
-        // A pass of its own, so NATR's division vectorises too.
-        for (o, &close) in chunk.iter_mut().zip(&c[start..end]) {
-            *o = out(*o, close);
-        }
-        start = end;
+    #[inline(always)]
+    fn step(v: &mut f64, weights: (f64, f64), hi: f64, lo: f64, prev: f64) -> f64 {
+        let probe = (hi - lo + prev) * 0.0;
+        *v = wilder_step(*v, (higher(hi, prev) - lower(lo, prev)) + probe, weights);
+        *v
     }
-    Checked { values, finite }
+    let values = if MAPPED {
+        let mut values = front_to_back_chunks::<RANGE_CHUNK>(
+            len,
+            n + 1,
+            #[inline(always)]
+            |start, chunk| {
+                let end = start + chunk.len();
+                let bars = h[start..end].iter().zip(&l[start..end]).zip(&c[start - 1..end - 1]);
+                for (o, ((&hi, &lo), &prev)) in chunk.iter_mut().zip(bars) {
+                    *o = step(&mut v, weights, hi, lo, prev);
+                }
+                for (o, &close) in chunk.iter_mut().zip(&c[start..end]) {
+                    *o = out(*o, close);
+                }
+            },
+        );
+        values[n] = first;
+        values
+    } else {
+        let bars = h[n + 1..len].iter().zip(&l[n + 1..len]).zip(&c[n..len - 1]);
+        let steps = bars.map(
+            #[inline(always)]
+            |((&hi, &lo), &prev)| step(&mut v, weights, hi, lo, prev),
+        );
+        front_to_back(len, n, std::iter::once(first).chain(steps))
+    };
+    let scan = || (n + 1..len).all(|i| h[i].is_finite() & l[i].is_finite() & c[i - 1].is_finite());
+    Checked { values, finite: finite && (v.is_finite() || scan()) }
 }
 
 /// Aroon down and up over `n` bars (see [`crate::Aroon`]).
