@@ -85,26 +85,72 @@ impl Indicator for LinRegSlope {
 /// as sums of deviations from reference values recentred on the window
 /// every `period` updates. That keeps covariances free of the cancellation
 /// that plain `Σxy − ΣxΣy/n` suffers on price levels, and agrees with TA-Lib
-/// 0.8's CORREL and BETA to ~1e-13. O(1) amortised.
+/// 0.8's CORREL to ~1e-13. O(1) amortised.
 #[derive(Debug, Clone)]
 struct PairMoments {
     xs: Ring,
     ys: Ring,
-    kx: f64,
-    ky: f64,
-    sx: f64,
-    sy: f64,
-    sxx: f64,
-    syy: f64,
-    sxy: f64,
+    reference: (f64, f64),
+    sums: PairSums,
     since_recentre: usize,
 }
 
-/// Central moments of a full window: `(var x, var y, cov)`, population.
-struct Moments {
-    var_x: f64,
-    var_y: f64,
-    cov: f64,
+/// Sums of deviations from a reference pair `(kx, ky)` over a window:
+/// `[Σdx, Σdy, Σdx², Σdy², Σdx·dy]`.
+pub(crate) type PairSums = [f64; 5];
+
+/// Adds the pair `(x, y)` to `sums`.
+#[inline(always)]
+pub(crate) fn pair_sums_add(sums: &mut PairSums, (kx, ky): (f64, f64), (x, y): (f64, f64)) {
+    let (dx, dy) = (x - kx, y - ky);
+    let [sx, sy, sxx, syy, sxy] = sums;
+    *sx += dx;
+    *sy += dy;
+    *sxx += dx * dx;
+    *syy += dy * dy;
+    *sxy += dx * dy;
+}
+
+/// Adds the pair entering the window and takes away the one leaving it,
+/// netted first so each sum's serial chain takes one addition a value.
+#[inline(always)]
+pub(crate) fn pair_sums_step(sums: &mut PairSums, (kx, ky): (f64, f64), enter: (f64, f64), leave: (f64, f64)) {
+    let (dx, dy) = (enter.0 - kx, enter.1 - ky);
+    let (ex, ey) = (leave.0 - kx, leave.1 - ky);
+    let [sx, sy, sxx, syy, sxy] = sums;
+    *sx += dx - ex;
+    *sy += dy - ey;
+    *sxx += dx.mul_add(dx, -(ex * ex));
+    *syy += dy.mul_add(dy, -(ey * ey));
+    *sxy += dx.mul_add(dy, -(ex * ey));
+}
+
+/// The reference moved to the window means (from the old sums), and the
+/// sums recomputed around it from the window's pairs, oldest first.
+#[inline(always)]
+pub(crate) fn pair_sums_recentre(
+    sums: &mut PairSums,
+    reference: &mut (f64, f64),
+    pairs: impl Iterator<Item = (f64, f64)>,
+    n: f64,
+) {
+    *reference = (reference.0 + sums[0] / n, reference.1 + sums[1] / n);
+    *sums = [0.0; 5];
+    for pair in pairs {
+        pair_sums_add(sums, *reference, pair);
+    }
+}
+
+/// Pearson correlation of a full window of `n` pairs from its sums:
+/// `(nΣxy − ΣxΣy) / √((nΣx² − (Σx)²)(nΣy² − (Σy)²))`, 0 when either
+/// series is flat. Scaled by `n` rather than divided into means: one
+/// division a value instead of six (the batch kernel's bottleneck).
+#[inline(always)]
+pub(crate) fn correlation(n: f64, [sx, sy, sxx, syy, sxy]: PairSums) -> f64 {
+    let (vx, vy, cov) = (n * sxx - sx * sx, n * syy - sy * sy, n * sxy - sx * sy);
+    let den = vx * vy;
+    let r = cov / den.sqrt();
+    if den > 0.0 { r } else { 0.0 }
 }
 
 impl PairMoments {
@@ -112,59 +158,30 @@ impl PairMoments {
         Self {
             xs: Ring::new(period),
             ys: Ring::new(period),
-            kx: f64::NAN,
-            ky: f64::NAN,
-            sx: 0.0,
-            sy: 0.0,
-            sxx: 0.0,
-            syy: 0.0,
-            sxy: 0.0,
+            reference: (f64::NAN, f64::NAN),
+            sums: [0.0; 5],
             since_recentre: 0,
         }
     }
 
+    /// The window's sums once it is full.
     #[inline]
-    fn update(&mut self, x: f64, y: f64) -> Option<Moments> {
-        if self.kx.is_nan() {
-            (self.kx, self.ky) = (x, y);
+    fn update(&mut self, x: f64, y: f64) -> Option<PairSums> {
+        if self.reference.0.is_nan() {
+            self.reference = (x, y);
         }
-        self.add(x, y, 1.0);
-        if let (Some(ox), Some(oy)) = (self.xs.push(x), self.ys.push(y)) {
-            self.add(ox, oy, -1.0);
+        match (self.xs.push(x), self.ys.push(y)) {
+            (Some(ox), Some(oy)) => pair_sums_step(&mut self.sums, self.reference, (x, y), (ox, oy)),
+            _ => pair_sums_add(&mut self.sums, self.reference, (x, y)),
         }
         self.since_recentre += 1;
         if self.since_recentre >= self.xs.capacity() {
-            self.recentre();
+            let n = self.xs.len() as f64;
+            let pairs = self.xs.iter_ordered().zip(self.ys.iter_ordered());
+            pair_sums_recentre(&mut self.sums, &mut self.reference, pairs, n);
+            self.since_recentre = 0;
         }
-        if !self.xs.is_full() {
-            return None;
-        }
-        let n = self.xs.capacity() as f64;
-        let (mx, my) = (self.sx / n, self.sy / n);
-        Some(Moments { var_x: self.sxx / n - mx * mx, var_y: self.syy / n - my * my, cov: self.sxy / n - mx * my })
-    }
-
-    fn add(&mut self, x: f64, y: f64, sign: f64) {
-        let (dx, dy) = (x - self.kx, y - self.ky);
-        self.sx += sign * dx;
-        self.sy += sign * dy;
-        self.sxx += sign * dx * dx;
-        self.syy += sign * dy * dy;
-        self.sxy += sign * dx * dy;
-    }
-
-    /// New references at the window means; sums recomputed from the window.
-    fn recentre(&mut self) {
-        let n = self.xs.len() as f64;
-        let (kx, ky) = (self.kx + self.sx / n, self.ky + self.sy / n);
-        (self.kx, self.ky) = (kx, ky);
-        (self.sx, self.sy, self.sxx, self.syy, self.sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        // Oldest first, so a slice kernel can repeat the same sums.
-        let pairs: Vec<(f64, f64)> = self.xs.iter_ordered().zip(self.ys.iter_ordered()).collect();
-        for (x, y) in pairs {
-            self.add(x, y, 1.0);
-        }
-        self.since_recentre = 0;
+        self.xs.is_full().then_some(self.sums)
     }
 }
 
@@ -181,9 +198,8 @@ impl Correl {
 
     #[inline]
     pub fn update(&mut self, x: f64, y: f64) -> Option<f64> {
-        let m = self.0.update(x, y)?;
-        let den = m.var_x * m.var_y;
-        Some(if den > 0.0 { m.cov / den.sqrt() } else { 0.0 })
+        let sums = self.0.update(x, y)?;
+        Some(correlation(self.0.xs.capacity() as f64, sums))
     }
 }
 

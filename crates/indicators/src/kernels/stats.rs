@@ -189,72 +189,59 @@ pub fn correl(x: &[f64], y: &[f64], n: usize) -> Result<Checked, IndicatorError>
 
 #[inline(always)]
 fn correl_impl(x: &[f64], y: &[f64], n: usize) -> Result<Checked, IndicatorError> {
+    use crate::stats::{correlation, pair_sums_add, pair_sums_recentre, pair_sums_step};
     check_period("CORREL", n, 2)?;
     let len = x.len().min(y.len());
-    let mut out = nan(len);
     let nf = n as f64;
-    let (mut kx, mut ky) = (f64::NAN, f64::NAN);
-    let (mut sx, mut sy, mut sxx, mut syy, mut sxy, mut since) = (0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
-    const CHUNK: usize = 64;
-    let (mut staged, mut filled) = ([[0.0; 5]; CHUNK], 0);
-    // Inputs are checked a chunk at a time, as the chunk is finished (the
-    // check vectorises, and the values are still in cache); the warm-up
-    // before the first chunk here.
+    let pair_finite = |r: std::ops::Range<usize>| {
+        x[r.clone()].iter().zip(&y[r]).fold(true, |ok, (a, b)| ok & a.is_finite() & b.is_finite())
+    };
+    // `Correl`'s arithmetic, phase by phase: the warm-up only adds (its
+    // reference is the first pair, or the next after a NaN one); from bar
+    // n−1 on, values arrive in chunks whose sums are staged and turned
+    // into correlations in a pass that vectorises.
     let warm = (n - 1).min(len);
-    let mut finite = x[..warm].iter().zip(&y[..warm]).fold(true, |ok, (a, b)| ok & a.is_finite() & b.is_finite());
-    for i in 0..len {
-        if kx.is_nan() {
-            (kx, ky) = (x[i], y[i]);
+    let mut finite = pair_finite(0..warm);
+    let (mut reference, mut sums, mut since) = ((f64::NAN, f64::NAN), [0.0; 5], 0usize);
+    for i in 0..warm {
+        if reference.0.is_nan() {
+            reference = (x[i], y[i]);
         }
-        let mut add = |a: f64, b: f64, sign: f64, kx: f64, ky: f64| {
-            let (dx, dy) = (a - kx, b - ky);
-            sx += sign * dx;
-            sy += sign * dy;
-            sxx += sign * dx * dx;
-            syy += sign * dy * dy;
-            sxy += sign * dx * dy;
-        };
-        add(x[i], y[i], 1.0, kx, ky);
-        if i >= n {
-            add(x[i - n], y[i - n], -1.0, kx, ky);
-        }
+        pair_sums_add(&mut sums, reference, (x[i], y[i]));
         since += 1;
-        if since >= n {
-            let w = (i + 1).min(n) as f64;
-            (kx, ky) = (kx + sx / w, ky + sy / w);
-            (sx, sy, sxx, syy, sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-            for j in (i + 1).saturating_sub(n)..=i {
-                let (dx, dy) = (x[j] - kx, y[j] - ky);
-                sx += 1.0 * dx;
-                sy += 1.0 * dy;
-                sxx += 1.0 * dx * dx;
-                syy += 1.0 * dy * dy;
-                sxy += 1.0 * dx * dy;
-            }
-            since = 0;
-        }
-        if i + 1 < n {
-            continue;
-        }
-        staged[filled] = [sx, sy, sxx, syy, sxy];
-        filled += 1;
-        if filled == CHUNK || i + 1 == len {
-            // The divisions and square roots a chunk at a time, where
-            // they vectorise; bar by bar they were most of the time.
-            let first = i + 1 - filled;
-            finite &=
-                x[first..=i].iter().zip(&y[first..=i]).fold(true, |ok, (a, b)| ok & a.is_finite() & b.is_finite());
-            for (o, &[sx, sy, sxx, syy, sxy]) in out[first..=i].iter_mut().zip(&staged[..filled]) {
-                let (mx, my) = (sx / nf, sy / nf);
-                let (vx, vy, cov) = (sxx / nf - mx * mx, syy / nf - my * my, sxy / nf - mx * my);
-                let den = vx * vy;
-                let r = cov / den.sqrt();
-                *o = if den > 0.0 { r } else { 0.0 };
-            }
-            filled = 0;
-        }
     }
-    Ok(Checked { values: out, finite })
+    const CHUNK: usize = 64;
+    let mut staged = [[0.0; 5]; CHUNK];
+    let values = front_to_back_chunks::<CHUNK>(
+        len,
+        warm,
+        #[inline(always)]
+        |first, chunk| {
+            for (k, stage) in staged[..chunk.len()].iter_mut().enumerate() {
+                let i = first + k;
+                if reference.0.is_nan() {
+                    reference = (x[i], y[i]);
+                }
+                if i >= n {
+                    pair_sums_step(&mut sums, reference, (x[i], y[i]), (x[i - n], y[i - n]));
+                } else {
+                    pair_sums_add(&mut sums, reference, (x[i], y[i]));
+                }
+                since += 1;
+                if since >= n {
+                    let pairs = x[i + 1 - n..=i].iter().copied().zip(y[i + 1 - n..=i].iter().copied());
+                    pair_sums_recentre(&mut sums, &mut reference, pairs, nf);
+                    since = 0;
+                }
+                *stage = sums;
+            }
+            finite &= pair_finite(first..first + chunk.len());
+            for (o, &stage) in chunk.iter_mut().zip(&staged) {
+                *o = correlation(nf, stage);
+            }
+        },
+    );
+    Ok(Checked { values, finite })
 }
 
 /// Beta of y's returns on x's (see [`crate::Beta`]).
