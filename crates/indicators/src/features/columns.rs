@@ -117,7 +117,7 @@ fn checks_own_inputs(spec: &FeatureSpec) -> bool {
     let derived = |s: Option<Source>| matches!(s, Some(Source::Hl2 | Source::Hlc3 | Source::Ohlc4));
     let raw = !derived(spec.source) && !derived(spec.source2);
     match spec.name {
-        "trange" | "atr" | "natr" | "willr" | "ad" | "obv" | "adosc" | "ultosc" => true,
+        "trange" | "atr" | "natr" | "willr" | "ad" | "obv" | "adosc" | "ultosc" | "sar" => true,
         "mom" | "roc" | "sma" | "ema" | "rsi" | "stddev" | "zscore" | "dema" | "tema" | "trima" | "trix" | "ppo"
         | "kama" | "t3" | "correl" => raw,
         _ => false,
@@ -211,7 +211,7 @@ pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f
             };
             one(k::directional_line(c.high, c.low, c.close, p(0)?, line))
         }
-        "sar" => one(k::sar(c.high, c.low, spec.args[0], spec.args[1])),
+        "sar" => fused(k::sar(c.high, c.low, spec.args[0], spec.args[1])),
         "stddev" => fused(k::stddev(&x(), p(0)?, spec.args[1])),
         "zscore" => fused(k::zscore(&x(), p(0)?)),
         "bbands" => k::bbands(&x(), p(0)?, spec.args[1]).map(|b| Some(Vec::from(b))).map_err(ind),

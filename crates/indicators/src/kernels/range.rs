@@ -316,25 +316,32 @@ fn directional_impl<const LINES: u8>(
 }
 
 /// Parabolic SAR (see [`crate::Sar`]).
-pub fn sar(h: &[f64], l: &[f64], acceleration: f64, maximum: f64) -> Result<Vec<f64>, IndicatorError> {
+pub fn sar(h: &[f64], l: &[f64], acceleration: f64, maximum: f64) -> Result<Checked, IndicatorError> {
     cpu_dispatch!(sar_impl(h, l, acceleration, maximum))
 }
 
 #[inline(always)]
-fn sar_impl(h: &[f64], l: &[f64], acceleration: f64, maximum: f64) -> Result<Vec<f64>, IndicatorError> {
+fn sar_impl(h: &[f64], l: &[f64], acceleration: f64, maximum: f64) -> Result<Checked, IndicatorError> {
     crate::Sar::new(acceleration, maximum)?; // the same parameter checks
     let acc = acceleration.min(maximum);
-    let mut out = nan(h.len());
-    if h.len() < 2 {
-        return Ok(out);
+    let len = h.len().min(l.len());
+    let mut out = nan(len);
+    let scan = || h[..len].iter().zip(&l[..len]).all(|(a, b)| a.is_finite() & b.is_finite());
+    if len < 2 {
+        return Ok(Checked { values: out, finite: scan() });
     }
+    // The input check beside the walk, off its chain: `(high − low) · 0`
+    // is NaN exactly when either is not finite (or their difference
+    // overflows: then the inputs are scanned), and a NaN stays in the sum.
+    let mut probe = (h[0] - l[0]) * 0.0;
     let (diff_p, diff_m) = (h[1] - h[0], l[0] - l[1]);
     let falling = diff_m > 0.0 && diff_p < diff_m;
     let (mut long, mut af) = (!falling, acc);
     let (mut ep, mut s) = if falling { (l[1], h[0]) } else { (h[1], l[0]) };
     let (mut prev_high, mut prev_low) = (h[1], l[1]);
-    for i in 1..h.len() {
+    for i in 1..len {
         let (high, low) = (h[i], l[i]);
+        probe += (high - low) * 0.0;
         if long {
             if low <= s {
                 long = false;
@@ -368,7 +375,7 @@ fn sar_impl(h: &[f64], l: &[f64], acceleration: f64, maximum: f64) -> Result<Vec
         }
         (prev_high, prev_low) = (high, low);
     }
-    Ok(out)
+    Ok(Checked { values: out, finite: probe.is_finite() || scan() })
 }
 
 /// Commodity Channel Index (see [`crate::Cci`]).

@@ -140,7 +140,7 @@ fn every_kernel_equals_its_streaming_twin_to_the_bit() {
         let streamed: Vec<f64> = h.iter().zip(&l).map(|(a, b)| be.update(*a, *b).unwrap_or(f64::NAN)).collect();
         same(&beta(&h, &l, n).unwrap(), &streamed, "beta");
     }
-    same(&sar(&h, &l, 0.02, 0.2).unwrap(), &stream_bars(crate::Sar::new(0.02, 0.2).unwrap(), &cs), "sar");
+    same(&sar(&h, &l, 0.02, 0.2).unwrap().values, &stream_bars(crate::Sar::new(0.02, 0.2).unwrap(), &cs), "sar");
     for n in [2, 5, 14, 30] {
         same(&kama(&c, n).unwrap().values, &batch(crate::Kama::new(n).unwrap(), &c), "kama");
         same(&t3(&c, n, 0.7).unwrap().values, &batch(crate::T3::new(n, 0.7).unwrap(), &c), "t3");
@@ -228,7 +228,7 @@ fn every_kernel_takes_empty_and_tiny_inputs() {
         sized(&trange(&h, &l, &c).values, "trange");
         sized(&ad(&h, &l, &c, &v).values, "ad");
         sized(&obv(&c, &v).values, "obv");
-        sized(&sar(&h, &l, 0.02, 0.2).unwrap(), "sar");
+        sized(&sar(&h, &l, 0.02, 0.2).unwrap().values, "sar");
     }
 }
 
@@ -269,6 +269,7 @@ fn kernels_that_check_their_inputs_see_every_value() {
             reads(t3(c, 1, 0.7).unwrap().finite, &[2]);
             reads(correl(h, l, 5).unwrap().finite, &[0, 1]);
             reads(ultosc(h, l, c, 2, 3, 5).unwrap().finite, &[0, 1, 2]);
+            reads(sar(h, l, 0.02, 0.2).unwrap().finite, &[0, 1]);
             reads(correl(h, l, 30).unwrap().finite, &[0, 1]);
         }
     }
