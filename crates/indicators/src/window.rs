@@ -78,6 +78,15 @@ pub struct RollingStd {
     mean: f64,
 }
 
+/// The population variance of `n` values from the sum and the sum of
+/// squares of their deviations from any reference:
+/// `(n·Σd² − (Σd)²) / n²`, one division (by a constant) where the
+/// textbook `Σd²/n − (Σd/n)²` takes two, and the subtraction fused.
+#[inline(always)]
+pub(crate) fn variance(n: f64, dev_sum: f64, dev_sq: f64) -> f64 {
+    n.mul_add(dev_sq, -(dev_sum * dev_sum)) / (n * n)
+}
+
 impl RollingStd {
     pub fn new(period: usize) -> Result<Self, IndicatorError> {
         check_period("STDDEV", period, 1)?;
@@ -121,8 +130,7 @@ impl RollingStd {
         self.sum = t1 - self.window.oldest();
         let n = self.window.capacity() as f64;
         self.mean = t1 / n;
-        let m = self.dev_sum / n;
-        Some((self.mean, self.dev_sq / n - m * m))
+        Some((self.mean, variance(n, self.dev_sum, self.dev_sq)))
     }
 
     /// Recomputes the deviation sums around `reference` from the window.

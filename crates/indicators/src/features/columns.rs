@@ -175,12 +175,19 @@ pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f
     let p = |i: usize| period_arg(spec, i);
     let x = || c.source(spec.source.unwrap_or(Source::Close));
     let one = |r: Result<Vec<f64>, IndicatorError>| r.map(|v| Some(vec![v])).map_err(ind);
-    let fused = |r: Result<k::Checked, IndicatorError>| {
-        let k = r.map_err(ind)?;
-        if k.finite || !checks_own_inputs(spec) {
-            return Ok(Some(vec![k.values]));
+    let checked = |lines: Vec<Vec<f64>>, finite: bool| {
+        if finite || !checks_own_inputs(spec) {
+            return Ok(Some(lines));
         }
         Err(first_non_finite(c, &columns_read(spec)).expect("a kernel saw a non-finite input"))
+    };
+    let fused = |r: Result<k::Checked, IndicatorError>| {
+        let k = r.map_err(ind)?;
+        checked(vec![k.values], k.finite)
+    };
+    let fused3 = |r: Result<k::CheckedLines<3>, IndicatorError>| {
+        let k = r.map_err(ind)?;
+        checked(Vec::from(k.lines), k.finite)
     };
     match spec.name {
         "sma" => fused(k::sma(&x(), p(0)?)),
@@ -195,7 +202,7 @@ pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f
         "trix" => fused(k::trix(&x(), p(0)?)),
         "ppo" => fused(k::ppo(&x(), p(0)?, p(1)?)),
         "linreg_slope" => one(k::linreg_slope(&x(), p(0)?)),
-        "macd" => k::macd(&x(), p(0)?, p(1)?, p(2)?).map(|m| Some(Vec::from(m))).map_err(ind),
+        "macd" => fused3(k::macd(&x(), p(0)?, p(1)?, p(2)?)),
         "willr" => fused(k::willr(c.high, c.low, c.close, p(0)?)),
         "stoch" => k::stoch(c.high, c.low, c.close, p(0)?, p(1)?, p(2)?).map(|v| Some(Vec::from(v))).map_err(ind),
         "stochf" => k::stochf(c.high, c.low, c.close, p(0)?, p(1)?).map(|v| Some(Vec::from(v))).map_err(ind),
@@ -214,10 +221,10 @@ pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f
         "sar" => fused(k::sar(c.high, c.low, spec.args[0], spec.args[1])),
         "stddev" => fused(k::stddev(&x(), p(0)?, spec.args[1])),
         "zscore" => fused(k::zscore(&x(), p(0)?)),
-        "bbands" => k::bbands(&x(), p(0)?, spec.args[1]).map(|b| Some(Vec::from(b))).map_err(ind),
+        "bbands" => fused3(k::bbands(&x(), p(0)?, spec.args[1])),
         "bb_pct" | "bb_width" => {
             let xs = x();
-            let [up, mid, lo] = k::bbands(&xs, p(0)?, spec.args[1]).map_err(ind)?;
+            let [up, mid, lo] = k::bbands(&xs, p(0)?, spec.args[1]).map_err(ind)?.lines;
             let line = (0..xs.len())
                 .map(|i| match (spec.name, up[i].is_nan()) {
                     (_, true) => f64::NAN,

@@ -70,6 +70,13 @@ pub struct Checked {
     pub finite: bool,
 }
 
+/// [`Checked`] for kernels with `L` output lines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedLines<const L: usize> {
+    pub lines: [Vec<f64>; L],
+    pub finite: bool,
+}
+
 #[inline(always)]
 fn nan(len: usize) -> Vec<f64> {
     vec![f64::NAN; len]
@@ -94,6 +101,35 @@ fn front_to_back(len: usize, warm: usize, mut rest: impl Iterator<Item = f64>) -
     // SAFETY: the loop above initialised every slot from `warm` to `len`.
     unsafe { values.set_len(len) };
     values
+}
+
+/// [`front_to_back`] for kernels with `L` output lines: `rest` yields
+/// one value for each line per bar.
+#[inline(always)]
+fn front_to_back_lines<const L: usize>(
+    len: usize,
+    warm: usize,
+    mut rest: impl Iterator<Item = [f64; L]>,
+) -> [Vec<f64>; L] {
+    let warm = warm.min(len);
+    let mut lines: [Vec<f64>; L] = std::array::from_fn(|_| {
+        let mut line = Vec::with_capacity(len);
+        line.resize(warm, f64::NAN);
+        line
+    });
+    let mut slots = lines.each_mut().map(|line| line.spare_capacity_mut()[..len - warm].iter_mut());
+    for _ in warm..len {
+        let row = rest.next().expect("values for every bar after the warm-up");
+        for (slot, v) in slots.iter_mut().zip(row) {
+            slot.next().expect("a slot for every bar").write(v);
+        }
+    }
+    // SAFETY: the loop above initialised every slot from `warm` to `len`
+    // of every line.
+    for line in &mut lines {
+        unsafe { line.set_len(len) };
+    }
+    lines
 }
 
 /// [`front_to_back`] for kernels that work a chunk at a time: `fill(first,

@@ -84,22 +84,22 @@ fn roc_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
 }
 
 /// MACD line, signal and histogram (see [`crate::Macd`]).
-pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<[Vec<f64>; 3], IndicatorError> {
+pub fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<CheckedLines<3>, IndicatorError> {
     cpu_dispatch!(macd_impl(x, fast, slow, signal))
 }
 
 #[inline(always)]
-fn macd_impl(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<[Vec<f64>; 3], IndicatorError> {
+fn macd_impl(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<CheckedLines<3>, IndicatorError> {
     let ([fast_n, slow_n, signal_n], (kf, ks, kg)) = crate::Macd::new(fast, slow, signal)?.parts();
     let len = x.len();
-    let [mut line, mut sig, mut hist] = [nan(len), nan(len), nan(len)];
     // `Macd::update`'s arithmetic, phase by phase so no loop branches: the
     // SMA seeds at bar `slow_n − 1`, the signal's seed sum, then all three
     // EMAs. The bit-for-bit test holds it to the streaming struct.
     let first = slow_n - 1;
     let out_from = first + signal_n - 1;
     if len <= out_from {
-        return Ok([line, sig, hist]);
+        let finite = x.iter().all(|v| v.is_finite());
+        return Ok(CheckedLines { lines: [nan(len), nan(len), nan(len)], finite });
     }
     let warm = &x[..slow_n];
     let mut slow_v = warm.iter().sum::<f64>() / slow_n as f64;
@@ -113,16 +113,23 @@ fn macd_impl(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<[Vec<
         macd = fast_v - slow_v;
     }
     signal_v = (signal_v + macd) / signal_n as f64;
-    (line[out_from], sig[out_from], hist[out_from]) = (macd, signal_v, macd - signal_v);
-    let outputs = line[out_from + 1..].iter_mut().zip(&mut sig[out_from + 1..]).zip(&mut hist[out_from + 1..]);
-    for (((l, s), h), &xi) in outputs.zip(&x[out_from + 1..]) {
-        fast_v = ema_step(fast_v, xi, kf);
-        slow_v = ema_step(slow_v, xi, ks);
-        let macd = fast_v - slow_v;
-        signal_v = ema_step(signal_v, macd, kg);
-        (*l, *s, *h) = (macd, signal_v, macd - signal_v);
-    }
-    Ok([line, sig, hist])
+    let seed = [macd, signal_v, macd - signal_v];
+    let steps = x[out_from + 1..].iter().map(
+        #[inline(always)]
+        |&xi| {
+            fast_v = ema_step(fast_v, xi, kf);
+            slow_v = ema_step(slow_v, xi, ks);
+            let macd = fast_v - slow_v;
+            signal_v = ema_step(signal_v, macd, kg);
+            [macd, signal_v, macd - signal_v]
+        },
+    );
+    let lines = front_to_back_lines(len, out_from, std::iter::once(seed).chain(steps));
+    // No check in the loop: every input reaches the slow EMA (the first
+    // `slow_n` through its seed), where a NaN stays and an infinity turns
+    // to NaN at the next bar; only a non-finite end scans the inputs.
+    let finite = slow_v.is_finite() || x.iter().all(|v| v.is_finite());
+    Ok(CheckedLines { lines, finite })
 }
 
 /// One-bar rate of change of a triple EMA (see [`crate::Trix`]).

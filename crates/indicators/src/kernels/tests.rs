@@ -126,7 +126,7 @@ fn every_kernel_equals_its_streaming_twin_to_the_bit() {
         same(&zscore(&c, n).unwrap().values, &batch(crate::ZScore::new(n).unwrap(), &c), "zscore");
         let mut bb = crate::Bollinger::new(n, 2.0).unwrap();
         let streamed: Vec<_> = c.iter().map(|x| bb.update(*x)).collect();
-        let [up, mid, lo] = bbands(&c, n, 2.0).unwrap();
+        let [up, mid, lo] = bbands(&c, n, 2.0).unwrap().lines;
         let pick = |f: fn(&crate::BollingerValue) -> f64| {
             streamed.iter().map(|o| o.as_ref().map_or(f64::NAN, f)).collect::<Vec<_>>()
         };
@@ -165,7 +165,7 @@ fn every_kernel_equals_its_streaming_twin_to_the_bit() {
             let x = &c[..len];
             let mut m = crate::Macd::new(fast, slow, signal).unwrap();
             let streamed: Vec<_> = x.iter().map(|v| m.update(*v)).collect();
-            let [line, sig, hist] = macd(x, fast, slow, signal).unwrap();
+            let [line, sig, hist] = macd(x, fast, slow, signal).unwrap().lines;
             let pick = |f: fn(&crate::MacdValue) -> f64| {
                 streamed.iter().map(|o| o.as_ref().map_or(f64::NAN, f)).collect::<Vec<_>>()
             };
@@ -180,7 +180,7 @@ fn every_kernel_equals_its_streaming_twin_to_the_bit() {
 #[test]
 fn short_inputs_give_all_warm_up() {
     assert!(ema(&[1.0, 2.0], 5).unwrap().values.iter().all(|v| v.is_nan()));
-    assert!(macd(&[1.0; 10], 12, 26, 9).unwrap()[0].iter().all(|v| v.is_nan()));
+    assert!(macd(&[1.0; 10], 12, 26, 9).unwrap().lines[0].iter().all(|v| v.is_nan()));
     assert!(sma(&[], 3).unwrap().values.is_empty());
     assert!(sma(&[1.0], 0).is_err());
 }
@@ -202,10 +202,10 @@ fn every_kernel_takes_empty_and_tiny_inputs() {
             sized(&kama(&c, n).unwrap().values, "kama");
             sized(&t3(&c, n, 0.7).unwrap().values, "t3");
             sized(&rsi(&c, n).unwrap().values, "rsi");
-            sized(&macd(&c, n, n + 1, n).unwrap()[0], "macd");
+            sized(&macd(&c, n, n + 1, n).unwrap().lines[0], "macd");
             sized(&trix(&c, n).unwrap().values, "trix");
             sized(&stddev(&c, n, 1.0).unwrap().values, "stddev");
-            sized(&bbands(&c, n, 2.0).unwrap()[0], "bbands");
+            sized(&bbands(&c, n, 2.0).unwrap().lines[0], "bbands");
             sized(&zscore(&c, n).unwrap().values, "zscore");
             sized(&linreg_slope(&c, n).unwrap(), "linreg");
             sized(&atr(&h, &l, &c, n).unwrap().values, "atr");
@@ -269,6 +269,8 @@ fn kernels_that_check_their_inputs_see_every_value() {
             reads(t3(c, 1, 0.7).unwrap().finite, &[2]);
             reads(correl(h, l, 5).unwrap().finite, &[0, 1]);
             reads(ultosc(h, l, c, 2, 3, 5).unwrap().finite, &[0, 1, 2]);
+            reads(macd(c, 3, 5, 2).unwrap().finite, &[2]);
+            reads(bbands(c, 5, 2.0).unwrap().finite, &[2]);
             reads(sar(h, l, 0.02, 0.2).unwrap().finite, &[0, 1]);
             reads(correl(h, l, 30).unwrap().finite, &[0, 1]);
         }
