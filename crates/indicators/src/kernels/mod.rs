@@ -117,11 +117,12 @@ fn front_to_back_lines<const L: usize>(
         line.resize(warm, f64::NAN);
         line
     });
-    let mut slots = lines.each_mut().map(|line| line.spare_capacity_mut()[..len - warm].iter_mut());
-    for _ in warm..len {
+    let m = len - warm;
+    let mut slots = lines.each_mut().map(|line| &mut line.spare_capacity_mut()[..m]);
+    for k in 0..m {
         let row = rest.next().expect("values for every bar after the warm-up");
         for (slot, v) in slots.iter_mut().zip(row) {
-            slot.next().expect("a slot for every bar").write(v);
+            slot[k].write(v);
         }
     }
     // SAFETY: the loop above initialised every slot from `warm` to `len`

@@ -124,7 +124,10 @@ fn macd_impl(x: &[f64], fast: usize, slow: usize, signal: usize) -> Result<Check
             [macd, signal_v, macd - signal_v]
         },
     );
-    let lines = front_to_back_lines(len, out_from, std::iter::once(seed).chain(steps));
+    let mut lines = front_to_back_lines(len, out_from + 1, steps);
+    for (line, v) in lines.iter_mut().zip(seed) {
+        line[out_from] = v;
+    }
     // No check in the loop: every input reaches the slow EMA (the first
     // `slow_n` through its seed), where a NaN stays and an infinity turns
     // to NaN at the next bar; only a non-finite end scans the inputs.
