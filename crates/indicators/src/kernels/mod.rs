@@ -158,24 +158,3 @@ fn front_to_back_chunks<const CHUNK: usize>(
     unsafe { values.set_len(len) };
     values
 }
-
-/// Runs a streaming indicator over a slice. Composite indicators (an EMA
-/// of an EMA, an SMA of an SMA) are fastest as one plain loop over their
-/// streaming parts: slicing them into stages costs full-length temporary
-/// arrays that outweigh the arithmetic several times over.
-///
-/// The loop writes in place and keeps the indicator a local of this
-/// function, so its state can live in registers; run through a closure in
-/// `map(..).collect()`, it was stored and reloaded on every value.
-#[inline(always)]
-fn streamed<I: crate::Indicator>(mut ind: I, x: &[f64]) -> Checked {
-    let mut finite = true;
-    let mut values = vec![f64::NAN; x.len()];
-    for (out, &v) in values.iter_mut().zip(x) {
-        finite &= v.is_finite();
-        if let Some(y) = ind.update(v) {
-            *out = y;
-        }
-    }
-    Checked { values, finite }
-}

@@ -158,5 +158,50 @@ pub fn ppo(x: &[f64], fast: usize, slow: usize) -> Result<Checked, IndicatorErro
 
 #[inline(always)]
 fn ppo_impl(x: &[f64], fast: usize, slow: usize) -> Result<Checked, IndicatorError> {
-    Ok(streamed(crate::Ppo::new(fast, slow)?, x))
+    crate::Ppo::new(fast, slow)?; // the same parameter checks
+    let (fast, slow) = (fast.min(slow), fast.max(slow));
+    let (len, ff, sf) = (x.len(), fast as f64, slow as f64);
+    // `Ppo::update`'s two window sums (each `Sma`'s: the last `n − 1`
+    // values, the bar's total, then the oldest taken away), phase by phase:
+    // the fast one alone fills first, then both run until the slow window
+    // is full. From there, the serial sums of a chunk are staged and its
+    // three divisions a bar run in a pass that vectorises.
+    let warm = (slow - 1).min(len);
+    let mut finite = x[..warm].iter().fold(true, |ok, v| ok & v.is_finite());
+    let (mut fast_sum, mut slow_sum) = (0.0, 0.0);
+    for &v in &x[..(fast - 1).min(len)] {
+        fast_sum += v;
+    }
+    for i in fast - 1..warm {
+        let total = fast_sum + x[i];
+        fast_sum = total - x[i + 1 - fast];
+    }
+    for &v in &x[..warm] {
+        slow_sum += v;
+    }
+    const CHUNK: usize = 64;
+    let mut totals = [[0.0; 2]; CHUNK];
+    let values = front_to_back_chunks::<CHUNK>(
+        len,
+        warm,
+        #[inline(always)]
+        |first, chunk| {
+            let (mut fs, mut ss) = (fast_sum, slow_sum);
+            for (k, staged) in totals[..chunk.len()].iter_mut().enumerate() {
+                let i = first + k;
+                let (f, s) = (fs + x[i], ss + x[i]);
+                fs = f - x[i + 1 - fast];
+                ss = s - x[i + 1 - slow];
+                *staged = [f, s];
+            }
+            (fast_sum, slow_sum) = (fs, ss);
+            finite &= x[first..first + chunk.len()].iter().fold(true, |ok, v| ok & v.is_finite());
+            for (o, &[f, s]) in chunk.iter_mut().zip(&totals) {
+                let (f, s) = (f / ff, s / sf);
+                let ppo = (f - s) / s * 100.0;
+                *o = if s != 0.0 { ppo } else { 0.0 };
+            }
+        },
+    );
+    Ok(Checked { values, finite })
 }
