@@ -25,7 +25,12 @@ use crate::{IndicatorError, check_period};
 ///
 /// `$imp` must be `#[inline(always)]` (so is every private helper it
 /// calls on the hot path): that is what puts its code inside the
-/// AVX2/FMA function rather than calling a baseline copy.
+/// AVX2/FMA function rather than calling a baseline copy. The same goes
+/// for a closure handed to a helper that calls it in a loop: LLVM may
+/// leave it out of line, compiled for the baseline, where `mul_add` is a
+/// library call (BBANDS ran at half speed so). Such closures carry
+/// `#[inline(always)]`; `nm` on a release binary should list no
+/// `kernels::…::{{closure}}` symbol.
 macro_rules! cpu_dispatch {
     ($imp:ident($($arg:ident),*)) => {{
         #[cfg(target_arch = "x86_64")]
