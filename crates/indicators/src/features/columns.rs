@@ -59,26 +59,39 @@ pub fn compute_columns(specs: &[FeatureSpec], cols: &Columns) -> Result<Vec<Vec<
         }
     }
     // Each column is checked once, when a feature first needs it; kernels
-    // that check their own inputs in passing mark theirs checked.
+    // that check their own inputs in passing say so, and mark theirs
+    // checked (a separate check reads a column about as fast as the
+    // cheapest kernels compute).
     let mut checked = [false; 5];
-    let mut out = Vec::new();
-    for spec in specs {
-        let read = columns_read(spec);
-        let fused = checks_own_inputs(spec);
-        if !fused {
-            for &f in &read {
-                if !std::mem::replace(&mut checked[f], true) {
-                    // Branch-free per block (vectorises); find the culprit only on failure.
-                    let col = fields[f].1;
-                    if !col.chunks(1024).all(|b| b.iter().fold(true, |ok, v| ok & v.is_finite())) {
-                        return Err(first_non_finite(cols, &[f]).expect("a non-finite value exists"));
-                    }
+    let check = |checked: &mut [bool; 5], read: &[usize]| {
+        for &f in read {
+            if !std::mem::replace(&mut checked[f], true) {
+                // Branch-free per block (vectorises); find the culprit only on failure.
+                let col = fields[f].1;
+                if !col.chunks(1024).all(|b| b.iter().fold(true, |ok, v| ok & v.is_finite())) {
+                    return Err(first_non_finite(cols, &[f]).expect("a non-finite value exists"));
                 }
             }
         }
+        Ok(())
+    };
+    let mut out = Vec::new();
+    for spec in specs {
+        let read = columns_read(spec);
         let lines = match kernel(spec, cols)? {
-            Some(lines) => lines,
+            Some(KernelLines { lines, finite: Some(true) }) => {
+                read.iter().for_each(|&f| checked[f] = true);
+                lines
+            }
+            Some(KernelLines { finite: Some(false), .. }) => {
+                return Err(first_non_finite(cols, &read).expect("a kernel saw a non-finite input"));
+            }
+            Some(KernelLines { lines, finite: None }) => {
+                check(&mut checked, &read)?;
+                lines
+            }
             None => {
+                check(&mut checked, &read)?;
                 let kind = KINDS.iter().find(|k| k.name == spec.name).expect("parsed names exist");
                 let mut lines: Vec<Vec<f64>> = (0..kind.lines.len().max(1)).map(|_| Vec::with_capacity(n)).collect();
                 let mut feature = build(spec)?;
@@ -92,9 +105,6 @@ pub fn compute_columns(specs: &[FeatureSpec], cols: &Columns) -> Result<Vec<Vec<
                 lines
             }
         };
-        if fused {
-            read.iter().for_each(|&f| checked[f] = true);
-        }
         out.extend(if spec.lag > 0 { shift_by_lag(lines, &mut VecDeque::new(), spec.lag) } else { lines });
     }
     Ok(out)
@@ -110,18 +120,11 @@ fn first_non_finite(cols: &Columns, which: &[usize]) -> Option<SpecError> {
     })
 }
 
-/// Whether `spec`'s kernel checks its inputs in the pass that computes it
-/// (`kernels::Checked`): the cheapest ones, on a plain column (a derived
-/// source such as `hl2` can overflow where no column is non-finite).
-fn checks_own_inputs(spec: &FeatureSpec) -> bool {
-    let derived = |s: Option<Source>| matches!(s, Some(Source::Hl2 | Source::Hlc3 | Source::Ohlc4));
-    let raw = !derived(spec.source) && !derived(spec.source2);
-    match spec.name {
-        "trange" | "atr" | "natr" | "willr" | "ad" | "obv" | "adosc" | "ultosc" | "sar" => true,
-        "mom" | "roc" | "sma" | "ema" | "rsi" | "stddev" | "zscore" | "dema" | "tema" | "trima" | "trix" | "ppo"
-        | "kama" | "t3" | "correl" => raw,
-        _ => false,
-    }
+/// A kernel's lines and, when it checked its inputs in passing, whether
+/// every one was finite.
+pub(super) struct KernelLines {
+    lines: Vec<Vec<f64>>,
+    finite: Option<bool>,
 }
 
 /// Indices (open, high, low, close, volume) of the columns `spec` reads.
@@ -169,26 +172,22 @@ fn bar_inputs(name: &str) -> &'static [usize] {
 }
 
 /// The batch kernel for `spec`, if it has one.
-pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f64>>>, SpecError> {
+pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<KernelLines>, SpecError> {
     use crate::kernels as k;
     let ind = |e: IndicatorError| SpecError::BadArgument { token: spec.text.clone(), message: e.to_string() };
     let p = |i: usize| period_arg(spec, i);
     let x = || c.source(spec.source.unwrap_or(Source::Close));
-    let one = |r: Result<Vec<f64>, IndicatorError>| r.map(|v| Some(vec![v])).map_err(ind);
-    let checked = |lines: Vec<Vec<f64>>, finite: bool| {
-        if finite || !checks_own_inputs(spec) {
-            return Ok(Some(lines));
-        }
-        Err(first_non_finite(c, &columns_read(spec)).expect("a kernel saw a non-finite input"))
-    };
-    let fused = |r: Result<k::Checked, IndicatorError>| {
-        let k = r.map_err(ind)?;
-        checked(vec![k.values], k.finite)
-    };
-    let fused3 = |r: Result<k::CheckedLines<3>, IndicatorError>| {
-        let k = r.map_err(ind)?;
-        checked(Vec::from(k.lines), k.finite)
-    };
+    let unchecked = |lines: Vec<Vec<f64>>| Some(KernelLines { lines, finite: None });
+    let one = |r: Result<Vec<f64>, IndicatorError>| r.map(|v| unchecked(vec![v])).map_err(ind);
+    // A kernel's own check covers the columns it reads only when it reads
+    // them plain: a derived source (`hl2`) can overflow where no column
+    // is non-finite, so those columns are checked separately.
+    let derived = |s: Option<Source>| matches!(s, Some(Source::Hl2 | Source::Hlc3 | Source::Ohlc4));
+    let raw = !derived(spec.source) && !derived(spec.source2);
+    let checked = |lines: Vec<Vec<f64>>, finite: bool| Some(KernelLines { lines, finite: raw.then_some(finite) });
+    let fused = |r: Result<k::Checked, IndicatorError>| r.map(|k| checked(vec![k.values], k.finite)).map_err(ind);
+    let fused3 =
+        |r: Result<k::CheckedLines<3>, IndicatorError>| r.map(|k| checked(Vec::from(k.lines), k.finite)).map_err(ind);
     match spec.name {
         "sma" => fused(k::sma(&x(), p(0)?)),
         "ema" => fused(k::ema(&x(), p(0)?)),
@@ -204,10 +203,10 @@ pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f
         "linreg_slope" => one(k::linreg_slope(&x(), p(0)?)),
         "macd" => fused3(k::macd(&x(), p(0)?, p(1)?, p(2)?)),
         "willr" => fused(k::willr(c.high, c.low, c.close, p(0)?)),
-        "stoch" => k::stoch(c.high, c.low, c.close, p(0)?, p(1)?, p(2)?).map(|v| Some(Vec::from(v))).map_err(ind),
-        "stochf" => k::stochf(c.high, c.low, c.close, p(0)?, p(1)?).map(|v| Some(Vec::from(v))).map_err(ind),
-        "stochrsi" => k::stochrsi(&x(), p(0)?, p(1)?, p(2)?).map(|v| Some(Vec::from(v))).map_err(ind),
-        "aroon" => k::aroon(c.high, c.low, p(0)?).map(|v| Some(Vec::from(v))).map_err(ind),
+        "stoch" => k::stoch(c.high, c.low, c.close, p(0)?, p(1)?, p(2)?).map(|v| unchecked(Vec::from(v))).map_err(ind),
+        "stochf" => k::stochf(c.high, c.low, c.close, p(0)?, p(1)?).map(|v| unchecked(Vec::from(v))).map_err(ind),
+        "stochrsi" => k::stochrsi(&x(), p(0)?, p(1)?, p(2)?).map(|v| unchecked(Vec::from(v))).map_err(ind),
+        "aroon" => k::aroon(c.high, c.low, p(0)?).map(|v| unchecked(Vec::from(v))).map_err(ind),
         "aroonosc" => one(k::aroonosc(c.high, c.low, p(0)?)),
         "adx" | "plus_di" | "minus_di" | "dx" => {
             let line = match spec.name {
@@ -241,7 +240,7 @@ pub(super) fn kernel(spec: &FeatureSpec, c: &Columns) -> Result<Option<Vec<Vec<f
                     }
                 })
                 .collect();
-            Ok(Some(vec![line]))
+            Ok(unchecked(vec![line]))
         }
         "correl" => fused(k::correl(&x(), &c.source(spec.source2.unwrap_or(Source::Low)), p(0)?)),
         "beta" => one(k::beta(&x(), &c.source(spec.source2.unwrap_or(Source::Low)), p(0)?)),
