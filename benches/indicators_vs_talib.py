@@ -86,6 +86,16 @@ def main():
             check=True, capture_output=True, text=True,
         )
     ours = {t["spec"]: t["ns_per_bar"] for t in json.loads(out.stdout)["pipeline"]}
+    # glibc hands a freed block of 8 MB or more back to the OS until a
+    # larger one has been freed once; after that it keeps up to 32 MB of
+    # heap. In a process that never freed one (a fresh Jupyter kernel),
+    # TA-Lib's multi-output calls (MACD, PPO, BBANDS) pay for fresh pages
+    # on every call and run at half speed. The 32 MB array written above
+    # already has that effect; freeing one here makes it deliberate, so
+    # the table times the arithmetic. pyrt's process reuses its output
+    # memory too (`perf stat` counts no page faults per repeat).
+    scratch = np.ones(4_000_000)
+    del scratch
     calls = talib_calls(h, l, c, v)
     print(f"{n:,} bars, best of {args.repeats}; ns per bar (lower is better)\n")
     print("| indicator | py_rt batch | TA-Lib batch | TA-Lib / py_rt |")
