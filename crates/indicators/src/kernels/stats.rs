@@ -141,11 +141,7 @@ fn bbands_impl(x: &[f64], n: usize, k: f64) -> Result<CheckedLines<3>, Indicator
     let warm = (n - 1).min(len);
     // The lines are written once each, chunk by chunk, into their spare
     // capacity: three NaN fills first cost a tenth of the time.
-    let mut lines: [Vec<f64>; 3] = std::array::from_fn(|_| {
-        let mut line = Vec::with_capacity(len);
-        line.resize(warm, f64::NAN);
-        line
-    });
+    let mut lines: [Vec<f64>; 3] = std::array::from_fn(|_| warmed_up(len, warm));
     let mut written = 0;
     let finite = {
         let [up, means, lo] = lines.each_mut().map(|line| &mut line.spare_capacity_mut()[..len - warm]);

@@ -178,6 +178,27 @@ fn every_kernel_equals_its_streaming_twin_to_the_bit() {
 }
 
 #[test]
+fn kama_zeroes_its_path_exactly_when_a_window_is_flat_as_streaming_does() {
+    // Jumps of very different sizes, then flat stretches longer than the
+    // window: when the last jump leaves, the running path length is left
+    // with a positive rounding residue, which must be zeroed (fastest
+    // smoothing) exactly when every change in the window is zero. (Found
+    // by search: with two-decimal prices the residue came out exactly 0.)
+    let runs: [&[f64]; 3] =
+        [&[7.0, 1234.5678, -0.1], &[-7.0, -1234.5678, 0.1, 0.001, 1234.5678, -0.1], &[-1234.5678, 1e-7, 0.3]];
+    let mut x = vec![1.0];
+    for jumps in runs {
+        for jump in jumps {
+            x.push(x[x.len() - 1] + jump);
+        }
+        x.extend([x[x.len() - 1]; 10]);
+    }
+    for n in [2, 4, 5, 8] {
+        same(&kama(&x, n).unwrap().values, &batch(crate::Kama::new(n).unwrap(), &x), &format!("kama {n} on flats"));
+    }
+}
+
+#[test]
 fn short_inputs_give_all_warm_up() {
     assert!(ema(&[1.0, 2.0], 5).unwrap().values.iter().all(|v| v.is_nan()));
     assert!(macd(&[1.0; 10], 12, 26, 9).unwrap().lines[0].iter().all(|v| v.is_nan()));
