@@ -222,22 +222,32 @@ mod tests {
         }
     }
 
+    /// `data` as columns: its timestamps, and open, high, low, close,
+    /// volume in that order.
+    fn split(data: &[Candle]) -> (Vec<i64>, [Vec<f64>; 5]) {
+        let col = |f: fn(&Candle) -> f64| data.iter().map(f).collect::<Vec<f64>>();
+        let ts = data.iter().map(|c| c.ts).collect();
+        (ts, [col(|c| c.open), col(|c| c.high), col(|c| c.low), col(|c| c.close), col(|c| c.volume)])
+    }
+
+    fn columns<'a>(ts: &'a [i64], c: &'a [Vec<f64>; 5]) -> Columns<'a> {
+        Columns { ts, open: &c[0], high: &c[1], low: &c[2], close: &c[3], volume: &c[4] }
+    }
+
     #[test]
     fn compute_columns_equals_the_pipeline_for_every_feature() {
         let mut specs = feature_names().join(",");
         specs.push_str(",sma:hl2:7,rsi:14@lag3,macd:5:9:4@lag1,ema:volume:4");
         let data = candles(400);
         let want = FeaturePipeline::from_spec(&specs).unwrap().batch(&data).unwrap();
-        let col = |f: fn(&Candle) -> f64| data.iter().map(f).collect::<Vec<f64>>();
-        let ts: Vec<i64> = data.iter().map(|c| c.ts).collect();
-        let (o, h, l, c, v) = (col(|c| c.open), col(|c| c.high), col(|c| c.low), col(|c| c.close), col(|c| c.volume));
-        let cols = Columns { ts: &ts, open: &o, high: &h, low: &l, close: &c, volume: &v };
+        let (ts, base) = split(&data);
+        let cols = columns(&ts, &base);
         let got = compute_columns(&parse(&specs).unwrap(), &cols).unwrap();
         assert_eq!(got.len(), want.len());
         for (j, (g, w)) in got.iter().zip(&want).enumerate() {
             assert!(g.iter().zip(w).all(|(a, b)| a.to_bits() == b.to_bits()), "column {j}");
         }
-        let mut bad = c.clone();
+        let mut bad = base[3].clone();
         bad[5] = f64::INFINITY;
         let cols = Columns { close: &bad, ..cols };
         assert!(matches!(compute_columns(&parse("sma:2").unwrap(), &cols), Err(SpecError::NonFinite { index: 5, .. })));
@@ -246,12 +256,7 @@ mod tests {
     #[test]
     fn bar_features_check_exactly_the_columns_they_read() {
         let data = candles(120);
-        let col = |f: fn(&Candle) -> f64| data.iter().map(f).collect::<Vec<f64>>();
-        let ts: Vec<i64> = data.iter().map(|c| c.ts).collect();
-        let base = [col(|c| c.open), col(|c| c.high), col(|c| c.low), col(|c| c.close), col(|c| c.volume)];
-        fn columns<'a>(ts: &'a [i64], c: &'a [Vec<f64>; 5]) -> Columns<'a> {
-            Columns { ts, open: &c[0], high: &c[1], low: &c[2], close: &c[3], volume: &c[4] }
-        }
+        let (ts, base) = split(&data);
         for kind in KINDS.iter().filter(|k| k.series == 0) {
             let spec = parse(kind.name).unwrap();
             let clean = compute_columns(&spec, &columns(&ts, &base)).unwrap();
@@ -280,9 +285,7 @@ mod tests {
     #[test]
     fn series_features_refuse_non_finite_sources_wherever_they_are() {
         let data = candles(120);
-        let col = |f: fn(&Candle) -> f64| data.iter().map(f).collect::<Vec<f64>>();
-        let ts: Vec<i64> = data.iter().map(|c| c.ts).collect();
-        let base = [col(|c| c.open), col(|c| c.high), col(|c| c.low), col(|c| c.close), col(|c| c.volume)];
+        let (ts, base) = split(&data);
         // Kernels that check in passing see some values only through a
         // running state (a NaN stays, an infinity can turn a ratio to 0),
         // so every kind of position is planted: first bar, warm-up, past it.
@@ -295,9 +298,7 @@ mod tests {
             for ((at, bad), &field) in planted.clone().flat_map(|p| fields.iter().map(move |f| (p, f))) {
                 let mut dirty = base.clone();
                 dirty[field][at] = bad;
-                let [o, h, l, c, v] = &dirty;
-                let cols = Columns { ts: &ts, open: o, high: h, low: l, close: c, volume: v };
-                match compute_columns(&spec, &cols) {
+                match compute_columns(&spec, &columns(&ts, &dirty)) {
                     Err(SpecError::NonFinite { index, .. }) => assert_eq!(index, at as u64, "{}", kind.name),
                     other => panic!("{} with {bad} at {at} in column {field}: {:?}", kind.name, other.map(|_| ())),
                 }
