@@ -35,16 +35,9 @@ pub fn feature_columns<'py>(
     let (open, high, low, close, volume) =
         (open.as_slice()?, high.as_slice()?, low.as_slice()?, close.as_slice()?, volume.as_slice()?);
     let columns = py.detach(|| {
-        // Zeroed pages that are never touched cost nothing.
-        let zeros;
-        let ts = match ts {
-            Some(ts) => ts,
-            None => {
-                zeros = vec![0i64; close.len()];
-                &zeros
-            }
-        };
-        let cols = Columns { ts, open, high, low, close, volume };
+        // No timestamps: an empty column (a made-up one of zeros was
+        // zeroed on every call, from reused memory).
+        let cols = Columns { ts: ts.unwrap_or(&[]), open, high, low, close, volume };
         features::compute_columns(&specs, &cols)
     });
     let columns = columns.map_err(|e| PyValueError::new_err(e.to_string()))?;

@@ -254,6 +254,19 @@ mod tests {
     }
 
     #[test]
+    fn columns_without_timestamps_are_bars_at_time_zero() {
+        let specs = parse(&feature_names().join(",")).unwrap();
+        let (_, base) = split(&candles(200));
+        let zeros = vec![0i64; 200];
+        let with_zeros = compute_columns(&specs, &columns(&zeros, &base)).unwrap();
+        let without = compute_columns(&specs, &columns(&[], &base)).unwrap();
+        let bits = |cols: &[Vec<f64>]| cols.iter().flatten().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&with_zeros), bits(&without));
+        let e = compute_columns(&specs, &columns(&zeros[..199], &base)).unwrap_err().to_string();
+        assert!(e.contains("199 timestamps, close has 200 values"), "{e}");
+    }
+
+    #[test]
     fn bar_features_check_exactly_the_columns_they_read() {
         let data = candles(120);
         let (ts, base) = split(&data);
