@@ -11,9 +11,12 @@ the py_rt Rust engine.
 
 from . import analysis, plots, ta
 from ._py_rt import __version__
-from .backtest import Backtest, Result, from_signals, strategies
+from .backtest import (Backtest, RejectedOrdersError, RejectedOrdersWarning, Rejections, Result, from_signals,
+                       strategies)
 from .features import feature_names, features
+from .optimize import SkippedCombinationsWarning
 from .execution import volume_profile
 from .strategy import AlgoUpdate, Bar, Context, Fill, OrderUpdate, Strategy
 
-__all__ = ["AlgoUpdate", "Backtest", "Bar", "Context", "Fill", "OrderUpdate", "Result", "Strategy", "__version__", "feature_names", "features", "from_signals", "analysis", "plots", "strategies", "ta", "volume_profile"]
+__all__ = ["AlgoUpdate", "Backtest", "Bar", "Context", "Fill", "OrderUpdate", "RejectedOrdersError",
+           "RejectedOrdersWarning", "Rejections", "Result", "SkippedCombinationsWarning", "Strategy", "__version__", "feature_names", "features", "from_signals", "analysis", "plots", "strategies", "ta", "volume_profile"]

@@ -80,10 +80,11 @@ class Context:
     def position(self, symbol: str | None = None) -> float:
         """Signed position quantity (negative when short)."""
     def buy(self, qty: float, *, limit: float | None = None, stop: float | None = None,
-            symbol: str | None = None) -> int:
-        """Buys `qty` (market, limit, stop or stop-limit); returns the order id."""
+            trail: float | None = None, trail_bps: int | None = None, symbol: str | None = None) -> int:
+        """Buys `qty` (market, limit, stop, stop-limit, or a trailing stop `trail` away in price or
+        `trail_bps` in basis points); returns the order id."""
     def sell(self, qty: float, *, limit: float | None = None, stop: float | None = None,
-             symbol: str | None = None) -> int:
+             trail: float | None = None, trail_bps: int | None = None, symbol: str | None = None) -> int:
         """Sells `qty` (see buy)."""
     def buy_notional(self, amount: float, *, symbol: str | None = None) -> int:
         """Buys as many whole lots as `amount` pays for at the fill price."""

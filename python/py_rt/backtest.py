@@ -5,6 +5,7 @@ from __future__ import annotations
 import decimal
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
@@ -46,6 +47,60 @@ def _param_text(name: str, value: Any) -> str:
     return str(value)
 
 
+class RejectedOrdersWarning(UserWarning):
+    """A backtest ran, but some of its orders were refused (see ``Result.rejections``)."""
+
+
+class RejectedOrdersError(ValueError):
+    """A ``strict=True`` backtest had rejected orders. ``result`` holds the
+    run's results all the same, to see what happened."""
+
+    def __init__(self, message: str, result: "Result"):
+        super().__init__(message)
+        self.result = result
+
+
+@dataclass(frozen=True)
+class Rejections:
+    """The orders a run refused: ``total``, ``by_code`` (a Series: how many
+    per reason code, e.g. ``INSUFFICIENT_CASH``, ``MAX_ORDER_NOTIONAL``,
+    ``VENUE_REJECTED``) and ``examples`` (the first few of each code:
+    order_id, time, code, reason). Every rejected order also has a row in
+    ``Result.orders`` with its reason. False when nothing was refused."""
+
+    total: int
+    by_code: pd.Series
+    examples: pd.DataFrame
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def describe(self) -> str:
+        """One line: the count by code and the first rejection."""
+        if not self:
+            return "no orders rejected"
+        counts = ", ".join(f"{code} {n}" for code, n in self.by_code.items())
+        first = self.examples.iloc[0]
+        plural = "" if self.total == 1 else "s"
+        return (f"{self.total} order{plural} rejected ({counts}); first: order {first.order_id} "
+                f"at {first.time}: {first.reason}")
+
+    def __repr__(self) -> str:
+        return f"<py_rt.Rejections {self.describe()}>"
+
+
+def _rejections(raw: dict, tz: Any) -> Rejections:
+    examples = raw.get("examples", [])
+    by_code = pd.Series(raw.get("by_code", {}), name="rejections", dtype="int64")
+    frame = pd.DataFrame({
+        "order_id": pd.Series([e["order_id"] for e in examples], dtype="int64"),
+        "time": _times(np.array([e["ts"] for e in examples], dtype="int64"), tz),
+        "code": pd.Series([e["code"] for e in examples], dtype=object),
+        "reason": pd.Series([e["reason"] for e in examples], dtype=object),
+    })
+    return Rejections(int(raw.get("total", 0)), by_code, frame)
+
+
 @dataclass
 class Backtest:
     """One instrument, one strategy, one simulated venue.
@@ -65,6 +120,11 @@ class Backtest:
     ``"bps:10"``, ``"bps:-1/5"``, ``"per-unit:0.005,min=1"``, ``"fixed:1"``;
     ``"bps:5"``, ``"spread-bps:10"``, ``"sqrt:0.1,cap=0.1"``.
     ``risk_limits`` is the text of a risk-limits TOML file.
+
+    Refused orders never pass silently: a run with rejections warns
+    (:class:`RejectedOrdersWarning`, naming the count and the first reason)
+    and reports them in ``Result.rejections``; ``strict=True`` raises
+    :class:`RejectedOrdersError` instead (with the results attached).
     """
 
     data: pd.DataFrame
@@ -82,6 +142,7 @@ class Backtest:
     account: str = "cash"
     risk_free: float = 0.0
     risk_limits: str | None = None
+    strict: bool = False
 
     def __post_init__(self) -> None:
         self.data = load(self.data)
@@ -156,8 +217,16 @@ class Backtest:
             raise ValueError(_with_index_label(str(e), self.data.index)) from None
         name = self.strategy if isinstance(self.strategy, str) else getattr(
             self.strategy, "__name__", type(self.strategy).__name__)
-        return Result(raw, tz=getattr(index, "tz", None), strategy=name, params=merged,
-                      initial_cash=self.initial_cash())
+        result = Result(raw, tz=getattr(index, "tz", None), strategy=name, params=merged,
+                        initial_cash=self.initial_cash())
+        if result.rejections:
+            message = result.rejections.describe()
+            if self.strict:
+                raise RejectedOrdersError(f"{message} (strict=True: a rejected order is an error; "
+                                          "the results are in this exception's .result)", result)
+            warnings.warn(f"{message}; see result.rejections (strict=True makes this an error)",
+                          RejectedOrdersWarning, stacklevel=3)
+        return result
 
 
 def _with_index_label(message: str, index: pd.Index) -> str:
@@ -187,6 +256,8 @@ class Result:
     * ``orders`` — one row per order: what was asked (type, qty or notional,
       limit/stop) and what became of it (status, filled, average price,
       fees, rejection or cancellation reason);
+    * ``rejections`` — the refused orders counted by reason code, with the
+      first examples (:class:`Rejections`; also ``stats["num_rejected"]``);
     * ``executions`` — one row per parent order of a Python strategy
       (``ctx.twap``/``vwap``/``pov``/``iceberg``): status, executed quantity,
       average price, arrival price, the market's VWAP over its life, the
@@ -200,8 +271,11 @@ class Result:
         self.initial_cash = float(initial_cash)
         self.final_equity_exact = decimal.Decimal(summary.pop("final_equity_exact"))
         self.executions = _executions(summary.pop("executions", []), tz)
+        self.rejections = _rejections(summary.pop("rejections", {}), tz)
         self.strategy = strategy
         self.params = dict(params)
+        for key in ("start", "end"):  # Unix ns → the bars' own time zone
+            summary[key] = _times(np.array([summary[key]], dtype="int64"), tz)[0]
         self.stats = pd.Series(summary, name="stats", dtype=object)
         self.equity = pd.Series(raw["equity"], index=_times(raw["equity_ts"], tz), name="equity")
         f = raw["fills"]
@@ -294,7 +368,7 @@ def _flags(flags: Any, name: str, index: pd.Index) -> np.ndarray:
 def from_signals(prices: Any, entries: Any, exits: Any, *, cash: float | int | str | decimal.Decimal = 100_000,
                  fill: str = "close", fees: str = "none", slippage: str = "none", symbol: str = "ASSET",
                  tick_size: str | float = "0.000001", lot_size: str | float = "1", equity_every: str = "bar",
-                 risk_free: float = 0.0, risk_limits: str | None = None) -> Result:
+                 risk_free: float = 0.0, risk_limits: str | None = None, strict: bool = False) -> Result:
     """Simulates long-only trading from precomputed boolean signals through
     the same venue and accounting as every other backtest.
 
@@ -312,5 +386,5 @@ def from_signals(prices: Any, entries: Any, exits: Any, *, cash: float | int | s
         data = pd.DataFrame({"open": series, "high": series, "low": series, "close": series}, index=series.index)
     bt = Backtest(data, "from_signals", cash=cash, fill=fill, fees=fees, slippage=slippage, symbol=symbol,
                   tick_size=tick_size, lot_size=lot_size, equity_every=equity_every, risk_free=risk_free,
-                  risk_limits=risk_limits)
+                  risk_limits=risk_limits, strict=strict)
     return bt._run({}, _flags(entries, "entries", data.index), _flags(exits, "exits", data.index))

@@ -13,6 +13,7 @@ import dataclasses
 import itertools
 import json
 import os
+import warnings
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import numpy as np
@@ -23,6 +24,12 @@ from ._frame import bar_arrays
 
 if TYPE_CHECKING:
     from .backtest import Backtest, Result
+
+
+class SkippedCombinationsWarning(UserWarning):
+    """Some parameter combinations of a search were refused by the strategy
+    as inconsistent (e.g. ``fast >= slow``); ``table.attrs["skipped"]``
+    lists them with the reason (``pd.DataFrame(table.attrs["skipped"])``)."""
 
 
 def _values(grid: Mapping[str, Iterable[Any]]) -> tuple[list[str], list[list]]:
@@ -59,6 +66,8 @@ class _Evaluator:
         self.fixed = {k: _param_text(k, v) for k, v in bt.params.items()}
         self.bars = bar_arrays(bt.data)
         self.cache: dict[tuple, dict | None] = {}
+        # Combinations the strategy refused as inconsistent, and why.
+        self.skipped: dict[tuple, str] = {}
         self.progress = progress
         if backend not in ("local", "ray"):
             raise ValueError(f"unknown backend `{backend}`; use local or ray")
@@ -88,6 +97,8 @@ class _Evaluator:
                 raise ValueError(_with_index_label(str(e), self.bt.data.index)) from None
             for combo, out in zip(chunk, json.loads(raw)):
                 self.cache[combo] = out.get("stats")
+                if "skipped" in out:
+                    self.skipped[combo] = out["skipped"]
             if bar is not None:
                 bar.update(len(chunk))
         if bar is not None:
@@ -108,19 +119,39 @@ class _Evaluator:
             return -np.inf
         return float(v) if self.maximize else -float(v)
 
+    def skipped_rows(self) -> list[dict]:
+        """The refused combinations: their parameters and the reason (plain
+        records, so pandas can compare and carry them through merges)."""
+        return [{**dict(zip(self.names, combo)), "reason": why} for combo, why in self.skipped.items()]
+
     def table(self) -> pd.DataFrame:
         rows = [{**dict(zip(self.names, combo)), **stats} for combo, stats in self.cache.items() if stats]
         if not rows:
-            raise ValueError("every combination was refused as inconsistent; check the ranges (e.g. fast < slow)")
+            example = next(iter(self.skipped.values()), "")
+            raise ValueError(f"every combination was refused as inconsistent ({len(self.skipped)} of them); check "
+                             f"the ranges (e.g. fast < slow); first reason: {example}")
+        if self.skipped:
+            combo, why = next(iter(self.skipped.items()))
+            shown = ", ".join(f"{k}={v}" for k, v in zip(self.names, combo))
+            warnings.warn(f"{len(self.skipped)} of {len(self.cache)} parameter combinations were skipped as "
+                          f"inconsistent (first: {shown}: {why}); they are listed in table.attrs['skipped']",
+                          SkippedCombinationsWarning, stacklevel=4)
         table = pd.DataFrame(rows)
+        tz = getattr(self.bt.data.index, "tz", None)
+        for key in ("start", "end"):  # Unix ns → the bars' own time zone, as in Result.stats
+            if key in table:
+                times = pd.to_datetime(table[key].astype("int64"), unit="ns", utc=True)
+                table[key] = times.dt.tz_convert(tz) if tz is not None else times.dt.tz_localize(None)
         self.score(rows[0])  # checks the objective's name
         key = self.objective
         if callable(key):
             key = "objective"
             table[key] = [self.objective(stats) for stats in (self.cache[tuple(r[n] for n in self.names)]
                                                                for r in rows)]
-        return table.sort_values(key, ascending=not self.maximize, na_position="last", kind="stable",
-                                 ignore_index=True)
+        table = table.sort_values(key, ascending=not self.maximize, na_position="last", kind="stable",
+                                  ignore_index=True)
+        table.attrs["skipped"] = self.skipped_rows()
+        return table
 
 
 _RAY_TASK = None

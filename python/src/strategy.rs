@@ -22,7 +22,7 @@ use pyrt_engine::{AlgoUpdate, Context, OrderUpdate, Strategy, TimerEvent};
 use pyrt_execution::{Algo, ParentId};
 
 use crate::algos;
-use pyrt_model::{Bar, Fill, InstrumentId, Money, OrderRequest, Price, Quantity, Side};
+use pyrt_model::{Bar, Fill, InstrumentId, Money, OrderRequest, Price, Quantity, Side, TrailingOffset};
 
 /// The first exception a Python strategy raised, shared with the run loop.
 pub type ErrorSlot = Rc<RefCell<Option<PyErr>>>;
@@ -78,12 +78,15 @@ impl PyContext {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn order(
         &self,
         side: Side,
         qty: f64,
         limit: Option<f64>,
         stop: Option<f64>,
+        trail: Option<f64>,
+        trail_bps: Option<u32>,
         symbol: Option<&str>,
     ) -> PyResult<u64> {
         let id = self.instrument(symbol)?;
@@ -97,12 +100,28 @@ impl PyContext {
                 .filter(|p| p.is_positive())
                 .ok_or_else(|| PyValueError::new_err(format!("{name} must be a price above zero, got {v}")))
         };
-        let request = match (limit.map(|v| price("limit", v)).transpose()?, stop.map(|v| price("stop", v)).transpose()?)
-        {
-            (None, None) => OrderRequest::market(id, side, qty),
-            (Some(l), None) => OrderRequest::limit(id, side, qty, l),
-            (None, Some(s)) => OrderRequest::stop(id, side, qty, s),
-            (Some(l), Some(s)) => OrderRequest::stop_limit(id, side, qty, s, l),
+        let (limit, stop) =
+            (limit.map(|v| price("limit", v)).transpose()?, stop.map(|v| price("stop", v)).transpose()?);
+        let trailing = match (trail, trail_bps) {
+            (None, None) => None,
+            (Some(distance), None) => Some(TrailingOffset::Price(price("trail", distance)?)),
+            (None, Some(0)) => return Err(PyValueError::new_err("trail_bps must be greater than zero")),
+            (None, Some(bps)) => Some(TrailingOffset::Bps(bps)),
+            (Some(_), Some(_)) => {
+                return Err(PyValueError::new_err("give trail (a price distance) or trail_bps, not both"));
+            }
+        };
+        let request = match (limit, stop, trailing) {
+            (None, None, None) => OrderRequest::market(id, side, qty),
+            (Some(l), None, None) => OrderRequest::limit(id, side, qty, l),
+            (None, Some(s), None) => OrderRequest::stop(id, side, qty, s),
+            (Some(l), Some(s), None) => OrderRequest::stop_limit(id, side, qty, s, l),
+            (None, None, Some(offset)) => OrderRequest::trailing_stop(id, side, qty, offset),
+            (_, _, Some(_)) => {
+                return Err(PyValueError::new_err(
+                    "a trailing stop (trail= or trail_bps=) takes no limit= or stop= price",
+                ));
+            }
         };
         self.with(|ctx| Ok(ctx.submit(request).0))
     }
@@ -136,16 +155,36 @@ impl PyContext {
     }
 
     /// Buys `qty`: a market order, or limit / stop / stop-limit when
-    /// `limit` and/or `stop` are given. Returns the order id.
-    #[pyo3(signature = (qty, *, limit=None, stop=None, symbol=None))]
-    fn buy(&self, qty: f64, limit: Option<f64>, stop: Option<f64>, symbol: Option<&str>) -> PyResult<u64> {
-        self.order(Side::Buy, qty, limit, stop, symbol)
+    /// `limit` and/or `stop` are given, or a trailing stop `trail` (a price
+    /// distance) or `trail_bps` (basis points) from the best price since
+    /// it was placed. Returns the order id.
+    #[pyo3(signature = (qty, *, limit=None, stop=None, trail=None, trail_bps=None, symbol=None))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments
+    fn buy(
+        &self,
+        qty: f64,
+        limit: Option<f64>,
+        stop: Option<f64>,
+        trail: Option<f64>,
+        trail_bps: Option<u32>,
+        symbol: Option<&str>,
+    ) -> PyResult<u64> {
+        self.order(Side::Buy, qty, limit, stop, trail, trail_bps, symbol)
     }
 
     /// Sells `qty` (see `buy`).
-    #[pyo3(signature = (qty, *, limit=None, stop=None, symbol=None))]
-    fn sell(&self, qty: f64, limit: Option<f64>, stop: Option<f64>, symbol: Option<&str>) -> PyResult<u64> {
-        self.order(Side::Sell, qty, limit, stop, symbol)
+    #[pyo3(signature = (qty, *, limit=None, stop=None, trail=None, trail_bps=None, symbol=None))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments
+    fn sell(
+        &self,
+        qty: f64,
+        limit: Option<f64>,
+        stop: Option<f64>,
+        trail: Option<f64>,
+        trail_bps: Option<u32>,
+        symbol: Option<&str>,
+    ) -> PyResult<u64> {
+        self.order(Side::Sell, qty, limit, stop, trail, trail_bps, symbol)
     }
 
     /// Buys as many whole lots as `amount` pays for at the fill price.

@@ -78,9 +78,10 @@ def test_bad_indicator_input():
 
 def test_risk_limits_deny_orders(small):
     # Orders above 10 units are refused, so the all-in entry never fills.
-    res = py_rt.Backtest(small, params={"fast": 3, "slow": 10},
-                         risk_limits="[order_limits]\nmax_quantity = 10\n").run()
-    assert res.stats["num_fills"] == 0
+    with pytest.warns(py_rt.RejectedOrdersWarning, match="MAX_ORDER_QUANTITY"):
+        res = py_rt.Backtest(small, params={"fast": 3, "slow": 10},
+                             risk_limits="[order_limits]\nmax_quantity = 10\n").run()
+    assert res.stats["num_fills"] == 0 and res.stats["num_rejected"] == 1
     assert res.final_equity_exact == 100_000
 
 

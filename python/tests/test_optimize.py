@@ -8,9 +8,14 @@ import py_rt
 
 def test_grid_rows_equal_one_off_runs(orcl):
     bt = py_rt.Backtest(orcl, "sma_cross", fees="bps:5")
-    table = bt.optimize(fast=[5, 10, 40], slow=[20, 30])
-    # (40, 20) and (40, 30) are inconsistent and left out.
+    with pytest.warns(py_rt.SkippedCombinationsWarning, match="2 of 6 parameter combinations were skipped"):
+        table = bt.optimize(fast=[5, 10, 40], slow=[20, 30])
+    # (40, 20) and (40, 30) are inconsistent: left out, and listed with the reason.
     assert len(table) == 4
+    skipped = pd.DataFrame(table.attrs["skipped"])
+    assert skipped[["fast", "slow"]].values.tolist() == [[40, 20], [40, 30]]
+    assert skipped.reason.str.contains("must be shorter than slow").all()
+    assert isinstance(table.start.iloc[0], pd.Timestamp) and table.start.iloc[0] == orcl.index[0]
     assert table["sharpe"].is_monotonic_decreasing
     for row in table.itertuples():
         one = bt.run(fast=row.fast, slow=row.slow)

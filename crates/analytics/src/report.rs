@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use pyrt_engine::{Engine, TradeRecord, Venue};
+use pyrt_engine::{Engine, Rejections, TradeRecord, Venue};
 use pyrt_execution::ExecutionSummary;
 use pyrt_model::time::format_timestamp;
 use pyrt_model::{Fill, Money};
@@ -31,6 +31,7 @@ pub fn stats_of<V: Venue>(engine: &Engine<V>, equity: &[(i64, f64)], risk_free: 
         max_drawdown_duration_ns: r.max_drawdown_duration(),
         exposure: r.exposure(),
         num_fills: p.num_fills(),
+        num_rejected: engine.orders().rejections().total,
         risk_free,
     })
 }
@@ -46,6 +47,8 @@ pub struct RunReport {
     pub fills: Vec<Fill>,
     /// Parent orders worked by execution algorithms, with their shortfall.
     pub executions: Vec<ExecutionSummary>,
+    /// Refused orders by reason code, with the first examples.
+    pub rejections: Rejections,
     pub events: u64,
 }
 
@@ -58,6 +61,8 @@ pub struct Summary<'a> {
     pub final_equity_exact: String,
     pub events: u64,
     pub symbols: &'a [String],
+    /// Refused orders: `total`, `by_code`, the first `examples`.
+    pub rejections: &'a Rejections,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub executions: &'a [ExecutionSummary],
 }
@@ -75,6 +80,7 @@ impl RunReport {
             trades: p.trades().iter().cloned().collect(),
             fills: engine.fills().iter().copied().collect(),
             executions: engine.algos().all().iter().map(|e| e.summary()).collect(),
+            rejections: engine.orders().rejections().clone(),
             events: engine.recorder().events(),
         }
     }
@@ -85,6 +91,7 @@ impl RunReport {
             final_equity_exact: self.final_equity_exact.to_string(),
             events: self.events,
             symbols: &self.symbols,
+            rejections: &self.rejections,
             executions: &self.executions,
         }
     }
@@ -242,6 +249,7 @@ impl RunReport {
             ("Max drawdown duration", format!("{:.1} days", s.max_drawdown_duration_days)),
             ("Round trips", s.num_round_trips.to_string()),
             ("Fills", s.num_fills.to_string()),
+            ("Rejected orders", s.num_rejected.to_string()),
             ("Win rate", opt(s.win_rate, &pct)),
             ("Profit factor", opt(s.profit_factor, &num)),
             ("Expectancy", opt(s.expectancy, &|v| format!("{v:.2}"))),

@@ -31,6 +31,8 @@ pub struct StatsInput<'a> {
     pub max_drawdown_duration_ns: i64,
     pub exposure: f64,
     pub num_fills: u64,
+    /// Orders refused by the engine's checks or by the venue.
+    pub num_rejected: u64,
     /// Annual risk-free rate (0.02 = 2 %).
     pub risk_free: f64,
 }
@@ -52,6 +54,8 @@ pub struct Stats {
     pub max_drawdown: f64,
     pub max_drawdown_duration_days: f64,
     pub num_fills: u64,
+    /// Orders refused by the engine's checks or by the venue.
+    pub num_rejected: u64,
     pub num_round_trips: u64,
     pub win_rate: Option<f64>,
     pub profit_factor: Option<f64>,
@@ -126,6 +130,7 @@ pub fn compute(input: &StatsInput) -> Stats {
         max_drawdown: input.max_drawdown,
         max_drawdown_duration_days: input.max_drawdown_duration_ns as f64 / DAY_NS,
         num_fills: input.num_fills,
+        num_rejected: input.num_rejected,
         num_round_trips: t.count,
         win_rate: t.win_rate(),
         profit_factor: t.profit_factor(),
@@ -204,6 +209,7 @@ mod tests {
             max_drawdown_duration_ns: 0,
             exposure: 0.0,
             num_fills: 0,
+            num_rejected: 0,
             risk_free: 0.0,
         }
     }

@@ -162,6 +162,7 @@ pub fn table(report: &RunReport) -> String {
         ("max drawdown", pct(s.max_drawdown)),
         ("max dd duration", format!("{:>9.1} days", s.max_drawdown_duration_days)),
         ("fills", format!("{:>14}", s.num_fills)),
+        ("rejected orders", format!("{:>14}", s.num_rejected)),
         ("round trips", format!("{:>14}", s.num_round_trips)),
         ("win rate", s.win_rate.map_or(format!("{:>14}", "–"), pct)),
         ("profit factor", num(s.profit_factor)),

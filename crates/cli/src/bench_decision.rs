@@ -95,10 +95,14 @@ pub fn run(capture: &Path, market: Market, tick: Price, lot: Quantity) -> Result
             // The venue answers at once (untimed), so quoting goes on.
             let answers: Vec<ExecutionReport> = sent
                 .into_iter()
-                .map(|(_, cmd)| match cmd {
-                    VenueCommand::Submit { order_id, .. } => ExecutionReport::Accepted { order_id, ts: ts_recv },
+                .flat_map(|(_, cmd)| match cmd {
+                    VenueCommand::Submit { order_id, .. } => vec![ExecutionReport::Accepted { order_id, ts: ts_recv }],
+                    VenueCommand::SubmitOco { legs } => legs
+                        .into_iter()
+                        .map(|(order_id, _)| ExecutionReport::Accepted { order_id, ts: ts_recv })
+                        .collect(),
                     VenueCommand::Cancel { order_id } | VenueCommand::Modify { order_id, .. } => {
-                        ExecutionReport::Cancelled { order_id, ts: ts_recv, reason: "cancelled".into() }
+                        vec![ExecutionReport::Cancelled { order_id, ts: ts_recv, reason: "cancelled".into() }]
                     }
                 })
                 .collect();

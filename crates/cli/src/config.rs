@@ -28,6 +28,9 @@ pub struct RunConfig {
     /// A risk-limits file (`[order_limits]`, `[position_limits]`,
     /// `[margin]`, `[risk_metrics]`); every order passes it.
     pub risk: Option<PathBuf>,
+    /// A run in which any order was rejected is an error (the report is
+    /// still written).
+    pub strict: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -322,6 +322,9 @@ struct BacktestArgs {
     /// Risk limits file (TOML: [order_limits], [position_limits], [margin], [risk_metrics]).
     #[arg(long)]
     risk: Option<PathBuf>,
+    /// Fail (exit 1) when any order was rejected; the report is still written.
+    #[arg(long)]
+    strict: bool,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
 }
@@ -409,6 +412,7 @@ impl BacktestArgs {
         if let Some(r) = self.risk {
             c.risk = Some(r);
         }
+        c.strict |= self.strict;
         c.validate()?;
         Ok(c)
     }
@@ -471,6 +475,15 @@ fn run(cli: Cli) -> Result<()> {
             match format {
                 Format::Json => println!("{}", serde_json::to_string(&report.summary())?),
                 Format::Table => print!("{}", backtest::table(&report)),
+            }
+            let rejections = &report.rejections;
+            if !rejections.is_empty() {
+                if config.strict {
+                    bail!("{} (strict run: a rejected order is an error)", rejections.describe());
+                }
+                if format == Format::Table {
+                    eprintln!("warning: {}; --strict makes this an error", rejections.describe());
+                }
             }
         }
         Command::Strategies { format } => match format {

@@ -23,7 +23,7 @@
 
 use std::path::Path;
 
-use pyrt_model::{Bar, InstrumentId, MarketEvent, Quantity};
+use pyrt_model::{Bar, InstrumentId, MarketEvent, Price, Quantity};
 
 use crate::csv_source::{CsvSource, OnInvalid};
 use crate::error::DataError;
@@ -40,7 +40,11 @@ pub struct BarColumns {
     pub open: Option<String>,
     pub high: Option<String>,
     pub low: Option<String>,
-    /// e.g. `"Adj Close"` to trade on adjusted prices.
+    /// e.g. `"Adj Close"` to trade on adjusted prices: when this names a
+    /// column other than the file's own `close`, that is an adjusted close,
+    /// and open, high and low are scaled by adjusted / raw close on each
+    /// row (Yahoo's adjustment for splits and dividends), so the bar keeps
+    /// its shape and stays inside its range.
     pub close: Option<String>,
     pub volume: Option<String>,
 }
@@ -64,6 +68,8 @@ struct Layout {
     high: usize,
     low: usize,
     close: usize,
+    /// The raw close when `close` is an adjusted close (see [`BarColumns::close`]).
+    raw_close: Option<usize>,
     volume: Option<usize>,
 }
 
@@ -107,13 +113,19 @@ impl BarCsvReader {
                 },
             ),
         };
+        let close = source.required(c.close.as_deref(), "close", &["close", "c"])?;
+        let raw_close = match c.close {
+            Some(_) => source.column(None, "close", &["close", "c"])?.filter(|raw| *raw != close),
+            None => None,
+        };
         let layout = Layout {
             date,
             time,
             open: source.required(c.open.as_deref(), "open", &["open", "o"])?,
             high: source.required(c.high.as_deref(), "high", &["high", "h"])?,
             low: source.required(c.low.as_deref(), "low", &["low", "l"])?,
-            close: source.required(c.close.as_deref(), "close", &["close", "c"])?,
+            close,
+            raw_close,
             volume: source.column(c.volume.as_deref(), "volume", &["volume", "vol", "v"])?,
         };
         Ok(Self { source, layout, instrument: options.instrument })
@@ -150,8 +162,24 @@ impl BarCsvReader {
                 Some(t) => row.date_time(l.date, t)?,
                 None => row.timestamp(l.date)?,
             };
-            let (open, high, low, close) =
+            let (mut open, mut high, mut low, close) =
                 (row.price(l.open)?, row.price(l.high)?, row.price(l.low)?, row.price(l.close)?);
+            if let Some(raw) = l.raw_close {
+                let raw_close = row.price(raw)?; // refuses zero and below, so the ratio exists
+                let adjust = |p: Price| {
+                    let scaled = pyrt_model::fixed::div_round_half_even(
+                        p.raw() as i128 * close.raw() as i128,
+                        raw_close.raw() as i128,
+                    );
+                    i64::try_from(scaled).map(Price::from_raw).map_err(|_| {
+                        row.error(
+                            Some(l.close),
+                            "the adjusted bar is beyond the largest price (adjusted / raw close too large)",
+                        )
+                    })
+                };
+                (open, high, low) = (adjust(open)?, adjust(high)?, adjust(low)?);
+            }
             check_bar(open, high, low, close).map_err(|(field, message)| {
                 let column = match field {
                     BarField::Open => l.open,

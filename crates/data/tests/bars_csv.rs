@@ -65,14 +65,45 @@ fn reads_every_bar_layout_in_shared_data() {
 }
 
 #[test]
-fn adjusted_close_by_column_mapping() {
+fn an_adjusted_close_column_adjusts_the_whole_bar() {
+    // Open, high and low scale by adjusted / raw close, so the bar keeps its
+    // shape: close 20 adjusted to 10 halves the bar.
+    let f =
+        temp_csv("Date,Open,High,Low,Close,Adj Close,Volume\n2020-01-01,21,22,19,20,10,5\n2020-01-02,3,3,3,3,3,5\n");
+    let columns = BarColumns { close: Some("Adj Close".into()), ..Default::default() };
+    let bars: Vec<_> = BarCsvReader::open(f.path(), BarCsvOptions { columns, ..Default::default() })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let pyrt_model::MarketEvent::Bar(b) = &bars[0] else { unreachable!() };
+    let p = |s: &str| s.parse::<Price>().unwrap();
+    assert_eq!((b.open, b.high, b.low, b.close), (p("10.5"), p("11"), p("9.5"), p("10")));
+    assert_eq!(b.volume.to_string(), "5", "volume is left as traded");
+    // A raw close of zero cannot scale anything: the error names it.
+    let f = temp_csv("Date,Open,High,Low,Close,Adj Close\n2020-01-01,1,1,1,0,1\n");
+    let columns = BarColumns { close: Some("Adj Close".into()), ..Default::default() };
+    let e = BarCsvReader::open(f.path(), BarCsvOptions { columns, ..Default::default() })
+        .unwrap()
+        .find_map(|r| r.err())
+        .unwrap();
+    assert!(e.to_string().contains("field `Close`: price 0 must be greater than zero"), "{e}");
+}
+
+#[test]
+fn adjusted_close_of_real_yahoo_data() {
     let Some(dir) = shared_data() else { return };
     let columns = BarColumns { close: Some("Adj Close".into()), ..Default::default() };
     let opts = BarCsvOptions { columns, ..Default::default() };
-    let reader = BarCsvReader::open(dir.join("backtrader/orcl-1995-2014.txt"), opts);
-    // Adjusted closes fall outside the unadjusted high/low: validation says so.
-    let err = reader.unwrap().find_map(|r| r.err()).unwrap();
-    assert!(err.to_string().contains("outside the bar's range"), "{err}");
+    let bars: Vec<_> = BarCsvReader::open(dir.join("backtrader/orcl-1995-2014.txt"), opts)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("every adjusted ORCL bar is valid: {e}"));
+    assert_eq!(bars.len(), 5036);
+    let pyrt_model::MarketEvent::Bar(first) = &bars[0] else { unreachable!() };
+    // 1995-01-03: open 2.179012, close 2.117284, adjusted close 1.883304.
+    assert_eq!(first.close, "1.883304".parse().unwrap());
+    assert_eq!(first.low, "1.883304".parse().unwrap(), "low = close that day");
+    assert_eq!(first.open, "1.938210469".parse().unwrap(), "2.179012 × 1.883304 / 2.117284 on the 1e-9 grid");
 }
 
 #[test]

@@ -538,7 +538,7 @@ impl<V: Venue> Engine<V> {
                         code: pyrt_risk::DenialCode::DuplicateClientOrderId,
                         message: format!("client order id `{client_id}` is already used by open order {used_by}"),
                     };
-                    return self.reject_new(id, denial.to_string());
+                    return self.reject_new(id, denial);
                 }
                 self.send_new(id);
             }
@@ -547,8 +547,16 @@ impl<V: Venue> Engine<V> {
                     self.orders.create(*id, strategy, request, self.now);
                 }
                 self.orders.link_oco(&ids);
-                for id in ids {
-                    self.send_new(id);
+                // Legs go to the venue together (its OCO, where it has one);
+                // a leg refused here leaves the others as a smaller group.
+                let mut legs: Vec<_> = ids.into_iter().filter_map(|id| Some((id, self.checked(id, false)?))).collect();
+                match legs.len() {
+                    0 => {}
+                    1 => {
+                        let (order_id, request) = legs.pop().expect("one leg");
+                        self.send(VenueCommand::Submit { order_id, request });
+                    }
+                    _ => self.send(VenueCommand::SubmitOco { legs }),
                 }
             }
             Command::SubmitBracket { strategy, id, entry, take_profit, stop_loss } => {
@@ -662,9 +670,18 @@ impl<V: Venue> Engine<V> {
     /// `flattening`: the engine's own closing order after a kill switch or
     /// breach, which passes a halt.
     fn send_checked(&mut self, id: OrderId, flattening: bool) {
+        if let Some(request) = self.checked(id, flattening) {
+            self.send(VenueCommand::Submit { order_id: id, request });
+        }
+    }
+
+    /// New order `id`'s request once it passed the pre-trade checks and
+    /// was counted as sent; `None` when it was rejected here instead.
+    fn checked(&mut self, id: OrderId, flattening: bool) -> Option<OrderRequest> {
         let order = self.orders.get(id).expect("order was just created");
-        if let Err(reason) = self.pre_trade_check(&order.request, flattening) {
-            return self.reject_new(id, reason);
+        if let Err(denial) = self.pre_trade_check(id, &order.request, flattening) {
+            self.reject_new(id, denial);
+            return None;
         }
         let request = order.request.clone();
         let expected = match request.kind {
@@ -674,13 +691,14 @@ impl<V: Venue> Engine<V> {
         };
         self.orders.set_expected_price(id, expected);
         self.risk.record_order(self.now, request.instrument);
-        self.send(VenueCommand::Submit { order_id: id, request });
+        Some(request)
     }
 
     /// Refuses a new order here, before any venue sees it.
-    fn reject_new(&mut self, id: OrderId, reason: String) {
+    fn reject_new(&mut self, id: OrderId, denial: pyrt_risk::Denial) {
         let strategy = self.orders.get(id).expect("order was just created").strategy;
-        self.orders.reject_locally(id, self.now, reason.clone());
+        let reason = denial.to_string();
+        self.orders.reject_locally(id, self.now, denial.code.as_str(), reason.clone());
         self.child_report(id, OrderStatus::Rejected, None, Some(&reason));
         let update = OrderUpdate { order_id: id, status: OrderStatus::Rejected, ts: self.now, reason: Some(reason) };
         self.call(strategy, |s, ctx| s.on_order_update(ctx, &update));

@@ -11,6 +11,7 @@
 //! * [`orders`]: every order's state, plus OCO and bracket contingencies;
 //! * [`portfolio`]: exact cash, positions, P&L and the round-trip log;
 //! * [`recorder`]: the sampled equity curve, drawdown and exposure;
+//! * [`rejections`]: every refused order, counted by reason code;
 //! * [`reconcile`]: the engine's orders brought in line with the venue's
 //!   account of them after reports were lost;
 //! * [`venue_set`]: several venues behind one, by instrument (for routing
@@ -27,6 +28,7 @@ pub mod portfolio;
 mod pre_trade;
 pub mod reconcile;
 pub mod recorder;
+pub mod rejections;
 pub mod strategy;
 pub mod venue_set;
 
@@ -38,5 +40,6 @@ pub use orders::{OrderManager, OrderRecord};
 pub use portfolio::{Portfolio, Position, TradeRecord};
 pub use reconcile::Reconciliation;
 pub use recorder::{EquityRecorder, Sampling};
+pub use rejections::{Rejection, Rejections};
 pub use strategy::{Context, OrderUpdate, Strategy, StrategyId, TimerEvent};
 pub use venue_set::VenueSet;

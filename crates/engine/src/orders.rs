@@ -14,6 +14,7 @@ use pyrt_model::{
 };
 use serde::Serialize;
 
+use crate::rejections::{Rejections, VENUE_REJECTED};
 use crate::strategy::StrategyId;
 
 /// What the engine knows about one order.
@@ -100,6 +101,8 @@ pub struct OrderManager {
     /// Reports that tried an impossible state change (a venue bug or a
     /// corrupted feed); counted, logged, and otherwise ignored.
     invalid_reports: u64,
+    /// Every refused order, by code (kept whatever the history limit).
+    rejections: Rejections,
 }
 
 impl OrderManager {
@@ -165,6 +168,11 @@ impl OrderManager {
         self.invalid_reports
     }
 
+    /// Every order refused so far, locally or by a venue.
+    pub fn rejections(&self) -> &Rejections {
+        &self.rejections
+    }
+
     /// Records a new order. Ids are handed out by the kernel in order, so
     /// `id` is always the next dense id.
     pub(crate) fn create(&mut self, id: OrderId, strategy: StrategyId, request: OrderRequest, now: UnixNanos) {
@@ -211,7 +219,6 @@ impl OrderManager {
         }
     }
 
-    /// Marks an order rejected before it reached a venue (engine checks).
     /// Gives order `id` the strategy's client order id, unless an open
     /// order already has it (whose id is the error).
     pub(crate) fn set_client_id(&mut self, id: OrderId, client_id: String) -> Result<(), OrderId> {
@@ -225,7 +232,10 @@ impl OrderManager {
         Ok(())
     }
 
-    pub(crate) fn reject_locally(&mut self, id: OrderId, now: UnixNanos, reason: String) {
+    /// Marks an order rejected before it reached a venue (engine checks),
+    /// with the check's `code`.
+    pub(crate) fn reject_locally(&mut self, id: OrderId, now: UnixNanos, code: &'static str, reason: String) {
+        self.rejections.record(id, now, code, &reason);
         if let Some(o) = self.get_mut(id) {
             o.status = OrderStatus::Rejected;
             o.ts_updated = now;
@@ -307,6 +317,9 @@ impl OrderManager {
             _ => {}
         }
         let status = order.status;
+        if let ExecutionReport::Rejected { ts, reason, .. } = report {
+            self.rejections.record(id, *ts, VENUE_REJECTED, reason);
+        }
         self.on_status(id);
         let Some(order) = self.get(id) else { return Some(status) };
         if order.oco_group.is_some() || order.bracket.is_some() {
@@ -340,14 +353,32 @@ impl OrderManager {
         }
     }
 
-    /// Open orders of `instrument` on `side`, for pre-trade checks.
-    pub fn open_quantity(&self, instrument: InstrumentId, side: Side) -> Quantity {
-        self.open()
-            .filter(|o| o.instrument() == instrument && o.request.side == side)
-            .map(|o| match o.request.qty {
+    /// What open orders of `instrument` on `side` may still fill, for the
+    /// cash account's check of order `checked`: each order's unfilled base
+    /// quantity, an OCO group once at its largest leg (the first fill of a
+    /// leg cancels the others), and nothing of `checked` itself or of its
+    /// own OCO group (its legs exclude one another).
+    pub fn committed_quantity(&self, instrument: InstrumentId, side: Side, checked: OrderId) -> Quantity {
+        let own_group = self.get(checked).and_then(|o| o.oco_group);
+        let mut total = Quantity::ZERO;
+        let mut groups: BTreeMap<usize, Quantity> = BTreeMap::new();
+        for o in self.open() {
+            if o.id == checked || o.instrument() != instrument || o.request.side != side {
+                continue;
+            }
+            let left = match o.request.qty {
                 OrderQty::Base(q) => q - o.filled,
                 OrderQty::Quote(_) => Quantity::ZERO,
-            })
-            .fold(Quantity::ZERO, |a, b| a + b)
+            };
+            match o.oco_group {
+                Some(g) if Some(g) == own_group => {}
+                Some(g) => {
+                    let largest = groups.entry(g).or_insert(Quantity::ZERO);
+                    *largest = (*largest).max(left);
+                }
+                None => total += left,
+            }
+        }
+        groups.into_values().fold(total, |a, b| a + b)
     }
 }

@@ -2,7 +2,7 @@
 //! engine's limits, then the account's own rules (a cash account cannot
 //! short or spend cash it does not have).
 
-use pyrt_model::{Instrument, InstrumentId, Money, OrderKind, OrderQty, OrderRequest, Side};
+use pyrt_model::{Instrument, InstrumentId, Money, OrderId, OrderKind, OrderQty, OrderRequest, Quantity, Side};
 use pyrt_risk::{Denial, DenialCode, Exposures, OrderCheck};
 
 use crate::kernel::{AccountKind, Engine, Venue};
@@ -32,15 +32,17 @@ fn instrument_rules(inst: &Instrument, req: &OrderRequest) -> Result<(), String>
 }
 
 impl<V: Venue> Engine<V> {
-    /// The account-level checks every order passes before leaving.
-    pub(crate) fn pre_trade_check(&self, req: &OrderRequest, flattening: bool) -> Result<(), String> {
+    /// The account-level checks every order passes before leaving. `id` is
+    /// the order being checked: it is already in the order manager, and
+    /// must not be counted against itself.
+    pub(crate) fn pre_trade_check(&self, id: OrderId, req: &OrderRequest, flattening: bool) -> Result<(), Denial> {
+        let deny = |code, message| Err(Denial { code, message });
         let Some(inst) = self.instruments.get(req.instrument.index()) else {
-            return Err(format!("unknown instrument id {}", req.instrument.0));
+            return deny(DenialCode::InstrumentRules, format!("unknown instrument id {}", req.instrument.0));
         };
-        instrument_rules(inst, req)
-            .map_err(|message| Denial { code: DenialCode::InstrumentRules, message }.to_string())?;
+        instrument_rules(inst, req).map_err(|message| Denial { code: DenialCode::InstrumentRules, message })?;
         if self.risk.is_checking() {
-            self.risk_check(inst, req, flattening).map_err(|d| d.to_string())?;
+            self.risk_check(inst, req, flattening)?;
         }
         if self.config.account == AccountKind::Margin || req.reduce_only {
             return Ok(());
@@ -48,16 +50,24 @@ impl<V: Venue> Engine<V> {
         let position = self.portfolio.position(req.instrument);
         match (req.side, req.qty) {
             (Side::Sell, OrderQty::Base(q)) => {
-                let open_sells = self.orders.open_quantity(req.instrument, Side::Sell);
-                if q + open_sells > position.qty {
-                    return Err(format!(
-                        "cash account cannot sell {q} {}: it holds {} with {open_sells} already offered; use account = \"margin\" to short",
-                        inst.symbol, position.qty
-                    ));
+                let offered = self.orders.committed_quantity(req.instrument, Side::Sell, id);
+                if q + offered > position.qty {
+                    let free = (position.qty - offered).max(Quantity::ZERO);
+                    return deny(
+                        DenialCode::InsufficientPosition,
+                        format!(
+                            "cash account cannot sell {q} {}: it holds {} with {offered} already offered by open sells, \
+                             so at most {free} can be sold; use account = \"margin\" to short",
+                            inst.symbol, position.qty
+                        ),
+                    );
                 }
             }
             (Side::Sell, OrderQty::Quote(_)) => {
-                return Err("notional sell orders are not supported; sell a base quantity".into());
+                return deny(
+                    DenialCode::UnsupportedOrder,
+                    "notional sell orders are not supported; sell a base quantity".into(),
+                );
             }
             (Side::Buy, qty) => {
                 let cost = match (qty, req.kind) {
@@ -70,10 +80,13 @@ impl<V: Venue> Engine<V> {
                 if let Some(cost) = cost
                     && cost > self.portfolio.cash()
                 {
-                    return Err(format!(
-                        "insufficient cash: the order needs about {cost:.2} but the account has {:.2}",
-                        self.portfolio.cash()
-                    ));
+                    return deny(
+                        DenialCode::InsufficientCash,
+                        format!(
+                            "insufficient cash: the order needs about {cost:.2} but the account has {:.2}",
+                            self.portfolio.cash()
+                        ),
+                    );
                 }
             }
         }
@@ -81,7 +94,7 @@ impl<V: Venue> Engine<V> {
     }
 
     /// The risk engine's view of `req` and the account.
-    fn risk_check(&self, inst: &Instrument, req: &OrderRequest, flattening: bool) -> Result<(), pyrt_risk::Denial> {
+    fn risk_check(&self, inst: &Instrument, req: &OrderRequest, flattening: bool) -> Result<(), Denial> {
         let position = self.portfolio.position(req.instrument);
         let (qty, amount) = match req.qty {
             OrderQty::Base(q) => (Some(q), None),

@@ -7,7 +7,7 @@
 //! so a strategy (or the smart order router, `Context::route`) can split an
 //! order across venues while the kernel still sees one.
 
-use pyrt_model::{ExecutionReport, MarketEvent, OrderId, UnixNanos, VenueCommand};
+use pyrt_model::{ExecutionReport, MarketEvent, OrderId, OrderRequest, UnixNanos, VenueCommand};
 
 use crate::kernel::Venue;
 
@@ -37,6 +37,34 @@ impl<V: Venue> VenueSet<V> {
         &self.venues[index]
     }
 
+    /// An OCO group goes whole to its venue when all legs trade there;
+    /// legs on different venues go as separate orders (the engine cancels
+    /// the others on the first fill).
+    fn submit_oco(&mut self, legs: Vec<(OrderId, OrderRequest)>, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+        let venue_of = |(_, r): &(OrderId, OrderRequest)| self.of_instrument.get(r.instrument.index()).copied();
+        let one_venue = venue_of(&legs[0]).is_some() && legs.iter().all(|l| venue_of(l) == venue_of(&legs[0]));
+        if !one_venue {
+            for (order_id, request) in legs {
+                self.handle(VenueCommand::Submit { order_id, request }, now, out);
+            }
+            return;
+        }
+        let venue = venue_of(&legs[0]).expect("checked");
+        for (order_id, _) in &legs {
+            self.remember(*order_id, venue);
+        }
+        self.venues[venue].handle(VenueCommand::SubmitOco { legs }, now, out);
+    }
+
+    /// Records that order `id` went to `venue`, for its cancels and modifies.
+    fn remember(&mut self, id: OrderId, venue: usize) {
+        let index = id.0.saturating_sub(1) as usize;
+        if self.of_order.len() <= index {
+            self.of_order.resize(index + 1, u8::MAX);
+        }
+        self.of_order[index] = venue as u8;
+    }
+
     fn venue_of_order(&self, id: OrderId) -> Option<usize> {
         let index = usize::try_from(id.0).ok()?.checked_sub(1)?;
         self.of_order.get(index).map(|v| *v as usize)
@@ -45,6 +73,9 @@ impl<V: Venue> VenueSet<V> {
 
 impl<V: Venue> Venue for VenueSet<V> {
     fn handle(&mut self, cmd: VenueCommand, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+        if let VenueCommand::SubmitOco { legs } = cmd {
+            return self.submit_oco(legs, now, out);
+        }
         let venue = match &cmd {
             VenueCommand::Submit { order_id, request } => {
                 let Some(&venue) = self.of_instrument.get(request.instrument.index()) else {
@@ -52,13 +83,10 @@ impl<V: Venue> Venue for VenueSet<V> {
                     out.push(ExecutionReport::Rejected { order_id: *order_id, ts: now, reason });
                     return;
                 };
-                let index = order_id.0.saturating_sub(1) as usize;
-                if self.of_order.len() <= index {
-                    self.of_order.resize(index + 1, u8::MAX);
-                }
-                self.of_order[index] = venue as u8;
+                self.remember(*order_id, venue);
                 venue
             }
+            VenueCommand::SubmitOco { .. } => unreachable!("handled above"),
             VenueCommand::Cancel { order_id } | VenueCommand::Modify { order_id, .. } => {
                 match self.venue_of_order(*order_id).filter(|v| *v < self.venues.len()) {
                     Some(venue) => venue,

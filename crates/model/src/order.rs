@@ -267,6 +267,14 @@ pub enum VenueCommand {
         order_id: OrderId,
         request: OrderRequest,
     },
+    /// One-cancels-the-other: the first fill of any leg (partial or whole)
+    /// cancels the others. A venue with native OCO places the legs as one
+    /// list and never fills two; one without it takes them as separate
+    /// orders and the engine cancels the others on the first fill, which
+    /// a market moving fast enough can beat.
+    SubmitOco {
+        legs: Vec<(OrderId, OrderRequest)>,
+    },
     Cancel {
         order_id: OrderId,
     },

@@ -52,6 +52,12 @@ pub enum DenialCode {
     DuplicateClientOrderId,
     VarLimit,
     InstrumentRules,
+    /// A cash account selling more than it holds (net of sells already working).
+    InsufficientPosition,
+    /// A cash account buying more than its cash pays for.
+    InsufficientCash,
+    /// An order the account or engine cannot carry out in this form.
+    UnsupportedOrder,
 }
 
 impl DenialCode {
@@ -77,6 +83,9 @@ impl DenialCode {
             DenialCode::DuplicateClientOrderId => "DUPLICATE_CLIENT_ORDER_ID",
             DenialCode::VarLimit => "VAR_LIMIT",
             DenialCode::InstrumentRules => "INSTRUMENT_RULES",
+            DenialCode::InsufficientPosition => "INSUFFICIENT_POSITION",
+            DenialCode::InsufficientCash => "INSUFFICIENT_CASH",
+            DenialCode::UnsupportedOrder => "UNSUPPORTED_ORDER",
         }
     }
 }

@@ -30,6 +30,8 @@
 //! wait off the book until a trade fires them (`book_stops`). Notional
 //! (quote-sized) orders are rejected with a reason.
 
+use std::collections::HashMap;
+
 use pyrt_book::L2Book;
 use pyrt_model::{
     ExecutionReport, Fill, Instrument, InstrumentId, Liquidity, MarketEvent, OrderId, OrderKind, OrderQty,
@@ -80,6 +82,66 @@ pub struct BookVenue {
     instruments: Vec<Instrument>,
     markets: Vec<Market>,
     fees: Box<dyn FeeModel>,
+    oco: OcoGroups,
+}
+
+/// The venue's OCO lists: which group each leg belongs to, and the groups
+/// a leg of which filled in the current step (their other legs fill no
+/// more and are cancelled when the step ends).
+#[derive(Debug, Default)]
+struct OcoGroups {
+    group_of: HashMap<OrderId, u64>,
+    legs: HashMap<u64, Vec<OrderId>>,
+    fired: Vec<u64>,
+    next: u64,
+}
+
+impl OcoGroups {
+    fn add(&mut self, ids: Vec<OrderId>) {
+        let group = self.next;
+        self.next += 1;
+        for id in &ids {
+            self.group_of.insert(*id, group);
+        }
+        self.legs.insert(group, ids);
+    }
+
+    /// Whether `id` is a leg of a group that already filled.
+    fn beaten(&self, id: OrderId) -> bool {
+        !self.fired.is_empty() && self.group_of.get(&id).is_some_and(|g| self.fired.contains(g))
+    }
+
+    fn filled(&mut self, id: OrderId) {
+        if let Some(&g) = self.group_of.get(&id)
+            && !self.fired.contains(&g)
+        {
+            self.fired.push(g);
+        }
+    }
+
+    /// Forgets a leg that left the book on its own (cancel, expiry).
+    fn forget(&mut self, id: OrderId) {
+        if let Some(g) = self.group_of.remove(&id)
+            && let Some(legs) = self.legs.get_mut(&g)
+        {
+            legs.retain(|l| *l != id);
+            if legs.is_empty() {
+                self.legs.remove(&g);
+            }
+        }
+    }
+
+    /// The other legs of the groups that fired, to cancel; forgets the groups.
+    fn take_beaten(&mut self) -> Vec<OrderId> {
+        let mut out = Vec::new();
+        for g in std::mem::take(&mut self.fired) {
+            for id in self.legs.remove(&g).unwrap_or_default() {
+                self.group_of.remove(&id);
+                out.push(id);
+            }
+        }
+        out
+    }
 }
 
 impl BookVenue {
@@ -94,7 +156,7 @@ impl BookVenue {
                 position: Quantity::ZERO,
             })
             .collect();
-        Self { instruments, markets, fees: Box::new(fees) }
+        Self { instruments, markets, fees: Box::new(fees), oco: OcoGroups::default() }
     }
 
     /// The venue's book for an instrument.
@@ -121,7 +183,25 @@ impl BookVenue {
     pub fn handle(&mut self, cmd: VenueCommand, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
         match cmd {
             VenueCommand::Submit { order_id, request } => self.submit(order_id, request, now, out),
+            VenueCommand::SubmitOco { legs } => {
+                // All or nothing, as on an exchange.
+                if let Some(reason) = legs
+                    .iter()
+                    .find_map(|(id, r)| self.check(r).err().map(|why| format!("OCO leg {id} refused: {why}")))
+                {
+                    for (order_id, _) in legs {
+                        out.push(ExecutionReport::Rejected { order_id, ts: now, reason: reason.clone() });
+                    }
+                    return;
+                }
+                self.oco.add(legs.iter().map(|(id, _)| *id).collect());
+                for (order_id, request) in legs {
+                    self.submit(order_id, request, now, out);
+                }
+                self.cancel_beaten(now, out);
+            }
             VenueCommand::Cancel { order_id } => {
+                self.oco.forget(order_id);
                 let was_open = self.take(order_id);
                 out.push(crate::order_checks::cancel_answer(order_id, now, was_open));
             }
@@ -292,6 +372,9 @@ impl BookVenue {
     ) -> Option<bool> {
         let m = &mut self.markets[i];
         let order = &m.orders[n];
+        if self.oco.beaten(order.id) {
+            return None;
+        }
         let side = order.req.side;
         let mut qty = qty;
         if order.req.reduce_only {
@@ -326,11 +409,22 @@ impl BookVenue {
             ts: now,
         };
         out.push(ExecutionReport::Filled(fill));
+        self.oco.filled(order.id);
         if order.remaining().is_zero() {
             m.orders.remove(n);
             return Some(true);
         }
         None
+    }
+
+    /// Cancels the other legs of every OCO group that filled in this step.
+    fn cancel_beaten(&mut self, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+        for id in self.oco.take_beaten() {
+            if self.take(id) {
+                let reason = "OCO: another leg of the group filled".into();
+                out.push(ExecutionReport::Cancelled { order_id: id, ts: now, reason });
+            }
+        }
     }
 
     fn modify(
@@ -406,6 +500,13 @@ impl BookVenue {
     /// [`on_market`](Self::on_market) at `now`: fills are stamped with it
     /// (the exchange time, when the venue runs on the exchange's clock).
     pub fn on_market_at(&mut self, event: &MarketEvent, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+        self.on_market_step(event, now, out);
+        if !self.oco.fired.is_empty() {
+            self.cancel_beaten(now, out);
+        }
+    }
+
+    fn on_market_step(&mut self, event: &MarketEvent, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
         let i = event.instrument().index();
         if i >= self.markets.len() {
             return;
@@ -492,7 +593,8 @@ impl BookVenue {
     fn fire_stops(&mut self, i: usize, print: Price, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
         let mut k = 0;
         while k < self.markets[i].stops.len() {
-            if !self.markets[i].stops[k].fires_on(print) {
+            let stop = &mut self.markets[i].stops[k];
+            if self.oco.beaten(stop.id) || !stop.fires_on(print) {
                 k += 1;
                 continue;
             }
@@ -504,14 +606,15 @@ impl BookVenue {
 
     fn expire_due(&mut self, i: usize, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
         let due = |expires: Option<UnixNanos>| expires.is_some_and(|t| now >= t);
-        let m = &mut self.markets[i];
-        m.orders.retain(|o| !due(o.expires) || !out_expired(out, o.id, now));
-        m.stops.retain(|s| !due(s.expires) || !out_expired(out, s.id, now));
+        let (m, oco) = (&mut self.markets[i], &mut self.oco);
+        m.orders.retain(|o| !due(o.expires) || !out_expired(out, oco, o.id, now));
+        m.stops.retain(|s| !due(s.expires) || !out_expired(out, oco, s.id, now));
     }
 }
 
 /// Reports an order expired; always true, for use in `retain`.
-fn out_expired(out: &mut Vec<ExecutionReport>, order_id: OrderId, now: UnixNanos) -> bool {
+fn out_expired(out: &mut Vec<ExecutionReport>, oco: &mut OcoGroups, order_id: OrderId, now: UnixNanos) -> bool {
+    oco.forget(order_id);
     out.push(ExecutionReport::Expired { order_id, ts: now });
     true
 }

@@ -91,11 +91,26 @@ struct WorkingOrder {
     filled: Quantity,
     trigger: Trigger,
     expires: Option<UnixNanos>,
+    /// The OCO group the order is a leg of.
+    oco: Option<u64>,
 }
 
 impl WorkingOrder {
     fn remaining(&self) -> Option<Quantity> {
         self.qty.map(|q| q - self.filled)
+    }
+
+    /// The steps of `path` the order sees: IOC/FOK only the first price
+    /// after they arrive.
+    fn steps<'a>(&self, path: &'a [Step]) -> &'a [Step] {
+        let immediate = matches!(self.req.tif, TimeInForce::Ioc | TimeInForce::Fok);
+        if immediate && self.trigger.fresh { &path[..1] } else { path }
+    }
+
+    /// At which step of `path` the order would fill, without changing it.
+    fn first_touch(&self, path: &[Step], rule: LimitFillRule) -> Option<usize> {
+        let mut trigger = self.trigger;
+        self.steps(path).iter().position(|step| trigger.check(*step, rule).is_some())
     }
 }
 
@@ -106,6 +121,15 @@ struct InstrumentBook {
     market: MarketState,
     /// The account's net position as this venue has filled it.
     position: Quantity,
+    /// OCO groups a leg of which filled in the current step: their other
+    /// legs match no more and are cancelled when the step ends.
+    fired_oco: Vec<u64>,
+}
+
+impl InstrumentBook {
+    fn fired(&self, order: &WorkingOrder) -> bool {
+        order.oco.is_some_and(|g| self.fired_oco.contains(&g))
+    }
 }
 
 /// A simulated exchange for backtests and paper trading.
@@ -115,6 +139,7 @@ pub struct SimVenue {
     config: SimConfig,
     fees: Box<dyn FeeModel>,
     slippage: Box<dyn SlippageModel>,
+    next_oco: u64,
 }
 
 impl SimVenue {
@@ -122,7 +147,7 @@ impl SimVenue {
         let books = instruments.iter().map(|_| InstrumentBook::default()).collect();
         let fees = Box::new(config.fees.clone());
         let slippage = Box::new(config.slippage.clone());
-        Self { instruments, books, config, fees, slippage }
+        Self { instruments, books, config, fees, slippage, next_oco: 0 }
     }
 
     /// Replaces the fee model with a custom one.
@@ -154,7 +179,13 @@ impl SimVenue {
     /// Handles a command that reached the venue at `now`.
     pub fn handle(&mut self, cmd: VenueCommand, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
         match cmd {
-            VenueCommand::Submit { order_id, request } => self.submit(order_id, request, now, out),
+            VenueCommand::Submit { order_id, request } => {
+                let i = request.instrument.index();
+                if self.accept(order_id, request, now, None, out) {
+                    self.match_on_arrival(i, order_id, now, out);
+                }
+            }
+            VenueCommand::SubmitOco { legs } => self.submit_oco(legs, now, out),
             VenueCommand::Cancel { order_id } => {
                 let was_open = self.take_order(order_id).is_some();
                 out.push(crate::order_checks::cancel_answer(order_id, now, was_open));
@@ -169,10 +200,19 @@ impl SimVenue {
         }
     }
 
-    fn submit(&mut self, order_id: OrderId, req: OrderRequest, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+    /// Validates an arriving order and, when it is good, accepts it into its
+    /// instrument's working orders (last). Returns whether it was accepted.
+    fn accept(
+        &mut self,
+        order_id: OrderId,
+        req: OrderRequest,
+        now: UnixNanos,
+        oco: Option<u64>,
+        out: &mut Vec<ExecutionReport>,
+    ) -> bool {
         if let Err(reason) = self.validate(&req) {
             out.push(ExecutionReport::Rejected { order_id, ts: now, reason });
-            return;
+            return false;
         }
         let book = &self.books[req.instrument.index()];
         if req.post_only
@@ -185,7 +225,7 @@ impl SimVenue {
                 ts: now,
                 reason: "post-only order would take liquidity".into(),
             });
-            return;
+            return false;
         }
         let expires = crate::order_checks::expiry(req.tif, now);
         let qty = match req.qty {
@@ -193,11 +233,61 @@ impl SimVenue {
             OrderQty::Quote(_) => None,
         };
         let trigger = Trigger::new(req.kind, req.side, book.market.reference());
-        let order = WorkingOrder { id: order_id, req, qty, filled: Quantity::ZERO, trigger, expires };
+        let order = WorkingOrder { id: order_id, req, qty, filled: Quantity::ZERO, trigger, expires, oco };
         out.push(ExecutionReport::Accepted { order_id, ts: now });
-        let i = order.req.instrument.index();
-        self.books[i].orders.push(order);
-        self.match_on_arrival(i, now, out);
+        self.books[order.req.instrument.index()].orders.push(order);
+        true
+    }
+
+    /// An OCO list, all or nothing as on an exchange: a leg that fails the
+    /// checks rejects every leg. The legs all arrive before any of them
+    /// meets the market, so one filling on arrival cancels the others.
+    fn submit_oco(&mut self, legs: Vec<(OrderId, OrderRequest)>, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+        let i = legs[0].1.instrument.index();
+        let refused = legs.iter().find_map(|(id, req)| {
+            let why = if req.instrument.index() != i {
+                Err("the legs of an OCO must trade one instrument".to_string())
+            } else {
+                self.validate(req)
+            };
+            why.err().map(|why| format!("OCO leg {id} refused: {why}"))
+        });
+        if let Some(reason) = refused {
+            for (order_id, _) in legs {
+                out.push(ExecutionReport::Rejected { order_id, ts: now, reason: reason.clone() });
+            }
+            return;
+        }
+        let group = self.next_oco;
+        self.next_oco += 1;
+        let ids: Vec<OrderId> = legs.iter().map(|(id, _)| *id).collect();
+        for (id, req) in legs {
+            self.accept(id, req, now, Some(group), out);
+        }
+        for id in ids {
+            self.match_on_arrival(i, id, now, out);
+        }
+        self.cancel_fired_oco(i, now, out);
+    }
+
+    /// Cancels the other legs of every OCO group that filled in this step.
+    fn cancel_fired_oco(&mut self, i: usize, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+        let book = &mut self.books[i];
+        if book.fired_oco.is_empty() {
+            return;
+        }
+        let fired = std::mem::take(&mut book.fired_oco);
+        book.orders.retain(|o| {
+            let cancel = o.oco.is_some_and(|g| fired.contains(&g));
+            if cancel {
+                out.push(ExecutionReport::Cancelled {
+                    order_id: o.id,
+                    ts: now,
+                    reason: "OCO: another leg of the group filled".into(),
+                });
+            }
+            !cancel
+        });
     }
 
     fn validate(&self, req: &OrderRequest) -> Result<(), String> {
@@ -273,10 +363,12 @@ impl SimVenue {
         Some(self.books[i].orders.remove(pos))
     }
 
-    /// Checks newly arrived orders against the current market of `i`.
-    fn match_on_arrival(&mut self, i: usize, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+    /// Checks newly arrived order `id` of instrument `i` against the
+    /// current market (if it is still working).
+    fn match_on_arrival(&mut self, i: usize, id: OrderId, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
         let market = self.books[i].market;
-        let Some(order) = self.books[i].orders.last() else { return };
+        let Some(n) = self.books[i].orders.iter().position(|o| o.id == id) else { return };
+        let order = &self.books[i].orders[n];
         let side = order.req.side;
         match market.last_kind {
             LastKind::None => {}
@@ -286,26 +378,33 @@ impl SimVenue {
             LastKind::Bar => {
                 if self.config.bar_fill == BarFill::Close && order.req.kind == OrderKind::Market {
                     let close = market.bar_close.expect("bar state has a close");
-                    let n = self.books[i].orders.len() - 1;
                     self.match_one(i, n, &[Step::Gap(close)], None, now, false, out);
                 }
             }
             LastKind::Trade | LastKind::Quote => {
                 let (price, quoted) = market.price_for(side).expect("market state has a price");
-                let n = self.books[i].orders.len() - 1;
                 self.match_one(i, n, &[Step::Print(price)], None, now, quoted, out);
             }
         }
         // IOC/FOK get their one chance on arrival where there is a price.
-        self.expire_immediate(i, now, market.last_kind == LastKind::Bar, out);
+        self.expire_immediate(i, Some(id), now, market.last_kind == LastKind::Bar, out);
     }
 
-    /// Cancels what is left of IOC/FOK orders after their arrival check.
-    /// On bar data the arrival check is the next bar's open, so they wait.
-    fn expire_immediate(&mut self, i: usize, now: UnixNanos, waiting_for_bar: bool, out: &mut Vec<ExecutionReport>) {
+    /// Cancels what is left of IOC/FOK orders (all, or only `only`) after
+    /// their arrival check. On bar data the arrival check is the next bar's
+    /// open, so they wait.
+    fn expire_immediate(
+        &mut self,
+        i: usize,
+        only: Option<OrderId>,
+        now: UnixNanos,
+        waiting_for_bar: bool,
+        out: &mut Vec<ExecutionReport>,
+    ) {
         let book = &mut self.books[i];
         book.orders.retain(|o| {
-            let immediate = matches!(o.req.tif, TimeInForce::Ioc | TimeInForce::Fok);
+            let immediate =
+                matches!(o.req.tif, TimeInForce::Ioc | TimeInForce::Fok) && only.is_none_or(|id| id == o.id);
             if immediate && !(waiting_for_bar && o.trigger.fresh) {
                 out.push(ExecutionReport::Cancelled {
                     order_id: o.id,
@@ -339,6 +438,7 @@ impl SimVenue {
                 // (issue 5); a lone delta moves no price here.
                 MarketEvent::BookDelta(_) => {}
             }
+            self.cancel_fired_oco(i, now, out);
         }
         let market = &mut self.books[i].market;
         match event {
@@ -371,7 +471,7 @@ impl SimVenue {
     fn match_bar(&mut self, i: usize, bar: &Bar, out: &mut Vec<ExecutionReport>) {
         let steps = bar_steps(bar.open, bar.high, bar.low, bar.close);
         self.match_all(i, &steps, Some(bar.volume), bar.ts_recv, false, out);
-        self.expire_immediate(i, bar.ts_recv, false, out);
+        self.expire_immediate(i, None, bar.ts_recv, false, out);
     }
 
     fn match_side(&mut self, i: usize, side: Side, price: Price, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
@@ -408,6 +508,21 @@ impl SimVenue {
         }
     }
 
+    /// Whether another leg of order `n`'s OCO group meets the market first
+    /// on this path (or at the same step, having arrived earlier): then
+    /// that leg fills and this one is cancelled, as the market reaches
+    /// them in that order.
+    fn oco_leg_beaten(&self, i: usize, n: usize, path: &[Step]) -> bool {
+        let (orders, rule) = (&self.books[i].orders, self.config.limit_fill);
+        let Some(group) = orders[n].oco else { return false };
+        let Some(mine) = orders[n].first_touch(path, rule) else { return false };
+        orders.iter().enumerate().any(|(m, other)| {
+            m != n
+                && other.oco == Some(group)
+                && other.first_touch(path, rule).is_some_and(|theirs| theirs < mine || (theirs == mine && m < n))
+        })
+    }
+
     /// Runs order `n` of instrument `i` through `steps`; fills at most once.
     /// Returns whether the order left the book.
     #[allow(clippy::too_many_arguments)]
@@ -422,11 +537,13 @@ impl SimVenue {
         out: &mut Vec<ExecutionReport>,
     ) -> bool {
         let rule = self.config.limit_fill;
+        let book = &self.books[i];
+        if book.fired(&book.orders[n]) || self.oco_leg_beaten(i, n, steps) {
+            return false;
+        }
         let order = &mut self.books[i].orders[n];
         let was_triggered = order.trigger.triggered;
-        // IOC/FOK see only the first price after they arrive.
-        let immediate = matches!(order.req.tif, TimeInForce::Ioc | TimeInForce::Fok);
-        let steps = if immediate && order.trigger.fresh { &steps[..1] } else { steps };
+        let steps = order.steps(steps);
         let mut touch = None;
         for step in steps {
             touch = order.trigger.check(*step, rule);
@@ -553,6 +670,9 @@ impl SimVenue {
             ts: now,
         };
         out.push(ExecutionReport::Filled(fill));
+        if let Some(group) = order.oco {
+            book.fired_oco.push(group);
+        }
         if order.remaining().is_some_and(|r| r.is_zero()) {
             book.orders.remove(n);
             return true;

@@ -21,8 +21,8 @@ use std::sync::Mutex;
 use pyrt_binance::user::ExecutionUpdate;
 use pyrt_model::fixed::FIXED_SCALE;
 use pyrt_model::{
-    ExecutionReport, Fill, InstrumentId, Liquidity, Money, OrderId, OrderKind, OrderQty, OrderStatus, Quantity,
-    TimeInForce, UnixNanos, VenueCommand, VenueOrderState,
+    ExecutionReport, Fill, InstrumentId, Liquidity, Money, OrderId, OrderKind, OrderQty, OrderRequest, OrderStatus,
+    Quantity, TimeInForce, UnixNanos, VenueCommand, VenueOrderState,
 };
 
 use super::rest::{BinanceRest, OrderParams, RestError, decode};
@@ -71,52 +71,61 @@ impl<'a> Gateway<'a> {
         fresh.then_some(ExecutionReport::Accepted { order_id: id, ts })
     }
 
+    /// Places one order over REST.
+    async fn submit(&self, order_id: OrderId, request: OrderRequest, now: UnixNanos) -> Vec<ExecutionReport> {
+        let reject = |reason: String| vec![ExecutionReport::Rejected { order_id, ts: now, reason }];
+        let Some(sym) = self.symbols.get(request.instrument.index()) else {
+            return reject(format!("instrument {} is not traded through this gateway", request.instrument.0));
+        };
+        let OrderQty::Base(quantity) = request.qty else {
+            return reject("size notional orders before they reach the gateway".into());
+        };
+        let (order_type, price) = match request.kind {
+            OrderKind::Market => ("MARKET", None),
+            OrderKind::Limit { price } if request.post_only => ("LIMIT_MAKER", Some(price)),
+            OrderKind::Limit { price } => ("LIMIT", Some(price)),
+            other => {
+                return reject(format!("{} orders are not sent to Binance yet; use market or limit", other.name()));
+            }
+        };
+        let time_in_force = match (order_type, request.tif) {
+            ("LIMIT", TimeInForce::Gtc) => Some("GTC"),
+            ("LIMIT", TimeInForce::Ioc) => Some("IOC"),
+            ("LIMIT", TimeInForce::Fok) => Some("FOK"),
+            ("LIMIT", other) => {
+                return reject(format!("time in force {other:?} is not offered by Binance Spot"));
+            }
+            _ => None,
+        };
+        self.sent.lock().expect("never held across a panic").insert(order_id.0, request.instrument.index());
+        let params = OrderParams {
+            symbol: sym.symbol.clone(),
+            side: request.side,
+            order_type,
+            time_in_force,
+            quantity,
+            price,
+            client_order_id: self.client_order_id(order_id),
+        };
+        match self.rest.place_order(&params).await {
+            Ok(_) => self.accept(order_id, now).into_iter().collect(),
+            Err(RestError::Api { code, msg, .. }) => reject(format!("Binance {code}: {msg}")),
+            Err(e) => reject(e.to_string()),
+        }
+    }
+
     /// Sends one command; returns what can be reported at once.
     pub async fn send(&self, cmd: VenueCommand, now: UnixNanos) -> Vec<ExecutionReport> {
         match cmd {
-            VenueCommand::Submit { order_id, request } => {
-                let reject = |reason: String| vec![ExecutionReport::Rejected { order_id, ts: now, reason }];
-                let Some(sym) = self.symbols.get(request.instrument.index()) else {
-                    return reject(format!("instrument {} is not traded through this gateway", request.instrument.0));
-                };
-                let OrderQty::Base(quantity) = request.qty else {
-                    return reject("size notional orders before they reach the gateway".into());
-                };
-                let (order_type, price) = match request.kind {
-                    OrderKind::Market => ("MARKET", None),
-                    OrderKind::Limit { price } if request.post_only => ("LIMIT_MAKER", Some(price)),
-                    OrderKind::Limit { price } => ("LIMIT", Some(price)),
-                    other => {
-                        return reject(format!(
-                            "{} orders are not sent to Binance yet; use market or limit",
-                            other.name()
-                        ));
-                    }
-                };
-                let time_in_force = match (order_type, request.tif) {
-                    ("LIMIT", TimeInForce::Gtc) => Some("GTC"),
-                    ("LIMIT", TimeInForce::Ioc) => Some("IOC"),
-                    ("LIMIT", TimeInForce::Fok) => Some("FOK"),
-                    ("LIMIT", other) => {
-                        return reject(format!("time in force {other:?} is not offered by Binance Spot"));
-                    }
-                    _ => None,
-                };
-                self.sent.lock().expect("never held across a panic").insert(order_id.0, request.instrument.index());
-                let params = OrderParams {
-                    symbol: sym.symbol.clone(),
-                    side: request.side,
-                    order_type,
-                    time_in_force,
-                    quantity,
-                    price,
-                    client_order_id: self.client_order_id(order_id),
-                };
-                match self.rest.place_order(&params).await {
-                    Ok(_) => self.accept(order_id, now).into_iter().collect(),
-                    Err(RestError::Api { code, msg, .. }) => reject(format!("Binance {code}: {msg}")),
-                    Err(e) => reject(e.to_string()),
+            VenueCommand::Submit { order_id, request } => self.submit(order_id, request, now).await,
+            // Sent as separate orders: the engine cancels the other legs on
+            // the first fill. (Binance's own OCO lists are not used yet.)
+            VenueCommand::SubmitOco { legs } => {
+                let mut reports = Vec::new();
+                for (order_id, request) in legs {
+                    reports.extend(self.submit(order_id, request, now).await);
                 }
+                reports
             }
             VenueCommand::Cancel { order_id } => {
                 let Some(symbol) = self.symbol_of(order_id) else {
