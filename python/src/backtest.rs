@@ -144,6 +144,7 @@ impl BarArrays<'_> {
 
 /// Bars as engine events, checked row by row (runs detached).
 fn events(slices: &BarSlices) -> Result<Vec<MarketEvent>, String> {
+    pyrt_engine::check_enough_bars(slices.ts.len() as u64, "the data").map_err(|e| e.to_string())?;
     let bars = bars_from_slices(InstrumentId(0), slices).map_err(|e| e.to_string())?;
     Ok(bars.into_iter().map(MarketEvent::Bar).collect())
 }

@@ -95,15 +95,23 @@ pub fn run(config: &RunConfig, show_progress: bool) -> Result<RunReport> {
     engine.add_strategy(strategy);
 
     let progress = Progress::new(show_progress);
-    for (n, event) in events.enumerate() {
+    let mut seen = 0u64;
+    for event in events {
         let event = event?;
         engine.process(&event).context("the backtest stopped")?;
-        if n & 0xFFFF == 0 {
-            progress.tick(n as u64);
+        if seen & 0xFFFF == 0 {
+            progress.tick(seen);
         }
+        seen += 1;
     }
-    engine.stop();
     progress.finish();
+    let data = match config.feeds.as_slice() {
+        [] => "the synthetic data".to_string(),
+        [one] => one.path.display().to_string(),
+        many => format!("the {} data files", many.len()),
+    };
+    pyrt_engine::check_enough_bars(seen, &data)?;
+    engine.stop();
     Ok(RunReport::from_engine(&engine, config.account.risk_free))
 }
 

@@ -3,8 +3,9 @@
 //! Trades come from a CSV (optionally gzipped; the trade readers' column
 //! detection applies) or a Parquet file; bars go to CSV (streamed, flat
 //! memory) or Parquet (exact decimals), in the layout `pyrt backtest`
-//! reads back.
+//! reads back; the output appears only when the whole run succeeded.
 
+use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
@@ -14,6 +15,8 @@ use pyrt_data::{
     format_timestamp,
 };
 use pyrt_model::{Bar, MarketEvent};
+
+use crate::output::Staged;
 
 /// What a run produced.
 pub struct BarsSummary {
@@ -54,30 +57,34 @@ pub fn run(trades: &Path, rule: &str, out: Option<&Path>, keep_partial: bool) ->
     Ok(summary)
 }
 
-enum BarSink<'a> {
-    Csv(BufWriter<Box<dyn Write>>),
-    Parquet(&'a Path, Vec<Bar>),
+/// Where bars go: CSV as they come, or Parquet at the end; either way
+/// staged, so a failed run leaves no partial output.
+struct BarSink {
+    staged: Staged,
+    kind: SinkKind,
 }
 
-impl<'a> BarSink<'a> {
-    fn open(out: Option<&'a Path>) -> Result<Self> {
-        if let Some(path) = out.filter(|p| p.extension().is_some_and(|e| e == "parquet")) {
-            return Ok(BarSink::Parquet(path, Vec::new()));
-        }
-        let sink: Box<dyn Write> = match out {
-            Some(path) => {
-                Box::new(std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?)
-            }
-            None => Box::new(std::io::stdout().lock()),
+enum SinkKind {
+    Csv(BufWriter<File>),
+    Parquet(Vec<Bar>),
+}
+
+impl BarSink {
+    fn open(out: Option<&Path>) -> Result<Self> {
+        let mut staged = Staged::new(out)?;
+        let kind = if out.is_some_and(|p| p.extension().is_some_and(|e| e == "parquet")) {
+            SinkKind::Parquet(Vec::new())
+        } else {
+            let mut w = BufWriter::new(staged.file().try_clone()?);
+            writeln!(w, "timestamp,open,high,low,close,volume")?;
+            SinkKind::Csv(w)
         };
-        let mut w = BufWriter::new(sink);
-        writeln!(w, "timestamp,open,high,low,close,volume")?;
-        Ok(BarSink::Csv(w))
+        Ok(BarSink { staged, kind })
     }
 
     fn push(&mut self, bar: &Bar) -> Result<()> {
-        match self {
-            BarSink::Csv(w) => writeln!(
+        match &mut self.kind {
+            SinkKind::Csv(w) => writeln!(
                 w,
                 "{},{},{},{},{},{}",
                 format_timestamp(bar.ts_event),
@@ -87,16 +94,16 @@ impl<'a> BarSink<'a> {
                 bar.close,
                 bar.volume
             )?,
-            BarSink::Parquet(_, bars) => bars.push(*bar),
+            SinkKind::Parquet(bars) => bars.push(*bar),
         }
         Ok(())
     }
 
     fn finish(self) -> Result<()> {
-        match self {
-            BarSink::Csv(mut w) => w.flush()?,
-            BarSink::Parquet(path, bars) => pyrt_data::write_bars_parquet(path, &bars)?,
+        match self.kind {
+            SinkKind::Csv(mut w) => w.flush()?,
+            SinkKind::Parquet(bars) => pyrt_data::write_bars_parquet(self.staged.path(), &bars)?,
         }
-        Ok(())
+        self.staged.commit()
     }
 }

@@ -207,6 +207,8 @@ impl RunConfig {
         if !(self.execution.latency_ms >= 0.0 && self.execution.latency_ms.is_finite()) {
             bail!("execution.latency_ms must be a non-negative number, got {}", self.execution.latency_ms);
         }
+        pyrt_sim::check_fees(&self.execution.fees).map_err(|e| anyhow::anyhow!("execution.fees: {e}"))?;
+        pyrt_sim::check_slippage(&self.execution.slippage).map_err(|e| anyhow::anyhow!("execution.slippage: {e}"))?;
         for feed in &self.feeds {
             if !feed.tick_size.is_positive() || !feed.lot_size.is_positive() {
                 bail!("feed {}: tick_size and lot_size must be greater than zero", feed.path.display());
@@ -234,6 +236,10 @@ mod tests {
         assert!(e.to_string().contains("unknown variant `tomorrow`"), "{e}");
         let c: RunConfig =
             toml::from_str("[strategy]\nname = \"sma_cross\"\nparams = { fast = 5, slow = 20 }\n").unwrap();
+        let rebate: RunConfig =
+            toml::from_str("[execution]\nfees = { model = \"rate\", maker = -0.5, taker = -0.5 }\n").unwrap();
+        let e = rebate.validate().unwrap_err().to_string();
+        assert!(e.starts_with("execution.fees: the taker rate -5000 bp is outside its bounds"), "{e}");
         assert_eq!(c.strategy.params_text().unwrap()["fast"], "5");
     }
 }

@@ -12,6 +12,7 @@ mod config;
 mod indicators;
 mod latency;
 mod live;
+mod output;
 mod paper;
 mod venue;
 
@@ -430,7 +431,7 @@ fn trade_run(options: paper::PaperOptions, format: Format) -> Result<()> {
     let report = paper::run(options)?;
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Format::Table => println!("{report:#}"),
+        Format::Table => print!("{report}"),
     }
     Ok(())
 }

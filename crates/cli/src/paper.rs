@@ -30,10 +30,11 @@ use pyrt_adapters::binance::{BinanceRest, Gateway, GatewaySymbol, RestConfig};
 use pyrt_binance::Market;
 use pyrt_binance::user::{ExecutionUpdate, UserEvent};
 use pyrt_data::{BarAggregator, BarRule};
-use pyrt_engine::{AccountKind, ChannelVenue, Engine, EngineConfig};
+use pyrt_engine::{AccountKind, ChannelVenue, Engine, EngineConfig, Rejections};
 use pyrt_model::time::wall_clock;
-use pyrt_model::{ExecutionReport, Instrument, InstrumentId, MarketEvent, Money, OrderId, OrderStatus};
-use serde_json::{Value, json};
+use pyrt_model::{ExecutionReport, Instrument, InstrumentId, MarketEvent, Money, OrderId, Quantity};
+use serde::Serialize;
+use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
 pub struct PaperOptions {
@@ -64,7 +65,74 @@ fn money_of(account: &Value, asset: &str) -> Result<(Money, Money)> {
     Ok((parse("free")?, parse("locked")?))
 }
 
-pub fn run(o: PaperOptions) -> Result<Value> {
+/// What a paper or live session did: the engine's books and the venue's
+/// balances (free plus locked, at the start and the end).
+#[derive(Debug, Serialize)]
+pub struct PaperReport {
+    pub symbol: String,
+    pub strategy: String,
+    pub bars: u64,
+    pub orders: usize,
+    pub open_orders: usize,
+    /// By pre-trade risk or by the venue; `rejections` has the reasons.
+    pub rejected_orders: u64,
+    pub rejections: Rejections,
+    pub fills: usize,
+    pub engine: EngineBooks,
+    pub venue: VenueBooks,
+    pub feed_problems: Vec<String>,
+    pub reconciled_reports: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EngineBooks {
+    pub position: Quantity,
+    pub cash: Money,
+    pub fees: Money,
+    pub equity: Money,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VenueBooks {
+    pub base_start: Money,
+    pub quote_start: Money,
+    pub base: Money,
+    pub quote: Money,
+}
+
+impl std::fmt::Display for PaperReport {
+    /// The table `--format table` prints.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (e, v) = (&self.engine, &self.venue);
+        let rows: [(&str, String); 13] = [
+            ("symbol", self.symbol.clone()),
+            ("strategy", self.strategy.clone()),
+            ("bars", self.bars.to_string()),
+            ("orders", format!("{} ({} still open)", self.orders, self.open_orders)),
+            ("rejected orders", self.rejected_orders.to_string()),
+            ("fills", self.fills.to_string()),
+            ("engine position", e.position.to_string()),
+            ("engine cash", format!("{:.8}", e.cash)),
+            ("engine fees", format!("{:.8}", e.fees)),
+            ("engine equity", format!("{:.8}", e.equity)),
+            ("venue base", format!("{:.8} -> {:.8}", v.base_start, v.base)),
+            ("venue quote", format!("{:.8} -> {:.8}", v.quote_start, v.quote)),
+            ("reconciled", format!("{} report(s)", self.reconciled_reports)),
+        ];
+        for (k, v) in rows {
+            writeln!(f, "{k:<18} {v}")?;
+        }
+        for r in &self.rejections.examples {
+            writeln!(f, "  rejected {} [{}]: {}", r.order_id, r.code, r.reason)?;
+        }
+        for p in &self.feed_problems {
+            writeln!(f, "  feed: {p}")?;
+        }
+        Ok(())
+    }
+}
+
+pub fn run(o: PaperOptions) -> Result<PaperReport> {
     let rule: BarRule = o.bar.parse()?;
     let strategy = pyrt_strategies::build(&o.strategy, &o.params)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
@@ -84,14 +152,18 @@ pub fn run(o: PaperOptions) -> Result<Value> {
         }
         let info = rest.symbol_info(&o.symbol).await?;
         let start_account = rest.account().await?;
-        let (quote_start, _) = money_of(&start_account, &info.quote)?;
-        let (base_start, _) = money_of(&start_account, &info.base)?;
+        // Free and locked alike, at the start as at the end: an order left
+        // resting from an earlier session locks part of the balance.
+        let (quote_free, quote_locked) = money_of(&start_account, &info.quote)?;
+        let (base_free, base_locked) = money_of(&start_account, &info.base)?;
+        let (quote_start, base_start) = (quote_free + quote_locked, base_free + base_locked);
 
         let id = InstrumentId(0);
         let mut instrument = Instrument::new(id, &o.symbol, info.tick_size, info.step_size);
         instrument.min_quantity = info.min_qty;
         instrument.max_quantity = Some(info.max_qty);
-        let config = EngineConfig { initial_cash: quote_start, account: AccountKind::Cash, ..EngineConfig::default() };
+        // The engine trades what is free; what an older order locks is not its to spend.
+        let config = EngineConfig { initial_cash: quote_free, account: AccountKind::Cash, ..EngineConfig::default() };
         let mut engine = Engine::new(vec![instrument.clone()], ChannelVenue::new(vec![instrument]), config);
         if let Some(limits) = o.risk.clone() {
             engine.set_risk_limits(limits).context("the risk limits do not fit this run")?;
@@ -209,30 +281,30 @@ pub fn run(o: PaperOptions) -> Result<Value> {
         let (base_free, base_locked) = money_of(&end_account, &info.base)?;
         let portfolio = engine.portfolio();
         let fees = engine.fills().iter().fold(Money::ZERO, |acc, f| acc + f.fee);
-        Ok(json!({
-            "symbol": o.symbol,
-            "strategy": o.strategy,
-            "bars": bars_seen,
-            "orders": engine.orders().all().len(),
-            "open_orders": engine.orders().open().count(),
-            // By pre-trade risk or by the venue; the reasons are in the log.
-            "rejected_orders": engine.orders().all().iter().filter(|o| o.status == OrderStatus::Rejected).count(),
-            "fills": engine.fills().len(),
-            "engine": {
-                "position": portfolio.position(id).qty.to_string(),
-                "cash": portfolio.cash().to_string(),
-                "fees": fees.to_string(),
-                "equity": portfolio.equity().to_string(),
+        Ok(PaperReport {
+            symbol: o.symbol,
+            strategy: o.strategy,
+            bars: bars_seen,
+            orders: engine.orders().all().len(),
+            open_orders: engine.orders().open().count(),
+            rejected_orders: engine.orders().rejections().total,
+            rejections: engine.orders().rejections().clone(),
+            fills: engine.fills().len(),
+            engine: EngineBooks {
+                position: portfolio.position(id).qty,
+                cash: portfolio.cash(),
+                fees,
+                equity: portfolio.equity(),
             },
-            "venue": {
-                "base_start": base_start.to_string(),
-                "quote_start": quote_start.to_string(),
-                "base": (base_free + base_locked).to_string(),
-                "quote": (quote_free + quote_locked).to_string(),
+            venue: VenueBooks {
+                base_start,
+                quote_start,
+                base: base_free + base_locked,
+                quote: quote_free + quote_locked,
             },
-            "feed_problems": feed_problems,
-            "reconciled_reports": reconciled,
-        }))
+            feed_problems,
+            reconciled_reports: reconciled,
+        })
     })
 }
 

@@ -185,7 +185,7 @@ fn indicators_to_csv_and_parquet_and_bad_specs() {
     }
     let text = std::fs::read_to_string(&out_csv).unwrap();
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("time,sma:3,macd:3:5:2.macd,macd:3:5:2.signal,macd:3:5:2.hist"));
+    assert_eq!(lines.next(), Some("timestamp,sma:3,macd:3:5:2.macd,macd:3:5:2.signal,macd:3:5:2.hist"));
     let row3: Vec<&str> = lines.nth(2).unwrap().split(',').collect();
     assert!(!row3[1].is_empty() && row3[2].is_empty(), "sma warm by row 3, macd not: {row3:?}");
     assert_eq!(text.lines().count(), 41);

@@ -135,6 +135,35 @@ fn paper_orders_over_the_risk_limits_never_reach_the_venue() {
     assert_eq!(r["fills"], 0, "{r:#}");
     assert_eq!(money(&r["venue"]["base"]), money(&r["venue"]["base_start"]), "{r:#}");
     assert_eq!(money(&r["venue"]["quote"]), money(&r["venue"]["quote_start"]), "{r:#}");
+    // Each rejection says why.
+    let first = &r["rejections"]["examples"][0];
+    assert_eq!(first["code"], "MAX_ORDER_NOTIONAL", "{r:#}");
+    assert!(first["reason"].as_str().unwrap().contains("exceeds the limit 1"), "{r:#}");
+}
+
+/// `--format table` prints a table (it printed JSON), with the reasons of
+/// rejected orders; the venue's base balance counts what is locked at the
+/// start as at the end, so nothing moves without a fill.
+#[test]
+fn paper_prints_a_table_with_rejection_reasons() {
+    let v = venue(&["--fee-bps", "0"]);
+    let risk = std::env::temp_dir().join(format!("pyrt-paper-table-{}.toml", std::process::id()));
+    std::fs::write(&risk, "[order_limits]\nmax_notional = 1\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pyrt"))
+        .args(["paper", "--venue", &format!("http://{}", v.1), "--strategy", "sma_cross"])
+        .args(["--param", "fast=2", "--param", "slow=4", "--bar", "tick:3", "--duration-s", "4"])
+        .args(["--risk", risk.to_str().unwrap(), "--format", "table"])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&risk);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(!table.trim_start().starts_with('{'), "{table}");
+    assert!(table.lines().any(|l| l.starts_with("rejected orders")), "{table}");
+    assert!(table.contains("[MAX_ORDER_NOTIONAL]: risk MAX_ORDER_NOTIONAL:"), "{table}");
+    let base = table.lines().find(|l| l.starts_with("venue base")).unwrap();
+    let (start, end) = base["venue base".len()..].trim().split_once(" -> ").unwrap();
+    assert_eq!(start, end, "no fills, no change: {base}");
 }
 
 #[test]

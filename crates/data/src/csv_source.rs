@@ -27,6 +27,50 @@ pub enum OnInvalid {
 /// Errors kept from skipped rows (the count is exact beyond this).
 const MAX_KEPT_SKIPS: usize = 100;
 
+/// The longest line read. Bar and tick rows are under a hundred bytes; a
+/// longer line is not data (`/dev/zero`, a binary file, a file without
+/// line breaks), and reading it whole would grow memory without bound.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// A reader that fails once a line grows past [`MAX_LINE_BYTES`], naming
+/// the line, so the CSV parser never buffers an endless one.
+struct LineLimit<R> {
+    inner: R,
+    /// Bytes since the last line break.
+    run: usize,
+    /// Line breaks seen so far.
+    lines: u64,
+}
+
+impl<R: Read> Read for LineLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let chunk = &buf[..n];
+        let breaks = chunk.iter().filter(|&&b| b == b'\n').count();
+        match chunk.iter().rposition(|&b| b == b'\n') {
+            Some(last) => {
+                self.lines += breaks as u64;
+                self.run = n - last - 1;
+            }
+            None => self.run += n,
+        }
+        // Lines that ended inside this chunk were checked by `run` before
+        // it reset, except one wholly inside a chunk, which is shorter
+        // than the chunk (at most 64 KiB).
+        if self.run > MAX_LINE_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "line {} is longer than {} bytes: this is not a bar or tick file (or its lines do not end)",
+                    self.lines + 1,
+                    MAX_LINE_BYTES
+                ),
+            ));
+        }
+        Ok(n)
+    }
+}
+
 /// A CSV file read one row at a time.
 pub(crate) struct CsvSource {
     path: PathBuf,
@@ -57,10 +101,11 @@ fn open_maybe_gz(path: &Path) -> Result<Box<dyn Read + Send>, DataError> {
             .hint("check the path; it is relative to the working directory")
     })?;
     let reader = BufReader::with_capacity(1 << 16, file);
+    let limited = |inner: Box<dyn Read + Send>| Box::new(LineLimit { inner, run: 0, lines: 0 });
     Ok(if path.extension().is_some_and(|e| e == "gz") {
-        Box::new(MultiGzDecoder::new(reader))
+        limited(Box::new(MultiGzDecoder::new(reader)))
     } else {
-        Box::new(reader)
+        limited(Box::new(reader))
     })
 }
 
@@ -270,7 +315,11 @@ impl Row<'_> {
 
 fn csv_error(path: &Path, e: csv::Error) -> DataError {
     let line = e.position().map(|p| p.line());
-    let err = DataError::new(format!("malformed CSV: {e}")).in_file(path);
+    let message = match e.kind() {
+        csv::ErrorKind::Io(io) => format!("cannot read: {io}"),
+        _ => format!("malformed CSV: {e}"),
+    };
+    let err = DataError::new(message).in_file(path);
     match line {
         Some(l) => err.at_line(l),
         None => err,

@@ -20,7 +20,8 @@ pub fn parse_timestamp(text: &str) -> Result<UnixNanos, String> {
     let b = s.as_bytes();
     let bad = || {
         format!(
-            "`{s}` is not a timestamp (expected e.g. 2014-12-31, 2014-12-31 09:30:00.5, 2014-12-31T09:30:00Z or an epoch number)"
+            "`{}` is not a timestamp (expected e.g. 2014-12-31, 2014-12-31 09:30:00.5, 2014-12-31T09:30:00Z or an epoch number)",
+            pyrt_model::decimal::excerpt(s)
         )
     };
     if b.is_empty() {

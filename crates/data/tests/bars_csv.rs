@@ -204,3 +204,18 @@ fn chunks_stream_the_file() {
     .collect();
     assert_eq!(sizes, vec![10, 10, 5]);
 }
+
+#[test]
+fn an_endless_line_is_refused_without_reading_it_whole() {
+    // 3 MB of digits and no line break: refused at the limit with the line.
+    let f = temp_csv(&format!("{HEADER}{}", "7".repeat(3 << 20)));
+    let e = read_all(f.path()).unwrap_err().to_string();
+    assert!(e.contains("line 2 is longer than 1048576 bytes"), "{}", &e[..e.len().min(300)]);
+    // A field of 200 KB on a line under the limit: the value is not echoed whole.
+    let f = temp_csv(&format!("{HEADER}2020-01-01,1,2,0.5,{},10\n", "9".repeat(200_000)));
+    let e = read_all(f.path()).unwrap_err().to_string();
+    assert!(e.len() < 400 && e.contains("field `Close`") && e.contains("200000 characters"), "{e}");
+    let f = temp_csv(&format!("{HEADER}{},1,2,0.5,1,10\n", "x".repeat(200_000)));
+    let e = read_all(f.path()).unwrap_err().to_string();
+    assert!(e.len() < 400 && e.contains("(200000 bytes)") && e.contains("is not a timestamp"), "{e}");
+}

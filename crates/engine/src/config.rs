@@ -83,4 +83,25 @@ pub enum EngineError {
         #[source]
         source: pyrt_book::BookError,
     },
+    #[error(
+        "{what} has {bars} bar(s); a backtest needs at least two (an order decided on a bar fills on a later one): \
+         check the file, the date filter or the frame"
+    )]
+    TooFewBars { what: String, bars: u64 },
+    #[error("the run stopped at {ts}: {source}")]
+    Account {
+        ts: UnixNanos,
+        #[source]
+        source: crate::portfolio::AccountOverflow,
+    },
+}
+
+/// A backtest over fewer than two bars cannot fill a single order, and
+/// would report the starting cash as if the strategy had run: an error
+/// instead, naming the input (`what`).
+pub fn check_enough_bars(bars: u64, what: &str) -> Result<(), EngineError> {
+    if bars < 2 {
+        return Err(EngineError::TooFewBars { what: what.to_string(), bars });
+    }
+    Ok(())
 }

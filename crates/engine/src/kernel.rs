@@ -35,6 +35,7 @@ use crate::history::RecentLog;
 use crate::orders::{FollowUp, OrderManager};
 use crate::portfolio::Portfolio;
 use crate::recorder::EquityRecorder;
+use crate::schedule::{Scheduled, ScheduledKind, Unordered};
 use crate::strategy::{Command, Context, OrderUpdate, Strategy, StrategyId, TimerEvent};
 
 /// Where orders go: the simulated venue in backtests, an adapter live.
@@ -63,44 +64,6 @@ impl Venue for SimVenue {
     fn on_market(&mut self, event: &MarketEvent, _now: UnixNanos, out: &mut Vec<ExecutionReport>) {
         // Bars carry their own timing (the bar path); ticks are at receive time.
         SimVenue::on_market(self, event, out)
-    }
-}
-
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Scheduled {
-    ts: UnixNanos,
-    seq: u64,
-    what: ScheduledKind,
-}
-
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum ScheduledKind {
-    Timer {
-        strategy: u32,
-        name: String,
-    },
-    ToVenue(Unordered<VenueCommand>),
-    /// A venue's report on its way back (response latency).
-    FromVenue(Unordered<ExecutionReport>),
-}
-
-/// A payload in the schedule heap, which orders by time and `seq` only.
-#[derive(Debug)]
-struct Unordered<T>(T);
-impl<T> PartialEq for Unordered<T> {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-impl<T> Eq for Unordered<T> {}
-impl<T> PartialOrd for Unordered<T> {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<T> Ord for Unordered<T> {
-    fn cmp(&self, _: &Self) -> std::cmp::Ordering {
-        std::cmp::Ordering::Equal
     }
 }
 
@@ -274,7 +237,7 @@ impl<V: Venue> Engine<V> {
             }
         }
         self.stop();
-        Ok(())
+        self.account_in_range()
     }
 
     /// Processes one market event: the venue and the strategies both see
@@ -283,7 +246,18 @@ impl<V: Venue> Engine<V> {
     pub fn process(&mut self, event: &MarketEvent) -> Result<(), EngineError> {
         self.begin_step(event, event.ts())?;
         self.venue_sees(event);
-        self.strategies_see(event)
+        self.strategies_see(event)?;
+        self.account_in_range()
+    }
+
+    /// An error once the account could not book a fill or mark (it no
+    /// longer follows the venue, so the run must not go on).
+    #[inline]
+    fn account_in_range(&self) -> Result<(), EngineError> {
+        match self.portfolio.overflow() {
+            None => Ok(()),
+            Some(e) => Err(EngineError::Account { ts: self.now, source: e }),
+        }
     }
 
     /// The venue's view of `event`, at exchange time `at`
@@ -292,14 +266,15 @@ impl<V: Venue> Engine<V> {
     pub fn process_exchange(&mut self, event: &MarketEvent, at: UnixNanos) -> Result<(), EngineError> {
         self.begin_step(event, at)?;
         self.venue_sees(event);
-        Ok(())
+        self.account_in_range()
     }
 
     /// The strategies' view of `event`, at its receive time, after the
     /// venue saw it through [`process_exchange`](Self::process_exchange).
     pub fn process_local(&mut self, event: &MarketEvent) -> Result<(), EngineError> {
         self.begin_step(event, event.ts())?;
-        self.strategies_see(event)
+        self.strategies_see(event)?;
+        self.account_in_range()
     }
 
     /// Checks an event, and moves the clock to `ts` with everything due
@@ -735,7 +710,9 @@ impl<V: Venue> Engine<V> {
         let expected = order.expected_price;
         let breaker = match &report {
             ExecutionReport::Filled(fill) => {
-                self.portfolio.apply_fill(fill);
+                if self.portfolio.apply_fill(fill).is_err() {
+                    return; // Portfolio::overflow: the run stops at the end of this step
+                }
                 if self.risk.tracks_var() {
                     self.risk.on_position(fill.instrument, self.portfolio.position(fill.instrument).qty);
                 }

@@ -29,11 +29,13 @@ mod pre_trade;
 pub mod reconcile;
 pub mod recorder;
 pub mod rejections;
+mod schedule;
 pub mod strategy;
 pub mod venue_set;
 
 pub use algo_desk::{AlgoDesk, AlgoUpdate};
 pub use channel_venue::ChannelVenue;
+pub use config::check_enough_bars;
 pub use history::{RecentLog, TradeStats};
 pub use kernel::{AccountKind, Engine, EngineConfig, EngineError, Venue, VenueClock};
 pub use orders::{OrderManager, OrderRecord};

@@ -259,7 +259,12 @@ impl OrderManager {
             ExecutionReport::Cancelled { .. } => OrderStatus::Cancelled,
             ExecutionReport::Expired { .. } => OrderStatus::Expired,
             ExecutionReport::Filled(fill) => {
-                let total = order.filled + fill.qty;
+                // A fill beyond any representable size is an impossible report.
+                let sums = (order.filled.checked_add(fill.qty), order.fees.checked_add(fill.fee));
+                let (Some(total), Some(_)) = sums else {
+                    self.invalid_reports += 1;
+                    return None;
+                };
                 match order.request.qty {
                     OrderQty::Base(q) if total < q => OrderStatus::PartiallyFilled,
                     _ => OrderStatus::Filled,
@@ -302,9 +307,9 @@ impl OrderManager {
         order.status = status;
         match report {
             ExecutionReport::Filled(fill) => {
-                order.filled += fill.qty;
-                order.filled_notional += Money::notional(fill.price, fill.qty);
-                order.fees += fill.fee;
+                order.filled += fill.qty; // checked above
+                order.filled_notional = order.filled_notional.saturating_add(Money::notional(fill.price, fill.qty));
+                order.fees += fill.fee; // checked above
                 order.ts_updated = fill.ts;
             }
             ExecutionReport::Rejected { ts, reason, .. } | ExecutionReport::Cancelled { ts, reason, .. } => {

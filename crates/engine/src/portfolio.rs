@@ -12,6 +12,12 @@
 //! equity = cash + Σ qty × mark
 //!        = initial cash + Σ realized + Σ (qty × mark − cost) − Σ fees
 //! ```
+//!
+//! Every sum is checked. A fill or mark whose result would leave the range
+//! of exact arithmetic (a hostile order size, a price of billions times a
+//! quantity of billions, twice) is not booked: the account stays as it was
+//! and [`Portfolio::overflow`] says what overflowed, which stops the run
+//! with an error instead of wrapping into a fortune.
 
 use std::collections::VecDeque;
 
@@ -40,7 +46,7 @@ impl Position {
     /// `qty × mark − cost`; zero before the first mark.
     pub fn unrealized(&self) -> Money {
         match self.mark {
-            Some(m) => Money::notional(m, self.qty) - self.cost,
+            Some(m) => Money::notional(m, self.qty).checked_sub(self.cost).unwrap_or(Money::MAX),
             None => Money::ZERO,
         }
     }
@@ -108,7 +114,18 @@ pub struct Portfolio {
     trades: RecentLog<TradeRecord>,
     trade_stats: TradeStats,
     fills: u64,
+    /// What first left the range of exact arithmetic, if anything did.
+    overflow: Option<AccountOverflow>,
 }
+
+/// A fill or mark the account could not book: its result is beyond the
+/// range of exact arithmetic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the account's {0} would leave the range of exact arithmetic (about ±1.7e20 in cash, ±9.2e9 units in a position); \
+     an order or price far beyond any real one reached the account"
+)]
+pub struct AccountOverflow(pub &'static str);
 
 impl Portfolio {
     /// A fresh account; `trade_log_limit` bounds how many round trips are
@@ -123,6 +140,7 @@ impl Portfolio {
             trades: RecentLog::new(trade_log_limit),
             trade_stats: TradeStats::default(),
             fills: 0,
+            overflow: None,
         }
     }
 
@@ -132,8 +150,15 @@ impl Portfolio {
     pub fn cash(&self) -> Money {
         self.cash
     }
+    /// Cash plus the marked positions. Always in range: a fill or mark
+    /// that would take it out of range is refused (see [`Self::overflow`]).
     pub fn equity(&self) -> Money {
         self.cash + self.market_value
+    }
+    /// The fill or mark that could not be booked, once one could not: the
+    /// account no longer follows the venue, and the run must stop.
+    pub fn overflow(&self) -> Option<AccountOverflow> {
+        self.overflow
     }
     /// `Σ qty × mark`: net exposure, long minus short.
     pub fn market_value(&self) -> Money {
@@ -142,7 +167,8 @@ impl Portfolio {
     /// `Σ |qty| × mark`: gross exposure, long plus short. Summed when
     /// asked (once per order check), so marking stays one multiplication.
     pub fn gross_exposure(&self) -> Money {
-        self.positions.iter().filter_map(|p| p.mark.map(|m| Money::notional(m, p.qty.abs()))).sum()
+        let each = self.positions.iter().filter_map(|p| p.mark.map(|m| Money::notional(m, p.qty.abs())));
+        each.fold(Money::ZERO, Money::saturating_add)
     }
     pub fn position(&self, instrument: InstrumentId) -> &Position {
         &self.positions[instrument.index()]
@@ -166,22 +192,31 @@ impl Portfolio {
         self.fills
     }
     pub fn realized(&self) -> Money {
-        self.positions.iter().map(|p| p.realized).sum()
+        self.positions.iter().map(|p| p.realized).fold(Money::ZERO, Money::saturating_add)
     }
     pub fn unrealized(&self) -> Money {
-        self.positions.iter().map(Position::unrealized).sum()
+        self.positions.iter().map(Position::unrealized).fold(Money::ZERO, Money::saturating_add)
     }
     pub fn fees(&self) -> Money {
-        self.positions.iter().map(|p| p.fees).sum()
+        self.positions.iter().map(|p| p.fees).fold(Money::ZERO, Money::saturating_add)
     }
 
-    /// Marks `instrument` to `price`.
+    /// Marks `instrument` to `price` (unless the marked value would leave
+    /// the range of exact arithmetic: then see [`Self::overflow`]).
     #[inline]
     pub fn mark(&mut self, instrument: InstrumentId, price: Price) {
         let pos = &mut self.positions[instrument.index()];
         if !pos.qty.is_zero() {
             let old = pos.mark.unwrap_or(price);
-            self.market_value += Money::notional(price - old, pos.qty);
+            let moved = Money::notional(price - old, pos.qty);
+            let value = self.market_value.checked_add(moved);
+            match value.filter(|v| self.cash.checked_add(*v).is_some()) {
+                Some(value) => self.market_value = value,
+                None => {
+                    self.overflow.get_or_insert(AccountOverflow("marked value"));
+                    return;
+                }
+            }
         }
         pos.mark = Some(price);
     }
@@ -193,48 +228,71 @@ impl Portfolio {
         let pos = &mut self.positions[bar.instrument.index()];
         if let Some(t) = &mut pos.open_trade {
             let (worst, best) = if pos.qty.is_positive() { (bar.low, bar.high) } else { (bar.high, bar.low) };
-            t.mae = t.mae.min(Money::notional(worst, pos.qty) - pos.cost);
-            t.mfe = t.mfe.max(Money::notional(best, pos.qty) - pos.cost);
+            let excursion = |p| Money::notional(p, pos.qty).checked_sub(pos.cost);
+            t.mae = t.mae.min(excursion(worst).unwrap_or(t.mae));
+            t.mfe = t.mfe.max(excursion(best).unwrap_or(t.mfe));
         }
         self.mark(bar.instrument, bar.close);
     }
 
-    /// Books a fill.
-    pub fn apply_fill(&mut self, fill: &Fill) {
-        self.fills += 1;
-        self.book_fill(fill);
-        // A fee taken in coins: the fee's value was charged above; the
-        // coins leave the position as if sold at the fill price, which
-        // gives that value back in cash.
-        if fill.fee_base.is_positive() {
-            let coins =
-                Fill { side: Side::Sell, qty: fill.fee_base, fee: Money::ZERO, fee_base: Quantity::ZERO, ..*fill };
-            self.book_fill(&coins);
+    /// Books a fill. One whose result would leave the range of exact
+    /// arithmetic is not booked at all (the account stays as it was) and
+    /// is returned as the error, which [`Self::overflow`] also keeps.
+    pub fn apply_fill(&mut self, fill: &Fill) -> Result<(), AccountOverflow> {
+        let i = fill.instrument.index();
+        let before = (self.cash, self.market_value, self.open_positions, self.positions[i].clone());
+        let booked = self.book_fill(fill).and_then(|()| {
+            // A fee taken in coins: the fee's value was charged above; the
+            // coins leave the position as if sold at the fill price, which
+            // gives that value back in cash.
+            if fill.fee_base.is_positive() {
+                let coins =
+                    Fill { side: Side::Sell, qty: fill.fee_base, fee: Money::ZERO, fee_base: Quantity::ZERO, ..*fill };
+                self.book_fill(&coins)?;
+            }
+            Ok(())
+        });
+        match booked {
+            Ok(()) => self.fills += 1,
+            Err(e) => {
+                (self.cash, self.market_value, self.open_positions, self.positions[i]) = before;
+                self.overflow.get_or_insert(e);
+            }
         }
+        booked
     }
 
-    fn book_fill(&mut self, fill: &Fill) {
+    /// Books one fill with every sum checked; a round trip it ends is
+    /// logged only after every check passed.
+    fn book_fill(&mut self, fill: &Fill) -> Result<(), AccountOverflow> {
+        let over = AccountOverflow;
         let i = fill.instrument.index();
-        let signed = Quantity::from_raw(fill.qty.raw() * fill.side.sign());
-        self.cash -= Money::notional(fill.price, signed) + fill.fee;
+        let signed = fill.qty.raw().checked_mul(fill.side.sign()).map(Quantity::from_raw).ok_or(over("position"))?;
+        let notional = Money::notional(fill.price, signed);
+        let cash = notional.checked_add(fill.fee).and_then(|out| self.cash.checked_sub(out)).ok_or(over("cash"))?;
         let pos = &mut self.positions[i];
         let mark = *pos.mark.get_or_insert(fill.price);
         let was_open = !pos.qty.is_zero();
-        pos.fees += fill.fee;
         // Market value moves by the quantity change at the current mark.
-        self.market_value += Money::notional(mark, signed);
+        let market_value = self.market_value.checked_add(Money::notional(mark, signed)).ok_or(over("marked value"))?;
+        cash.checked_add(market_value).ok_or(over("equity"))?;
+        pos.fees = pos.fees.checked_add(fill.fee).ok_or(over("fees"))?;
+        (self.cash, self.market_value) = (cash, market_value);
 
         let same_direction = pos.qty.is_zero() || (pos.qty.is_positive() == signed.is_positive());
         if same_direction {
             if pos.qty.is_zero() {
                 pos.open_trade = Some(OpenTrade::new(fill, pos.realized));
             }
-            pos.cost += Money::notional(fill.price, signed);
-            pos.qty += signed;
+            pos.cost = pos.cost.checked_add(notional).ok_or(over("cost basis"))?;
+            pos.qty = pos.qty.checked_add(signed).ok_or(over("position"))?;
             if let Some(t) = &mut pos.open_trade {
-                t.entry_qty += fill.qty;
-                t.entry_notional += Money::notional(fill.price, fill.qty);
-                t.fees += fill.fee;
+                t.entry_qty = t.entry_qty.checked_add(fill.qty).ok_or(over("trade size"))?;
+                t.entry_notional = t
+                    .entry_notional
+                    .checked_add(Money::notional(fill.price, fill.qty))
+                    .ok_or(over("trade notional"))?;
+                t.fees = t.fees.checked_add(fill.fee).ok_or(over("trade fees"))?;
             }
         } else {
             let closing = fill.qty.min(pos.qty.abs());
@@ -244,7 +302,8 @@ impl Portfolio {
                 pos.cost.mul_ratio(closing.raw() as i128, pos.qty.abs().raw() as i128)
             };
             let closing_signed = Quantity::from_raw(closing.raw() * pos.qty.raw().signum());
-            pos.realized += Money::notional(fill.price, closing_signed) - removed;
+            let gain = Money::notional(fill.price, closing_signed).checked_sub(removed);
+            pos.realized = gain.and_then(|g| pos.realized.checked_add(g)).ok_or(over("realized P&L"))?;
             pos.cost -= removed;
             pos.qty -= closing_signed;
             let leftover = fill.qty - closing;
@@ -256,14 +315,13 @@ impl Portfolio {
             };
             if let Some(t) = &mut pos.open_trade {
                 t.exit_qty += closing;
-                t.exit_notional += Money::notional(fill.price, closing);
-                t.fees += closing_fee;
+                t.exit_notional =
+                    t.exit_notional.checked_add(Money::notional(fill.price, closing)).ok_or(over("trade notional"))?;
+                t.fees = t.fees.checked_add(closing_fee).ok_or(over("trade fees"))?;
             }
             if pos.qty.is_zero() {
                 let t = pos.open_trade.take().expect("an open position has an open trade");
-                let record = t.close(fill, pos.realized);
-                self.trade_stats.add(record.net_pnl.to_f64());
-                self.trades.push(record);
+                let record = t.close(fill, pos.realized).ok_or(over("trade P&L"))?;
                 if !leftover.is_zero() {
                     let opening = Quantity::from_raw(leftover.raw() * fill.side.sign());
                     pos.cost = Money::notional(fill.price, opening);
@@ -274,6 +332,8 @@ impl Portfolio {
                     t.fees = fill.fee - closing_fee;
                     pos.open_trade = Some(t);
                 }
+                self.trade_stats.add(record.net_pnl.to_f64());
+                self.trades.push(record);
             }
         }
         match (was_open, !pos.qty.is_zero()) {
@@ -281,6 +341,7 @@ impl Portfolio {
             (true, false) => self.open_positions -= 1,
             _ => {}
         }
+        Ok(())
     }
 }
 
@@ -310,14 +371,15 @@ impl OpenTrade {
         }
     }
 
-    fn close(self, fill: &Fill, realized: Money) -> TradeRecord {
+    /// The finished round trip; `None` when its P&L is beyond exact range.
+    fn close(self, fill: &Fill, realized: Money) -> Option<TradeRecord> {
         let avg = |notional: Money, qty: Quantity| {
             Price::from_raw(pyrt_model::fixed::div_round_half_even(notional.raw(), qty.raw().max(1) as i128) as i64)
         };
-        let pnl = realized - self.realized_at_open;
-        let net = pnl - self.fees;
+        let pnl = realized.checked_sub(self.realized_at_open)?;
+        let net = pnl.checked_sub(self.fees)?;
         let entry = self.entry_notional.to_f64();
-        TradeRecord {
+        Some(TradeRecord {
             instrument: fill.instrument,
             side: self.side,
             entry_ts: self.entry_ts,
@@ -333,7 +395,7 @@ impl OpenTrade {
             mae: self.mae.min(pnl),
             mfe: self.mfe.max(pnl),
             duration_ns: fill.ts - self.entry_ts,
-        }
+        })
     }
 }
 
@@ -364,14 +426,14 @@ mod tests {
         let mut p = Portfolio::new(Money::from_int(1000), 1, None);
         // Buy 10 at 10; the venue keeps 0.01 of the coins (worth 0.1).
         let buy = Fill { fee_base: "0.01".parse().unwrap(), ..fill(Side::Buy, 10, "10", "0.1", 1) };
-        p.apply_fill(&buy);
+        p.apply_fill(&buy).unwrap();
         assert_eq!(p.cash(), Money::from_int(900));
         assert_eq!(p.position(I).qty, "9.99".parse().unwrap());
         assert_eq!(p.position(I).fees, "0.1".parse().unwrap());
         // Selling what is held closes the position; equity is what the
         // account holds: cash only.
         let sell = Fill { qty: "9.99".parse().unwrap(), ..fill(Side::Sell, 0, "12", "0", 3) };
-        p.apply_fill(&sell);
+        p.apply_fill(&sell).unwrap();
         assert!(p.position(I).qty.is_zero());
         assert_eq!(p.cash(), "1019.88".parse().unwrap());
         assert_eq!(p.equity(), p.cash());
@@ -380,12 +442,12 @@ mod tests {
     #[test]
     fn long_round_trip() {
         let mut p = Portfolio::new(Money::from_int(1000), 1, None);
-        p.apply_fill(&fill(Side::Buy, 10, "10", "1", 1));
+        p.apply_fill(&fill(Side::Buy, 10, "10", "1", 1)).unwrap();
         assert_eq!(p.cash(), Money::from_int(899));
         p.mark(I, "12".parse().unwrap());
         assert_eq!(p.equity(), Money::from_int(1019));
         assert_eq!(p.position(I).unrealized(), Money::from_int(20));
-        p.apply_fill(&fill(Side::Sell, 10, "12", "1", 5));
+        p.apply_fill(&fill(Side::Sell, 10, "12", "1", 5)).unwrap();
         assert_eq!(p.cash(), Money::from_int(1018));
         assert_eq!(p.equity(), Money::from_int(1018));
         let t = &p.trades()[0];
@@ -397,12 +459,12 @@ mod tests {
     #[test]
     fn short_then_flip_to_long() {
         let mut p = Portfolio::new(Money::from_int(1000), 1, None);
-        p.apply_fill(&fill(Side::Sell, 5, "20", "0", 1));
+        p.apply_fill(&fill(Side::Sell, 5, "20", "0", 1)).unwrap();
         assert_eq!(p.cash(), Money::from_int(1100));
         p.mark(I, "18".parse().unwrap());
         assert_eq!(p.equity(), Money::from_int(1010));
         // Buy 8: closes 5 short (+10 realized), opens 3 long at 18.
-        p.apply_fill(&fill(Side::Buy, 8, "18", "0", 2));
+        p.apply_fill(&fill(Side::Buy, 8, "18", "0", 2)).unwrap();
         assert_eq!(p.position(I).qty, Quantity::from_int(3));
         assert_eq!(p.position(I).avg_price(), Some("18".parse().unwrap()));
         assert_eq!(p.realized(), Money::from_int(10));
@@ -414,7 +476,7 @@ mod tests {
     #[test]
     fn excursions_follow_the_bar_range() {
         let mut p = Portfolio::new(Money::from_int(1000), 1, None);
-        p.apply_fill(&fill(Side::Buy, 10, "10", "0", 1));
+        p.apply_fill(&fill(Side::Buy, 10, "10", "0", 1)).unwrap();
         let bar = Bar {
             instrument: I,
             ts_event: 2,
@@ -426,7 +488,7 @@ mod tests {
             volume: Quantity::ZERO,
         };
         p.mark_bar(&bar);
-        p.apply_fill(&fill(Side::Sell, 10, "11", "0", 3));
+        p.apply_fill(&fill(Side::Sell, 10, "11", "0", 3)).unwrap();
         let t = &p.trades()[0];
         assert_eq!((t.mae, t.mfe), (Money::from_int(-20), Money::from_int(30)));
     }
@@ -448,7 +510,7 @@ mod tests {
                         fee: Money::from_raw(fee_milli as i128 * 1_000_000_000_000_000),
                         liquidity: Liquidity::Taker, ts: 0,
                     };
-                    p.apply_fill(&f);
+                    p.apply_fill(&f).unwrap();
                 } else {
                     p.mark(instrument, price);
                 }
@@ -457,10 +519,47 @@ mod tests {
                 prop_assert_eq!(p.equity(), p.initial_cash() + p.realized() + p.unrealized() - p.fees());
                 prop_assert_eq!(p.is_exposed(), p.positions().iter().any(|x| !x.qty.is_zero()));
             }
+            prop_assert!(p.overflow().is_none());
             // Flat at the end: the trade log explains every unit of P&L.
             if !p.is_exposed() {
                 let closed: Money = p.trades().iter().map(|t| t.net_pnl).sum();
                 prop_assert_eq!(closed, p.equity() - p.initial_cash());
+            }
+        }
+    }
+
+    proptest! {
+        /// Extreme prices, sizes and fees: every fill and mark is either
+        /// booked with the identity exact, or refused whole (the account
+        /// unchanged, the overflow named). Never wrapped, never a panic
+        /// (tests run with overflow checks on).
+        #[test]
+        fn extreme_values_are_booked_exactly_or_refused_whole(
+            steps in prop::collection::vec((any::<bool>(), 1i64..=i64::MAX, 1i64..=i64::MAX, 0i128..=i128::MAX / 4, any::<bool>(), 0usize..2), 1..40),
+        ) {
+            let mut p = Portfolio::new(Money::from_int(1_000_000_000), 2, None);
+            for (buy, qty, price, fee, is_fill, inst) in steps {
+                let (instrument, price) = (InstrumentId(inst as u32), Price::from_raw(price));
+                let before = (p.cash(), p.equity(), p.positions().to_vec().iter().map(|x| (x.qty, x.cost)).collect::<Vec<_>>());
+                let booked = if is_fill {
+                    let f = Fill { fee_base: Quantity::ZERO, order_id: OrderId(1), instrument,
+                        side: if buy { Side::Buy } else { Side::Sell }, price, qty: Quantity::from_raw(qty),
+                        fee: Money::from_raw(fee), liquidity: Liquidity::Taker, ts: 0 };
+                    p.apply_fill(&f).is_ok()
+                } else {
+                    let overflowed = p.overflow().is_some();
+                    p.mark(instrument, price);
+                    overflowed || p.overflow().is_none()
+                };
+                if !booked {
+                    prop_assert!(p.overflow().is_some());
+                    let after = (p.cash(), p.equity(), p.positions().iter().map(|x| (x.qty, x.cost)).collect::<Vec<_>>());
+                    prop_assert_eq!(before, after, "a refused step leaves the account as it was");
+                    return Ok(());
+                }
+                let mv = p.positions().iter().map(|x| x.mark.map_or(Money::ZERO, |m| Money::notional(m, x.qty)))
+                    .try_fold(Money::ZERO, |a, b| a.checked_add(b));
+                prop_assert_eq!(Some(p.equity()), mv.and_then(|mv| p.cash().checked_add(mv)));
             }
         }
     }

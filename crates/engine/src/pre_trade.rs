@@ -41,6 +41,7 @@ impl<V: Venue> Engine<V> {
             return deny(DenialCode::InstrumentRules, format!("unknown instrument id {}", req.instrument.0));
         };
         instrument_rules(inst, req).map_err(|message| Denial { code: DenialCode::InstrumentRules, message })?;
+        self.in_range(req).map_err(|message| Denial { code: DenialCode::OutOfRange, message })?;
         if self.risk.is_checking() {
             self.risk_check(inst, req, flattening)?;
         }
@@ -89,6 +90,32 @@ impl<V: Venue> Engine<V> {
                     );
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Whether `req`'s fill could be booked exactly: the position after it
+    /// fits a `Quantity`, and the account (cash and marked value) moved by
+    /// twice its notional fits `Money`, so slippage or a gap cannot push a
+    /// fill of it out of range either.
+    fn in_range(&self, req: &OrderRequest) -> Result<(), String> {
+        let OrderQty::Base(q) = req.qty else { return Ok(()) };
+        let position = self.portfolio.position(req.instrument);
+        if position.qty.abs().checked_add(q).is_none() {
+            return Err(format!("a position of {} plus an order of {q} is beyond the largest quantity", position.qty));
+        }
+        let price = match req.kind {
+            OrderKind::Limit { price }
+            | OrderKind::StopLimit { limit: price, .. }
+            | OrderKind::Stop { trigger: price } => Some(price.max(position.mark.unwrap_or(price))),
+            _ => position.mark,
+        };
+        let Some(price) = price else { return Ok(()) };
+        let notional = Money::notional(price, q).raw().unsigned_abs();
+        let account = self.portfolio.cash().raw().unsigned_abs() + self.portfolio.market_value().raw().unsigned_abs();
+        let fits = notional.checked_mul(2).and_then(|n| n.checked_add(account)).is_some_and(|t| t <= i128::MAX as u128);
+        if !fits {
+            return Err(format!("an order of {q} at {price} is beyond the range of exact accounting"));
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 //! Nothing here does I/O or keeps state beyond a value; the kernel, the
 //! simulated venue and the live adapters all exchange these types.
 
+pub mod decimal;
 pub mod fixed;
 pub mod instrument;
 pub mod market;

@@ -58,6 +58,8 @@ pub enum DenialCode {
     InsufficientCash,
     /// An order the account or engine cannot carry out in this form.
     UnsupportedOrder,
+    /// An order so large its fill could not be booked exactly.
+    OutOfRange,
 }
 
 impl DenialCode {
@@ -86,6 +88,7 @@ impl DenialCode {
             DenialCode::InsufficientPosition => "INSUFFICIENT_POSITION",
             DenialCode::InsufficientCash => "INSUFFICIENT_CASH",
             DenialCode::UnsupportedOrder => "UNSUPPORTED_ORDER",
+            DenialCode::OutOfRange => "OUT_OF_RANGE",
         }
     }
 }

@@ -2,6 +2,10 @@
 
 use std::collections::BTreeMap;
 
+/// Whole-number parameters are periods and counts of bars: at most the
+/// indicators' longest window.
+use pyrt_indicators::features::MAX_PERIOD;
+
 /// One parameter a strategy accepts.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct ParamSpec {
@@ -26,6 +30,9 @@ pub enum ParamError {
     NotInteger { strategy: &'static str, param: &'static str, value: f64 },
     #[error("parameter `{param}` of {strategy} must be at least {min}, got {value}")]
     TooSmall { strategy: &'static str, param: &'static str, min: f64, value: f64 },
+    /// `value` is the text given, as written (`1e30`, not a rounded float).
+    #[error("parameter `{param}` of {strategy} must be at most {max}, got {value}")]
+    TooLarge { strategy: &'static str, param: &'static str, max: usize, value: String },
     #[error("{strategy}: {message}")]
     Inconsistent { strategy: &'static str, message: String },
 }
@@ -60,6 +67,10 @@ impl Params {
                     .filter(|v| v.is_finite())
                     .ok_or_else(|| ParamError::NotANumber { strategy, param: spec.name, value: text.clone() })?,
             };
+            if spec.integer && value > MAX_PERIOD as f64 {
+                let written = given.get(spec.name).map_or_else(|| value.to_string(), |t| t.trim().to_string());
+                return Err(ParamError::TooLarge { strategy, param: spec.name, max: MAX_PERIOD, value: written });
+            }
             if spec.integer && value.fract() != 0.0 {
                 return Err(ParamError::NotInteger { strategy, param: spec.name, value });
             }
@@ -111,6 +122,10 @@ mod tests {
         assert!(matches!(e, ParamError::NotInteger { .. }));
         let e = Params::resolve("x", SPECS, &given(&[("fast", "0")])).unwrap_err();
         assert_eq!(e.to_string(), "parameter `fast` of x must be at least 1, got 0");
+        let e = Params::resolve("x", SPECS, &given(&[("fast", "1e30")])).unwrap_err();
+        assert_eq!(e.to_string(), "parameter `fast` of x must be at most 10000000, got 1e30");
+        let e = Params::resolve("x", SPECS, &given(&[("fast", "1000000000000000000000000000000")])).unwrap_err();
+        assert!(e.to_string().ends_with("got 1000000000000000000000000000000"), "{e}");
         let e = Params::resolve("x", SPECS, &given(&[("k", "NaN")])).unwrap_err();
         assert!(matches!(e, ParamError::NotANumber { .. }));
     }

@@ -340,7 +340,18 @@ mod tests {
         assert!(e.starts_with("unknown feature `rsx` in `rsx:14`; valid names: sma, ema"), "{e}");
         assert_eq!(parse("rsi:abc").unwrap_err().to_string(), "feature `rsi:abc`: argument 1 `abc` is not a number");
         let e = FeaturePipeline::from_spec("sma:0").err().unwrap().to_string();
-        assert_eq!(e, "feature `sma:0`: argument 1 must be a whole number of at least 1, got 0");
+        assert_eq!(e, "feature `sma:0`: argument 1 must be a whole number from 1 to 10000000, got 0");
+        // Huge periods and lags are refused before anything is allocated.
+        for huge in ["sma:99999999999", "willr:99999999999", "macd:12:1e30:9", "sma:5@lag99999999999"] {
+            let e = FeaturePipeline::from_spec(huge).err().unwrap().to_string();
+            assert!(e.contains("10000000"), "{huge}: {e}");
+            let x = [1.0, 2.0];
+            let cols = Columns { ts: &[], open: &x, high: &x, low: &x, close: &x, volume: &x };
+            if let Ok(specs) = parse(huge) {
+                let e = compute_columns(&specs, &cols).err().unwrap().to_string();
+                assert!(e.contains("10000000"), "batch {huge}: {e}");
+            }
+        }
         assert!(parse("rsi:14@3").unwrap_err().to_string().contains("write `@lagN`"));
         assert!(parse("atr:close:14").unwrap_err().to_string().contains("takes no source"));
         assert!(parse("correl:high:30").unwrap_err().to_string().contains("two sources or none"));

@@ -169,6 +169,9 @@ pub(super) fn parse_one(token: &str) -> Result<FeatureSpec, SpecError> {
                 .strip_prefix("lag")
                 .and_then(|n| n.parse::<usize>().ok())
                 .ok_or_else(|| bad(format!("`@{lag}` is not a lag; write `@lagN` with N a whole number")))?;
+            if n > MAX_PERIOD {
+                return Err(bad(format!("lag {n} is longer than the longest, {MAX_PERIOD}")));
+            }
             (body, n)
         }
         None => (token, 0),
@@ -218,13 +221,19 @@ pub(super) fn parse_one(token: &str) -> Result<FeatureSpec, SpecError> {
     Ok(FeatureSpec { name: kind.name, source, source2, args, lag, text: token.to_string() })
 }
 
-/// Argument `i` of `spec` as a period: a whole number of at least 1.
+/// The longest period or lag a feature takes: its window is allocated up
+/// front, and a typo (`sma:99999999999`) must be an error, not an attempt
+/// to allocate 800 GB that aborts the process. Ten million bars is 19
+/// years of minute bars.
+pub const MAX_PERIOD: usize = 10_000_000;
+
+/// Argument `i` of `spec` as a period: a whole number from 1 to [`MAX_PERIOD`].
 pub(super) fn period_arg(spec: &FeatureSpec, i: usize) -> Result<usize, SpecError> {
     let v = spec.args[i];
-    if v.fract() != 0.0 || v < 1.0 {
+    if v.fract() != 0.0 || !(1.0..=MAX_PERIOD as f64).contains(&v) {
         return Err(SpecError::BadArgument {
             token: spec.text.clone(),
-            message: format!("argument {} must be a whole number of at least 1, got {v}", i + 1),
+            message: format!("argument {} must be a whole number from 1 to {MAX_PERIOD}, got {v}", i + 1),
         });
     }
     Ok(v as usize)
