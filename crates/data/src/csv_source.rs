@@ -163,12 +163,18 @@ impl CsvSource {
         &self.path
     }
 
+    /// The header for a message: cut short when it is long (a file that
+    /// is not CSV has one "column" of everything before the first comma).
+    fn header_text(&self) -> String {
+        pyrt_model::decimal::excerpt(&self.headers.join(","))
+    }
+
     /// The index of the column named `name` (given by the user, so it must
     /// exist), or of the first of `defaults` present.
     pub(crate) fn column(&self, name: Option<&str>, role: &str, defaults: &[&str]) -> Result<Option<usize>, DataError> {
         match name {
             Some(n) => self.lower.iter().position(|h| *h == n.to_ascii_lowercase()).map(Some).ok_or_else(|| {
-                DataError::new(format!("the {role} column `{n}` is not in the header ({})", self.headers.join(",")))
+                DataError::new(format!("the {role} column `{n}` is not in the header ({})", self.header_text()))
                     .in_file(&self.path)
             }),
             None => Ok(defaults.iter().find_map(|d| self.lower.iter().position(|h| h == d))),
@@ -178,7 +184,7 @@ impl CsvSource {
     /// Like [`CsvSource::column`], for a column the reader cannot do without.
     pub(crate) fn required(&self, name: Option<&str>, role: &str, defaults: &[&str]) -> Result<usize, DataError> {
         self.column(name, role, defaults)?.ok_or_else(|| {
-            DataError::new(format!("no {role} column in the header ({})", self.headers.join(",")))
+            DataError::new(format!("no {role} column in the header ({})", self.header_text()))
                 .in_file(&self.path)
                 .hint(format!("name it with columns.{role}"))
         })
@@ -250,7 +256,7 @@ impl Row<'_> {
     pub(crate) fn error(&self, column: Option<usize>, message: impl Into<String>) -> DataError {
         let e = DataError::new(message).in_file(&self.source.path).at_line(self.line);
         match column {
-            Some(i) => e.in_field(self.source.headers[i].clone()),
+            Some(i) => e.in_field(pyrt_model::decimal::excerpt(&self.source.headers[i])),
             None => e,
         }
     }
@@ -291,14 +297,14 @@ impl Row<'_> {
         if got != want {
             return Err(self
                 .error(None, format!("expected {want} fields, found {got}"))
-                .hint(format!("the header has {want} columns: {}", self.source.headers.join(","))));
+                .hint(format!("the header has {want} columns: {}", self.source.header_text())));
         }
         Ok(())
     }
 
     fn check_order(&self, ts: UnixNanos, column: usize) -> Result<(), DataError> {
         let Some((prev, prev_line)) = self.source.last else { return Ok(()) };
-        let text = self.text(column);
+        let text = pyrt_model::decimal::excerpt(self.text(column));
         if ts == prev && !self.source.allow_equal_timestamps {
             return Err(self.error(Some(column), format!("duplicate timestamp `{text}` (same as line {prev_line})")).hint(
                 "remove the duplicate row, skip it with on_invalid = \"skip\", or allow equal timestamps for tick data",

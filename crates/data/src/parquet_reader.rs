@@ -113,9 +113,19 @@ impl ParquetReader {
         let not_parquet = |e: parquet::errors::ParquetError| {
             DataError::new(format!("not a readable Parquet file: {e}")).in_file(&path)
         };
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(not_parquet)?;
-        let schema = builder.schema().clone();
-        let batches = builder.with_batch_size(options.batch_size.max(1)).build().map_err(not_parquet)?;
+        // The parquet crate panics on some damaged files instead of
+        // returning an error; a damaged file must not abort the host
+        // (a Python interpreter, a live node), so its panics become errors.
+        let batch_size = options.batch_size.max(1);
+        let opened = guarded(|| {
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+            let schema = builder.schema().clone();
+            Ok((schema, builder.with_batch_size(batch_size).build()?))
+        });
+        let (schema, batches) = match opened {
+            Ok(r) => r.map_err(not_parquet)?,
+            Err(why) => return Err(DataError::new(format!("a damaged Parquet file: {why}")).in_file(&path)),
+        };
         let layout = resolve(&schema, &options.content).map_err(|e| e.in_file(&path))?;
         Ok(Self {
             path,
@@ -239,13 +249,18 @@ impl Iterator for ParquetReader {
                 self.rows_before += b.num_rows() as u64;
             }
             self.row_in_batch = 0;
-            match self.batches.next()? {
-                Ok(b) => self.batch = Some(b),
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(DataError::new(format!("cannot decode a record batch: {e}")).in_file(&self.path)));
+            let next = guarded(|| self.batches.next());
+            let message = match next {
+                Ok(None) => return None,
+                Ok(Some(Ok(b))) => {
+                    self.batch = Some(b);
+                    continue;
                 }
-            }
+                Ok(Some(Err(e))) => format!("cannot decode a record batch: {e}"),
+                Err(why) => format!("a damaged Parquet file: {why}"),
+            };
+            self.done = true;
+            return Some(Err(DataError::new(message).in_file(&self.path)));
         }
     }
 }
@@ -273,16 +288,20 @@ impl Cell<'_> {
         self.null_check()?;
         let a = self.array;
         let r = self.row;
+        let scaled = |v: i64, unit: i64| {
+            v.checked_mul(unit)
+                .ok_or_else(|| format!("{v} is beyond the timestamps the engine holds (up to the year 2262)"))
+        };
         Ok(match a.data_type() {
             DataType::Timestamp(TimeUnit::Nanosecond, _) => a.as_primitive::<TimestampNanosecondType>().value(r),
             DataType::Timestamp(TimeUnit::Microsecond, _) => {
-                a.as_primitive::<TimestampMicrosecondType>().value(r) * 1_000
+                scaled(a.as_primitive::<TimestampMicrosecondType>().value(r), 1_000)?
             }
             DataType::Timestamp(TimeUnit::Millisecond, _) => {
-                a.as_primitive::<TimestampMillisecondType>().value(r) * 1_000_000
+                scaled(a.as_primitive::<TimestampMillisecondType>().value(r), 1_000_000)?
             }
             DataType::Timestamp(TimeUnit::Second, _) => {
-                a.as_primitive::<TimestampSecondType>().value(r) * 1_000_000_000
+                scaled(a.as_primitive::<TimestampSecondType>().value(r), 1_000_000_000)?
             }
             DataType::Int64 => parse_timestamp(&a.as_primitive::<Int64Type>().value(r).to_string())?,
             DataType::UInt64 => parse_timestamp(&a.as_primitive::<UInt64Type>().value(r).to_string())?,
@@ -389,5 +408,15 @@ fn resolve(schema: &Schema, content: &ParquetContent) -> Result<Layout, DataErro
             bid_size: find(&c.bid_size, "bid_size", &["bid_size", "bid_qty", "bid_amount"])?,
             ask_size: find(&c.ask_size, "ask_size", &["ask_size", "ask_qty", "ask_amount"])?,
         },
+    })
+}
+
+/// Runs a call into the parquet crate, turning a panic into its message.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|e| {
+        e.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "the decoder failed".into())
     })
 }

@@ -32,18 +32,22 @@ pub fn parse_timestamp(text: &str) -> Result<UnixNanos, String> {
             return civil(num(&b[0..4]), num(&b[4..6]), num(&b[6..8])).ok_or_else(bad);
         }
         let v: i64 = s.parse().map_err(|_| bad())?;
-        return Ok(match b.len() {
-            0..=11 => v * NANOS_PER_SECOND,
-            12..=14 => v * 1_000_000,
-            15..=17 => v * 1_000,
-            _ => v,
+        let unit = match b.len() {
+            0..=11 => NANOS_PER_SECOND,
+            12..=14 => 1_000_000,
+            15..=17 => 1_000,
+            _ => 1,
+        };
+        return v.checked_mul(unit).ok_or_else(|| {
+            format!("`{s}` is beyond the epoch timestamps the engine holds (nanoseconds up to the year 2262)")
         });
     }
     // HistData: YYYYMMDD HHMMSSmmm
     if b.len() == 18 && b[8] == b' ' && b.iter().enumerate().all(|(i, c)| i == 8 || c.is_ascii_digit()) {
         let day = civil(num(&b[0..4]), num(&b[4..6]), num(&b[6..8])).ok_or_else(bad)?;
         let (h, m, sec, ms) = (num(&b[9..11]), num(&b[11..13]), num(&b[13..15]), num(&b[15..18]));
-        return clock(h, m, sec).map(|t| day + t + ms * 1_000_000).ok_or_else(bad);
+        let t = clock(h, m, sec).ok_or_else(bad)?;
+        return day.checked_add(t + ms * 1_000_000).ok_or_else(bad);
     }
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' || !digits(&b[0..4]) || !digits(&b[5..7]) || !digits(&b[8..10]) {
         return Err(bad());
@@ -88,7 +92,7 @@ pub fn parse_timestamp(text: &str) -> Result<UnixNanos, String> {
         _ => return Err(bad()),
     };
     let t = clock(h, m, sec).ok_or_else(bad)?;
-    Ok(day + t + nanos - offset)
+    day.checked_add(t + nanos - offset).ok_or_else(bad)
 }
 
 fn digits(b: &[u8]) -> bool {
@@ -117,7 +121,8 @@ fn civil(y: i64, m: i64, d: i64) -> Option<i64> {
     let mp = (m + 9) % 12;
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some((era * 146_097 + doe - 719_468) * NANOS_PER_DAY)
+    // Beyond 1677-2262 the nanoseconds do not fit an i64: no such time here.
+    (era * 146_097 + doe - 719_468).checked_mul(NANOS_PER_DAY)
 }
 
 pub use pyrt_model::time::format_timestamp;
@@ -149,6 +154,14 @@ mod tests {
         assert_eq!(parse_timestamp("1583020803145"), Ok(1_583_020_803_145_000_000));
         assert_eq!(parse_timestamp("1583020803145000"), Ok(1_583_020_803_145_000_000));
         assert_eq!(parse_timestamp("1583020803145000001"), Ok(1_583_020_803_145_000_001));
+        // Beyond i64 nanoseconds: an error, not a wrapped time.
+        for huge in ["99999999999", "99999999999999", "99999999999999999", "99999999999999999999"] {
+            assert!(parse_timestamp(huge).is_err(), "{huge}");
+        }
+        assert!(parse_timestamp("99999999999").unwrap_err().contains("year 2262"));
+        for far in ["9999-12-31", "1000-01-01", "2262-04-11 23:47:16.854775808", "99991231 235959999"] {
+            assert!(parse_timestamp(far).is_err(), "{far}");
+        }
     }
 
     #[test]

@@ -246,12 +246,14 @@ impl<V: Venue> Engine<V> {
     pub fn process(&mut self, event: &MarketEvent) -> Result<(), EngineError> {
         self.begin_step(event, event.ts())?;
         self.venue_sees(event);
-        self.strategies_see(event)?;
-        self.account_in_range()
+        self.strategies_see(event)
     }
 
     /// An error once the account could not book a fill or mark (it no
-    /// longer follows the venue, so the run must not go on).
+    /// longer follows the venue, so the run must not go on). Checked where
+    /// the account is marked (every step the strategies see) and at the
+    /// end of a run, so a fill that overflowed stops the run no later than
+    /// the step that delivered it.
     #[inline]
     fn account_in_range(&self) -> Result<(), EngineError> {
         match self.portfolio.overflow() {
@@ -266,15 +268,14 @@ impl<V: Venue> Engine<V> {
     pub fn process_exchange(&mut self, event: &MarketEvent, at: UnixNanos) -> Result<(), EngineError> {
         self.begin_step(event, at)?;
         self.venue_sees(event);
-        self.account_in_range()
+        Ok(())
     }
 
     /// The strategies' view of `event`, at its receive time, after the
     /// venue saw it through [`process_exchange`](Self::process_exchange).
     pub fn process_local(&mut self, event: &MarketEvent) -> Result<(), EngineError> {
         self.begin_step(event, event.ts())?;
-        self.strategies_see(event)?;
-        self.account_in_range()
+        self.strategies_see(event)
     }
 
     /// Checks an event, and moves the clock to `ts` with everything due
@@ -340,6 +341,7 @@ impl<V: Venue> Engine<V> {
                 price
             }
         };
+        self.account_in_range()?;
         if let Some(mark) = mark
             && self.risk.tracks_var()
         {

@@ -46,7 +46,8 @@ impl Position {
     /// `qty × mark − cost`; zero before the first mark.
     pub fn unrealized(&self) -> Money {
         match self.mark {
-            Some(m) => Money::notional(m, self.qty).checked_sub(self.cost).unwrap_or(Money::MAX),
+            // In range: |notional| and |cost| are each at most 2^125 (see MAX_GROSS_QTY).
+            Some(m) => Money::notional(m, self.qty) - self.cost,
             None => Money::ZERO,
         }
     }
@@ -116,10 +117,20 @@ pub struct Portfolio {
     fills: u64,
     /// What first left the range of exact arithmetic, if anything did.
     overflow: Option<AccountOverflow>,
+    /// `Σ |qty|` over the positions, at most [`MAX_GROSS_QTY`].
+    gross_qty: Quantity,
 }
 
-/// A fill or mark the account could not book: its result is beyond the
-/// range of exact arithmetic.
+/// The most the positions may hold in all, long plus short: 2^62 raw units
+/// (4.6 billion), half the range of a quantity. Together with cash bounded
+/// by [`MAX_CASH`], it keeps `Σ qty × mark` and equity within `Money` at
+/// any price, so marking (every event) needs no overflow check.
+pub const MAX_GROSS_QTY: Quantity = Quantity::from_raw(1 << 62);
+/// The most cash may be, either way: 2^125 raw (4.25e19 currency units).
+pub const MAX_CASH: Money = Money::from_raw(1 << 125);
+
+/// A fill the account could not book: its result is beyond the range of
+/// exact arithmetic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error(
     "the account's {0} would leave the range of exact arithmetic (about ±1.7e20 in cash, ±9.2e9 units in a position); \
@@ -141,6 +152,7 @@ impl Portfolio {
             trade_stats: TradeStats::default(),
             fills: 0,
             overflow: None,
+            gross_qty: Quantity::ZERO,
         }
     }
 
@@ -155,10 +167,15 @@ impl Portfolio {
     pub fn equity(&self) -> Money {
         self.cash + self.market_value
     }
-    /// The fill or mark that could not be booked, once one could not: the
-    /// account no longer follows the venue, and the run must stop.
+    /// The fill that could not be booked, once one could not: the account
+    /// no longer follows the venue, and the run must stop.
+    #[inline]
     pub fn overflow(&self) -> Option<AccountOverflow> {
         self.overflow
+    }
+    /// `Σ |qty|` over the positions (see [`MAX_GROSS_QTY`]).
+    pub fn gross_qty(&self) -> Quantity {
+        self.gross_qty
     }
     /// `Σ qty × mark`: net exposure, long minus short.
     pub fn market_value(&self) -> Money {
@@ -208,15 +225,10 @@ impl Portfolio {
         let pos = &mut self.positions[instrument.index()];
         if !pos.qty.is_zero() {
             let old = pos.mark.unwrap_or(price);
-            let moved = Money::notional(price - old, pos.qty);
-            let value = self.market_value.checked_add(moved);
-            match value.filter(|v| self.cash.checked_add(*v).is_some()) {
-                Some(value) => self.market_value = value,
-                None => {
-                    self.overflow.get_or_insert(AccountOverflow("marked value"));
-                    return;
-                }
-            }
+            // Cannot overflow, so no check on the hot path: the positions'
+            // gross quantity is at most MAX_GROSS_QTY, so the marked value
+            // at any price is within ±2^125, and cash within ±2^125 too.
+            self.market_value += Money::notional(price - old, pos.qty);
         }
         pos.mark = Some(price);
     }
@@ -228,9 +240,9 @@ impl Portfolio {
         let pos = &mut self.positions[bar.instrument.index()];
         if let Some(t) = &mut pos.open_trade {
             let (worst, best) = if pos.qty.is_positive() { (bar.low, bar.high) } else { (bar.high, bar.low) };
-            let excursion = |p| Money::notional(p, pos.qty).checked_sub(pos.cost);
-            t.mae = t.mae.min(excursion(worst).unwrap_or(t.mae));
-            t.mfe = t.mfe.max(excursion(best).unwrap_or(t.mfe));
+            // In range: |notional| and |cost| are each at most 2^125 (see MAX_GROSS_QTY).
+            t.mae = t.mae.min(Money::notional(worst, pos.qty) - pos.cost);
+            t.mfe = t.mfe.max(Money::notional(best, pos.qty) - pos.cost);
         }
         self.mark(bar.instrument, bar.close);
     }
@@ -240,7 +252,7 @@ impl Portfolio {
     /// is returned as the error, which [`Self::overflow`] also keeps.
     pub fn apply_fill(&mut self, fill: &Fill) -> Result<(), AccountOverflow> {
         let i = fill.instrument.index();
-        let before = (self.cash, self.market_value, self.open_positions, self.positions[i].clone());
+        let before = (self.cash, self.market_value, self.open_positions, self.gross_qty, self.positions[i].clone());
         let booked = self.book_fill(fill).and_then(|()| {
             // A fee taken in coins: the fee's value was charged above; the
             // coins leave the position as if sold at the fill price, which
@@ -255,7 +267,7 @@ impl Portfolio {
         match booked {
             Ok(()) => self.fills += 1,
             Err(e) => {
-                (self.cash, self.market_value, self.open_positions, self.positions[i]) = before;
+                (self.cash, self.market_value, self.open_positions, self.gross_qty, self.positions[i]) = before;
                 self.overflow.get_or_insert(e);
             }
         }
@@ -269,7 +281,13 @@ impl Portfolio {
         let i = fill.instrument.index();
         let signed = fill.qty.raw().checked_mul(fill.side.sign()).map(Quantity::from_raw).ok_or(over("position"))?;
         let notional = Money::notional(fill.price, signed);
-        let cash = notional.checked_add(fill.fee).and_then(|out| self.cash.checked_sub(out)).ok_or(over("cash"))?;
+        let cash = notional.checked_add(fill.fee).and_then(|out| self.cash.checked_sub(out));
+        let cash = cash.filter(|c| c.abs() <= MAX_CASH).ok_or(over("cash"))?;
+        // The position moves by exactly `signed`: check the gross first.
+        let held = self.positions[i].qty;
+        let after = held.checked_add(signed).ok_or(over("position"))?;
+        let gross = (self.gross_qty - held.abs()).checked_add(after.abs());
+        let gross = gross.filter(|g| *g <= MAX_GROSS_QTY).ok_or(over("gross position"))?;
         let pos = &mut self.positions[i];
         let mark = *pos.mark.get_or_insert(fill.price);
         let was_open = !pos.qty.is_zero();
@@ -341,6 +359,7 @@ impl Portfolio {
             (true, false) => self.open_positions -= 1,
             _ => {}
         }
+        self.gross_qty = gross;
         Ok(())
     }
 }

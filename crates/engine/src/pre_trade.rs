@@ -6,7 +6,7 @@ use pyrt_model::{Instrument, InstrumentId, Money, OrderId, OrderKind, OrderQty, 
 use pyrt_risk::{Denial, DenialCode, Exposures, OrderCheck};
 
 use crate::kernel::{AccountKind, Engine, Venue};
-use crate::portfolio::Portfolio;
+use crate::portfolio::{MAX_CASH, MAX_GROSS_QTY, Portfolio};
 
 /// The instrument's own rules: quantities in whole lots, at least its
 /// minimum; prices on its tick grid. Checked here so a venue round trip
@@ -94,16 +94,19 @@ impl<V: Venue> Engine<V> {
         Ok(())
     }
 
-    /// Whether `req`'s fill could be booked exactly: the position after it
-    /// fits a `Quantity`, and the account (cash and marked value) moved by
-    /// twice its notional fits `Money`, so slippage or a gap cannot push a
-    /// fill of it out of range either.
+    /// Whether `req`'s fill could be booked exactly: the positions' gross
+    /// quantity after it stays within `MAX_GROSS_QTY`, and cash moved by
+    /// twice its notional (room for slippage or a gap) within `MAX_CASH`.
     fn in_range(&self, req: &OrderRequest) -> Result<(), String> {
         let OrderQty::Base(q) = req.qty else { return Ok(()) };
-        let position = self.portfolio.position(req.instrument);
-        if position.qty.abs().checked_add(q).is_none() {
-            return Err(format!("a position of {} plus an order of {q} is beyond the largest quantity", position.qty));
+        let gross = self.portfolio.gross_qty().checked_add(q);
+        if gross.is_none_or(|g| g > MAX_GROSS_QTY) {
+            return Err(format!(
+                "positions of {} in all plus an order of {q} are beyond the largest the account holds ({MAX_GROSS_QTY})",
+                self.portfolio.gross_qty()
+            ));
         }
+        let position = self.portfolio.position(req.instrument);
         let price = match req.kind {
             OrderKind::Limit { price }
             | OrderKind::StopLimit { limit: price, .. }
@@ -112,8 +115,9 @@ impl<V: Venue> Engine<V> {
         };
         let Some(price) = price else { return Ok(()) };
         let notional = Money::notional(price, q).raw().unsigned_abs();
-        let account = self.portfolio.cash().raw().unsigned_abs() + self.portfolio.market_value().raw().unsigned_abs();
-        let fits = notional.checked_mul(2).and_then(|n| n.checked_add(account)).is_some_and(|t| t <= i128::MAX as u128);
+        let cash = self.portfolio.cash().raw().unsigned_abs();
+        let fits =
+            notional.checked_mul(2).and_then(|n| n.checked_add(cash)).is_some_and(|t| t <= MAX_CASH.raw() as u128);
         if !fits {
             return Err(format!("an order of {q} at {price} is beyond the range of exact accounting"));
         }

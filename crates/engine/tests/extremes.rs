@@ -57,28 +57,28 @@ fn run_with_cash(
 }
 
 #[test]
-fn an_order_beyond_exact_accounting_is_refused_before_the_venue() {
-    // Half the largest order at the largest price (2^125 of money) is
-    // booked on a small account; the largest is refused on one that
-    // already holds 2^125.
-    let (top, most, half) = (Price::from_raw(i64::MAX), Quantity::from_raw(i64::MAX), Quantity::from_raw(i64::MAX / 2));
-    let (e, result) = run(vec![(Side::Buy, half)], vec![top; 3], Fees::None);
+fn orders_beyond_exact_accounting_are_refused_before_the_venue() {
+    let top = Price::from_raw(i64::MAX);
+    let reason = |e: &Engine<SimVenue>| e.orders().rejections().examples.first().map(|r| r.reason.clone());
+    // In range at the largest price: booked.
+    let (e, result) = run(vec![(Side::Buy, Quantity::from_raw(1 << 40))], vec![top; 3], Fees::None);
     result.unwrap();
-    assert_eq!(e.portfolio().position(I).qty, half);
-    let (e, result) = run_with_cash(Money::from_raw(i128::MAX / 4), vec![(Side::Buy, most)], vec![top; 3], Fees::None);
+    assert_eq!(e.portfolio().position(I).qty, Quantity::from_raw(1 << 40), "{:?}", reason(&e));
+    // Twice its notional would take cash past 2^125.
+    let (e, result) = run(vec![(Side::Buy, Quantity::from_raw(1 << 61))], vec![top; 3], Fees::None);
     result.unwrap();
-    let r = e.orders().rejections();
-    assert_eq!(r.by_code.get("OUT_OF_RANGE"), Some(&1), "{r:?}");
-    assert!(r.examples[0].reason.contains("beyond the range of exact accounting"), "{r:?}");
+    assert_eq!(e.orders().rejections().by_code.get("OUT_OF_RANGE"), Some(&1));
+    assert!(reason(&e).unwrap().contains("beyond the range of exact accounting"), "{:?}", reason(&e));
     assert_eq!(e.portfolio().position(I).qty, Quantity::ZERO);
-    // A position near the top of the quantity range cannot grow past it.
-    let big = Quantity::from_raw(i64::MAX - 10);
+    // Past the largest gross position, at any price.
+    let most = Quantity::from_raw((1 << 62) - 10);
     let one = Price::from_raw(1);
-    let (e, result) = run(vec![(Side::Buy, big), (Side::Buy, big)], vec![one; 4], Fees::None);
+    let (e, result) = run(vec![(Side::Buy, most), (Side::Buy, most)], vec![one; 4], Fees::None);
     result.unwrap();
-    let states: Vec<_> = e.orders().all().iter().map(|o| (o.status, o.reason.clone())).collect();
-    assert_eq!(e.portfolio().position(I).qty, big, "{states:?}");
-    assert!(e.orders().rejections().examples[0].reason.contains("beyond the largest quantity"));
+    assert_eq!(e.portfolio().position(I).qty, most);
+    assert!(reason(&e).unwrap().contains("beyond the largest the account holds"), "{:?}", reason(&e));
+    let (e, _) = run(vec![(Side::Buy, Quantity::from_raw(i64::MAX))], vec![one; 3], Fees::None);
+    assert_eq!(e.orders().rejections().by_code.get("OUT_OF_RANGE"), Some(&1));
 }
 
 proptest! {

@@ -99,7 +99,7 @@ pub fn parse_decimal(text: &str, decimals: u32) -> Result<i128, ValueError> {
             }
             // All digits: a parse failure is an exponent beyond i64.
             let exp: i64 = text.parse().unwrap_or(i64::MAX);
-            if exp.abs() > MAX_EXPONENT {
+            if exp.unsigned_abs() > MAX_EXPONENT as u64 {
                 return Err(ValueError::OutOfRange(s.to_string()));
             }
             (&body[..i], exp)

@@ -312,6 +312,10 @@ impl Money {
         if den == 0 {
             return None;
         }
+        // The common case: the plain product fits, and one division is enough.
+        if let Some(product) = self.0.checked_mul(num) {
+            return Some(Self(div_round_half_even(product, den)));
+        }
         let (num, den) = if den < 0 { (num.checked_neg()?, den.checked_neg()?) } else { (num, den) };
         let (q, r) = (self.0.div_euclid(den), self.0.rem_euclid(den));
         let part = r.checked_mul(num)?;

@@ -111,9 +111,11 @@ impl SlippageModel for Slippage {
                 _ => Price::ZERO,
             },
         };
+        // At the top of the price range a buy's slipped price saturates
+        // rather than wrap (a sell's, moving down, cannot overflow).
         match side {
-            Side::Buy => reference + adverse,
-            Side::Sell => reference - adverse,
+            Side::Buy => reference.checked_add(adverse).unwrap_or(Price::MAX),
+            Side::Sell => reference.checked_sub(adverse).unwrap_or(Price::ZERO),
         }
     }
 

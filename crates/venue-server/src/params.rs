@@ -62,13 +62,16 @@ pub fn check_signed(secret: &str, query: &str, body: &str, params: &Params, now_
     }
     // Timestamps may be in microseconds (16 digits).
     let ts_ms = if timestamp > 10_000_000_000_000 { timestamp / 1000 } else { timestamp };
-    if ts_ms >= now_ms + 1000 {
+    if ts_ms >= now_ms.saturating_add(1000) {
         return Err(ApiError::ahead_of_server());
     }
-    if (now_ms - ts_ms) as f64 > window {
-        return Err(ApiError::outside_recv_window());
+    // Checked: a timestamp near i64::MIN made `now - ts` wrap into the
+    // window (and panic in a debug build), so a signed request could be
+    // replayed at any time.
+    match now_ms.checked_sub(ts_ms) {
+        Some(age) if ts_ms > 0 && age as f64 <= window => Ok(()),
+        _ => Err(ApiError::outside_recv_window()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -97,6 +100,12 @@ mod tests {
         assert_eq!((e.code, e.msg.as_str()), (-1021, "Timestamp for this request is outside of the recvWindow."));
         let ahead = signed(&format!("timestamp={}", now + 5000));
         assert_eq!(check_signed("s3cret", "", &ahead, &Params::parse("", &ahead), now).unwrap_err().code, -1021);
+        // Timestamps at the ends of the range: refused with -1021, never
+        // wrapped into the window (and no overflow panic in a debug build).
+        for ts in [i64::MIN, i64::MIN + 1, -1, 0, i64::MAX] {
+            let q = signed(&format!("timestamp={ts}"));
+            assert_eq!(check_signed("s3cret", "", &q, &Params::parse("", &q), now).unwrap_err().code, -1021, "{ts}");
+        }
         let huge = signed(&format!("timestamp={now}&recvWindow=70000"));
         assert_eq!(check_signed("s3cret", "", &huge, &Params::parse("", &huge), now).unwrap_err().code, -1131);
         let unsigned = format!("timestamp={now}");

@@ -51,6 +51,7 @@ impl Columns<'_> {
 /// otherwise. The result equals what [`FeaturePipeline`] produces bar by
 /// bar, to the bit; it is simply faster over history.
 pub fn compute_columns(specs: &[FeatureSpec], cols: &Columns) -> Result<Vec<Vec<f64>>, SpecError> {
+    check_total_window(specs)?;
     let n = cols.len();
     let fields =
         [("open", cols.open), ("high", cols.high), ("low", cols.low), ("close", cols.close), ("volume", cols.volume)];

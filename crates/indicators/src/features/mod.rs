@@ -47,6 +47,7 @@ pub struct FeaturePipeline {
 
 impl FeaturePipeline {
     pub fn new(specs: &[FeatureSpec]) -> Result<Self, SpecError> {
+        check_total_window(specs)?;
         let mut features = Vec::new();
         let mut columns = Vec::new();
         for spec in specs {
@@ -342,6 +343,9 @@ mod tests {
         let e = FeaturePipeline::from_spec("sma:0").err().unwrap().to_string();
         assert_eq!(e, "feature `sma:0`: argument 1 must be a whole number from 1 to 10000000, got 0");
         // Huge periods and lags are refused before anything is allocated.
+        let many = ["sma:9000000"; 5].join(",");
+        let e = FeaturePipeline::from_spec(&many).err().unwrap().to_string();
+        assert!(e.contains("windows add up to 45000000 bars"), "{e}");
         for huge in ["sma:99999999999", "willr:99999999999", "macd:12:1e30:9", "sma:5@lag99999999999"] {
             let e = FeaturePipeline::from_spec(huge).err().unwrap().to_string();
             assert!(e.contains("10000000"), "{huge}: {e}");

@@ -227,6 +227,32 @@ pub(super) fn parse_one(token: &str) -> Result<FeatureSpec, SpecError> {
 /// years of minute bars.
 pub const MAX_PERIOD: usize = 10_000_000;
 
+/// The most bars all the features of one list may keep in their windows:
+/// each is allowed [`MAX_PERIOD`], but a list of a thousand of them would
+/// ask for 80 GB.
+pub const MAX_TOTAL_WINDOW: f64 = 2.0 * MAX_PERIOD as f64;
+
+/// Refuses a list whose windows add up past [`MAX_TOTAL_WINDOW`] bars
+/// (every argument and lag counts: periods dominate).
+pub fn check_total_window(specs: &[FeatureSpec]) -> Result<(), SpecError> {
+    // A single value past MAX_PERIOD gets its own, more precise error when
+    // the feature is built; here only the sum of allowed ones counts.
+    let allowed = |v: f64| if v.abs() <= MAX_PERIOD as f64 { v.abs() } else { 0.0 };
+    let total: f64 =
+        specs.iter().map(|s| s.args.iter().map(|a| allowed(*a)).sum::<f64>() + allowed(s.lag as f64)).sum();
+    if total > MAX_TOTAL_WINDOW {
+        let list = specs.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(",");
+        return Err(SpecError::BadArgument {
+            token: match list.char_indices().nth(60) {
+                Some((cut, _)) => format!("{}… ({} features)", &list[..cut], specs.len()),
+                None => list,
+            },
+            message: format!("their windows add up to {total} bars; at most {MAX_TOTAL_WINDOW} in one list"),
+        });
+    }
+    Ok(())
+}
+
 /// Argument `i` of `spec` as a period: a whole number from 1 to [`MAX_PERIOD`].
 pub(super) fn period_arg(spec: &FeatureSpec, i: usize) -> Result<usize, SpecError> {
     let v = spec.args[i];
