@@ -34,6 +34,7 @@ class Settings(TypedDict):
     account: str
     risk_free: float
     risk_limits: str | None
+    round_prices: bool
 
 def run_backtest(
     bars: BarArrays,
@@ -86,6 +87,8 @@ class Context:
     def sell(self, qty: float, *, limit: float | None = None, stop: float | None = None,
              trail: float | None = None, trail_bps: int | None = None, symbol: str | None = None) -> int:
         """Sells `qty` (see buy)."""
+    def round_price(self, price: float, side: str, *, stop: bool = False, symbol: str | None = None) -> float:
+        """`price` on the tick grid: limits never more aggressive than asked, stops never firing earlier."""
     def buy_notional(self, amount: float, *, symbol: str | None = None) -> int:
         """Buys as many whole lots as `amount` pays for at the fill price."""
     def close_position(self, symbol: str | None = None) -> int | None:

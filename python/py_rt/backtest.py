@@ -121,6 +121,11 @@ class Backtest:
     ``"bps:5"``, ``"spread-bps:10"``, ``"sqrt:0.1,cap=0.1"``.
     ``risk_limits`` is the text of a risk-limits TOML file.
 
+    ``round_prices=True`` puts every order's limit and stop prices on the
+    ``tick_size`` grid the careful way (limits never more aggressive than
+    asked, stops never firing earlier) instead of refusing them; or round
+    one price with ``ctx.round_price(price, side, stop=...)``.
+
     Refused orders never pass silently: a run with rejections warns
     (:class:`RejectedOrdersWarning`, naming the count and the first reason)
     and reports them in ``Result.rejections``; ``strict=True`` raises
@@ -143,6 +148,7 @@ class Backtest:
     risk_free: float = 0.0
     risk_limits: str | None = None
     strict: bool = False
+    round_prices: bool = False
 
     def __post_init__(self) -> None:
         self.data = load(self.data)
@@ -157,7 +163,7 @@ class Backtest:
             "slippage": self.slippage, "tick_size": _money(self.tick_size, "tick_size"),
             "lot_size": _money(self.lot_size, "lot_size"), "latency_ms": float(self.latency_ms),
             "equity_every": self.equity_every, "account": self.account, "risk_free": float(self.risk_free),
-            "risk_limits": self.risk_limits,
+            "risk_limits": self.risk_limits, "round_prices": bool(self.round_prices),
         }
 
     def optimize(self, objective: str | Callable[[dict], float] = "sharpe", maximize: bool = True, *, method: str = "grid",
@@ -321,8 +327,9 @@ class Result:
 
     def to_html(self, path: str | Path, volume: pd.Series | None = None) -> Path:
         """Writes :meth:`plot` to a self-contained HTML file (plotly.js
-        embedded: it opens offline) and returns its path."""
+        embedded: it opens offline), creating its folder, and returns its path."""
         path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
         self.plot(volume=volume).write_html(path, include_plotlyjs=True, full_html=True)
         return path
 

@@ -47,6 +47,7 @@ pub struct Settings {
     account: String,
     risk_free: f64,
     risk_limits: Option<String>,
+    round_prices: bool,
 }
 
 /// [`Settings`] checked and turned into engine types.
@@ -110,6 +111,7 @@ impl Settings {
             order_latency_ns: (self.latency_ms * 1e6).round() as i64,
             sampling,
             history_limit: None,
+            round_prices: self.round_prices,
             ..EngineConfig::default()
         };
         Ok(Checked { instrument, sim, engine, risk, risk_free: self.risk_free })

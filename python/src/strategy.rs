@@ -172,6 +172,35 @@ impl PyContext {
         self.order(Side::Buy, qty, limit, stop, trail, trail_bps, symbol)
     }
 
+    /// `price` on the instrument's tick grid, rounded the careful way for
+    /// an order on `side` ("buy" or "sell"): a limit (`stop=False`) never
+    /// more aggressive than asked, a stop trigger (`stop=True`) never firing
+    /// earlier. Use it for prices computed in floating point, or set
+    /// `round_prices=True` on the backtest to round every order on submit.
+    #[pyo3(signature = (price, side, *, stop=false, symbol=None))]
+    fn round_price(&self, price: f64, side: &str, stop: bool, symbol: Option<&str>) -> PyResult<f64> {
+        let id = self.instrument(symbol)?;
+        let side = algos::side(side)?;
+        let p = Price::from_f64(price)
+            .ok()
+            .filter(|p| p.is_positive())
+            .ok_or_else(|| PyValueError::new_err(format!("price must be above zero, got {price}")))?;
+        self.with(|ctx| {
+            let tick = ctx.instrument(id).tick_size;
+            let request = if stop {
+                OrderRequest::stop(id, side, Quantity::from_int(1), p)
+            } else {
+                OrderRequest::limit(id, side, Quantity::from_int(1), p)
+            };
+            Ok(match request.rounded_to(tick).kind {
+                pyrt_model::OrderKind::Limit { price } | pyrt_model::OrderKind::Stop { trigger: price } => {
+                    price.to_f64()
+                }
+                _ => unreachable!("a limit or a stop"),
+            })
+        })
+    }
+
     /// Sells `qty` (see `buy`).
     #[pyo3(signature = (qty, *, limit=None, stop=None, trail=None, trail_bps=None, symbol=None))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments

@@ -111,3 +111,36 @@ def test_stats_start_and_end_are_timestamps(small):
     utc = small.tz_localize("UTC").tz_convert("America/New_York")
     res = py_rt.Backtest(utc, "sma_cross", {"fast": 3, "slow": 8}).run()
     assert res.stats["start"] == utc.index[0] and str(res.stats["start"].tz) == "America/New_York"
+
+
+class FloatStop(py_rt.Strategy):
+    """Buys, then protects with a stop computed in floating point."""
+
+    use_helper = False
+
+    def on_start(self, ctx):
+        self.n = 0
+
+    def on_bar(self, ctx, bar):
+        if self.n == 0:
+            ctx.buy(100)
+        elif self.n == 1:
+            stop = bar.close * 0.9 + 1e-9  # 9.000000001: off the 0.000001 grid
+            if self.use_helper:
+                stop = ctx.round_price(stop, "sell", stop=True)
+                assert stop == 9.0, stop
+                assert ctx.round_price(9.0000001, "buy") == 9.0 and ctx.round_price(9.0000001, "sell") == 9.000001
+            ctx.sell(100, stop=stop)
+        self.n += 1
+
+
+def test_prices_computed_in_floating_point_are_rounded_on_request():
+    with pytest.warns(py_rt.RejectedOrdersWarning, match="INSTRUMENT_RULES"):
+        res = py_rt.Backtest(bars(), FloatStop, cash=10_000).run()
+    assert "not a multiple of the tick size" in res.orders.reason.iloc[1]
+    # The setting rounds on submit: a sell stop rounds down (fires no earlier than asked).
+    res = py_rt.Backtest(bars(), FloatStop, cash=10_000, round_prices=True).run()
+    assert not res.rejections and res.orders.stop.iloc[1] == 9.0 and res.orders.status.iloc[1] == "filled"
+    # Or round one price with the helper.
+    res = py_rt.Backtest(bars(), FloatStop, cash=10_000).run(use_helper=True)
+    assert not res.rejections and res.orders.stop.iloc[1] == 9.0

@@ -34,6 +34,11 @@ pub struct EngineConfig {
     /// (all when `None`). Statistics always cover the whole run; set a
     /// limit for replays long enough that the history would not fit.
     pub history_limit: Option<usize>,
+    /// Round every order's prices to its instrument's tick before the
+    /// checks (see `OrderRequest::rounded_to`), instead of refusing prices
+    /// off the grid: strategy code that computes prices in floating point
+    /// (`close * 0.9`) then trades as meant.
+    pub round_prices: bool,
 }
 
 impl Default for EngineConfig {
@@ -46,6 +51,7 @@ impl Default for EngineConfig {
             venue_clock: VenueClock::Receive,
             sampling: Sampling::default(),
             history_limit: None,
+            round_prices: false,
         }
     }
 }

@@ -655,6 +655,12 @@ impl<V: Venue> Engine<V> {
     /// New order `id`'s request once it passed the pre-trade checks and
     /// was counted as sent; `None` when it was rejected here instead.
     fn checked(&mut self, id: OrderId, flattening: bool) -> Option<OrderRequest> {
+        if self.config.round_prices {
+            let instrument = self.orders.get(id).expect("order was just created").instrument();
+            if let Some(inst) = self.instruments.get(instrument.index()) {
+                self.orders.round_prices(id, inst.tick_size);
+            }
+        }
         let order = self.orders.get(id).expect("order was just created");
         if let Err(denial) = self.pre_trade_check(id, &order.request, flattening) {
             self.reject_new(id, denial);

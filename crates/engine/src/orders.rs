@@ -207,6 +207,13 @@ impl OrderManager {
         }
     }
 
+    /// Puts a new order's prices on the `tick` grid (`EngineConfig::round_prices`).
+    pub(crate) fn round_prices(&mut self, id: OrderId, tick: Price) {
+        if let Some(o) = self.get_mut(id) {
+            o.request = o.request.clone().rounded_to(tick);
+        }
+    }
+
     pub(crate) fn set_expected_price(&mut self, id: OrderId, price: Option<Price>) {
         if let Some(o) = self.get_mut(id) {
             o.expected_price = price;

@@ -184,6 +184,33 @@ impl OrderRequest {
         self.post_only = true;
         self
     }
+    /// The order with its prices on the `tick` grid, each rounded the
+    /// careful way: a limit never more aggressive than asked (buys down,
+    /// sells up), a stop never firing before its asked trigger (buys up,
+    /// sells down). Prices computed in floating point (`close * 0.9`) then
+    /// pass the instrument's grid check without changing the order's
+    /// intent. A trailing offset in price rounds up (trails no closer).
+    pub fn rounded_to(mut self, tick: Price) -> Self {
+        if !tick.is_positive() {
+            return self;
+        }
+        let (limit_of, stop_of) = match self.side {
+            Side::Buy => (Price::floor_to as fn(Price, Price) -> Price, Price::ceil_to as fn(Price, Price) -> Price),
+            Side::Sell => (Price::ceil_to as fn(Price, Price) -> Price, Price::floor_to as fn(Price, Price) -> Price),
+        };
+        self.kind = match self.kind {
+            OrderKind::Limit { price } => OrderKind::Limit { price: limit_of(price, tick) },
+            OrderKind::Stop { trigger } => OrderKind::Stop { trigger: stop_of(trigger, tick) },
+            OrderKind::StopLimit { trigger, limit } => {
+                OrderKind::StopLimit { trigger: stop_of(trigger, tick), limit: limit_of(limit, tick) }
+            }
+            OrderKind::TrailingStop { offset: TrailingOffset::Price(p) } => {
+                OrderKind::TrailingStop { offset: TrailingOffset::Price(p.ceil_to(tick)) }
+            }
+            other => other,
+        };
+        self
+    }
 }
 
 /// Where an order is in its life. See the module docs for the arrows.
