@@ -77,6 +77,10 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
     if text.len() != 64 {
         return None;
     }
+    // Hex digits only: `u8::from_str_radix` also takes a sign (`+f`).
+    if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
     (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
@@ -106,5 +110,9 @@ mod tests {
         assert_eq!(verify(SECRET, body, ""), Err(SignatureError::Missing));
         assert_eq!(verify(SECRET, "signature=xyz", ""), Err(SignatureError::Malformed));
         assert_eq!(verify(SECRET, &format!("signature={}", "zz".repeat(32)), ""), Err(SignatureError::Malformed));
+        // A sign inside a hex pair (`+f` parses as 15 with from_str_radix) is not hex.
+        let good = sign(SECRET, "a=1");
+        let plus = format!("+{}", &good[1..]);
+        assert_eq!(verify(SECRET, &format!("a=1&signature={plus}"), ""), Err(SignatureError::Malformed));
     }
 }

@@ -129,6 +129,15 @@ enum Command {
         /// Seconds a listen key lives without a keepalive (Binance: 3600).
         #[arg(long, default_value_t = 3600.0)]
         listen_key_ttl_s: f64,
+        /// Open connections at most; one more gets a JSON 503 and is closed.
+        #[arg(long, default_value_t = 4096)]
+        max_connections: usize,
+        /// Open connections at most from one address.
+        #[arg(long, default_value_t = 1024)]
+        max_connections_per_ip: usize,
+        /// Seconds a client has to send a request's headers (and to send the next request on a kept-alive connection).
+        #[arg(long, default_value_t = 10.0)]
+        header_timeout_s: f64,
     },
     /// Time every indicator over 1M bars (or over arrays from --input).
     BenchIndicators {
@@ -528,6 +537,9 @@ fn run(cli: Cli) -> Result<()> {
             tls_key,
             tls_self_signed,
             listen_key_ttl_s,
+            max_connections,
+            max_connections_per_ip,
+            header_timeout_s,
         } => {
             let replay = replay.map(|path| venue::Replay {
                 market: market.map_or_else(|| bench_book::guess_market(&path), MarketArg::market),
@@ -539,8 +551,19 @@ fn run(cli: Cli) -> Result<()> {
                 (_, _, Some(dir)) => Some(venue::Tls::SelfSigned { dir }),
                 _ => None,
             };
-            let options =
-                venue::Options { listen, seed, step_ms, replay, tick_size, lot_size, fee_bps, tls, listen_key_ttl_s };
+            let limits = venue::Limits { max_connections, max_connections_per_ip, header_timeout_s };
+            let options = venue::Options {
+                listen,
+                seed,
+                step_ms,
+                replay,
+                tick_size,
+                lot_size,
+                fee_bps,
+                tls,
+                listen_key_ttl_s,
+                limits,
+            };
             venue::run(options)?
         }
         Command::Bars { trades, rule, out, keep_partial } => {

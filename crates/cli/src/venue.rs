@@ -25,6 +25,14 @@ pub struct Options {
     pub fee_bps: i64,
     pub tls: Option<Tls>,
     pub listen_key_ttl_s: f64,
+    pub limits: Limits,
+}
+
+/// The server's defences, as given on the command line.
+pub struct Limits {
+    pub max_connections: usize,
+    pub max_connections_per_ip: usize,
+    pub header_timeout_s: f64,
 }
 
 /// Serve HTTPS/WSS with these files, or with a new self-signed pair.
@@ -43,6 +51,18 @@ pub fn run(o: Options) -> Result<()> {
         bail!("--listen-key-ttl-s {} must be between 0.001 and 86400 seconds", o.listen_key_ttl_s);
     }
     config.listen_key_ttl = Duration::from_secs_f64(o.listen_key_ttl_s);
+    let l = &o.limits;
+    if l.max_connections == 0 || l.max_connections_per_ip == 0 {
+        bail!("--max-connections and --max-connections-per-ip must be at least 1");
+    }
+    if !(l.header_timeout_s >= 0.01 && l.header_timeout_s <= 3600.0) {
+        bail!("--header-timeout-s {} must be between 0.01 and 3600 seconds", l.header_timeout_s);
+    }
+    config.limits = pyrt_venue_server::serve::ConnectionLimits {
+        total: l.max_connections,
+        per_ip: l.max_connections_per_ip,
+        header_timeout: Duration::from_secs_f64(l.header_timeout_s),
+    };
     config.maker = pyrt_model::Rate::from_bps(o.fee_bps);
     config.taker = config.maker;
     let spec = &mut config.symbols[0];

@@ -83,6 +83,19 @@ impl ApiError {
     pub fn both_ids_missing() -> Self {
         Self::bad(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
     }
+    pub fn too_much_precision(param: &str) -> Self {
+        Self::bad(-1111, format!("Parameter '{param}' has too much precision."))
+    }
+    pub fn illegal_chars_anywhere() -> Self {
+        Self::bad(-1100, "Illegal characters found in a parameter.")
+    }
+    pub fn too_large(what: &str, limit: usize) -> Self {
+        Self {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: -1000,
+            msg: format!("The request's {what} is longer than {limit} bytes."),
+        }
+    }
     pub fn not_found() -> Self {
         Self { status: StatusCode::NOT_FOUND, code: -1000, msg: "Unknown endpoint.".into() }
     }

@@ -30,6 +30,7 @@ pub mod market;
 pub mod params;
 pub mod replay;
 pub mod rest;
+pub mod serve;
 pub mod streams;
 pub mod tls;
 pub mod user_stream;
@@ -68,6 +69,11 @@ pub struct VenueConfig {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// How long a listen key lives without a keepalive (Binance: 60 minutes).
     pub listen_key_ttl: Duration,
+    /// Connection limits and timeouts of the server.
+    pub limits: serve::ConnectionLimits,
+    /// Account events buffered for user-data subscribers; one that falls
+    /// further behind is disconnected with the reason (`user_stream`).
+    pub user_stream_buffer: usize,
 }
 
 /// A recorded Binance session as the venue's market.
@@ -113,6 +119,8 @@ impl Default for VenueConfig {
             replay: None,
             tls: None,
             listen_key_ttl: Duration::from_millis(listen_keys::DEFAULT_TTL_MS as u64),
+            limits: serve::ConnectionLimits::default(),
+            user_stream_buffer: 65_536,
         }
     }
 }
@@ -132,7 +140,7 @@ pub async fn spawn(
 ) -> std::io::Result<(RunningVenue, tokio::task::JoinHandle<std::io::Result<()>>)> {
     let exchange = Exchange::new(config.symbols.clone(), config.accounts.clone(), config.maker, config.taker);
     let (frames, _) = tokio::sync::broadcast::channel(1024);
-    let (user, _) = tokio::sync::broadcast::channel(4096);
+    let (user, _) = tokio::sync::broadcast::channel(config.user_stream_buffer.max(1));
     let listen_keys = Mutex::new(listen_keys::ListenKeys::new(config.listen_key_ttl.as_millis() as i64));
     let app = Arc::new(App { exchange: Mutex::new(exchange), frames, user, clock: wall_clock, listen_keys });
     match &config.replay {
@@ -155,13 +163,7 @@ pub async fn spawn(
     let listener = tokio::net::TcpListener::bind(address).await?;
     let address = listener.local_addr()?;
     let router = rest::router(app.clone());
-    let server = match config.tls {
-        None => tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(shutdown).await }),
-        Some(tls) => {
-            let listener = tls::TlsListener::new(listener, tls)?;
-            tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(shutdown).await })
-        }
-    };
+    let server = tokio::spawn(serve::serve(listener, config.tls.clone(), router, config.limits, shutdown));
     Ok((RunningVenue { address, app }, server))
 }
 

@@ -38,14 +38,43 @@ impl Params {
         self.get(name).ok_or_else(|| ApiError::mandatory(name))
     }
 
-    /// A parameter parsed as `T`; absent is `None`, unparsable an error.
+    /// A number parameter parsed as `T`; absent is `None`. Only what
+    /// Binance takes is read: digits with an optional point and, for
+    /// signed fields, a leading minus; no exponent (`1e3`), no spaces
+    /// (`" 1"`), no plus (-1100 otherwise).
     pub fn parsed<T: FromStr>(&self, name: &str) -> Result<Option<T>, ApiError> {
         match self.get(name) {
             None => Ok(None),
+            Some(text) if !plain_number(text) => Err(ApiError::illegal_chars(name)),
             Some(text) => text.parse().map(Some).map_err(|_| ApiError::illegal_chars(name)),
         }
     }
+
+    /// A price, quantity or amount: a plain number with at most
+    /// [`MAX_DECIMALS`] decimals, never rounded (-1111 for more: a venue
+    /// that rounds trades an amount the client did not ask for).
+    pub fn decimal<T: FromStr>(&self, name: &str) -> Result<Option<T>, ApiError> {
+        let Some(text) = self.get(name) else { return Ok(None) };
+        match pyrt_model::decimal::parse_strict(text, MAX_DECIMALS) {
+            Ok(_) => text.parse().map(Some).map_err(|_| ApiError::illegal_chars(name)),
+            Err(pyrt_model::ValueError::TooPrecise { .. }) => Err(ApiError::too_much_precision(name)),
+            Err(_) => Err(ApiError::illegal_chars(name)),
+        }
+    }
 }
+
+/// The most decimals Binance Spot takes in a price or quantity.
+pub const MAX_DECIMALS: u32 = 8;
+
+/// `-?[0-9]+(\.[0-9]+)?`: the only spelling of a number parameter.
+fn plain_number(text: &str) -> bool {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(int) && digits(frac)
+}
+
+impl Params {}
 
 /// Checks a SIGNED request: the signature over the raw query and body,
 /// then the timing rule (`timestamp < now + 1000` and
@@ -85,6 +114,22 @@ mod tests {
         assert_eq!((p.get("a"), p.get("b"), p.get("c"), p.get("d")), (Some("1"), Some(" x"), Some("3"), None));
         assert_eq!(p.required("d").unwrap_err().code, -1102);
         assert_eq!(p.parsed::<i64>("b").unwrap_err().code, -1100);
+    }
+
+    #[test]
+    fn numbers_are_read_as_binance_reads_them() {
+        let p = Params::parse("a=1e3&b=%201&c=%2B1&d=0.00100000001&e=50000.0000000001&f=0.001&g=-5&h=1.&i=.5", "");
+        for name in ["a", "b", "c", "h", "i"] {
+            assert_eq!(p.parsed::<f64>(name).unwrap_err().code, -1100, "{name}");
+            assert_eq!(p.decimal::<pyrt_model::Quantity>(name).unwrap_err().code, -1100, "{name}");
+        }
+        for name in ["d", "e"] {
+            let e = p.decimal::<pyrt_model::Price>(name).unwrap_err();
+            assert_eq!((e.code, e.msg.clone()), (-1111, format!("Parameter '{name}' has too much precision.")));
+        }
+        assert_eq!(p.decimal::<pyrt_model::Quantity>("f").unwrap(), Some("0.001".parse().unwrap()));
+        assert_eq!(p.parsed::<i64>("g").unwrap(), Some(-5));
+        assert_eq!(p.decimal::<pyrt_model::Quantity>("g").unwrap_err().code, -1100, "no negative amounts");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, Uri};
+use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use pyrt_model::{Money, Price, Quantity, Side, TimeInForce, UnixNanos};
 use serde_json::{Value, json};
@@ -58,15 +58,53 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/stream", any(crate::streams::combined_stream))
         .route("/ws-api/v3", any(crate::user_stream::ws_api))
         .fallback(dispatch)
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(app)
 }
 
-async fn dispatch(State(app): State<Arc<App>>, method: Method, uri: Uri, headers: HeaderMap, body: String) -> Response {
-    let query = uri.query().unwrap_or("");
-    match handle(&app, &method, uri.path(), query, &headers, &body) {
+/// The longest query string and body read; requests are a few hundred
+/// bytes. (A URI past 64 KiB never reaches the router: hyper answers 414.)
+pub const MAX_QUERY_BYTES: usize = 16 * 1024;
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+async fn dispatch(State(app): State<Arc<App>>, request: axum::extract::Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let query = parts.uri.query().unwrap_or("");
+    // Read here, not by an extractor, so every refusal is Binance's JSON.
+    let refused =
+        if query.len() > MAX_QUERY_BYTES { Some(ApiError::too_large("query string", MAX_QUERY_BYTES)) } else { None };
+    let body = match (refused, read_body(body).await) {
+        (Some(e), _) | (None, Err(e)) => Err(e),
+        (None, Ok(bytes)) => String::from_utf8(bytes).map_err(|_| ApiError::illegal_chars_anywhere()),
+    };
+    let result = body.and_then(|body| handle(&app, &parts.method, parts.uri.path(), query, &parts.headers, &body));
+    match result {
         Ok(value) => axum::Json(value).into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// The body, at most [`MAX_BODY_BYTES`]. A longer one is still read (and
+/// dropped) up to a megabyte before the 413 goes out: closing a socket with
+/// unread data resets it, and the client would lose the answer.
+async fn read_body(body: axum::body::Body) -> Result<Vec<u8>, ApiError> {
+    use futures_util::StreamExt;
+    const DRAIN_BYTES: usize = 1 << 20;
+    let mut stream = body.into_data_stream();
+    let (mut kept, mut seen) = (Vec::new(), 0usize);
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else { break };
+        seen += chunk.len();
+        if seen <= MAX_BODY_BYTES {
+            kept.extend_from_slice(&chunk);
+        } else if seen > DRAIN_BYTES {
+            break;
+        }
+    }
+    if seen > MAX_BODY_BYTES {
+        return Err(ApiError::too_large("body", MAX_BODY_BYTES));
+    }
+    Ok(kept)
 }
 
 fn handle(
@@ -208,8 +246,8 @@ fn new_order(ex: &Exchange, p: &Params) -> Result<NewOrder, ApiError> {
     };
     // A market order may name what to spend (buy) or receive (sell)
     // instead of a quantity; the venue sizes it from its book.
-    let quote_qty: Option<Money> = p.parsed("quoteOrderQty")?;
-    let qty: Quantity = match (p.parsed::<Quantity>("quantity")?, quote_qty, kind) {
+    let quote_qty: Option<Money> = p.decimal("quoteOrderQty")?;
+    let qty: Quantity = match (p.decimal::<Quantity>("quantity")?, quote_qty, kind) {
         (Some(q), None, _) => q,
         (Some(_), Some(_), _) => return Err(ApiError::not_required("quoteOrderQty")),
         (None, Some(amount), OrderType::Market) => ex.size_quote_order(symbol, side, amount)?,
@@ -220,10 +258,10 @@ fn new_order(ex: &Exchange, p: &Params) -> Result<NewOrder, ApiError> {
     let (price, tif) = match kind {
         OrderType::Market => (None, TimeInForce::Ioc),
         OrderType::LimitMaker => {
-            (Some(p.parsed::<Price>("price")?.ok_or_else(|| ApiError::mandatory("price"))?), TimeInForce::Gtc)
+            (Some(p.decimal::<Price>("price")?.ok_or_else(|| ApiError::mandatory("price"))?), TimeInForce::Gtc)
         }
         OrderType::Limit => {
-            let price = p.parsed::<Price>("price")?.ok_or_else(|| ApiError::mandatory("price"))?;
+            let price = p.decimal::<Price>("price")?.ok_or_else(|| ApiError::mandatory("price"))?;
             let tif = match p.required("timeInForce")? {
                 "GTC" => TimeInForce::Gtc,
                 "IOC" => TimeInForce::Ioc,

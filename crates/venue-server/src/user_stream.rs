@@ -69,7 +69,8 @@ pub async fn serve_listen_key(
                         return;
                     }
                 }
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Lagged(lost)) => return fell_behind(socket, lost).await,
                 Err(broadcast::error::RecvError::Closed) => return,
             },
             msg = socket.recv() => match msg {
@@ -101,7 +102,9 @@ async fn serve_ws_api(mut socket: WebSocket, app: Arc<App>, mut rx: broadcast::R
                         }
                     }
                 }
-                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                // Before any subscription, nothing of its was lost.
+                Err(broadcast::error::RecvError::Lagged(_)) if subscriptions.is_empty() => {}
+                Err(broadcast::error::RecvError::Lagged(lost)) => return fell_behind(socket, lost).await,
                 Err(broadcast::error::RecvError::Closed) => return,
             },
             msg = socket.recv() => {
@@ -122,6 +125,16 @@ async fn serve_ws_api(mut socket: WebSocket, app: Arc<App>, mut rx: broadcast::R
             }
         }
     }
+}
+
+/// A subscriber that read too slowly lost `lost` events (the account
+/// stream is one bounded channel): it must not go on as if it had every
+/// execution, so the connection is closed with the reason (1008, policy),
+/// and the client knows to reconnect and reconcile over REST.
+async fn fell_behind(mut socket: WebSocket, lost: u64) {
+    let reason = format!("subscriber fell behind: {lost} events lost; reconnect and reconcile over REST");
+    let frame = axum::extract::ws::CloseFrame { code: 1008, reason: reason.into() };
+    let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
 fn error(id: &Value, status: u16, code: i64, msg: &str) -> Value {
