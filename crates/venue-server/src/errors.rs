@@ -96,6 +96,22 @@ impl ApiError {
             msg: format!("The request's {what} is longer than {limit} bytes."),
         }
     }
+    /// A bug in the venue (Binance's text for -1000).
+    pub fn internal() -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: -1000,
+            msg: "An unknown error occured while processing the request.".into(),
+        }
+    }
+    /// After a handler panicked while changing the books.
+    pub fn halted() -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: -1000,
+            msg: "The venue stopped trading after an internal error; restart it.".into(),
+        }
+    }
     pub fn not_found() -> Self {
         Self { status: StatusCode::NOT_FOUND, code: -1000, msg: "Unknown endpoint.".into() }
     }

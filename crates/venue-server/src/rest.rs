@@ -77,7 +77,15 @@ async fn dispatch(State(app): State<Arc<App>>, request: axum::extract::Request) 
         (Some(e), _) | (None, Err(e)) => Err(e),
         (None, Ok(bytes)) => String::from_utf8(bytes).map_err(|_| ApiError::illegal_chars_anywhere()),
     };
-    let result = body.and_then(|body| handle(&app, &parts.method, parts.uri.path(), query, &parts.headers, &body));
+    // A panic in a handler is a bug, but it must cost one request an
+    // answer, not the connection its reply (and, holding the exchange's
+    // lock, every later request its answer too).
+    let result = body.and_then(|body| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            handle(&app, &parts.method, parts.uri.path(), query, &parts.headers, &body)
+        }))
+        .unwrap_or_else(|_| Err(ApiError::internal()))
+    });
     match result {
         Ok(value) => axum::Json(value).into_response(),
         Err(e) => e.into_response(),
@@ -118,7 +126,14 @@ fn handle(
     let now = (app.clock)();
     let now_ms = now / 1_000_000;
     let params = Params::parse(query, body);
-    let mut ex = app.exchange.lock().expect("a handler panicked while holding the exchange");
+    match (method.as_str(), path) {
+        ("GET", "/api/v3/ping") => return Ok(json!({})),
+        ("GET", "/api/v3/time") => return Ok(json!({ "serverTime": now_ms })),
+        _ => {}
+    }
+    // Poisoned: a handler panicked mid-change, so the books may be half
+    // updated; say so on every request rather than trade on them.
+    let mut ex = app.exchange.lock().map_err(|_| ApiError::halted())?;
     let api_key = headers.get("X-MBX-APIKEY").and_then(|v| v.to_str().ok()).unwrap_or("");
     // The account behind a SIGNED request, once its signature and timing check out.
     let signed = |ex: &Exchange| -> Result<String, ApiError> {
@@ -127,8 +142,6 @@ fn handle(
         Ok(api_key.to_string())
     };
     match (method.as_str(), path) {
-        ("GET", "/api/v3/ping") => Ok(json!({})),
-        ("GET", "/api/v3/time") => Ok(json!({ "serverTime": now_ms })),
         ("GET", "/api/v3/exchangeInfo") => Ok(exchange_info(&ex, now_ms)),
         ("GET", "/api/v3/depth") => depth(&ex, &params),
         ("POST", "/api/v3/order") => {
