@@ -13,8 +13,9 @@
 //! first price it can meet is bar *t+1*'s open (or, under the opt-in close
 //! convention, bar *t*'s close, which the strategy has already seen).
 //!
-//! The kernel only knows the [`Venue`] trait. The simulated venue is one
-//! implementation; a live adapter is another, and nothing else changes.
+//! The kernel only knows the [`Venue`] trait, which lives in `model` below
+//! it. The simulated venues (`sim`) are implementations; a live adapter is
+//! another, and nothing else changes.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -26,7 +27,6 @@ use pyrt_model::{
     Quantity, Side, UnixNanos, VenueCommand,
 };
 use pyrt_risk::{LimitsError, RiskAction, RiskEngine, RiskLimits, TradingState};
-use pyrt_sim::{BookVenue, SimVenue};
 
 use crate::algo_desk::{AlgoDesk, ChildReport, DeskIo};
 pub use crate::config::{AccountKind, EngineConfig, EngineError, VenueClock};
@@ -38,34 +38,7 @@ use crate::recorder::EquityRecorder;
 use crate::schedule::{Scheduled, ScheduledKind, Unordered};
 use crate::strategy::{Command, Context, OrderUpdate, Strategy, StrategyId, TimerEvent};
 
-/// Where orders go: the simulated venue in backtests, an adapter live.
-pub trait Venue {
-    /// A command reached the venue at `now`; append its reports to `out`.
-    fn handle(&mut self, cmd: VenueCommand, now: UnixNanos, out: &mut Vec<ExecutionReport>);
-    /// New market data at `now` (the receive time, or the exchange time
-    /// under [`VenueClock::Exchange`]); append the reports it causes
-    /// (fills...) to `out`.
-    fn on_market(&mut self, event: &MarketEvent, now: UnixNanos, out: &mut Vec<ExecutionReport>);
-}
-
-impl Venue for BookVenue {
-    fn handle(&mut self, cmd: VenueCommand, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
-        BookVenue::handle(self, cmd, now, out)
-    }
-    fn on_market(&mut self, event: &MarketEvent, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
-        BookVenue::on_market_at(self, event, now, out)
-    }
-}
-
-impl Venue for SimVenue {
-    fn handle(&mut self, cmd: VenueCommand, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
-        SimVenue::handle(self, cmd, now, out)
-    }
-    fn on_market(&mut self, event: &MarketEvent, _now: UnixNanos, out: &mut Vec<ExecutionReport>) {
-        // Bars carry their own timing (the bar path); ticks are at receive time.
-        SimVenue::on_market(self, event, out)
-    }
-}
+pub use pyrt_model::Venue;
 
 /// The event-driven trading kernel.
 pub struct Engine<V: Venue> {

@@ -10,6 +10,7 @@ pub mod instrument;
 pub mod market;
 pub mod order;
 pub mod time;
+pub mod venue;
 
 pub use fixed::{Money, Price, Quantity, Rate, ValueError};
 pub use instrument::{GridError, Instrument, InstrumentId};
@@ -19,3 +20,4 @@ pub use order::{
     TimeInForce, TrailingOffset, VenueCommand, VenueOrderState,
 };
 pub use time::UnixNanos;
+pub use venue::Venue;

@@ -626,3 +626,12 @@ fn within(side: Side, level: Price, limit: Price) -> bool {
         Side::Sell => level >= limit,
     }
 }
+
+impl pyrt_model::Venue for BookVenue {
+    fn handle(&mut self, cmd: VenueCommand, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+        BookVenue::handle(self, cmd, now, out)
+    }
+    fn on_market(&mut self, event: &MarketEvent, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+        BookVenue::on_market_at(self, event, now, out)
+    }
+}

@@ -695,3 +695,13 @@ fn size_within_budget(budget: Money, start: Quantity, lot: Quantity, cost: impl 
     }
     q
 }
+
+impl pyrt_model::Venue for SimVenue {
+    fn handle(&mut self, cmd: VenueCommand, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+        SimVenue::handle(self, cmd, now, out)
+    }
+    fn on_market(&mut self, event: &MarketEvent, _now: UnixNanos, out: &mut Vec<ExecutionReport>) {
+        // Bars carry their own timing (the bar path); ticks are at receive time.
+        SimVenue::on_market(self, event, out)
+    }
+}
