@@ -1,7 +1,7 @@
 """py_rt's indicators against TA-Lib on the same arrays, in one run.
 
 Generates 1M one-minute GBM bars (seeded), writes them as raw f64 arrays,
-lets `pyrt bench-indicators --input` time every indicator through its
+lets `pyrt-bench indicators --input` time every indicator through its
 feature pipeline in batch mode, times the matching TA-Lib batch call on the same
 arrays (best of N), and prints a Markdown table.
 
@@ -20,7 +20,7 @@ import numpy as np
 import talib
 
 ROOT = Path(__file__).resolve().parents[1]
-PYRT = Path(os.environ.get("PYRT_BIN", ROOT / "target" / "release" / "pyrt"))
+PYRT = Path(os.environ.get("PYRT_BENCH_BIN", ROOT / "target" / "release" / "pyrt-bench"))
 
 
 def talib_calls(h, l, c, v):
@@ -82,7 +82,7 @@ def main():
         path = Path(tmp) / "bars.f64"
         np.concatenate([h, l, c, v]).astype("<f8").tofile(path)
         out = subprocess.run(
-            [str(PYRT), "bench-indicators", "--input", str(path), "--repeats", str(args.repeats), "--format", "json"],
+            [str(PYRT), "indicators", "--input", str(path), "--repeats", str(args.repeats), "--format", "json"],
             check=True, capture_output=True, text=True,
         )
     ours = {t["spec"]: t["ns_per_bar"] for t in json.loads(out.stdout)["pipeline"]}

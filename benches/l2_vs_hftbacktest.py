@@ -10,7 +10,7 @@ response, py_rt on every book message; hftbacktest here fills whole
 orders only), so order and fill counts differ; this compares speed.
 
 Conversion is not timed for either: hftbacktest converts the capture to
-its event array first, py_rt to its event list (`pyrt bench-l2` times only
+its event array first, py_rt to its event list (`pyrt-bench l2` times only
 the replay). hftbacktest's strategy is compiled with numba before timing
 (on a slice of the data). Event counts differ: hftbacktest keeps depth and
 trade events (and splits some into exchange- and local-side copies when it
@@ -18,7 +18,7 @@ corrects the event order); py_rt also replays the book tickers as quotes.
 So both events/s and the wall time for the whole capture are printed.
 
 Run with benches/l2_vs_hftbacktest.sh (it makes .venv-hft with
-hftbacktest 2.4.4 and builds `pyrt` in release mode).
+hftbacktest 2.4.4 and builds `pyrt-bench` in release mode).
 """
 
 import json
@@ -137,9 +137,9 @@ def main():
         f"= {len(data) / best / 1e6:.2f} M events/s ({feeds} feed wake-ups, {orders} orders, position {position:.3f})"
     )
 
-    pyrt = ROOT / "target/release/pyrt"
+    pyrt = ROOT / "target/release/pyrt-bench"
     out = subprocess.run(
-        [str(pyrt), "bench-l2", "--capture", str(CAPTURE), "--format", "json", "--repeats", "5"],
+        [str(pyrt), "l2", "--capture", str(CAPTURE), "--format", "json", "--repeats", "5"],
         check=True,
         capture_output=True,
         text=True,

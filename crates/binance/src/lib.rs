@@ -40,6 +40,13 @@ pub enum Market {
 }
 
 impl Market {
+    /// The market a recording's file name suggests: `spot…` is spot,
+    /// anything else futures (the shared captures' naming).
+    pub fn guess_from_path(path: &std::path::Path) -> Market {
+        let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+        if name.starts_with("spot") { Market::Spot } else { Market::Futures }
+    }
+
     pub fn continuity(self) -> Continuity {
         match self {
             Market::Spot => Continuity::Contiguous,

@@ -2,15 +2,8 @@
 
 mod backtest;
 mod bars;
-mod bench;
-mod bench_book;
-mod bench_decision;
-mod bench_indicators;
-mod bench_l2;
-mod bench_risk;
 mod config;
 mod indicators;
-mod latency;
 mod live;
 mod output;
 mod paper;
@@ -139,111 +132,6 @@ enum Command {
         #[arg(long, default_value_t = 10.0)]
         header_timeout_s: f64,
     },
-    /// Time every indicator over 1M bars (or over arrays from --input).
-    BenchIndicators {
-        /// Raw little-endian f64 file: high, low, close, volume arrays back to back.
-        #[arg(long)]
-        input: Option<PathBuf>,
-        #[arg(long, default_value_t = 1_000_000)]
-        bars: usize,
-        #[arg(long, default_value_t = 5)]
-        repeats: usize,
-        /// Time only these specs (comma-separated, e.g. `willr:14,atr:14`); default: the TA-Lib comparison set.
-        #[arg(long, value_delimiter = ',')]
-        spec: Vec<String>,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
-    },
-    /// Measure order-book maintenance on a recorded Binance session.
-    BenchBook {
-        /// A capture file (`<receive ns> <message>` per line, gzip or plain).
-        #[arg(long, default_value_os_t = bench_book::default_capture())]
-        capture: PathBuf,
-        /// spot or futures (how diffs chain); guessed from the file name.
-        #[arg(long, value_enum)]
-        market: Option<MarketArg>,
-        /// Index the book by this tick size (USD-M BTCUSDT: 0.1; spot: 0.01); "none" for the tree book.
-        #[arg(long, default_value = "0.1")]
-        tick_size: String,
-        #[arg(long, default_value_t = 3)]
-        repeats: usize,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
-    },
-    /// Time an order-book backtest (kernel, order-book venue, market maker) on a Binance capture.
-    BenchL2 {
-        #[command(flatten)]
-        capture: CaptureArgs,
-        #[arg(long, default_value_t = 5)]
-        repeats: usize,
-        /// exchange: the venue applies each event at its exchange time and the strategy sees it at its receive time (feed latency modelled, as hftbacktest); receive: both at the receive time.
-        #[arg(long, value_enum, default_value_t = VenueClockArg::Exchange)]
-        venue_clock: VenueClockArg,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
-    },
-    /// Measure tick-to-order latency in process (parse, book sync, kernel, strategy, queued order) on a capture.
-    BenchDecision {
-        #[command(flatten)]
-        capture: CaptureArgs,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
-    },
-    /// Measure pre-trade risk check latency (100 instruments, every check on).
-    BenchRisk {
-        #[arg(long, default_value_t = 200_000)]
-        checks: usize,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
-    },
-    /// Measure kernel throughput and streaming memory on synthetic bars.
-    Bench {
-        /// Bars held in memory for the throughput run.
-        #[arg(long, default_value_t = 10_000_000)]
-        bars: u64,
-        /// Bars streamed for the peak-memory run.
-        #[arg(long, default_value_t = 100_000_000)]
-        stream_bars: u64,
-        #[arg(long, default_value_t = 5)]
-        repeats: usize,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
-    },
-}
-
-/// A Binance recording and the instrument it trades.
-#[derive(clap::Args)]
-struct CaptureArgs {
-    /// A capture file (`<receive ns> <message>` per line, gzip or plain).
-    #[arg(long, default_value_os_t = bench_book::default_capture())]
-    capture: PathBuf,
-    /// spot or futures (how diffs chain); guessed from the file name.
-    #[arg(long, value_enum)]
-    market: Option<MarketArg>,
-    /// The instrument's tick size (USD-M BTCUSDT: 0.1).
-    #[arg(long, default_value = "0.1")]
-    tick_size: String,
-    /// The instrument's lot size (USD-M BTCUSDT: 0.001).
-    #[arg(long, default_value = "0.001")]
-    lot_size: String,
-}
-
-impl CaptureArgs {
-    fn market(&self) -> pyrt_binance::Market {
-        self.market.map_or_else(|| bench_book::guess_market(&self.capture), MarketArg::market)
-    }
-    fn tick(&self) -> Result<pyrt_model::Price> {
-        self.tick_size.parse().map_err(|e| anyhow::anyhow!("--tick-size {}: {e}", self.tick_size))
-    }
-    fn lot(&self) -> Result<pyrt_model::Quantity> {
-        self.lot_size.parse().map_err(|e| anyhow::anyhow!("--lot-size {}: {e}", self.lot_size))
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum VenueClockArg {
-    Exchange,
-    Receive,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -542,7 +430,7 @@ fn run(cli: Cli) -> Result<()> {
             header_timeout_s,
         } => {
             let replay = replay.map(|path| venue::Replay {
-                market: market.map_or_else(|| bench_book::guess_market(&path), MarketArg::market),
+                market: market.map_or_else(|| pyrt_binance::Market::guess_from_path(&path), MarketArg::market),
                 path,
                 speed,
             });
@@ -569,56 +457,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::Bars { trades, rule, out, keep_partial } => {
             let s = bars::run(&trades, &rule, out.as_deref(), keep_partial)?;
             eprintln!("{} trades -> {} bars", s.trades, s.bars);
-        }
-        Command::BenchDecision { capture: c, format } => {
-            let report = bench_decision::run(&c.capture, c.market(), c.tick()?, c.lot()?)?;
-            match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-                Format::Table => print!("{}", bench_decision::table(&report)),
-            }
-        }
-        Command::BenchL2 { capture: c, repeats, venue_clock, format } => {
-            let clock = match venue_clock {
-                VenueClockArg::Exchange => pyrt_engine::VenueClock::Exchange,
-                VenueClockArg::Receive => pyrt_engine::VenueClock::Receive,
-            };
-            let report = bench_l2::run(&c.capture, c.market(), c.tick()?, c.lot()?, repeats, clock)?;
-            match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-                Format::Table => print!("{}", bench_l2::table(&report)),
-            }
-        }
-        Command::BenchBook { capture, market, tick_size, repeats, format } => {
-            let tick = match tick_size.as_str() {
-                "none" => None,
-                t => Some(t.parse().map_err(|e| anyhow::anyhow!("--tick-size {t}: {e}"))?),
-            };
-            let report = bench_book::run(&capture, market.map(MarketArg::market), tick, repeats)?;
-            match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-                Format::Table => print!("{}", bench_book::table(&report)),
-            }
-        }
-        Command::BenchRisk { checks, format } => {
-            let report = bench_risk::run(checks)?;
-            match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-                Format::Table => print!("{}", bench_risk::table(&report)),
-            }
-        }
-        Command::BenchIndicators { input, bars, repeats, spec, format } => {
-            let report = bench_indicators::run(input.as_deref(), bars, repeats, &spec)?;
-            match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-                Format::Table => print!("{}", bench_indicators::table(&report)),
-            }
-        }
-        Command::Bench { bars, stream_bars, repeats, format } => {
-            let report = bench::run(bars, stream_bars, repeats)?;
-            match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-                Format::Table => print!("{}", bench::table(&report)),
-            }
         }
     }
     Ok(())

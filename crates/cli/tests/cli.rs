@@ -212,64 +212,6 @@ fn risk_limits_from_a_file_deny_orders_and_bad_files_are_named() {
 }
 
 #[test]
-fn bench_book_replays_a_small_capture_and_names_bad_input() {
-    let capture = file(
-        concat!(
-            "1 {\"e\":\"depthUpdate\",\"E\":1,\"s\":\"X\",\"U\":5,\"u\":6,\"b\":[[\"9\",\"1\"]],\"a\":[]}\n",
-            "2 {\"lastUpdateId\":5,\"bids\":[[\"9\",\"2\"],[\"8\",\"1\"]],\"asks\":[[\"10\",\"1\"]]}\n",
-            "3 {\"e\":\"depthUpdate\",\"E\":3,\"s\":\"X\",\"U\":7,\"u\":9,\"b\":[[\"9\",\"0\"]],\"a\":[[\"11\",\"4\"]]}\n",
-        ),
-        ".txt",
-    );
-    let path = capture.path().to_str().unwrap();
-    let o = pyrt(&["bench-book", "--capture", path, "--market", "spot", "--format", "json", "--repeats", "1"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!((v["messages"].as_u64(), v["depth_messages"].as_u64()), (Some(3), Some(2)));
-    // Both diffs are timed; the snapshot's own levels are not level changes.
-    assert_eq!(v["message"]["samples"].as_u64(), Some(2));
-    assert_eq!(v["level"]["samples"].as_u64(), Some(3));
-
-    // The same capture through the live decision path: the second diff
-    // moves the touch, so the market maker quotes again.
-    let o = pyrt(&["bench-decision", "--capture", path, "--market", "spot", "--format", "json"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["frames"].as_u64(), Some(3));
-    assert!(v["commands"].as_u64().unwrap() >= 2, "{v}");
-
-    // The same capture as an order-book backtest.
-    let o = pyrt(&["bench-l2", "--capture", path, "--market", "spot", "--format", "json", "--repeats", "1"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    // clear + 3 snapshot levels, then the joined diff (1 level) and the last one (2 levels).
-    assert_eq!(v["book_deltas"].as_u64(), Some(7), "{v}");
-    let o = pyrt(&["bench-l2", "--capture", path, "--tick-size", "0.3"]);
-    assert!(!o.status.success());
-    assert!(stderr(&o).contains("not a multiple of the tick size 0.3"), "{}", stderr(&o));
-
-    let o = pyrt(&["bench-book", "--capture", "/nonexistent/cap.gz"]);
-    assert!(!o.status.success());
-    assert!(stderr(&o).contains("capture /nonexistent/cap.gz not found; pass --capture"), "{}", stderr(&o));
-
-    let bad = file("1 {\"e\":\"depthUpdate\",\"E\":1}\n", ".txt");
-    let o = pyrt(&["bench-book", "--capture", bad.path().to_str().unwrap()]);
-    assert!(!o.status.success());
-    assert!(stderr(&o).contains("message 1") && stderr(&o).contains("missing field"), "{}", stderr(&o));
-
-    let gap = file(
-        concat!(
-            "1 {\"lastUpdateId\":5,\"bids\":[[\"9\",\"2\"]],\"asks\":[[\"10\",\"1\"]]}\n",
-            "2 {\"e\":\"depthUpdate\",\"E\":3,\"s\":\"X\",\"U\":8,\"u\":9,\"b\":[],\"a\":[]}\n",
-        ),
-        ".txt",
-    );
-    let o = pyrt(&["bench-book", "--capture", gap.path().to_str().unwrap(), "--market", "spot"]);
-    assert!(!o.status.success());
-    assert!(stderr(&o).contains("lost sync"), "{}", stderr(&o));
-}
-
-#[test]
 fn bars_from_trades_to_csv_and_parquet_and_bad_input() {
     let trades = file(
         "timestamp,price,size\n2024-01-01 00:00:01,10,1\n2024-01-01 00:00:30,12,2\n2024-01-01 00:01:05,11,1\n",

@@ -8,6 +8,8 @@
 //! * [`strategy`]: the [`Strategy`] trait and the [`Context`] it acts through;
 //! * [`algo_desk`]: parent orders worked by execution algorithms (TWAP,
 //!   VWAP, POV, iceberg) through ordinary child orders;
+//! * [`events`]: the event stream, everything the kernel does with a
+//!   gap-free sequence number, to sinks that never block it;
 //! * [`orders`]: every order's state, plus OCO and bracket contingencies;
 //! * [`portfolio`]: exact cash, positions, P&L and the round-trip log;
 //! * [`recorder`]: the sampled equity curve, drawdown and exposure;
@@ -21,6 +23,7 @@ pub mod algo_desk;
 pub mod channel_venue;
 pub mod config;
 pub mod dual_clock;
+pub mod events;
 pub mod history;
 pub mod kernel;
 pub mod orders;
@@ -36,6 +39,7 @@ pub mod venue_set;
 pub use algo_desk::{AlgoDesk, AlgoUpdate};
 pub use channel_venue::ChannelVenue;
 pub use config::check_enough_bars;
+pub use events::{ChannelSink, EventSink, MemorySink, NodeEvent, Overflow, Sequenced};
 pub use history::{RecentLog, TradeStats};
 pub use kernel::{AccountKind, Engine, EngineConfig, EngineError, Venue, VenueClock};
 pub use orders::{OrderManager, OrderRecord};

@@ -1,4 +1,4 @@
-//! `pyrt bench-indicators`: how fast each indicator runs, on the same
+//! `pyrt-bench indicators`: how fast each indicator runs, on the same
 //! arrays TA-Lib gets in `benches/indicators_vs_talib.py`.
 //!
 //! Input is a raw little-endian `f64` file holding four equal-length
@@ -82,7 +82,15 @@ pub struct IndicatorBench {
 fn load(input: Option<&Path>, bars: usize) -> Result<Vec<Candle>> {
     let Some(path) = input else {
         let mut g = GbmBars::new(GbmParams { interval_ns: 60_000_000_000, volatility: 0.3, ..GbmParams::default() });
-        return Ok((0..bars).map(|_| crate::indicators::candle(&g.next_bar())).collect());
+        let candle = |b: pyrt_model::Bar| Candle {
+            ts: b.ts_event,
+            open: b.open.to_f64(),
+            high: b.high.to_f64(),
+            low: b.low.to_f64(),
+            close: b.close.to_f64(),
+            volume: b.volume.to_f64(),
+        };
+        return Ok((0..bars).map(|_| candle(g.next_bar())).collect());
     };
     let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     if raw.len() % 32 != 0 {

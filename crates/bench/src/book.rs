@@ -1,4 +1,4 @@
-//! `pyrt bench-book`: order-book maintenance on a real Binance capture.
+//! `pyrt-bench book`: order-book maintenance on a real Binance capture.
 //!
 //! The capture is read into memory first so gzip and disk are not timed.
 //! Three measurements:
@@ -50,7 +50,7 @@ pub fn run(capture: &Path, market: Option<Market>, tick: Option<Price>, repeats:
             capture.display()
         );
     }
-    let market = market.unwrap_or_else(|| guess_market(capture));
+    let market = market.unwrap_or_else(|| Market::guess_from_path(capture));
     let mut reader = CaptureReader::open(capture)?;
     let mut lines = Vec::new();
     while let Some(record) = reader.next_record() {
@@ -184,11 +184,6 @@ fn load(book: &mut L2Book, msg: &StreamMessage) {
 
 /// Spot captures are named `spot_*` in hftbacktest's examples; the rest are
 /// futures.
-pub fn guess_market(path: &Path) -> Market {
-    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
-    if name.starts_with("spot") { Market::Spot } else { Market::Futures }
-}
-
 pub fn table(r: &BookBench) -> String {
     let book =
         r.tick_size.as_ref().map_or("without a tick size (tree)".to_string(), |t| format!("indexed by tick {t}"));

@@ -1,4 +1,4 @@
-//! `pyrt bench-l2`: an order-book backtest on a real capture, timed.
+//! `pyrt-bench l2`: an order-book backtest on a real capture, timed.
 //!
 //! The capture is converted to kernel events first (parsing, book sync and
 //! clock correction are not timed — hftbacktest likewise replays data it
@@ -46,6 +46,7 @@ pub fn run(
     lot: Quantity,
     repeats: usize,
     venue_clock: VenueClock,
+    sink: bool,
 ) -> Result<L2Bench> {
     if !capture.exists() {
         bail!("capture {} not found; pass --capture with a Binance recording", capture.display());
@@ -70,6 +71,9 @@ pub fn run(
         };
         let mut engine = Engine::new(vec![inst.clone()], BookVenue::new(vec![inst], fees), config);
         engine.add_strategy(Box::new(QuoteAtTouch::new(id, lot.mul_ratio(10, 1), lot.mul_ratio(100, 1), 1)));
+        if sink {
+            engine.add_sink(Box::new(crate::CountSink::default()));
+        }
         let t = Instant::now();
         engine.run(events.iter().map(|e| Ok::<_, std::convert::Infallible>(*e)))?;
         rates.push(events.len() as f64 / t.elapsed().as_secs_f64());

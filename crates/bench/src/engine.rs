@@ -1,4 +1,4 @@
-//! `pyrt bench`: throughput and memory of the kernel on synthetic bars.
+//! `pyrt-bench engine`: throughput and memory of the kernel on synthetic bars.
 //!
 //! Two measurements, on one core:
 //! * **throughput**: `sma_cross` (10/30, all-in notional orders) over bars
@@ -42,18 +42,21 @@ fn params() -> GbmParams {
 /// bounded however many the replay produces.
 const STREAM_HISTORY: usize = 10_000;
 
-fn engine(history_limit: Option<usize>) -> Result<Engine<SimVenue>> {
+fn engine(history_limit: Option<usize>, sink: bool) -> Result<Engine<SimVenue>> {
     let inst = vec![Instrument::new(InstrumentId(0), "SYN", Price::from_raw(10_000_000), Quantity::from_int(1))];
     let venue = SimVenue::new(inst.clone(), SimConfig::default());
     let mut e = Engine::new(inst, venue, EngineConfig { history_limit, ..EngineConfig::default() });
     e.add_strategy(pyrt_strategies::build("sma_cross", &Default::default())?);
+    if sink {
+        e.add_sink(Box::new(crate::CountSink::default()));
+    }
     Ok(e)
 }
 
-pub fn run(bars: u64, stream_bars: u64, repeats: usize) -> Result<BenchReport> {
+pub fn run(bars: u64, stream_bars: u64, repeats: usize, sink: bool) -> Result<BenchReport> {
     let repeats = repeats.max(1);
     // Streaming first: peak memory must reflect the replay alone.
-    let mut e = engine(Some(STREAM_HISTORY))?;
+    let mut e = engine(Some(STREAM_HISTORY), sink)?;
     let start = Instant::now();
     e.run(GbmBars::new(params()).take(stream_bars as usize))?;
     let stream_secs = start.elapsed().as_secs_f64();
@@ -64,7 +67,7 @@ pub fn run(bars: u64, stream_bars: u64, repeats: usize) -> Result<BenchReport> {
     let mut rates = Vec::new();
     let mut fills = 0;
     for _ in 0..repeats {
-        let mut e = engine(None)?;
+        let mut e = engine(None, sink)?;
         let start = Instant::now();
         e.run(data.iter().map(|ev| Ok::<_, std::convert::Infallible>(*ev)))?;
         rates.push(bars as f64 / start.elapsed().as_secs_f64());

@@ -21,22 +21,21 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 use pyrt_book::L2Book;
-use pyrt_execution::ChildCommand;
-use pyrt_model::{
-    ExecutionReport, Fill, Instrument, InstrumentId, MarketEvent, OrderId, OrderKind, OrderRequest, OrderStatus,
-    Quantity, Side, UnixNanos, VenueCommand,
-};
-use pyrt_risk::{LimitsError, RiskAction, RiskEngine, RiskLimits, TradingState};
+use pyrt_model::{ExecutionReport, Fill, Instrument, InstrumentId, MarketEvent, OrderId, UnixNanos, VenueCommand};
+use pyrt_risk::{LimitsError, RiskEngine, RiskLimits, TradingState};
 
-use crate::algo_desk::{AlgoDesk, ChildReport, DeskIo};
+use crate::algo_desk::AlgoDesk;
 pub use crate::config::{AccountKind, EngineConfig, EngineError, VenueClock};
 use crate::dual_clock::{DualClock, Step};
+use crate::events::{EventSink, NodeEvent, Stream};
 use crate::history::RecentLog;
-use crate::orders::{FollowUp, OrderManager};
+use crate::orders::OrderManager;
 use crate::portfolio::Portfolio;
 use crate::recorder::EquityRecorder;
 use crate::schedule::{Scheduled, ScheduledKind, Unordered};
-use crate::strategy::{Command, Context, OrderUpdate, Strategy, StrategyId, TimerEvent};
+use crate::strategy::{Command, Context, Strategy, StrategyId, TimerEvent};
+
+mod flow;
 
 pub use pyrt_model::Venue;
 
@@ -67,6 +66,8 @@ pub struct Engine<V: Venue> {
     /// Parent orders and their execution algorithms.
     algos: AlgoDesk,
     next_parent_id: u64,
+    /// The event stream's sinks and sequence.
+    stream: Stream,
 }
 
 impl<V: Venue> Engine<V> {
@@ -102,6 +103,7 @@ impl<V: Venue> Engine<V> {
             books,
             algos: AlgoDesk::default(),
             next_parent_id: 1,
+            stream: Stream::default(),
         }
     }
 
@@ -150,6 +152,33 @@ impl<V: Venue> Engine<V> {
     /// Lifts a halt or reducing-only state (an operator's decision).
     pub fn resume_trading(&mut self) {
         self.risk.set_state(TradingState::Active);
+        let state = TradingState::Active.into();
+        self.emit(None, || NodeEvent::TradingState { state, reason: "resumed by the operator".into() });
+    }
+
+    /// Registers a sink of the event stream (see [`crate::events`]); call
+    /// before the run, so it sees the stream from its first event.
+    pub fn add_sink(&mut self, sink: Box<dyn EventSink>) {
+        self.stream.add(sink);
+    }
+
+    /// Publishes an event built by `make`, if anything listens: with no
+    /// sink, nothing is built (one test of an empty list).
+    #[inline(always)]
+    pub(crate) fn emit(&mut self, ts_exchange: Option<UnixNanos>, make: impl FnOnce() -> NodeEvent) {
+        if self.stream.is_on() {
+            self.emit_now(ts_exchange, make());
+        }
+    }
+
+    #[inline(never)]
+    fn emit_now(&mut self, ts_exchange: Option<UnixNanos>, event: NodeEvent) {
+        if self.stream.publish(self.now, ts_exchange, event) {
+            // A sink that may not lose events fell behind: stop trading
+            // rather than trade on unrecorded.
+            let action = self.risk.kill_switch(false);
+            self.apply_risk_action(action);
+        }
     }
 
     pub fn add_strategy(&mut self, strategy: Box<dyn Strategy>) -> StrategyId {
@@ -282,6 +311,7 @@ impl<V: Venue> Engine<V> {
     /// The kernel's own books, marks, risk and the strategies.
     #[inline]
     fn strategies_see(&mut self, event: &MarketEvent) -> Result<(), EngineError> {
+        self.emit(Some(event.ts_event()), || NodeEvent::Market { event: *event });
         let (ts, instrument) = (self.now, event.instrument());
         self.last_data[instrument.index()] = Some(ts);
         if let MarketEvent::BookDelta(delta) = event {
@@ -399,6 +429,7 @@ impl<V: Venue> Engine<V> {
             self.now = item.ts;
             match item.what {
                 ScheduledKind::Timer { strategy, name } => {
+                    self.emit(None, || NodeEvent::Timer { strategy: StrategyId(strategy), name: name.clone() });
                     let timer = TimerEvent { name, ts: item.ts };
                     self.call(StrategyId(strategy), |s, ctx| s.on_timer(ctx, &timer));
                 }
@@ -474,265 +505,6 @@ impl<V: Venue> Engine<V> {
             } else {
                 break;
             }
-        }
-    }
-
-    fn on_command(&mut self, cmd: Command) {
-        match cmd {
-            Command::Submit { strategy, id, request, client_id } => {
-                self.orders.create(id, strategy, request, self.now);
-                if let Some(client_id) = client_id
-                    && let Err(used_by) = self.orders.set_client_id(id, client_id.clone())
-                {
-                    let denial = pyrt_risk::Denial {
-                        code: pyrt_risk::DenialCode::DuplicateClientOrderId,
-                        message: format!("client order id `{client_id}` is already used by open order {used_by}"),
-                    };
-                    return self.reject_new(id, denial);
-                }
-                self.send_new(id);
-            }
-            Command::SubmitOco { strategy, ids, requests } => {
-                for (id, request) in ids.iter().zip(requests) {
-                    self.orders.create(*id, strategy, request, self.now);
-                }
-                self.orders.link_oco(&ids);
-                // Legs go to the venue together (its OCO, where it has one);
-                // a leg refused here leaves the others as a smaller group.
-                let mut legs: Vec<_> = ids.into_iter().filter_map(|id| Some((id, self.checked(id, false)?))).collect();
-                match legs.len() {
-                    0 => {}
-                    1 => {
-                        let (order_id, request) = legs.pop().expect("one leg");
-                        self.send(VenueCommand::Submit { order_id, request });
-                    }
-                    _ => self.send(VenueCommand::SubmitOco { legs }),
-                }
-            }
-            Command::SubmitBracket { strategy, id, entry, take_profit, stop_loss } => {
-                self.orders.create(id, strategy, entry, self.now);
-                self.orders.set_bracket(id, take_profit, stop_loss);
-                self.send_new(id);
-            }
-            Command::Cancel { id } => {
-                if self.orders.get(id).is_some_and(|o| o.is_open()) {
-                    self.send(VenueCommand::Cancel { order_id: id });
-                }
-            }
-            Command::Modify { id, qty, price, trigger } => {
-                if self.orders.get(id).is_some_and(|o| o.is_open()) {
-                    self.send(VenueCommand::Modify { order_id: id, qty, price, trigger });
-                }
-            }
-            Command::Timer { strategy, at, name } => {
-                self.schedule(at.max(self.now), ScheduledKind::Timer { strategy: strategy.0, name })
-            }
-            Command::KillSwitch { flatten } => {
-                let action = self.risk.kill_switch(flatten);
-                self.apply_risk_action(action);
-            }
-            Command::SubmitAlgo { strategy, id, order } => {
-                let at = order.instrument.index();
-                let mark = self.portfolio.positions().get(at).and_then(|p| p.mark);
-                let arrival = self.books.get(at).and_then(L2Book::mid).or(mark);
-                self.with_desk(|desk, instruments, io| desk.submit(id, strategy, order, instruments, arrival, io));
-            }
-            Command::CancelAlgo { strategy, id } => {
-                self.with_desk(|desk, _, io| desk.cancel(strategy, id, io));
-            }
-            Command::Close { id, request } => {
-                self.orders.create(id, StrategyId(0), request, self.now);
-                self.send_checked(id, true);
-            }
-        }
-    }
-
-    /// Carries out what the risk engine decided.
-    fn apply_risk_action(&mut self, action: RiskAction) {
-        let (flatten, reason) = match action {
-            RiskAction::Reduce { .. } => return,
-            RiskAction::CancelAll { reason } => (false, reason),
-            RiskAction::Flatten { reason } => (true, reason),
-        };
-        // Parents first, so none places a child after the cancels.
-        self.with_desk(|desk, _, io| desk.cancel_all(&reason, io));
-        let open: Vec<OrderId> = self.orders.open().map(|o| o.id).collect();
-        for id in open {
-            self.send(VenueCommand::Cancel { order_id: id });
-        }
-        if flatten {
-            let open: Vec<(usize, Quantity)> = self
-                .portfolio
-                .positions()
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| !p.qty.is_zero())
-                .map(|(i, p)| (i, p.qty))
-                .collect();
-            for (i, qty) in open {
-                self.close_now(InstrumentId(i as u32), qty);
-            }
-        }
-    }
-
-    /// Queues the engine's own reduce-only market order closing `qty` of
-    /// `instrument` (risk actions and position stops; passes a halt). It
-    /// goes through the queue because ids must be created in the order
-    /// they were handed out, and a strategy may hold queued ones.
-    fn close_now(&mut self, instrument: InstrumentId, qty: Quantity) {
-        let side = if qty.is_positive() { Side::Sell } else { Side::Buy };
-        let request = OrderRequest::market(instrument, side, qty.abs()).reduce_only();
-        let id = OrderId(self.next_order_id);
-        self.next_order_id += 1;
-        self.commands.push_back(Command::Close { id, request });
-    }
-
-    /// Runs `f` on the execution desk, then queues the child commands it
-    /// asked for and tells strategies about their parents.
-    fn with_desk(&mut self, f: impl FnOnce(&mut AlgoDesk, &[Instrument], &mut DeskIo)) {
-        let mut io = DeskIo::new(self.now, &mut self.next_order_id);
-        f(&mut self.algos, &self.instruments, &mut io);
-        let DeskIo { commands, updates, .. } = io;
-        for (strategy, cmd) in commands {
-            self.commands.push_back(match cmd {
-                ChildCommand::Place { id, request } => Command::Submit { strategy, id, request, client_id: None },
-                ChildCommand::Cancel { id } => Command::Cancel { id },
-            });
-        }
-        for (strategy, update) in updates {
-            self.call(strategy, |s, ctx| s.on_algo_update(ctx, &update));
-        }
-    }
-
-    /// Tells the desk about a report on one of its children.
-    fn child_report(&mut self, id: OrderId, status: OrderStatus, fill: Option<&Fill>, reason: Option<&str>) {
-        if !self.algos.is_child(id) {
-            return;
-        }
-        self.with_desk(|desk, _, io| desk.on_child_report(ChildReport { order: id, status, fill, reason }, io));
-    }
-
-    /// Checks a new order and sends it, or rejects it here.
-    fn send_new(&mut self, id: OrderId) {
-        self.send_checked(id, false);
-    }
-
-    /// `flattening`: the engine's own closing order after a kill switch or
-    /// breach, which passes a halt.
-    fn send_checked(&mut self, id: OrderId, flattening: bool) {
-        if let Some(request) = self.checked(id, flattening) {
-            self.send(VenueCommand::Submit { order_id: id, request });
-        }
-    }
-
-    /// New order `id`'s request once it passed the pre-trade checks and
-    /// was counted as sent; `None` when it was rejected here instead.
-    fn checked(&mut self, id: OrderId, flattening: bool) -> Option<OrderRequest> {
-        if self.config.round_prices {
-            let instrument = self.orders.get(id).expect("order was just created").instrument();
-            if let Some(inst) = self.instruments.get(instrument.index()) {
-                self.orders.round_prices(id, inst.tick_size);
-            }
-        }
-        let order = self.orders.get(id).expect("order was just created");
-        if let Err(denial) = self.pre_trade_check(id, &order.request, flattening) {
-            self.reject_new(id, denial);
-            return None;
-        }
-        let request = order.request.clone();
-        let expected = match request.kind {
-            OrderKind::Limit { price } | OrderKind::StopLimit { limit: price, .. } => Some(price),
-            OrderKind::Stop { trigger } => Some(trigger),
-            _ => self.portfolio.position(request.instrument).mark,
-        };
-        self.orders.set_expected_price(id, expected);
-        self.risk.record_order(self.now, request.instrument);
-        Some(request)
-    }
-
-    /// Refuses a new order here, before any venue sees it.
-    fn reject_new(&mut self, id: OrderId, denial: pyrt_risk::Denial) {
-        let strategy = self.orders.get(id).expect("order was just created").strategy;
-        let reason = denial.to_string();
-        self.orders.reject_locally(id, self.now, denial.code.as_str(), reason.clone());
-        self.child_report(id, OrderStatus::Rejected, None, Some(&reason));
-        let update = OrderUpdate { order_id: id, status: OrderStatus::Rejected, ts: self.now, reason: Some(reason) };
-        self.call(strategy, |s, ctx| s.on_order_update(ctx, &update));
-    }
-
-    fn send(&mut self, cmd: VenueCommand) {
-        if self.config.order_latency_ns > 0 {
-            let at = self.now + self.config.order_latency_ns;
-            self.schedule(at, ScheduledKind::ToVenue(Unordered(cmd)));
-        } else {
-            self.venue.handle(cmd, self.now, &mut self.scratch);
-            self.take_venue_reports();
-        }
-    }
-
-    fn on_report(&mut self, report: ExecutionReport) {
-        let mut follow = Vec::new();
-        let Some(status) = self.orders.apply(&report, &mut follow) else {
-            return; // counted in OrderManager::invalid_reports
-        };
-        let id = report.order_id();
-        let order = self.orders.get(id).expect("applied reports have an order");
-        let strategy = order.strategy;
-        let reason = match &report {
-            ExecutionReport::Rejected { reason, .. }
-            | ExecutionReport::Cancelled { reason, .. }
-            | ExecutionReport::CommandRejected { reason, .. } => Some(reason.clone()),
-            _ => None,
-        };
-        let ts = match &report {
-            ExecutionReport::Filled(f) => f.ts,
-            _ => order.ts_updated,
-        };
-        let expected = order.expected_price;
-        let breaker = match &report {
-            ExecutionReport::Filled(fill) => {
-                if self.portfolio.apply_fill(fill).is_err() {
-                    return; // Portfolio::overflow: the run stops at the end of this step
-                }
-                if self.risk.tracks_var() {
-                    self.risk.on_position(fill.instrument, self.portfolio.position(fill.instrument).qty);
-                }
-                self.fills.push(*fill);
-                self.risk.on_fill(expected, fill.price)
-            }
-            ExecutionReport::Rejected { .. } => self.risk.on_venue_reject(),
-            _ => None,
-        };
-        let fill = match &report {
-            ExecutionReport::Filled(fill) => Some(fill),
-            _ => None,
-        };
-        self.child_report(id, status, fill, reason.as_deref());
-        let update = OrderUpdate { order_id: id, status, ts, reason };
-        self.call(strategy, |s, ctx| {
-            s.on_order_update(ctx, &update);
-            if let Some(fill) = fill {
-                s.on_fill(ctx, fill);
-            }
-        });
-        for f in follow {
-            match f {
-                FollowUp::Cancel(other) => self.commands.push_back(Command::Cancel { id: other }),
-                FollowUp::PlaceExits { strategy, exits } => {
-                    let ids: Vec<_> = exits
-                        .iter()
-                        .map(|_| {
-                            let id = OrderId(self.next_order_id);
-                            self.next_order_id += 1;
-                            id
-                        })
-                        .collect();
-                    self.commands.push_back(Command::SubmitOco { strategy, ids, requests: exits.to_vec() });
-                }
-            }
-        }
-        if let Some(action) = breaker {
-            self.apply_risk_action(action);
         }
     }
 

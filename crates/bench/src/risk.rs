@@ -1,4 +1,4 @@
-//! `pyrt bench-risk`: latency of one pre-trade check.
+//! `pyrt-bench risk`: latency of one pre-trade check.
 //!
 //! 100 instruments, every limit enabled (order size and notional, price
 //! band, three order-rate windows, position, gross/net exposure,

@@ -1,4 +1,4 @@
-//! `pyrt bench-decision`: tick-to-order latency in process, on a real
+//! `pyrt-bench decision`: tick-to-order latency in process, on a real
 //! capture, network excluded.
 //!
 //! Each recorded frame goes through what paper and live trading run: JSON
