@@ -19,7 +19,7 @@ const X: InstrumentId = InstrumentId(0);
 
 async fn executions(
     rx: &mut mpsc::Receiver<UserStreamEvent>,
-    gateway: &Gateway<'_>,
+    gateway: &Gateway,
     mut until: impl FnMut(&ExecutionReport) -> bool,
 ) -> Vec<ExecutionReport> {
     let mut out = Vec::new();
@@ -48,9 +48,9 @@ fn reports_notional(reports: &[ExecutionReport]) -> Money {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_out_and_executions_back() {
     let venue = common::local_venue().await;
-    let rest = common::rest(venue.address);
+    let rest = std::sync::Arc::new(common::rest(venue.address));
     let (mut rx, stop_tx) = common::user_stream(venue.address).await;
-    let gateway = Gateway::new(&rest, "pyrt-test", common::btcusdt());
+    let gateway = Gateway::new(rest.clone(), "pyrt-test", common::btcusdt());
     assert_eq!(gateway.order_id("pyrt-test-42"), Some(OrderId(42)));
     assert_eq!(gateway.order_id("someone-else-42"), None);
 
@@ -148,9 +148,9 @@ async fn orders_out_and_executions_back() {
 #[test]
 fn executions_map_to_reports() {
     use pyrt_binance::user::parse_user;
-    let rest = BinanceRest::new(RestConfig::new("http://127.0.0.1:9", "k", "s")).unwrap();
+    let rest = std::sync::Arc::new(BinanceRest::new(RestConfig::new("http://127.0.0.1:9", "k", "s")).unwrap());
     let symbols = vec![GatewaySymbol { symbol: "ETHUSDT".into(), base: "ETH".into(), quote: "USDT".into() }];
-    let gateway = Gateway::new(&rest, "pyrt", symbols);
+    let gateway = Gateway::new(rest.clone(), "pyrt", symbols);
     let trade = r#"{"e":"executionReport","E":1,"s":"ETHUSDT","c":"pyrt-7","S":"BUY","o":"LIMIT","f":"GTC","q":"1.00000000","p":"2500.00000000","C":"","x":"TRADE","X":"PARTIALLY_FILLED","r":"NONE","i":1,"l":"0.50000000","z":"0.50000000","L":"2499.50000000","n":"0.00050000","N":"ETH","T":1759347763167,"t":98765432,"m":true,"Z":"1249.75000000"}"#;
     let UserEvent::Execution(e) = parse_user(trade).unwrap() else { panic!() };
     let reports = gateway.on_execution(&e);
@@ -181,9 +181,9 @@ fn executions_map_to_reports() {
 async fn unsendable_orders_are_refused_locally() {
     use pyrt_model::{OrderQty, TimeInForce};
     // Nothing listens here: a request would fail differently.
-    let rest = BinanceRest::new(RestConfig::new("http://127.0.0.1:9", "k", "s")).unwrap();
+    let rest = std::sync::Arc::new(BinanceRest::new(RestConfig::new("http://127.0.0.1:9", "k", "s")).unwrap());
     let symbols = vec![GatewaySymbol { symbol: "BTCUSDT".into(), base: "BTC".into(), quote: "USDT".into() }];
-    let gateway = Gateway::new(&rest, "pyrt", symbols);
+    let gateway = Gateway::new(rest.clone(), "pyrt", symbols);
     let reason = |r: Vec<ExecutionReport>| match r.as_slice() {
         [ExecutionReport::Rejected { reason, .. }] => reason.clone(),
         other => panic!("{other:?}"),
@@ -225,8 +225,8 @@ async fn odd_order_answers_are_errors_not_guesses() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let rest = common::rest(address);
-    let gateway = Gateway::new(&rest, "pyrt", common::btcusdt());
+    let rest = std::sync::Arc::new(common::rest(address));
+    let gateway = Gateway::new(rest.clone(), "pyrt", common::btcusdt());
     let order = OrderRequest::limit(X, Side::Buy, "0.01".parse().unwrap(), Price::from_int(50_000));
     let sent = gateway.send(VenueCommand::Submit { order_id: OrderId(1), request: order }, 0).await;
     assert!(matches!(sent[..], [ExecutionReport::Accepted { .. }]), "{sent:?}");

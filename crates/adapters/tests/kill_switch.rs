@@ -28,7 +28,7 @@ impl Strategy for Bids {
     }
 }
 
-async fn flush(engine: &mut Engine<ChannelVenue>, gateway: &Gateway<'_>) {
+async fn flush(engine: &mut Engine<ChannelVenue>, gateway: &Gateway) {
     loop {
         let commands = engine.venue_mut().take_commands();
         if commands.is_empty() {
@@ -44,9 +44,9 @@ async fn flush(engine: &mut Engine<ChannelVenue>, gateway: &Gateway<'_>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_kill_switch_cancels_everything_resting_at_the_venue() {
     let venue = common::local_venue().await;
-    let rest = common::rest(venue.address);
+    let rest = std::sync::Arc::new(common::rest(venue.address));
     let (mut rx, stop_tx) = common::user_stream(venue.address).await;
-    let gateway = Gateway::new(&rest, "pyrt-kill", common::btcusdt());
+    let gateway = Gateway::new(rest.clone(), "pyrt-kill", common::btcusdt());
 
     let inst = vec![Instrument::new(X, "BTCUSDT", "0.01".parse().unwrap(), "0.00001".parse().unwrap())];
     let config = EngineConfig { account: AccountKind::Margin, ..Default::default() };

@@ -48,6 +48,12 @@ pub struct TradeArgs {
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long)]
     pub duration_s: Option<f64>,
+    /// This node's name at the venue: client order ids are `<run id>-<order id>`, so a node restarted with the same id knows its orders.
+    #[arg(long, default_value = "pyrt")]
+    pub run_id: String,
+    /// On stop, leave open orders working instead of cancelling them.
+    #[arg(long)]
+    pub keep_open: bool,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -118,6 +124,13 @@ fn options(
     if args.duration_s.is_some_and(|d| !(d > 0.0 && d.is_finite())) {
         bail!("--duration-s must be a number of seconds above 0");
     }
+    let id_ok = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    if args.run_id.is_empty() || args.run_id.len() > 16 || !args.run_id.chars().all(id_ok) {
+        bail!(
+            "--run-id `{}` must be 1 to 16 letters, digits or underscores (client order ids are `<run id>-<order id>`, at most 36 characters at Binance)",
+            args.run_id
+        );
+    }
     let tls = pyrt_adapters::tls::client_config(args.ca_file.as_deref())?;
     let risk = match &args.risk {
         None => None,
@@ -140,6 +153,8 @@ fn options(
         api_key,
         secret,
         risk,
+        run_id: args.run_id.clone(),
+        keep_open: args.keep_open,
     })
 }
 

@@ -1,41 +1,29 @@
-//! `pyrt paper`: a strategy trading live market data against a
-//! Binance-compatible venue (the local `pyrt venue`, or any base URL),
-//! through the same kernel that backtests it.
+//! `pyrt paper` and `pyrt live`: a built-in strategy on the node
+//! (`pyrt_live::Node`) between Binance's ports (`adapters::binance::ports`):
+//! the WebSocket feed in, orders out over REST, executions back from the
+//! user-data stream. This module only wires them and reports: the runtime
+//! (bars from trades, reconnects and reconciliation, the stop) is the
+//! node's, and every Binance detail the adapter's.
 //!
-//! The pieces, joined here on one thread for the kernel and tokio tasks
-//! for the network:
-//!
-//! * the market-data feed (`adapters::binance::feed`): trades become bars
-//!   (`data::BarAggregator`; a timer closes a bar through quiet spells) and
-//!   book tickers become quotes, both into the kernel;
-//! * the kernel's `ChannelVenue`: each command the strategy causes is sent
-//!   by the order gateway over REST;
-//! * the user-data stream: every execution comes back as the kernel's
-//!   report, the only source of fills. When it reconnects, the engine's
-//!   open orders are looked up over REST and reconciled
-//!   (`Engine::reconcile`); a streamed fill the reconciliation already
-//!   booked is recognised by its cumulative quantity and dropped.
-//!
-//! On Ctrl-C or after `--duration`, the kill switch cancels every open
-//! order, the last answers are awaited, and the final state of the engine
-//! and of the venue account is printed.
+//! On Ctrl-C or after `--duration-s`, the node cancels every open order
+//! (unless `--keep-open`), waits for the last answers, and the engine's
+//! books and the venue's balances are reported side by side.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context as _, Result, bail};
-use pyrt_adapters::binance::feed::{self, FeedConfig, FeedEvent};
-use pyrt_adapters::binance::user::{self, UserStreamConfig, UserStreamEvent};
-use pyrt_adapters::binance::{BinanceRest, Gateway, GatewaySymbol, RestConfig};
+use anyhow::{Context as _, Result};
+use pyrt_adapters::binance::feed::FeedConfig;
+use pyrt_adapters::binance::user::UserStreamConfig;
+use pyrt_adapters::binance::{BinanceExecution, BinanceMarketData, BinanceRest, GatewaySymbol, RestConfig};
 use pyrt_binance::Market;
-use pyrt_binance::user::{ExecutionUpdate, UserEvent};
-use pyrt_data::{BarAggregator, BarRule};
+use pyrt_data::BarRule;
 use pyrt_engine::{AccountKind, ChannelVenue, Engine, EngineConfig, Rejections};
-use pyrt_model::time::wall_clock;
-use pyrt_model::{ExecutionReport, Instrument, InstrumentId, MarketEvent, Money, OrderId, Quantity};
+use pyrt_live::{Node, NodeConfig, NodeError};
+use pyrt_model::{Instrument, InstrumentId, Money, Quantity};
 use serde::Serialize;
 use serde_json::Value;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 pub struct PaperOptions {
     pub venue: String,
@@ -53,6 +41,10 @@ pub struct PaperOptions {
     pub secret: String,
     /// Pre-trade limits every order passes (`--risk`).
     pub risk: Option<pyrt_risk::RiskLimits>,
+    /// Client order ids are `<run_id>-<order id>`.
+    pub run_id: String,
+    /// Leave open orders working on stop.
+    pub keep_open: bool,
 }
 
 fn money_of(account: &Value, asset: &str) -> Result<(Money, Money)> {
@@ -171,7 +163,6 @@ pub fn run(o: PaperOptions) -> Result<PaperReport> {
         engine.add_strategy(strategy);
 
         let (stop_tx, stop) = watch::channel(false);
-        let (user_tx, mut user_rx) = mpsc::channel(4096);
         let user_url = o.user_ws.clone().unwrap_or_else(|| format!("{ws_base}/ws-api/v3"));
         let user_cfg = UserStreamConfig {
             url: user_url.clone(),
@@ -181,100 +172,27 @@ pub fn run(o: PaperOptions) -> Result<PaperReport> {
             max_backoff: Duration::from_secs(10),
             tls: o.tls.clone(),
         };
-        tokio::spawn(user::run(user_cfg, user_tx, stop.clone()));
-        // Fills must not be missed: trade only once the account stream is up.
-        match tokio::time::timeout(Duration::from_secs(10), user_rx.recv()).await {
-            Ok(Some(UserStreamEvent::Subscribed)) => {}
-            Ok(Some(UserStreamEvent::Refused { reason })) => bail!("the venue refused the user-data stream: {reason}"),
-            other => bail!("no user-data stream from {user_url}: {other:?}"),
-        }
-        let (feed_tx, mut feed_rx) = mpsc::channel(65_536);
+        let symbols =
+            vec![GatewaySymbol { symbol: o.symbol.clone(), base: info.base.clone(), quote: info.quote.clone() }];
+        let exec = BinanceExecution::start(rest.clone(), &o.run_id, symbols, user_cfg, stop.clone());
         let mut feed_cfg = FeedConfig::new(&ws_base, Market::Spot, vec![(o.symbol.clone(), id)]);
         feed_cfg.tls = o.tls.clone();
-        tokio::spawn(feed::run(feed_cfg, rest.clone(), feed_tx, stop.clone()));
+        let market = BinanceMarketData::start(feed_cfg, rest.clone(), stop);
 
-        let symbols = vec![GatewaySymbol { symbol: o.symbol.clone(), base: info.base.clone(), quote: info.quote.clone() }];
-        let gateway = Gateway::new(&rest, format!("pyrt{}", std::process::id()), symbols);
-        let mut bars = BarAggregator::new(rule);
-        let mut timer = tokio::time::interval(Duration::from_millis(100));
-        let deadline = tokio::time::sleep(o.duration.unwrap_or(Duration::from_secs(365 * 24 * 3600)));
-        tokio::pin!(deadline);
-        let (mut bars_seen, mut feed_problems, mut reconciled) = (0u64, Vec::new(), 0usize);
-        loop {
-            let mut events = Vec::new();
+        let node_config = NodeConfig { bars: Some(rule), cancel_on_stop: !o.keep_open, ..NodeConfig::default() };
+        let duration = o.duration.unwrap_or(Duration::from_secs(365 * 24 * 3600));
+        let shutdown = async move {
             tokio::select! {
-                _ = &mut deadline => break,
-                _ = tokio::signal::ctrl_c() => break,
-                _ = timer.tick() => events.extend(bars.on_time(wall_clock()).map(MarketEvent::Bar)),
-                ev = feed_rx.recv() => match ev {
-                    Some(FeedEvent::Market(MarketEvent::Trade(t))) => {
-                        events.extend(bars.on_trade(&t)?.map(MarketEvent::Bar));
-                    }
-                    Some(FeedEvent::Market(q @ MarketEvent::Quote(_))) => events.push(q),
-                    Some(FeedEvent::Gap { error, .. }) => feed_problems.push(error),
-                    Some(FeedEvent::Disconnected { reason, .. }) => {
-                        eprintln!("pyrt paper: market data: {reason}; reconnecting");
-                        feed_problems.push(reason);
-                    }
-                    Some(_) => {}
-                    None => bail!("the market-data feed stopped"),
-                },
-                ev = user_rx.recv() => match ev {
-                    Some(UserStreamEvent::Event(UserEvent::Execution(e))) => deliver_execution(&mut engine, &gateway, &e),
-                    Some(UserStreamEvent::Reconnected) => {
-                        eprintln!("pyrt paper: user-data stream reconnected; reconciling open orders with the venue");
-                        let open: Vec<OrderId> = engine.orders().open().map(|o| o.id).collect();
-                        let states = gateway.venue_states(&open).await.context("asking the venue about open orders")?;
-                        let r = engine.reconcile(wall_clock(), &states);
-                        for line in &r.unexplained {
-                            eprintln!("pyrt paper: reconcile: {line}");
-                        }
-                        reconciled += r.applied.len();
-                    }
-                    Some(UserStreamEvent::Refused { reason }) => bail!("the venue refused the user-data stream: {reason}"),
-                    Some(_) => {}
-                    None => bail!("the user-data stream stopped"),
-                },
+                _ = tokio::time::sleep(duration) => {}
+                _ = tokio::signal::ctrl_c() => {}
             }
-            for mut event in events {
-                // Live time only moves forward: a bar closed late is stamped when it is seen.
-                let now = wall_clock().max(engine.now());
-                match &mut event {
-                    MarketEvent::Bar(b) => {
-                        b.ts_recv = now;
-                        bars_seen += 1;
-                    }
-                    MarketEvent::Quote(q) => q.ts_recv = now,
-                    _ => {}
-                }
-                engine.process(&event).context("the kernel refused an event")?;
-            }
-            flush(&mut engine, &gateway).await;
-        }
-
-        // Stop: cancel everything, then wait for the last answers.
-        engine.kill_switch(false);
-        flush(&mut engine, &gateway).await;
-        let settle = tokio::time::sleep(Duration::from_secs(2));
-        tokio::pin!(settle);
-        while engine.orders().open().next().is_some() {
-            tokio::select! {
-                _ = &mut settle => break,
-                ev = user_rx.recv() => match ev {
-                    Some(UserStreamEvent::Event(UserEvent::Execution(e))) => deliver_execution(&mut engine, &gateway, &e),
-                    Some(_) => {}
-                    None => break,
-                },
-            }
-        }
-        // Executions still in flight after the last order closed.
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        while let Ok(ev) = user_rx.try_recv() {
-            if let UserStreamEvent::Event(UserEvent::Execution(e)) = ev {
-                deliver_execution(&mut engine, &gateway, &e);
-            }
-        }
+        };
+        let outcome = Node::new(engine, market, exec, node_config).run(shutdown).await;
         let _ = stop_tx.send(true);
+        let (engine, node) = outcome.map_err(|e| match e {
+            NodeError::NotReady(_) => anyhow::anyhow!("no user-data stream from {user_url}: {e}"),
+            other => anyhow::Error::new(other),
+        })?;
 
         let end_account = rest.account().await?;
         let (quote_free, quote_locked) = money_of(&end_account, &info.quote)?;
@@ -284,7 +202,7 @@ pub fn run(o: PaperOptions) -> Result<PaperReport> {
         Ok(PaperReport {
             symbol: o.symbol,
             strategy: o.strategy,
-            bars: bars_seen,
+            bars: node.bars,
             orders: engine.orders().all().len(),
             open_orders: engine.orders().open().count(),
             rejected_orders: engine.orders().rejections().total,
@@ -302,35 +220,8 @@ pub fn run(o: PaperOptions) -> Result<PaperReport> {
                 base: base_free + base_locked,
                 quote: quote_free + quote_locked,
             },
-            feed_problems,
-            reconciled_reports: reconciled,
+            feed_problems: node.feed_problems,
+            reconciled_reports: node.reconciled_reports,
         })
     })
-}
-
-/// Applies one execution of the account. A fill the engine already booked
-/// (found by reconciliation while its event was in flight) is dropped: the
-/// event's cumulative quantity says how much the order had filled.
-fn deliver_execution(engine: &mut Engine<ChannelVenue>, gateway: &Gateway<'_>, e: &ExecutionUpdate) {
-    let reports = gateway.on_execution(e).into_iter().filter(|r| match r {
-        ExecutionReport::Filled(f) => engine.orders().get(f.order_id).is_none_or(|o| o.filled < e.cum_qty),
-        _ => true,
-    });
-    let reports: Vec<_> = reports.collect();
-    engine.deliver(wall_clock(), reports);
-}
-
-/// Sends what the kernel queued and feeds the immediate answers back,
-/// until nothing more is queued.
-async fn flush(engine: &mut Engine<ChannelVenue>, gateway: &Gateway<'_>) {
-    loop {
-        let commands = engine.venue_mut().take_commands();
-        if commands.is_empty() {
-            return;
-        }
-        for (_, cmd) in commands {
-            let reports = gateway.send(cmd, wall_clock()).await;
-            engine.deliver(wall_clock(), reports);
-        }
-    }
 }

@@ -12,7 +12,10 @@
 //! by a buffer, 0.5 % unless set, so that walking the book or a move before
 //! the order arrives does not make it cost more than the notional. The
 //! owner learns the size from a `Modified` report before the command
-//! leaves, as with the simulated venue.
+//! leaves, as with the simulated venue. A venue that sizes notional orders
+//! itself (the simulated venues, at the fill price) gets them as they are
+//! ([`ChannelVenue::set_native_notional`]), so paper trading against it
+//! sizes exactly as the backtest does.
 
 use pyrt_model::{
     ExecutionReport, Instrument, MarketEvent, OrderQty, Price, Quantity, Rate, Side, UnixNanos, VenueCommand,
@@ -33,12 +36,19 @@ pub struct ChannelVenue {
     prices: Vec<LastPrices>,
     outbox: Vec<(UnixNanos, VenueCommand)>,
     buffer: Rate,
+    /// The venue sizes notional orders itself: pass them through.
+    native_notional: bool,
 }
 
 impl ChannelVenue {
     pub fn new(instruments: Vec<Instrument>) -> Self {
         let prices = vec![LastPrices::default(); instruments.len()];
-        Self { instruments, prices, outbox: Vec::new(), buffer: Rate::from_bps(50) }
+        Self { instruments, prices, outbox: Vec::new(), buffer: Rate::from_bps(50), native_notional: false }
+    }
+
+    /// Whether the venue sizes notional orders itself (then they pass through).
+    pub fn set_native_notional(&mut self, native: bool) {
+        self.native_notional = native;
     }
 
     /// The price buffer notional orders are sized with.
@@ -68,7 +78,9 @@ impl Venue for ChannelVenue {
             self.outbox.push((now, cmd));
             return;
         };
-        if let OrderQty::Quote(amount) = request.qty {
+        if let OrderQty::Quote(amount) = request.qty
+            && !self.native_notional
+        {
             let i = request.instrument.index();
             let price = if i < self.prices.len() { self.sizing_price(i, request.side) } else { None };
             let (Some(inst), Some(price)) = (self.instruments.get(i), price) else {

@@ -16,7 +16,7 @@
 //! not valued and are reported as zero.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use pyrt_binance::user::ExecutionUpdate;
 use pyrt_model::fixed::FIXED_SCALE;
@@ -35,8 +35,8 @@ pub struct GatewaySymbol {
     pub quote: String,
 }
 
-pub struct Gateway<'a> {
-    rest: &'a BinanceRest,
+pub struct Gateway {
+    rest: Arc<BinanceRest>,
     prefix: String,
     symbols: Vec<GatewaySymbol>,
     accepted: Mutex<HashSet<u64>>,
@@ -44,8 +44,8 @@ pub struct Gateway<'a> {
     sent: Mutex<HashMap<u64, usize>>,
 }
 
-impl<'a> Gateway<'a> {
-    pub fn new(rest: &'a BinanceRest, prefix: impl Into<String>, symbols: Vec<GatewaySymbol>) -> Self {
+impl Gateway {
+    pub fn new(rest: Arc<BinanceRest>, prefix: impl Into<String>, symbols: Vec<GatewaySymbol>) -> Self {
         Self {
             rest,
             prefix: prefix.into(),

@@ -2,10 +2,12 @@
 
 pub mod feed;
 pub mod gateway;
+pub mod ports;
 pub mod rest;
 pub mod user;
 
 pub use feed::{FeedConfig, FeedEvent};
 pub use gateway::{Gateway, GatewaySymbol};
+pub use ports::{BinanceExecution, BinanceMarketData};
 pub use rest::{BinanceRest, OrderParams, RestConfig, RestError, SymbolInfo};
 pub use user::{UserStreamConfig, UserStreamEvent};

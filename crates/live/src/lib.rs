@@ -1,0 +1,336 @@
+//! The node: the kernel between its ports, on the wall clock.
+//!
+//! Paper and live trading differ only in the ports a [`Node`] is given: a
+//! market-data port (the Binance feed, a replay), and an execution port
+//! (Binance over REST and its user-data stream, or a simulated venue in
+//! the process). The node owns no venue knowledge; it runs this loop on
+//! one task:
+//!
+//! ```text
+//!   start ── wait for the account stream (Ready) ──┐
+//!                                                  ▼
+//!   ┌─▶ select: shutdown │ account item │ feed item │ 100 ms tick
+//!   │      report  → engine.deliver (a fill already booked is dropped)
+//!   │      reconnected → order_states → engine.reconcile
+//!   │      market  → execution port (a simulated venue matches) → kernel
+//!   │      tick    → time bars close through quiet spells
+//!   └── flush: the kernel's queued commands → port.send (queues, never waits)
+//!
+//!   stop ── cancel open orders (or keep them) ── wait for the last answers
+//! ```
+//!
+//! Live time only moves forward: an event is stamped with the wall clock
+//! when the node takes it (never before the kernel's last time), so a bar
+//! closed late is stamped when it is seen. Everything the kernel does goes
+//! out as its event stream, to the sinks registered on the engine.
+
+use std::time::Duration;
+
+use pyrt_data::{BarAggregator, BarRule};
+use pyrt_engine::{ChannelVenue, Engine, EngineError};
+use pyrt_model::time::wall_clock;
+use pyrt_model::{ExecutionReport, MarketEvent, OrderId, UnixNanos};
+use pyrt_ports::{AccountItem, ExecutionPort, FeedItem, MarketDataPort};
+use serde::Serialize;
+
+/// How a node runs.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// Trades become bars by this rule, which the strategies see; trades,
+    /// quotes and book changes go to them as well. `None`: no bars.
+    pub bars: Option<BarRule>,
+    /// On stop: cancel every open order (the default), or leave them working.
+    pub cancel_on_stop: bool,
+    /// How long the stop waits for the venue's last answers.
+    pub settle: Duration,
+    /// How long start waits for the account stream.
+    pub ready_timeout: Duration,
+    /// Stop when the market-data port ends (a replay), instead of failing.
+    pub stop_at_feed_end: bool,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        Self {
+            bars: None,
+            cancel_on_stop: true,
+            settle: Duration::from_secs(2),
+            ready_timeout: Duration::from_secs(10),
+            stop_at_feed_end: false,
+        }
+    }
+}
+
+/// Why a node stopped without finishing its stop.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error("the venue refused the account stream: {0}")]
+    Refused(String),
+    #[error("no account stream within {0:?}: is the venue up, and are the keys right?")]
+    NotReady(Duration),
+    #[error("the account stream ended")]
+    AccountEnded,
+    #[error("the market-data feed ended")]
+    FeedEnded,
+    #[error("the kernel stopped: {0}")]
+    Kernel(#[from] EngineError),
+    #[error("bars from trades: {0}")]
+    Bars(String),
+    #[error("reconciliation failed: {0}")]
+    Reconcile(String),
+}
+
+/// What a session did, beyond the engine's own books.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct NodeReport {
+    pub market_events: u64,
+    pub bars: u64,
+    /// Gaps, disconnections and unreadable messages of the feed.
+    pub feed_problems: Vec<String>,
+    /// Disconnections of the account stream.
+    pub account_problems: Vec<String>,
+    /// Reports reconciliation applied after the account stream came back.
+    pub reconciled_reports: usize,
+    /// What reconciliation could not explain, one line each.
+    pub unexplained: Vec<String>,
+    /// Fills the account stream delivered that reconciliation had already booked.
+    pub duplicate_fills_dropped: u64,
+}
+
+/// The kernel between a market-data port and an execution port.
+pub struct Node<M, E> {
+    engine: Engine<ChannelVenue>,
+    market: M,
+    exec: E,
+    config: NodeConfig,
+    bars: Option<BarAggregator>,
+    report: NodeReport,
+    /// Account items taken without waiting that need the loop (reconnects).
+    deferred: std::collections::VecDeque<AccountItem>,
+}
+
+impl<M: MarketDataPort, E: ExecutionPort> Node<M, E> {
+    /// A node over `engine` (with its strategies, risk limits and sinks set).
+    pub fn new(mut engine: Engine<ChannelVenue>, market: M, exec: E, config: NodeConfig) -> Self {
+        engine.venue_mut().set_native_notional(exec.sizes_notional());
+        let bars = config.bars.map(BarAggregator::new);
+        Self { engine, market, exec, config, bars, report: NodeReport::default(), deferred: Default::default() }
+    }
+
+    /// Runs until `shutdown` resolves, then stops: cancels open orders
+    /// (unless told to keep them) and waits for the last answers. Returns
+    /// the engine, for its books, and what the session did.
+    pub async fn run(
+        mut self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<(Engine<ChannelVenue>, NodeReport), NodeError> {
+        self.wait_ready().await?;
+        tokio::pin!(shutdown);
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            while let Some(item) = self.deferred.pop_front() {
+                self.on_account(item).await?;
+            }
+            tokio::select! {
+                // The venue's answers before new market data, so the kernel
+                // learns of a fill before it sees the next price.
+                biased;
+                () = &mut shutdown => break,
+                item = self.exec.next() => match item {
+                    Some(item) => self.on_account(item).await?,
+                    None => return Err(NodeError::AccountEnded),
+                },
+                item = self.market.next() => match item {
+                    Some(item) => self.on_feed(item)?,
+                    None if self.config.stop_at_feed_end => break,
+                    None => return Err(NodeError::FeedEnded),
+                },
+                _ = tick.tick() => self.on_tick()?,
+            }
+            self.flush();
+        }
+        self.stop().await;
+        Ok((self.engine, self.report))
+    }
+
+    async fn wait_ready(&mut self) -> Result<(), NodeError> {
+        let timeout = self.config.ready_timeout;
+        let deadline = tokio::time::sleep(timeout);
+        tokio::pin!(deadline);
+        loop {
+            let item = tokio::select! {
+                () = &mut deadline => return Err(NodeError::NotReady(timeout)),
+                item = self.exec.next() => item,
+            };
+            match item {
+                Some(AccountItem::Ready) => return Ok(()),
+                Some(AccountItem::Refused { reason }) => return Err(NodeError::Refused(reason)),
+                Some(other) => self.on_account(other).await?,
+                None => return Err(NodeError::AccountEnded),
+            }
+        }
+    }
+
+    /// The kernel's clock for an event taken now: wall time, never back.
+    fn now(&self) -> UnixNanos {
+        wall_clock().max(self.engine.now())
+    }
+
+    async fn on_account(&mut self, item: AccountItem) -> Result<(), NodeError> {
+        match item {
+            AccountItem::Report { report, filled_total } => {
+                let now = self.now();
+                self.deliver(report, filled_total, now);
+            }
+            AccountItem::Reconnected => self.reconcile().await?,
+            AccountItem::Disconnected { reason } => self.report.account_problems.push(reason),
+            AccountItem::Refused { reason } => return Err(NodeError::Refused(reason)),
+            AccountItem::Ready => {}
+        }
+        self.account_in_range()
+    }
+
+    /// Brings the engine's open orders in line with what the venue says.
+    pub async fn reconcile(&mut self) -> Result<(), NodeError> {
+        let open: Vec<OrderId> = self.engine.orders().open().map(|o| o.id).collect();
+        if open.is_empty() {
+            return Ok(());
+        }
+        let states = self.exec.order_states(&open).await.map_err(|e| NodeError::Reconcile(e.to_string()))?;
+        let r = self.engine.reconcile(self.now(), &states);
+        self.report.reconciled_reports += r.applied.len();
+        self.report.unexplained.extend(r.unexplained);
+        Ok(())
+    }
+
+    fn on_feed(&mut self, item: FeedItem) -> Result<(), NodeError> {
+        match item {
+            FeedItem::Market(event) => self.on_market(event),
+            FeedItem::Gap { instrument, reason } => {
+                self.report.feed_problems.push(format!("instrument {}: {reason}", instrument.0));
+                Ok(())
+            }
+            FeedItem::BadMessage { reason } | FeedItem::Disconnected { reason } => {
+                self.report.feed_problems.push(reason);
+                Ok(())
+            }
+            FeedItem::Connected | FeedItem::Synced { .. } => Ok(()),
+        }
+    }
+
+    fn on_market(&mut self, mut event: MarketEvent) -> Result<(), NodeError> {
+        let now = self.now();
+        stamp(&mut event, now);
+        self.report.market_events += 1;
+        let bar = match (&mut self.bars, &event) {
+            (Some(agg), MarketEvent::Trade(t)) => agg.on_trade(t).map_err(|e| NodeError::Bars(e.to_string()))?,
+            _ => None,
+        };
+        // A simulated venue matches against the market first, as the
+        // kernel's own venue would in a backtest.
+        self.exec.on_market(&event, now);
+        self.take_ready(now);
+        self.engine.process(&event)?;
+        if let Some(bar) = bar {
+            self.process_bar(bar)?;
+        }
+        Ok(())
+    }
+
+    fn on_tick(&mut self) -> Result<(), NodeError> {
+        let now = self.now();
+        let bar = self.bars.as_mut().and_then(|agg| agg.on_time(now));
+        match bar {
+            Some(bar) => self.process_bar(bar),
+            None => Ok(()),
+        }
+    }
+
+    fn process_bar(&mut self, mut bar: pyrt_model::Bar) -> Result<(), NodeError> {
+        bar.ts_recv = self.now();
+        self.report.bars += 1;
+        let event = MarketEvent::Bar(bar);
+        self.exec.on_market(&event, bar.ts_recv);
+        self.take_ready(bar.ts_recv);
+        self.engine.process(&event)?;
+        Ok(())
+    }
+
+    /// Delivers the reports that have already arrived (a simulated venue's
+    /// answers to the market data it was just given); anything else waits
+    /// for the loop.
+    fn take_ready(&mut self, now: UnixNanos) {
+        while let Some(item) = self.exec.try_next() {
+            match item {
+                AccountItem::Report { report, filled_total } => self.deliver(report, filled_total, now),
+                other => self.deferred.push_back(other),
+            }
+        }
+    }
+
+    /// Applies a report at `now` (the kernel's clock never goes back).
+    fn deliver(&mut self, report: ExecutionReport, filled_total: Option<pyrt_model::Quantity>, now: UnixNanos) {
+        // A fill reconciliation already booked (its event was in flight).
+        if let (ExecutionReport::Filled(f), Some(total)) = (&report, filled_total)
+            && self.engine.orders().get(f.order_id).is_some_and(|o| o.filled >= total)
+        {
+            self.report.duplicate_fills_dropped += 1;
+            return;
+        }
+        self.engine.deliver(now, [report]);
+    }
+
+    /// Hands the kernel's queued commands to the execution port (which
+    /// queues them in turn: nothing here waits on the network).
+    fn flush(&mut self) {
+        for (at, cmd) in self.engine.venue_mut().take_commands() {
+            self.exec.send(cmd, at);
+        }
+    }
+
+    fn account_in_range(&self) -> Result<(), NodeError> {
+        match self.engine.portfolio().overflow() {
+            Some(source) => Err(NodeError::Kernel(EngineError::Account { ts: self.engine.now(), source })),
+            None => Ok(()),
+        }
+    }
+
+    /// Cancels what is open (unless told to keep it), then takes the last
+    /// answers until nothing is open or `settle` has passed.
+    async fn stop(&mut self) {
+        if self.config.cancel_on_stop {
+            self.engine.kill_switch(false);
+        }
+        self.engine.stop();
+        self.flush();
+        if !self.config.cancel_on_stop {
+            return;
+        }
+        let settle = tokio::time::sleep(self.config.settle);
+        tokio::pin!(settle);
+        while self.engine.orders().open().next().is_some() {
+            tokio::select! {
+                () = &mut settle => break,
+                item = self.exec.next() => match item {
+                    Some(item) => {
+                        if self.on_account(item).await.is_err() {
+                            break;
+                        }
+                        self.flush();
+                    }
+                    None => break,
+                },
+            }
+        }
+    }
+}
+
+/// Live events are stamped when the node takes them.
+fn stamp(event: &mut MarketEvent, now: UnixNanos) {
+    match event {
+        MarketEvent::Bar(b) => b.ts_recv = now,
+        MarketEvent::Trade(t) => t.ts_recv = now,
+        MarketEvent::Quote(q) => q.ts_recv = now,
+        MarketEvent::BookDelta(d) => d.ts_recv = now,
+    }
+}
