@@ -5,6 +5,7 @@ mod bars;
 mod config;
 mod indicators;
 mod live;
+mod logging;
 mod output;
 mod paper;
 mod venue;
@@ -21,6 +22,15 @@ use config::{Feed, RunConfig};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Diagnostics on stderr: text for people, json (one object a line) for machines; levels by RUST_LOG.
+    #[arg(long, value_enum, global = true, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -335,6 +345,7 @@ fn trade_run(options: paper::PaperOptions, format: Format) -> Result<()> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::init(cli.log_format);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         // A closed pipe (`pyrt indicators ... | head`) is the reader's choice, not an error.
@@ -346,10 +357,8 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e}");
-            for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
+            let causes: Vec<String> = e.chain().skip(1).map(|c| format!("\n  caused by: {c}")).collect();
+            tracing::error!("{e}{}", causes.concat());
             ExitCode::FAILURE
         }
     }
@@ -366,7 +375,7 @@ fn run(cli: Cli) -> Result<()> {
                     report.write(dir).with_context(|| format!("cannot write the report to {}", dir.display()))?;
                 if format == Format::Table {
                     for f in files {
-                        eprintln!("wrote {}", f.display());
+                        tracing::info!("wrote {}", f.display());
                     }
                 }
             }
@@ -380,7 +389,7 @@ fn run(cli: Cli) -> Result<()> {
                     bail!("{} (strict run: a rejected order is an error)", rejections.describe());
                 }
                 if format == Format::Table {
-                    eprintln!("warning: {}; --strict makes this an error", rejections.describe());
+                    tracing::warn!("{}; --strict makes this an error", rejections.describe());
                 }
             }
         }
@@ -456,7 +465,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Bars { trades, rule, out, keep_partial } => {
             let s = bars::run(&trades, &rule, out.as_deref(), keep_partial)?;
-            eprintln!("{} trades -> {} bars", s.trades, s.bars);
+            tracing::info!("{} trades -> {} bars", s.trades, s.bars);
         }
     }
     Ok(())

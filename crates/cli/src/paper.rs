@@ -19,7 +19,7 @@ use pyrt_adapters::binance::{BinanceExecution, BinanceMarketData, BinanceRest, G
 use pyrt_binance::Market;
 use pyrt_data::BarRule;
 use pyrt_engine::{AccountKind, ChannelVenue, Engine, EngineConfig, Rejections};
-use pyrt_live::{Node, NodeConfig, NodeError};
+use pyrt_live::{LogSink, Node, NodeConfig, NodeError};
 use pyrt_model::{Instrument, InstrumentId, Money, Quantity};
 use serde::Serialize;
 use serde_json::Value;
@@ -161,6 +161,7 @@ pub fn run(o: PaperOptions) -> Result<PaperReport> {
             engine.set_risk_limits(limits).context("the risk limits do not fit this run")?;
         }
         engine.add_strategy(strategy);
+        engine.add_sink(Box::new(LogSink));
 
         let (stop_tx, stop) = watch::channel(false);
         let user_url = o.user_ws.clone().unwrap_or_else(|| format!("{ws_base}/ws-api/v3"));

@@ -118,7 +118,7 @@ pub fn run(o: Options) -> Result<()> {
         );
         let _ = out.flush();
         server.await.context("the server task failed")??;
-        eprintln!("pyrt venue stopped");
+        tracing::info!("pyrt venue stopped");
         Ok(())
     })
 }

@@ -179,3 +179,32 @@ fn paper_refuses_what_it_cannot_use() {
     let out = Command::new(env!("CARGO_BIN_EXE_pyrt")).args(["paper", "--strategy", "nope"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
 }
+
+/// Every line a signed session logs at the most verbose level, as JSON:
+/// none holds the API key, the secret or a signature, and each order's
+/// life is there under its id.
+#[test]
+fn a_signed_session_logs_no_key_secret_or_signature() {
+    let v = venue(&[]);
+    let out = Command::new(env!("CARGO_BIN_EXE_pyrt"))
+        .env("RUST_LOG", "trace")
+        .args(["--log-format", "json", "paper", "--venue", &format!("http://{}", v.1), "--strategy", "sma_cross"])
+        .args(["--param", "fast=2", "--param", "slow=4", "--bar", "tick:3", "--duration-s", "4", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let log = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<serde_json::Value> =
+        log.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}"))).collect();
+    assert!(lines.len() > 20, "{log}");
+    for secret in [pyrt_venue_server::DOCS_API_KEY, pyrt_venue_server::DOCS_SECRET, "signature"] {
+        assert!(!log.contains(secret), "a log line holds `{secret}`");
+    }
+    // No 64-hex-digit run (an HMAC signature) anywhere either.
+    let hex_run = log.as_bytes().split(|b| !b.is_ascii_hexdigit()).map(<[u8]>::len).max().unwrap_or(0);
+    assert!(hex_run < 64, "a signature-like run of {hex_run} hex digits");
+    let messages: Vec<&str> = lines.iter().filter_map(|l| l["fields"]["message"].as_str()).collect();
+    assert!(messages.contains(&"account stream ready; trading"), "{messages:?}");
+    let filled = lines.iter().find(|l| l["fields"]["message"] == "filled").expect("a fill is logged");
+    assert!(filled["span"]["id"].as_str().is_some_and(|id| id.starts_with("O-")), "{filled}");
+}

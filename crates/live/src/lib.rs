@@ -24,6 +24,8 @@
 //! closed late is stamped when it is seen. Everything the kernel does goes
 //! out as its event stream, to the sinks registered on the engine.
 
+mod log_sink;
+
 use std::time::Duration;
 
 use pyrt_data::{BarAggregator, BarRule};
@@ -32,6 +34,9 @@ use pyrt_model::time::wall_clock;
 use pyrt_model::{ExecutionReport, MarketEvent, OrderId, UnixNanos};
 use pyrt_ports::{AccountItem, ExecutionPort, FeedItem, MarketDataPort};
 use serde::Serialize;
+use tracing::{info, warn};
+
+pub use log_sink::LogSink;
 
 /// How a node runs.
 #[derive(Debug, Clone)]
@@ -154,6 +159,7 @@ impl<M: MarketDataPort, E: ExecutionPort> Node<M, E> {
     }
 
     async fn wait_ready(&mut self) -> Result<(), NodeError> {
+        info!("waiting for the account stream");
         let timeout = self.config.ready_timeout;
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
@@ -163,7 +169,10 @@ impl<M: MarketDataPort, E: ExecutionPort> Node<M, E> {
                 item = self.exec.next() => item,
             };
             match item {
-                Some(AccountItem::Ready) => return Ok(()),
+                Some(AccountItem::Ready) => {
+                    info!("account stream ready; trading");
+                    return Ok(());
+                }
                 Some(AccountItem::Refused { reason }) => return Err(NodeError::Refused(reason)),
                 Some(other) => self.on_account(other).await?,
                 None => return Err(NodeError::AccountEnded),
@@ -182,8 +191,14 @@ impl<M: MarketDataPort, E: ExecutionPort> Node<M, E> {
                 let now = self.now();
                 self.deliver(report, filled_total, now);
             }
-            AccountItem::Reconnected => self.reconcile().await?,
-            AccountItem::Disconnected { reason } => self.report.account_problems.push(reason),
+            AccountItem::Reconnected => {
+                info!("account stream reconnected; reconciling open orders with the venue");
+                self.reconcile().await?;
+            }
+            AccountItem::Disconnected { reason } => {
+                warn!("account stream: {reason}");
+                self.report.account_problems.push(reason);
+            }
             AccountItem::Refused { reason } => return Err(NodeError::Refused(reason)),
             AccountItem::Ready => {}
         }
@@ -198,6 +213,10 @@ impl<M: MarketDataPort, E: ExecutionPort> Node<M, E> {
         }
         let states = self.exec.order_states(&open).await.map_err(|e| NodeError::Reconcile(e.to_string()))?;
         let r = self.engine.reconcile(self.now(), &states);
+        info!(open = open.len(), applied = r.applied.len(), "reconciled");
+        for line in &r.unexplained {
+            warn!("reconcile: {line}");
+        }
         self.report.reconciled_reports += r.applied.len();
         self.report.unexplained.extend(r.unexplained);
         Ok(())
@@ -207,14 +226,23 @@ impl<M: MarketDataPort, E: ExecutionPort> Node<M, E> {
         match item {
             FeedItem::Market(event) => self.on_market(event),
             FeedItem::Gap { instrument, reason } => {
+                warn!(instrument = instrument.0, "market data gap: {reason}");
                 self.report.feed_problems.push(format!("instrument {}: {reason}", instrument.0));
                 Ok(())
             }
             FeedItem::BadMessage { reason } | FeedItem::Disconnected { reason } => {
+                warn!("market data: {reason}");
                 self.report.feed_problems.push(reason);
                 Ok(())
             }
-            FeedItem::Connected | FeedItem::Synced { .. } => Ok(()),
+            FeedItem::Connected => {
+                info!("market data connected");
+                Ok(())
+            }
+            FeedItem::Synced { instrument } => {
+                info!(instrument = instrument.0, "book synced from a snapshot");
+                Ok(())
+            }
         }
     }
 
@@ -298,6 +326,7 @@ impl<M: MarketDataPort, E: ExecutionPort> Node<M, E> {
     /// Cancels what is open (unless told to keep it), then takes the last
     /// answers until nothing is open or `settle` has passed.
     async fn stop(&mut self) {
+        info!(cancel_open_orders = self.config.cancel_on_stop, "stopping");
         if self.config.cancel_on_stop {
             self.engine.kill_switch(false);
         }

@@ -61,7 +61,7 @@ impl Replay {
             let event = match event {
                 Ok(e) => e,
                 Err(e) => {
-                    eprintln!("pyrt venue: replay stopped: {e}");
+                    tracing::error!("replay stopped: {e}");
                     return;
                 }
             };
@@ -86,7 +86,7 @@ impl Replay {
         if !self.group.is_empty() {
             publish(app, &mut self.group, &mut self.streams);
         }
-        eprintln!("pyrt venue: the recording has ended; the book stays as it was");
+        tracing::info!("the recording has ended; the book stays as it was");
     }
 }
 
