@@ -57,6 +57,34 @@ def run_sweep(
     """Runs a built-in strategy once per parameter set on every core; JSON
     list of {"stats": {...}} or {"skipped": "why"}."""
 
+class SessionSettings(TypedDict):
+    """The keyword arguments of py_rt.Paper / py_rt.Live."""
+
+    live: bool
+    venue: str
+    ws: str | None
+    user_ws: str | None
+    ca_file: str | None
+    symbol: str
+    bar: str
+    api_key: str | None
+    secret: str | None
+    risk_limits: str | None
+    run_id: str
+    keep_open: bool
+    duration_s: float | None
+
+class Session:
+    """One paper or live session on its own thread (py_rt.Paper wraps it)."""
+
+    def __init__(self, settings: SessionSettings, strategy: str | object, params: dict[str, str],
+                 hooks: list[str]) -> None: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def wait(self, timeout: float | None = None) -> bool: ...
+    def status_json(self) -> str: ...
+    def result(self) -> tuple[str, str, BaseException | None]: ...
+
 def run_python_strategy(
     bars: BarArrays,
     settings: Settings,

@@ -232,20 +232,7 @@ pub fn run_python_strategy<'py>(
     hooks: Vec<String>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let checked = settings.check()?;
-    let mut wanted = Hooks::default();
-    for hook in &hooks {
-        let flag = match hook.as_str() {
-            "on_start" => &mut wanted.start,
-            "on_bar" => &mut wanted.bar,
-            "on_fill" => &mut wanted.fill,
-            "on_order_update" => &mut wanted.order_update,
-            "on_timer" => &mut wanted.timer,
-            "on_algo_update" => &mut wanted.algo_update,
-            "on_stop" => &mut wanted.stop,
-            other => return Err(PyValueError::new_err(format!("unknown strategy callback `{other}`"))),
-        };
-        *flag = true;
-    }
+    let wanted = Hooks::from_names(&hooks)?;
     let events = events(&bars.slices()?).map_err(PyValueError::new_err)?;
     let error = ErrorSlot::default();
     let symbols = vec![checked.instrument.symbol.clone()];

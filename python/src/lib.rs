@@ -14,6 +14,7 @@ mod backtest;
 mod features;
 mod huge_pages;
 mod strategy;
+mod trading;
 
 #[global_allocator]
 static ALLOCATOR: huge_pages::HugePageAlloc = huge_pages::HugePageAlloc;
@@ -32,6 +33,7 @@ fn _py_rt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<strategy::PyFill>()?;
     m.add_class::<strategy::PyOrderUpdate>()?;
     m.add_class::<strategy::PyAlgoUpdate>()?;
+    m.add_class::<trading::Session>()?;
     m.add_function(wrap_pyfunction!(backtest::strategy_catalog, m)?)?;
     m.add_function(wrap_pyfunction!(features::feature_columns, m)?)?;
     m.add_function(wrap_pyfunction!(features::feature_names, m)?)?;

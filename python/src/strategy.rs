@@ -11,8 +11,10 @@
 //! callback is skipped, and the run loop re-raises it with its original
 //! traceback, so the error points at the user's line.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::thread::ThreadId;
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -28,15 +30,26 @@ use pyrt_model::{Bar, Fill, InstrumentId, Money, OrderRequest, Price, Quantity, 
 pub type ErrorSlot = Rc<RefCell<Option<PyErr>>>;
 
 /// What the strategy can do and see, valid during one callback.
-#[pyclass(unsendable, name = "Context", module = "py_rt")]
+///
+/// The object itself may travel (a traceback or a strategy attribute can
+/// keep it, on any thread), but the kernel's Context is reached only from
+/// the kernel's thread, during a callback.
+#[pyclass(name = "Context", module = "py_rt")]
 pub struct PyContext {
-    ctx: Cell<*mut Context<'static>>,
+    ctx: AtomicPtr<Context<'static>>,
+    /// The thread that runs the kernel and its callbacks.
+    kernel: ThreadId,
     symbols: Vec<String>,
 }
 
 impl PyContext {
     fn with<R>(&self, f: impl FnOnce(&mut Context) -> PyResult<R>) -> PyResult<R> {
-        let ptr = self.ctx.get();
+        if std::thread::current().id() != self.kernel {
+            return Err(PyRuntimeError::new_err(
+                "this Context belongs to the thread that runs the strategy; use it inside the strategy's callbacks",
+            ));
+        }
+        let ptr = self.ctx.load(Ordering::Acquire);
         if ptr.is_null() {
             return Err(PyRuntimeError::new_err(
                 "this Context is only valid inside a strategy callback; use the one each callback receives",
@@ -44,7 +57,7 @@ impl PyContext {
         }
         // SAFETY: `ptr` is set only while `PyStrategy::dispatch` holds the
         // kernel's `&mut Context` for this callback, and reset before that
-        // borrow ends; the class is unsendable, so only this thread sees it.
+        // borrow ends, both on the kernel's thread, the only one that gets here.
         f(unsafe { &mut *ptr })
     }
 
@@ -477,6 +490,27 @@ pub struct Hooks {
     pub stop: bool,
 }
 
+impl Hooks {
+    /// The callbacks named (`on_bar`, `on_fill`, …).
+    pub fn from_names(names: &[String]) -> PyResult<Self> {
+        let mut wanted = Hooks::default();
+        for hook in names {
+            let flag = match hook.as_str() {
+                "on_start" => &mut wanted.start,
+                "on_bar" => &mut wanted.bar,
+                "on_fill" => &mut wanted.fill,
+                "on_order_update" => &mut wanted.order_update,
+                "on_timer" => &mut wanted.timer,
+                "on_algo_update" => &mut wanted.algo_update,
+                "on_stop" => &mut wanted.stop,
+                other => return Err(PyValueError::new_err(format!("unknown strategy callback `{other}`"))),
+            };
+            *flag = true;
+        }
+        Ok(wanted)
+    }
+}
+
 /// A Python object driven by the kernel.
 pub struct PyStrategy {
     obj: Py<PyAny>,
@@ -489,7 +523,10 @@ pub struct PyStrategy {
 impl PyStrategy {
     pub fn new(py: Python<'_>, obj: Py<PyAny>, symbols: Vec<String>, hooks: Hooks, error: ErrorSlot) -> PyResult<Self> {
         let names = symbols.iter().map(|s| PyString::new(py, s).unbind()).collect();
-        let ctx = Py::new(py, PyContext { ctx: Cell::new(std::ptr::null_mut()), symbols })?;
+        let ctx = Py::new(
+            py,
+            PyContext { ctx: AtomicPtr::new(std::ptr::null_mut()), kernel: std::thread::current().id(), symbols },
+        )?;
         Ok(Self { obj, ctx, symbols: names, hooks, error })
     }
 
@@ -505,12 +542,12 @@ impl PyStrategy {
         }
         Python::attach(|py| {
             let pyctx = self.ctx.bind(py).borrow();
-            pyctx.ctx.set((ctx as *mut Context<'a>).cast::<Context<'static>>());
+            pyctx.ctx.store((ctx as *mut Context<'a>).cast::<Context<'static>>(), Ordering::Release);
             let result = arg(py).and_then(|a| match a {
                 Some(a) => self.obj.call_method1(py, method, (self.ctx.clone_ref(py), a)),
                 None => self.obj.call_method1(py, method, (self.ctx.clone_ref(py),)),
             });
-            pyctx.ctx.set(std::ptr::null_mut());
+            pyctx.ctx.store(std::ptr::null_mut(), Ordering::Release);
             if let Err(e) = result {
                 *self.error.borrow_mut() = Some(e);
             }

@@ -4,10 +4,9 @@ mod backtest;
 mod bars;
 mod config;
 mod indicators;
-mod live;
 mod logging;
 mod output;
-mod paper;
+mod trade;
 mod venue;
 
 use std::path::PathBuf;
@@ -78,7 +77,7 @@ enum Command {
         #[arg(long)]
         ws: Option<String>,
         #[command(flatten)]
-        trade: live::TradeArgs,
+        trade: trade::TradeArgs,
     },
     /// Trade a strategy with real orders on a real venue: keys from BINANCE_API_KEY/BINANCE_API_SECRET, TLS required off loopback.
     Live {
@@ -89,7 +88,7 @@ enum Command {
         #[arg(long)]
         ws: String,
         #[command(flatten)]
-        trade: live::TradeArgs,
+        trade: trade::TradeArgs,
     },
     /// Run the local Binance-compatible exchange (REST /api/v3) on loopback until Ctrl-C.
     Venue {
@@ -333,16 +332,6 @@ fn enum_flag<T: serde::de::DeserializeOwned>(flag: &str, value: &str) -> Result<
     T::deserialize(de).map_err(|e| anyhow::anyhow!("invalid {flag} `{value}`: {e}"))
 }
 
-/// A paper or live run, and its final report.
-fn trade_run(options: paper::PaperOptions, format: Format) -> Result<()> {
-    let report = paper::run(options)?;
-    match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Format::Table => print!("{report}"),
-    }
-    Ok(())
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.log_format);
@@ -414,11 +403,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::Indicators { data, spec, out } => indicators::run(&data, &spec, out.as_deref())?,
         Command::Paper { venue, ws, trade } => {
             let env = |name: &str| std::env::var(name).ok();
-            trade_run(live::paper_options(venue, ws, &trade, env)?, trade.format)?;
+            trade::run(trade::paper_options(venue, ws, &trade, env)?, trade.format)?;
         }
         Command::Live { venue, ws, trade } => {
             let env = |name: &str| std::env::var(name).ok();
-            trade_run(live::live_options(venue, ws, &trade, env)?, trade.format)?;
+            trade::run(trade::live_options(venue, ws, &trade, env)?, trade.format)?;
         }
         Command::Venue {
             listen,

@@ -117,7 +117,7 @@ fn live_trading_over_tls_keeps_the_books_equal_and_needs_the_venue_trusted() {
     let out = live(&["--duration-s", "1"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("certificate is not trusted: pass the authority that signed it with --ca-file"), "{err}");
+    assert!(err.contains("certificate is not trusted: pass the authority that signed it (pyrt: --ca-file"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -72,6 +72,8 @@ pub enum NodeEvent {
     },
     OrderFilled {
         fill: Fill,
+        /// The order is filled whole: no quantity remains.
+        complete: bool,
     },
     /// A cancel or modify the venue refused (the order itself goes on).
     CommandRejected {

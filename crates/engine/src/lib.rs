@@ -39,7 +39,7 @@ pub mod venue_set;
 pub use algo_desk::{AlgoDesk, AlgoUpdate};
 pub use channel_venue::ChannelVenue;
 pub use config::check_enough_bars;
-pub use events::{ChannelSink, EventSink, MemorySink, NodeEvent, Overflow, Sequenced};
+pub use events::{ChannelSink, EventSink, MemorySink, NodeEvent, Overflow, Sequenced, TradingStateName};
 pub use history::{RecentLog, TradeStats};
 pub use kernel::{AccountKind, Engine, EngineConfig, EngineError, Venue, VenueClock};
 pub use orders::{OrderManager, OrderRecord};

@@ -315,12 +315,17 @@ impl Context<'_> {
     }
 
     /// Flattens the position in `instrument` with a reduce-only market
-    /// order. Returns `None` when already flat.
+    /// order for its whole lots. Returns `None` when already flat, or when
+    /// only dust below one lot is left (a venue that takes a buy's fee in
+    /// the coins bought leaves such dust; no order could sell it).
     pub fn close_position(&mut self, instrument: InstrumentId) -> Option<OrderId> {
-        let qty = self.position_qty(instrument);
+        let held = self.position_qty(instrument);
+        let lot = self.instrument(instrument).lot_size;
+        let qty = if lot.is_positive() { held.abs().floor_to(lot) } else { held.abs() };
         if qty.is_zero() {
             return None;
         }
+        let qty = if held.is_positive() { qty } else { -qty };
         let side = if qty.is_positive() { Side::Sell } else { Side::Buy };
         Some(
             self.submit(

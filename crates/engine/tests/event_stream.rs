@@ -99,8 +99,10 @@ fn the_stream_holds_every_event_in_order_without_gaps() {
         let id = fill.order_id;
         let sub = at(&|e| matches!(e, NodeEvent::OrderSubmitted { order_id, .. } if *order_id == id));
         let acc = at(&|e| matches!(e, NodeEvent::OrderAccepted { order_id } if *order_id == id));
-        let fil = at(&|e| matches!(e, NodeEvent::OrderFilled { fill } if fill.order_id == id));
+        let fil = at(&|e| matches!(e, NodeEvent::OrderFilled { fill, .. } if fill.order_id == id));
         assert!(sub < acc && acc < fil, "{id}: {sub} {acc} {fil}");
+        // Market orders on bars fill whole, in one go.
+        assert!(matches!(events[fil].event, NodeEvent::OrderFilled { complete: true, .. }));
         assert!(matches!(events[fil + 1].event, NodeEvent::Position { .. }));
         assert!(matches!(events[fil + 2].event, NodeEvent::Balance { .. }));
     }

@@ -25,6 +25,7 @@
 //! out as its event stream, to the sinks registered on the engine.
 
 mod log_sink;
+mod status;
 
 use std::time::Duration;
 
@@ -37,6 +38,7 @@ use serde::Serialize;
 use tracing::{info, warn};
 
 pub use log_sink::LogSink;
+pub use status::{SharedStatus, Status, StatusSink};
 
 /// How a node runs.
 #[derive(Debug, Clone)]

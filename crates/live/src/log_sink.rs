@@ -33,9 +33,9 @@ impl EventSink for LogSink {
             }
             NodeEvent::OrderCancelled { order_id, reason } => in_order(order_id, || info!(seq, "cancelled: {reason}")),
             NodeEvent::OrderExpired { order_id } => in_order(order_id, || info!(seq, "expired")),
-            NodeEvent::OrderFilled { fill } => in_order(
+            NodeEvent::OrderFilled { fill, complete } => in_order(
                 &fill.order_id,
-                || info!(seq, side = %fill.side, qty = %fill.qty, price = %fill.price, fee = %fill.fee, "filled"),
+                || info!(seq, side = %fill.side, qty = %fill.qty, price = %fill.price, fee = %fill.fee, complete, "filled"),
             ),
             NodeEvent::CommandRejected { order_id, reason } => {
                 in_order(order_id, || warn!(seq, "cancel or modify refused: {reason}"))

@@ -44,10 +44,9 @@ use exchange::{AccountSpec, Exchange, SymbolSpec};
 use market::SyntheticMarket;
 use rest::{App, wall_clock};
 
-/// The API key and secret of Binance's documentation examples: public, so
-/// safe as the local venue's default account.
-pub const DOCS_API_KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
-pub const DOCS_SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+/// The local venue's default account has the key and secret of Binance's
+/// documentation examples: public, so safe to seed.
+pub use pyrt_binance::signing::{DOCS_API_KEY, DOCS_SECRET};
 
 /// How to run the venue.
 #[derive(Debug, Clone)]

@@ -225,7 +225,7 @@ impl<V: Venue> Engine<V> {
             return; // counted in OrderManager::invalid_reports
         };
         let id = report.order_id();
-        self.emit(None, || report_event(&report));
+        self.emit(None, || report_event(&report, status));
         let order = self.orders.get(id).expect("applied reports have an order");
         let strategy = order.strategy;
         let reason = match &report {
@@ -295,7 +295,7 @@ impl<V: Venue> Engine<V> {
 }
 
 /// A venue's report as an event of the stream.
-fn report_event(report: &ExecutionReport) -> NodeEvent {
+fn report_event(report: &ExecutionReport, status: OrderStatus) -> NodeEvent {
     match report {
         ExecutionReport::Accepted { order_id, .. } => NodeEvent::OrderAccepted { order_id: *order_id },
         ExecutionReport::Rejected { order_id, reason, .. } => NodeEvent::OrderRejected {
@@ -309,7 +309,9 @@ fn report_event(report: &ExecutionReport) -> NodeEvent {
             NodeEvent::OrderCancelled { order_id: *order_id, reason: reason.clone() }
         }
         ExecutionReport::Expired { order_id, .. } => NodeEvent::OrderExpired { order_id: *order_id },
-        ExecutionReport::Filled(fill) => NodeEvent::OrderFilled { fill: *fill },
+        ExecutionReport::Filled(fill) => {
+            NodeEvent::OrderFilled { fill: *fill, complete: status == OrderStatus::Filled }
+        }
         ExecutionReport::Modified { order_id, qty, price, trigger, .. } => {
             NodeEvent::OrderModified { order_id: *order_id, qty: *qty, price: *price, trigger: *trigger }
         }

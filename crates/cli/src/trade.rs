@@ -1,6 +1,8 @@
-//! `pyrt live` and `pyrt paper` share one run (`paper::run`); this module
-//! turns either command's arguments into its options, with the checks that
-//! real money needs before anything is sent.
+//! `pyrt paper` and `pyrt live`: arguments into a [`pyrt_session`] run.
+//!
+//! The session (venue ports, the node, the report) is `pyrt_session`'s;
+//! this module parses flags, applies the checks real money needs, and stops
+//! the session on Ctrl-C, SIGTERM or after `--duration-s`.
 //!
 //! `pyrt live` differs from `pyrt paper` only in what it refuses:
 //! * no venue is assumed: `--venue` and `--ws` must be given;
@@ -18,9 +20,10 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
+use pyrt_session::checks::{check_encrypted, check_order_cap, check_run_id, required_env};
+use pyrt_session::{Credentials, SessionOptions};
 
 use crate::Format;
-use crate::paper::PaperOptions;
 
 /// What a trading run needs besides its venue.
 #[derive(Args)]
@@ -45,7 +48,7 @@ pub struct TradeArgs {
     /// Pre-trade risk limits (TOML: [order_limits], [position_limits], [margin], [risk_metrics], ...); every order passes them. Required by `pyrt live`.
     #[arg(long, value_name = "FILE")]
     pub risk: Option<PathBuf>,
-    /// Stop after this many seconds (default: run until Ctrl-C).
+    /// Stop after this many seconds (default: run until Ctrl-C or SIGTERM).
     #[arg(long)]
     pub duration_s: Option<f64>,
     /// This node's name at the venue: client order ids are `<run id>-<order id>`, so a node restarted with the same id knows its orders.
@@ -58,63 +61,54 @@ pub struct TradeArgs {
     pub format: Format,
 }
 
+/// A checked run: the session and the strategy it trades.
+pub struct TradeRun {
+    pub session: SessionOptions,
+    pub strategy: String,
+    pub params: BTreeMap<String, String>,
+    pub duration: Option<Duration>,
+}
+
 /// Paper trading: any venue, the local venue's example account by default.
 pub fn paper_options(
     venue: String,
     ws: Option<String>,
     args: &TradeArgs,
     env: impl Fn(&str) -> Option<String>,
-) -> Result<PaperOptions> {
-    let api_key = env("BINANCE_API_KEY").unwrap_or_else(|| pyrt_venue_server::DOCS_API_KEY.into());
-    let secret = env("BINANCE_API_SECRET").unwrap_or_else(|| pyrt_venue_server::DOCS_SECRET.into());
-    options(venue, ws, args, api_key, secret)
+) -> Result<TradeRun> {
+    let example = Credentials::local_example();
+    let credentials = Credentials {
+        api_key: env("BINANCE_API_KEY").unwrap_or(example.api_key),
+        secret: env("BINANCE_API_SECRET").unwrap_or(example.secret),
+    };
+    options(venue, ws, args, credentials)
 }
 
 /// Live trading: a venue named on the command line, keys from the
-/// environment, encrypted connections off loopback.
+/// environment, encrypted connections off loopback, capped orders.
 pub fn live_options(
     venue: String,
     ws: String,
     args: &TradeArgs,
     env: impl Fn(&str) -> Option<String>,
-) -> Result<PaperOptions> {
-    let required = |name: &str| -> Result<String> {
-        match env(name) {
-            Some(value) if !value.trim().is_empty() => Ok(value),
-            _ => bail!(
-                "{name} is not set; `pyrt live` takes the API key and secret from BINANCE_API_KEY and BINANCE_API_SECRET"
-            ),
-        }
-    };
-    let (api_key, secret) = (required("BINANCE_API_KEY")?, required("BINANCE_API_SECRET")?);
+) -> Result<TradeRun> {
+    let api_key = required_env("BINANCE_API_KEY", &env)?;
+    let secret = required_env("BINANCE_API_SECRET", &env)?;
     check_encrypted("--venue", &venue, "https")?;
     check_encrypted("--ws", &ws, "wss")?;
     if let Some(user_ws) = &args.user_ws {
         check_encrypted("--user-ws", user_ws, "wss")?;
     }
-    let options = options(venue, Some(ws), args, api_key, secret)?;
-    let Some(limits) = &options.risk else {
-        bail!(
-            "`pyrt live` needs --risk FILE: real orders go out only through pre-trade limits, \
-             with at least a per-order cap ([order_limits] max_quantity or max_notional)"
-        )
+    let run = options(venue, Some(ws), args, Credentials { api_key, secret })?;
+    let source = match &args.risk {
+        Some(path) => path.display().to_string(),
+        None => "--risk FILE".into(),
     };
-    if limits.order_limits.max_quantity.is_none() && limits.order_limits.max_notional.is_none() {
-        bail!(
-            "the risk limits in {} cap no single order; `pyrt live` needs [order_limits] max_quantity or max_notional",
-            args.risk.as_deref().unwrap_or(std::path::Path::new("--risk")).display()
-        );
-    }
-    Ok(options)
+    check_order_cap(&source, run.session.risk.as_ref())?;
+    Ok(run)
 }
 
-fn options(
-    venue: String,
-    ws: Option<String>,
-    args: &TradeArgs,
-    api_key: String,
-    secret: String,
-) -> Result<PaperOptions> {
+fn options(venue: String, ws: Option<String>, args: &TradeArgs, credentials: Credentials) -> Result<TradeRun> {
     let params: BTreeMap<String, String> = args
         .params
         .iter()
@@ -124,13 +118,7 @@ fn options(
     if args.duration_s.is_some_and(|d| !(d > 0.0 && d.is_finite())) {
         bail!("--duration-s must be a number of seconds above 0");
     }
-    let id_ok = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    if args.run_id.is_empty() || args.run_id.len() > 16 || !args.run_id.chars().all(id_ok) {
-        bail!(
-            "--run-id `{}` must be 1 to 16 letters, digits or underscores (client order ids are `<run id>-<order id>`, at most 36 characters at Binance)",
-            args.run_id
-        );
-    }
+    check_run_id("--run-id", &args.run_id)?;
     let tls = pyrt_adapters::tls::client_config(args.ca_file.as_deref())?;
     let risk = match &args.risk {
         None => None,
@@ -140,45 +128,64 @@ fn options(
             Some(pyrt_risk::RiskLimits::from_toml(&text).with_context(|| format!("in {}", path.display()))?)
         }
     };
-    Ok(PaperOptions {
-        venue,
-        ws,
-        user_ws: args.user_ws.clone(),
-        tls,
-        symbol: args.symbol.clone(),
+    let bars = args.bar.parse().with_context(|| format!("--bar `{}`", args.bar))?;
+    Ok(TradeRun {
+        session: SessionOptions {
+            venue,
+            ws,
+            user_ws: args.user_ws.clone(),
+            tls,
+            symbol: args.symbol.clone(),
+            bars,
+            credentials,
+            risk,
+            run_id: args.run_id.clone(),
+            keep_open: args.keep_open,
+        },
         strategy: args.strategy.clone(),
         params,
-        bar: args.bar.clone(),
         duration: args.duration_s.map(Duration::from_secs_f64),
-        api_key,
-        secret,
-        risk,
-        run_id: args.run_id.clone(),
-        keep_open: args.keep_open,
     })
 }
 
-/// `url` uses `secure` (`https`/`wss`), or stays on this machine.
-fn check_encrypted(flag: &str, url: &str, secure: &str) -> Result<()> {
-    let Ok(parsed) = url::Url::parse(url) else {
-        bail!("{flag} `{url}` is not a URL; expected {secure}://host[:port]")
-    };
-    let scheme = parsed.scheme();
-    if scheme == secure {
-        return Ok(());
+/// Runs the session until Ctrl-C, SIGTERM or the duration, and prints its report.
+pub fn run(run: TradeRun, format: Format) -> Result<()> {
+    let strategy = pyrt_strategies::build(&run.strategy, &run.params)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let report = runtime.block_on(async {
+        let duration = run.duration.unwrap_or(Duration::from_secs(365 * 24 * 3600));
+        let shutdown = async move {
+            tokio::select! {
+                _ = tokio::time::sleep(duration) => {}
+                _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: stopping"),
+                _ = terminated() => tracing::info!("SIGTERM: stopping"),
+            }
+        };
+        pyrt_session::run(run.session, strategy, &run.strategy, Vec::new(), shutdown).await
+    })?;
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Table => print!("{report}"),
     }
-    let loopback = match parsed.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    if loopback {
-        return Ok(());
+    Ok(())
+}
+
+/// Resolves on SIGTERM (what `kill`, systemd and Docker send to stop).
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot watch SIGTERM ({e}); stop with Ctrl-C");
+                std::future::pending::<()>().await
+            }
+        }
     }
-    bail!(
-        "{flag} `{url}` is not encrypted; a live run sends its API key and orders only over {secure}:// (plain {scheme}:// is allowed on loopback only)"
-    )
+    #[cfg(not(unix))]
+    std::future::pending::<()>().await
 }
 
 #[cfg(test)]
@@ -215,86 +222,63 @@ mod tests {
         args(&all)
     }
 
+    fn live_err(venue: &str, ws: &str, a: &TradeArgs, env: impl Fn(&str) -> Option<String>) -> String {
+        format!("{:#}", live_options(venue.into(), ws.into(), a, env).err().expect("refused"))
+    }
+
     #[test]
     fn live_needs_both_keys_and_never_shows_them() {
         let only_key = |name: &str| (name == "BINANCE_API_KEY").then(|| "k3y".to_string());
-        let err = live_options(
-            "https://api.binance.com".into(),
-            "wss://stream.binance.com:9443".into(),
-            &args(&[]),
-            only_key,
-        )
-        .err()
-        .unwrap()
-        .to_string();
+        let err = live_err("https://api.binance.com", "wss://stream.binance.com:9443", &args(&[]), only_key);
         assert!(err.contains("BINANCE_API_SECRET is not set"), "{err}");
         assert!(!err.contains("k3y"), "{err}");
         let blank = |_: &str| Some("  ".to_string());
-        let err = live_options("https://a".into(), "wss://b".into(), &args(&[]), blank).err().unwrap().to_string();
+        let err = live_err("https://a", "wss://b", &args(&[]), blank);
         assert!(err.contains("BINANCE_API_KEY is not set"), "{err}");
         let o = live_options("https://a".into(), "wss://b".into(), &capped(&[]), keys).unwrap();
-        assert_eq!((o.api_key.as_str(), o.secret.as_str()), ("BINANCE_API_KEY-value", "BINANCE_API_SECRET-value"));
+        let c = &o.session.credentials;
+        assert_eq!((c.api_key.as_str(), c.secret.as_str()), ("BINANCE_API_KEY-value", "BINANCE_API_SECRET-value"));
     }
 
     #[test]
     fn live_refuses_plain_connections_off_this_machine() {
-        let live = |venue: &str, ws: &str, extra: &[&str]| {
-            live_options(venue.into(), ws.into(), &capped(extra), keys).err().map(|e| e.to_string())
-        };
-        let err = live("http://api.binance.com", "wss://stream.binance.com:9443", &[]).unwrap();
+        let err = live_err("http://api.binance.com", "wss://stream.binance.com:9443", &capped(&[]), keys);
         assert!(err.contains("--venue `http://api.binance.com` is not encrypted"), "{err}");
-        let err = live("https://api.binance.com", "ws://stream.binance.com:9443", &[]).unwrap();
+        let err = live_err("https://api.binance.com", "ws://stream.binance.com:9443", &capped(&[]), keys);
         assert!(err.contains("--ws `ws://stream.binance.com:9443` is not encrypted"), "{err}");
-        let err = live("https://a", "wss://b", &["--user-ws", "ws://10.0.0.7:8765/ws-api/v3"]).unwrap();
+        let err = live_err("https://a", "wss://b", &capped(&["--user-ws", "ws://10.0.0.7:8765/ws-api/v3"]), keys);
         assert!(err.contains("--user-ws"), "{err}");
-        let err = live("api.binance.com", "wss://b", &[]).unwrap();
-        assert!(err.contains("is not a URL"), "{err}");
-        // Loopback may be plain: a local venue, or a tunnel ending here.
-        for (venue, ws) in [
-            ("http://127.0.0.1:8765", "ws://127.0.0.1:8765"),
-            ("http://localhost:1", "ws://[::1]:2/x"),
-            ("HTTPS://a", "WSS://b"),
-        ] {
-            assert_eq!(live(venue, ws, &[]), None, "{venue} {ws}");
-        }
-        // A host that merely starts like loopback is not loopback.
-        assert!(live("http://127.0.0.1.example.com", "wss://b", &[]).is_some());
+        assert!(live_options("http://127.0.0.1:8765".into(), "ws://127.0.0.1:8765".into(), &capped(&[]), keys).is_ok());
     }
 
     #[test]
     fn live_needs_risk_limits_that_cap_every_order() {
-        let live =
-            |a: TradeArgs| live_options("https://a".into(), "wss://b".into(), &a, keys).err().map(|e| e.to_string());
-        let err = live(args(&[])).unwrap();
-        assert!(err.contains("needs --risk FILE"), "{err}");
+        let err = live_err("https://a", "wss://b", &args(&[]), keys);
+        assert!(err.contains("needs risk limits (--risk FILE)"), "{err}");
         let uncapped = risk_file("uncapped", "[position_limits]\nmax_quantity = 1\n");
-        let err = live(args(&["--risk", uncapped.to_str().unwrap()])).unwrap();
+        let err = live_err("https://a", "wss://b", &args(&["--risk", uncapped.to_str().unwrap()]), keys);
         assert!(err.contains("cap no single order"), "{err}");
         assert!(err.contains(uncapped.to_str().unwrap()), "{err}");
         let bad = risk_file("bad", "[order_limits]\nmax_qty = 1\n");
-        let err = format!(
-            "{:#}",
-            live_options("https://a".into(), "wss://b".into(), &args(&["--risk", bad.to_str().unwrap()]), keys)
-                .err()
-                .unwrap()
-        );
+        let err = live_err("https://a", "wss://b", &args(&["--risk", bad.to_str().unwrap()]), keys);
         assert!(err.contains("max_qty"), "{err}");
         let by_size = risk_file("by-size", "[order_limits]\nmax_quantity = 0.01\n");
         let o = live_options("https://a".into(), "wss://b".into(), &args(&["--risk", by_size.to_str().unwrap()]), keys)
             .unwrap();
-        assert_eq!(o.risk.unwrap().order_limits.max_quantity, Some("0.01".parse().unwrap()));
+        assert_eq!(o.session.risk.unwrap().order_limits.max_quantity, Some("0.01".parse().unwrap()));
     }
 
     #[test]
     fn paper_falls_back_to_the_local_example_account() {
         let o = paper_options("http://127.0.0.1:8765".into(), None, &args(&[]), |_| None).unwrap();
-        assert_eq!(o.api_key, pyrt_venue_server::DOCS_API_KEY);
-        let err = paper_options("http://x".into(), None, &args(&["--param", "fast"]), |_| None).err().unwrap();
-        assert!(err.to_string().contains("NAME=VALUE"));
-        let err = paper_options("http://x".into(), None, &args(&["--duration-s=-1"]), |_| None).err().unwrap();
-        assert!(err.to_string().contains("--duration-s"));
-        let err =
-            paper_options("http://x".into(), None, &args(&["--ca-file", "/nonexistent.pem"]), |_| None).err().unwrap();
-        assert!(err.to_string().contains("/nonexistent.pem"), "{err}");
+        assert_eq!(o.session.credentials.api_key, pyrt_venue_server::DOCS_API_KEY);
+        let err = |extra: &[&str]| {
+            format!("{:#}", paper_options("http://x".into(), None, &args(extra), |_| None).err().expect("refused"))
+        };
+        assert!(err(&["--param", "fast"]).contains("NAME=VALUE"));
+        assert!(err(&["--duration-s=-1"]).contains("--duration-s"));
+        assert!(err(&["--ca-file", "/nonexistent.pem"]).contains("/nonexistent.pem"));
+        assert!(err(&["--run-id", "a-b"]).contains("--run-id `a-b`"));
+        assert!(err(&["--bar", "7q"]).contains("--bar `7q`"));
     }
 }
