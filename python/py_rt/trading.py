@@ -110,9 +110,9 @@ class Paper:
     ``BINANCE_API_KEY``/``BINANCE_API_SECRET``, or the local venue's example
     account. ``risk_limits`` is the text of a risk-limits TOML file or a
     path to one; every order passes them. Client order ids are
-    ``<run_id>-<order id>``, so a node restarted with the same ``run_id``
-    knows its orders. ``keep_open=True`` leaves open orders working when
-    the session stops.
+    ``<run_id>-<session>-<order id>``: the run id names the node across
+    restarts, the session part keeps a restart from reusing an id.
+    ``keep_open=True`` leaves open orders working when the session stops.
     """
 
     _live = False

@@ -298,3 +298,24 @@ def test_an_unreachable_venue_is_a_clear_error():
     paper = py_rt.Paper(venue="http://127.0.0.1:9")
     with pytest.raises(RuntimeError, match="cannot reach the venue at http://127.0.0.1:9"):
         paper.run(duration=1)
+
+
+class RestsOne(py_rt.Strategy):
+    def on_start(self, ctx):
+        self.sent = False
+
+    def on_bar(self, ctx, bar):
+        if not self.sent:
+            self.sent = True
+            ctx.buy(0.001, limit=round(bar.close * 0.5, 2))
+
+
+def test_a_restarted_run_never_reuses_a_client_order_id(synthetic_venue):
+    # Two sessions of one run id, each leaving an order working: before
+    # session ids both were `pyrt-1`, and the venue refused the second.
+    for _ in range(2):
+        report = py_rt.Paper(RestsOne, venue=synthetic_venue, bar="tick:2", keep_open=True).run(duration=1.5)
+        assert report.open_orders == 1 and not report.rejections, str(report)
+    ids = sorted(o["clientOrderId"] for o in venue_open_orders(synthetic_venue))
+    assert len(ids) == 2 and ids[0] != ids[1], ids
+    assert all(i.startswith("pyrt-") and i.endswith("-1") for i in ids), ids

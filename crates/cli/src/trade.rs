@@ -51,7 +51,7 @@ pub struct TradeArgs {
     /// Stop after this many seconds (default: run until Ctrl-C or SIGTERM).
     #[arg(long)]
     pub duration_s: Option<f64>,
-    /// This node's name at the venue: client order ids are `<run id>-<order id>`, so a node restarted with the same id knows its orders.
+    /// This node's name at the venue: client order ids are `<run id>-<session>-<order id>`, so its orders are told from other programs' and earlier sessions' ids are never reused.
     #[arg(long, default_value = "pyrt")]
     pub run_id: String,
     /// On stop, leave open orders working instead of cancelling them.

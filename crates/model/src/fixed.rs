@@ -264,6 +264,12 @@ impl Money {
     pub const fn from_int(units: i64) -> Self {
         Self(units as i128 * MONEY_SCALE)
     }
+    /// Rounded half to even to `decimals` places (at most 18): an amount
+    /// as an account of that precision holds it (8 at Binance).
+    pub fn round_dp(self, decimals: u32) -> Self {
+        let unit = 10i128.pow(MONEY_DECIMALS - decimals.min(MONEY_DECIMALS));
+        Self(div_round_half_even(self.0, unit) * unit)
+    }
     /// Exact notional of `qty` at `price`.
     pub fn notional(price: Price, qty: Quantity) -> Self {
         Self(price.raw() as i128 * qty.raw() as i128)
@@ -444,6 +450,17 @@ mod tests {
         assert_eq!("1.5e-3".parse::<Price>().unwrap().raw(), 1_500_000);
         assert_eq!("2E2".parse::<Price>().unwrap(), Price::from_int(200));
         assert_eq!("46319.0".parse::<Price>().unwrap(), Price::from_int(46319));
+    }
+
+    #[test]
+    fn money_rounds_to_an_account_precision_half_to_even() {
+        let m = |t: &str| t.parse::<Money>().unwrap();
+        assert_eq!(m("0.0797494300552").round_dp(8), m("0.07974943"));
+        assert_eq!(m("0.000000015").round_dp(8), m("0.00000002"));
+        assert_eq!(m("0.000000025").round_dp(8), m("0.00000002"));
+        assert_eq!(m("-0.000000035").round_dp(8), m("-0.00000004"));
+        assert_eq!(m("1.25").round_dp(0), m("1")); // whole units
+        assert_eq!(m("1.5").round_dp(30), m("1.5")); // beyond 18 places: unchanged
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use anyhow::{Result, bail};
 use pyrt_risk::RiskLimits;
 
-/// The longest run id: client order ids are `<run id>-<order id>`, at most
+/// The longest run id: client order ids are `<run id>-<session>-<order id>`, at most
 /// 36 characters at Binance, and order ids need the rest.
 pub const MAX_RUN_ID_LEN: usize = 16;
 
@@ -16,7 +16,7 @@ pub fn check_run_id(what: &str, id: &str) -> Result<()> {
     if id.is_empty() || id.len() > MAX_RUN_ID_LEN || !id.chars().all(id_ok) {
         bail!(
             "{what} `{id}` must be 1 to {MAX_RUN_ID_LEN} letters, digits or underscores \
-             (client order ids are `<run id>-<order id>`, at most 36 characters at Binance)"
+             (client order ids are `<run id>-<session>-<order id>`, at most 36 characters at Binance)"
         );
     }
     Ok(())

@@ -171,7 +171,9 @@ pub async fn run(
     };
     let symbols =
         vec![GatewaySymbol { symbol: options.symbol.clone(), base: info.base.clone(), quote: info.quote.clone() }];
-    let exec = BinanceExecution::start(rest.clone(), &options.run_id, symbols, user_cfg, stop.clone());
+    let prefix = client_prefix(&options.run_id, pyrt_model::time::wall_clock() / 1_000_000);
+    tracing::info!(%prefix, "client order ids are <run id>-<session>-<order id>");
+    let exec = BinanceExecution::start(rest.clone(), &prefix, symbols, user_cfg, stop.clone());
     let mut feed_cfg = FeedConfig::new(&ws_base, Market::Spot, vec![(options.symbol.clone(), id)]);
     feed_cfg.tls = options.tls.clone();
     let market = BinanceMarketData::start(feed_cfg, rest.clone(), stop);
@@ -190,6 +192,30 @@ pub async fn run(
     let (base_free, base_locked) = money_of(&end_account, &info.base)?;
     let venue = VenueBooks { base_start, quote_start, base: base_free + base_locked, quote: quote_free + quote_locked };
     Ok(SessionReport::new(&engine, node, options.symbol, strategy_name.to_string(), venue))
+}
+
+/// The client order id prefix of a session: the run id, then the session's
+/// start in milliseconds, base 36 (8 characters until the year 5138).
+///
+/// The run id names the node across restarts; the session part keeps a
+/// restarted node's order ids (which start again at 1) from reusing an
+/// earlier session's client order ids, which a venue would answer with
+/// the earlier order (a reconciliation would book its fills again).
+/// With a run id of at most 16 characters, `<prefix>-<order id>` fits
+/// Binance's 36 characters up to order id 9,999,999,999.
+pub fn client_prefix(run_id: &str, start_ms: i64) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut n = start_ms.max(0) as u64;
+    let mut tag = Vec::new();
+    loop {
+        tag.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    tag.reverse();
+    format!("{run_id}-{}", String::from_utf8(tag).expect("ASCII digits"))
 }
 
 /// `asset`'s free and locked balance in an account answer (zero if absent).
@@ -216,6 +242,18 @@ mod tests {
         let shown = format!("{o:?}");
         assert!(!shown.contains("k3y-value") && !shown.contains("s3cret-value"), "{shown}");
         assert!(shown.contains("<hidden>"));
+    }
+
+    #[test]
+    fn a_restarted_node_never_reuses_a_client_order_id() {
+        let first = client_prefix("pyrt", 1_733_400_000_000);
+        let again = client_prefix("pyrt", 1_733_400_000_001);
+        assert_eq!(first, "pyrt-m4b9ls00");
+        assert_ne!(first, again);
+        assert!(first.starts_with("pyrt-") && again.starts_with("pyrt-"), "the run id leads");
+        // The longest run id, a start far in the future, the largest order id: 36 characters.
+        let longest = client_prefix(&"r".repeat(checks::MAX_RUN_ID_LEN), 36_i64.pow(8) - 1);
+        assert_eq!(format!("{longest}-9999999999").len(), 36);
     }
 
     #[test]

@@ -173,6 +173,9 @@ pub struct Exchange {
 }
 
 /// A decimal as Binance writes it: eight places.
+/// Decimal places of every balance and commission (Binance's 8).
+const ASSET_DECIMALS: u32 = 8;
+
 pub(crate) fn d8<T: std::fmt::Display>(x: T) -> String {
     format!("{x:.8}")
 }
@@ -480,7 +483,9 @@ impl Exchange {
         let account = self.accounts.get_mut(&rec.api_key).expect("orders belong to accounts");
         let (commission, commission_asset) = match rec.side {
             Side::Buy => {
-                let fee = rate.of_money(money(fill.qty));
+                // Commissions at the asset's precision, as balances are
+                // kept: the report's `n` is then exactly what moved.
+                let fee = rate.of_money(money(fill.qty)).round_dp(ASSET_DECIMALS);
                 // What this much of the order locked (limit) or costs (market).
                 let quote = account.balances.entry(spec.quote.clone()).or_default();
                 match rec.price {
@@ -495,7 +500,7 @@ impl Exchange {
                 (fee, spec.base.clone())
             }
             Side::Sell => {
-                let fee = rate.of_money(notional);
+                let fee = rate.of_money(notional).round_dp(ASSET_DECIMALS);
                 account.balances.entry(spec.base.clone()).or_default().locked -= money(fill.qty);
                 account.balances.entry(spec.quote.clone()).or_default().free += notional - fee;
                 (fee, spec.quote.clone())

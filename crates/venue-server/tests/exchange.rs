@@ -99,6 +99,34 @@ fn market_orders_sweep_and_cancels_unlock() {
 }
 
 #[test]
+fn commissions_are_kept_to_eight_places_as_balances_are() {
+    let mut ex = exchange();
+    // 0.00001 BTC at 59 999: 0.59999 USDT, whose 0.1 % (0.00059999) fits;
+    // 0.00013 × 59 999 = 7.79987 USDT, whose 0.1 % is 0.00779987 …
+    // a price with cents makes the commission run past 8 places.
+    ex.on_market(&MarketEvent::BookDelta(BookDelta {
+        instrument: InstrumentId(0),
+        ts_event: 2,
+        ts_recv: 2,
+        action: BookAction::Update,
+        side: Side::Buy,
+        price: p("59999.37"),
+        size: q("1"),
+        order_id: 0,
+        sequence: 0,
+        flags: BookDelta::F_LAST,
+    }));
+    let sell =
+        NewOrder { kind: OrderType::Market, price: None, tif: TimeInForce::Ioc, ..limit(Side::Sell, "0.00013", "1") };
+    let id = ex.place(KEY, sell, 10).unwrap();
+    let rec = ex.order(KEY, 0, &OrderRef::Id(id)).unwrap();
+    // 0.00013 × 59 999.37 = 7.7999181; 0.1 % = 0.0077999181 → 0.00779992.
+    assert_eq!(rec.cumm_quote, m("7.7999181"));
+    assert_eq!(rec.fills[0].commission, m("0.00779992"), "rounded half to even to 8 places");
+    assert_eq!(balance(&ex, "USDT").0, m("100000") + m("7.7999181") - m("0.00779992"));
+}
+
+#[test]
 fn refusals_carry_binance_codes() {
     let mut ex = exchange();
     let code = |ex: &mut Exchange, o: NewOrder| ex.place(KEY, o, 5).unwrap_err();
