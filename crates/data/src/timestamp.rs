@@ -109,20 +109,8 @@ fn clock(h: i64, m: i64, s: i64) -> Option<i64> {
 
 /// Midnight UTC of a calendar date, in nanoseconds; `None` if no such date.
 fn civil(y: i64, m: i64, d: i64) -> Option<i64> {
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in_month = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if !(1..=12).contains(&m) || d < 1 || d > days_in_month[(m - 1) as usize] {
-        return None;
-    }
-    // Days from civil (H. Hinnant), proleptic Gregorian.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     // Beyond 1677-2262 the nanoseconds do not fit an i64: no such time here.
-    (era * 146_097 + doe - 719_468).checked_mul(NANOS_PER_DAY)
+    pyrt_model::time::days_from_civil(y, m, d)?.checked_mul(NANOS_PER_DAY)
 }
 
 pub use pyrt_model::time::format_timestamp;

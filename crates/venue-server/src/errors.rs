@@ -40,6 +40,24 @@ impl ApiError {
     pub fn not_required(param: &str) -> Self {
         Self::bad(-1106, format!("Parameter '{param}' sent when not required."))
     }
+    pub fn invalid_value(param: &str) -> Self {
+        Self::bad(-1130, format!("Data sent for parameter '{param}' is not valid."))
+    }
+    pub fn bad_combination() -> Self {
+        Self::bad(-1128, "Combination of optional parameters invalid.")
+    }
+    pub fn window_too_long(span: &str) -> Self {
+        Self::bad(-1127, format!("More than {span} between startTime and endTime."))
+    }
+    pub fn bad_interval() -> Self {
+        Self::bad(-1120, "Invalid interval.")
+    }
+    pub fn bad_symbols() -> Self {
+        Self::bad(
+            -1100,
+            "Illegal characters found in parameter 'symbols'; legal range is '^\\[(\"[A-Z0-9-_.]{1,20}\"(,\"[A-Z0-9-_.]{1,20}\"){0,}){0,1}\\]$'.",
+        )
+    }
     pub fn bad_enum(param: &str) -> Self {
         Self::bad(-1116, format!("Invalid {param}."))
     }

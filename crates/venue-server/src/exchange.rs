@@ -21,6 +21,7 @@ use pyrt_sim::{BookVenue, Fees};
 use serde_json::{Value, json};
 
 use crate::errors::ApiError;
+use crate::tape::{self, Tape};
 
 /// A tradable symbol and its filters.
 #[derive(Debug, Clone)]
@@ -164,7 +165,8 @@ pub struct Exchange {
     orders: BTreeMap<u64, OrderRecord>,
     accounts: HashMap<String, Account>,
     next_order_id: u64,
-    next_trade_id: u64,
+    /// Each symbol's trades and candles.
+    tapes: Vec<Tape>,
     update_ids: Vec<u64>,
     maker: Rate,
     taker: Rate,
@@ -205,13 +207,13 @@ impl Exchange {
             .collect();
         Self {
             update_ids: vec![0; specs.len()],
+            tapes: vec![Tape::new(tape::DEFAULT_CAPACITY); specs.len()],
             specs,
             // Commission is charged here, in the received asset; the engine's fee is not used.
             venue: BookVenue::new(instruments, Fees::None),
             orders: BTreeMap::new(),
             accounts,
             next_order_id: 1,
-            next_trade_id: 1,
             maker,
             taker,
             user_events: Vec::new(),
@@ -277,6 +279,23 @@ impl Exchange {
         self.venue.book(InstrumentId(symbol as u32))
     }
 
+    /// A symbol's trades and candles.
+    pub fn tape(&self, symbol: usize) -> &Tape {
+        &self.tapes[symbol]
+    }
+
+    pub fn tape_mut(&mut self, symbol: usize) -> &mut Tape {
+        &mut self.tapes[symbol]
+    }
+
+    /// Keeps the last `trades` trades of each symbol for the history
+    /// endpoints (before the first trade).
+    pub fn set_trade_history(&mut self, trades: usize) {
+        for tape in &mut self.tapes {
+            *tape = Tape::new(trades);
+        }
+    }
+
     /// The last update id of a symbol's book (depth `lastUpdateId`).
     pub fn update_id(&self, symbol: usize) -> u64 {
         self.update_ids[symbol]
@@ -300,10 +319,13 @@ impl Exchange {
     /// Market data for a symbol (from the market driver).
     pub fn on_market(&mut self, event: &MarketEvent) {
         let i = event.instrument().index();
-        if let MarketEvent::BookDelta(d) = event
-            && d.is_last()
-        {
-            self.update_ids[i] += 1;
+        match event {
+            MarketEvent::BookDelta(d) if d.is_last() => self.update_ids[i] += 1,
+            // The print before the fills it causes: ids follow what happened.
+            MarketEvent::Trade(t) => {
+                self.tapes[i].record(t.price, t.size, t.ts_event / 1_000_000, t.aggressor == Some(Side::Sell));
+            }
+            _ => {}
         }
         let mut reports = Vec::new();
         self.venue.on_market(event, &mut reports);
@@ -510,15 +532,17 @@ impl Exchange {
         rec.cumm_quote += notional;
         rec.status = if rec.executed_qty >= rec.orig_qty { Status::Filled } else { Status::PartiallyFilled };
         rec.update_ms = now_ms;
+        // A resting buy was the maker; a buy that took the book was not.
+        let buyer_maker = (rec.side == Side::Buy) == (fill.liquidity == Liquidity::Maker);
+        let trade_id = self.tapes[rec.symbol].record(fill.price, fill.qty, now_ms, buyer_maker);
         rec.fills.push(TradeFill {
-            trade_id: self.next_trade_id,
+            trade_id,
             price: fill.price,
             qty: fill.qty,
             commission,
             commission_asset,
             maker: fill.liquidity == Liquidity::Maker,
         });
-        self.next_trade_id += 1;
         let id = rec.order_id;
         self.report(id, "TRADE", now_ms);
     }

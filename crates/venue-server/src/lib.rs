@@ -27,11 +27,13 @@ pub mod exchange;
 pub mod klines;
 pub mod listen_keys;
 pub mod market;
+pub mod market_data;
 pub mod params;
 pub mod replay;
 pub mod rest;
 pub mod serve;
 pub mod streams;
+pub mod tape;
 pub mod tls;
 pub mod user_stream;
 
@@ -176,27 +178,26 @@ fn spawn_synthetic(config: &VenueConfig, app: Arc<App>) {
             SyntheticMarket::new(InstrumentId(i as u32), start, s.tick, s.lot, config.depth, config.seed + i as u64)
         })
         .collect();
-    let mut state = streams::StreamState::default();
-    step_markets(&app, &mut markets, &mut state);
+    step_markets(&app, &mut markets);
     let every = config.step;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            step_markets(&app, &mut markets, &mut state);
+            step_markets(&app, &mut markets);
         }
     });
 }
 
 /// One step of every symbol's market: into the exchange, then out to the
 /// stream subscribers.
-fn step_markets(app: &App, markets: &mut [SyntheticMarket], state: &mut streams::StreamState) {
+fn step_markets(app: &App, markets: &mut [SyntheticMarket]) {
     let now = (app.clock)();
     let mut ex = app.exchange.lock().expect("a handler panicked while holding the exchange");
     let frames: Vec<_> = markets
         .iter_mut()
         .enumerate()
-        .map(|(i, m)| streams::apply_step(&mut ex, i, &m.step(now), now / 1_000_000, state))
+        .map(|(i, m)| streams::apply_step(&mut ex, i, &m.step(now), now / 1_000_000))
         .collect();
     app.publish_step(ex, frames);
 }

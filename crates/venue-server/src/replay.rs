@@ -14,7 +14,6 @@ use pyrt_binance::events::CaptureEvents;
 use pyrt_model::{MarketEvent, UnixNanos};
 
 use crate::rest::App;
-use crate::streams::StreamState;
 
 fn restamp(event: &mut MarketEvent, now: UnixNanos) {
     match event {
@@ -30,12 +29,11 @@ pub struct Replay {
     events: CaptureEvents,
     speed: f64,
     group: Vec<MarketEvent>,
-    streams: StreamState,
 }
 
 impl Replay {
     pub fn new(events: CaptureEvents, speed: f64) -> Self {
-        Self { events, speed, group: Vec::new(), streams: StreamState::default() }
+        Self { events, speed, group: Vec::new() }
     }
 
     /// Plays, without waiting, up to the first complete book, so the venue
@@ -46,7 +44,7 @@ impl Replay {
             let book_done = matches!(&event, MarketEvent::BookDelta(d) if d.is_last());
             self.group.push(event);
             if book_done {
-                publish(app, &mut self.group, &mut self.streams);
+                publish(app, &mut self.group);
                 return Ok(());
             }
         }
@@ -81,22 +79,22 @@ impl Replay {
                     std::thread::sleep(wait);
                 }
             }
-            publish(app, &mut self.group, &mut self.streams);
+            publish(app, &mut self.group);
         }
         if !self.group.is_empty() {
-            publish(app, &mut self.group, &mut self.streams);
+            publish(app, &mut self.group);
         }
         tracing::info!("the recording has ended; the book stays as it was");
     }
 }
 
-fn publish(app: &App, group: &mut Vec<MarketEvent>, streams: &mut StreamState) {
+fn publish(app: &App, group: &mut Vec<MarketEvent>) {
     let now = (app.clock)();
     for event in group.iter_mut() {
         restamp(event, now);
     }
     let mut ex = app.exchange.lock().expect("a handler panicked while holding the exchange");
-    let frames = crate::streams::apply_step(&mut ex, 0, group, now / 1_000_000, streams);
+    let frames = crate::streams::apply_step(&mut ex, 0, group, now / 1_000_000);
     app.publish_step(ex, vec![frames]);
     group.clear();
 }

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::errors::ApiError;
 use crate::exchange::{Exchange, NewOrder, OrderRecord, OrderRef, OrderType, d8};
+use crate::market_data;
 use crate::params::{Params, check_signed};
 
 /// What the handlers share.
@@ -144,6 +145,15 @@ fn handle(
     match (method.as_str(), path) {
         ("GET", "/api/v3/exchangeInfo") => Ok(exchange_info(&ex, now_ms)),
         ("GET", "/api/v3/depth") => depth(&ex, &params),
+        ("GET", "/api/v3/trades") => market_data::trades(&ex, &params),
+        ("GET", "/api/v3/historicalTrades") => market_data::historical_trades(&ex, &params),
+        ("GET", "/api/v3/aggTrades") => market_data::agg_trades(&ex, &params),
+        ("GET", "/api/v3/klines" | "/api/v3/uiKlines") => market_data::klines(&ex, &params),
+        ("GET", "/api/v3/ticker/24hr") => market_data::ticker_24hr(&ex, &params, now_ms),
+        ("GET", "/api/v3/ticker") => market_data::ticker_window(&ex, &params, now_ms),
+        ("GET", "/api/v3/ticker/price") => market_data::ticker_price(&ex, &params),
+        ("GET", "/api/v3/ticker/bookTicker") => market_data::book_ticker(&ex, &params),
+        ("GET", "/api/v3/avgPrice") => market_data::avg_price(&ex, &params, now_ms),
         ("POST", "/api/v3/order") => {
             let key = signed(&ex)?;
             let order = new_order(&ex, &params)?;

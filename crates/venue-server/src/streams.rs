@@ -20,27 +20,14 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use pyrt_book::{L2Book, Level};
-use pyrt_model::{BookAction, MarketEvent, Quantity, Side, Trade};
+use pyrt_model::{BookAction, MarketEvent, Quantity, Side};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use crate::exchange::{Exchange, d8};
-use crate::klines::{self, Candles, KlineUpdate};
+use crate::klines::{self, KlineUpdate};
 use crate::rest::App;
-
-/// What the streams remember between market steps: trade ids and each
-/// symbol's open candles.
-#[derive(Debug)]
-pub struct StreamState {
-    next_trade_id: u64,
-    candles: Vec<Candles>,
-}
-
-impl Default for StreamState {
-    fn default() -> Self {
-        Self { next_trade_id: 1, candles: Vec::new() }
-    }
-}
+use crate::tape::TapeTrade;
 
 /// One symbol's frames from one market step.
 #[derive(Debug, Clone)]
@@ -101,33 +88,18 @@ fn delta_levels(events: &[MarketEvent], side: Side) -> Vec<Level> {
 /// frames it produces. A step that rebuilds the book (a clear) is diffed
 /// against the book before it; otherwise its deltas are the changes, and
 /// no copy of the book is made.
-pub fn apply_step(
-    ex: &mut Exchange,
-    symbol: usize,
-    events: &[MarketEvent],
-    now_ms: i64,
-    state: &mut StreamState,
-) -> StepFrames {
+pub fn apply_step(ex: &mut Exchange, symbol: usize, events: &[MarketEvent], now_ms: i64) -> StepFrames {
     let rebuilds = events.iter().any(|e| matches!(e, MarketEvent::BookDelta(d) if d.action == BookAction::Clear));
     let before = rebuilds.then(|| ex.book(symbol).clone());
     for event in events {
         ex.on_market(event);
     }
     let name = ex.specs()[symbol].symbol.clone();
-    // Each print gets its trade id once, for the trade streams and the candles.
-    let trades: Vec<(u64, Trade)> = events
-        .iter()
-        .filter_map(|e| if let MarketEvent::Trade(t) = e { Some(*t) } else { None })
-        .map(|t| {
-            state.next_trade_id += 1;
-            (state.next_trade_id - 1, t)
-        })
-        .collect();
+    // The step's prints and the fills they caused, and any fill since the
+    // last step (an order that took the book), each with its trade id.
+    let (trades, klines) = ex.tape_mut(symbol).publish(now_ms);
     let mut frames = frames(&name, before.as_ref(), ex.book(symbol), events, &trades, ex.update_id(symbol), now_ms);
-    if state.candles.len() <= symbol {
-        state.candles.resize_with(symbol + 1, Candles::default);
-    }
-    frames.klines = state.candles[symbol].on_step(now_ms, &trades);
+    frames.klines = klines;
     frames
 }
 
@@ -138,7 +110,7 @@ fn frames(
     before: Option<&L2Book>,
     after: &L2Book,
     events: &[MarketEvent],
-    prints: &[(u64, Trade)],
+    prints: &[TapeTrade],
     update_id: u64,
     now_ms: i64,
 ) -> StepFrames {
@@ -156,9 +128,8 @@ fn frames(
     });
     let mut trades = Vec::new();
     let mut agg_trades = Vec::new();
-    for &(id, t) in prints {
-        let (price, qty, time, maker) =
-            (d8(t.price), d8(t.size), t.ts_event / 1_000_000, t.aggressor == Some(Side::Sell));
+    for t in prints {
+        let (id, price, qty, time, maker) = (t.id, d8(t.price), d8(t.qty), t.time_ms, t.buyer_maker);
         trades.push(json!({
             "e": "trade", "E": now_ms, "s": symbol, "t": id, "p": price, "q": qty, "T": time, "m": maker, "M": true,
         }));
@@ -393,7 +364,9 @@ mod tests {
         assert_eq!(parse_stream("btcusdt@aggTrade"), Some(("btcusdt".into(), Kind::AggTrade)));
         assert_eq!(parse_stream("btcusdt@kline_7x"), None);
         assert_eq!(parse_stream("btcusdt@kline_1m"), Some(("btcusdt".into(), Kind::Kline(1))));
-        assert_eq!(parse_stream("btcusdt@kline_1w"), None, "weekly candles are not served");
+        assert_eq!(parse_stream("btcusdt@kline_1w"), Some(("btcusdt".into(), Kind::Kline(14))));
+        assert_eq!(parse_stream("btcusdt@kline_1M"), Some(("btcusdt".into(), Kind::Kline(15))));
+        assert_eq!(parse_stream("btcusdt@kline_2w"), None);
         let mut s = BTreeSet::new();
         let r = request(r#"{"method":"SUBSCRIBE","params":["btcusdt@trade"],"id":1}"#, &mut s);
         assert_eq!(r, json!({"result": null, "id": 1}));
