@@ -20,6 +20,8 @@ use pyrt_sim::{BookVenue, Fees};
 
 use serde_json::{Value, json};
 
+use crate::accounts::{Account, AccountTrade};
+pub use crate::accounts::{AccountSpec, Balance};
 use crate::errors::ApiError;
 use crate::tape::{self, Tape};
 
@@ -36,26 +38,6 @@ pub struct SymbolSpec {
     pub min_qty: Quantity,
     pub max_qty: Quantity,
     pub min_notional: Money,
-}
-
-/// An account: its API key, secret and starting balances.
-#[derive(Debug, Clone)]
-pub struct AccountSpec {
-    pub api_key: String,
-    pub secret: String,
-    pub balances: Vec<(String, Money)>,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Balance {
-    pub free: Money,
-    pub locked: Money,
-}
-
-#[derive(Debug, Clone)]
-struct Account {
-    secret: String,
-    balances: BTreeMap<String, Balance>,
 }
 
 /// Binance order types this exchange takes.
@@ -197,14 +179,7 @@ impl Exchange {
                 inst
             })
             .collect();
-        let accounts = accounts
-            .into_iter()
-            .map(|a| {
-                let balances =
-                    a.balances.into_iter().map(|(asset, free)| (asset, Balance { free, locked: Money::ZERO }));
-                (a.api_key, Account { secret: a.secret, balances: balances.collect() })
-            })
-            .collect();
+        let accounts = accounts.into_iter().map(|a| (a.api_key.clone(), Account::new(a, specs.len()))).collect();
         Self {
             update_ids: vec![0; specs.len()],
             tapes: vec![Tape::new(tape::DEFAULT_CAPACITY); specs.len()],
@@ -263,6 +238,10 @@ impl Exchange {
         (self.maker, self.taker)
     }
 
+    fn is_open(&self, id: u64) -> bool {
+        self.orders.get(&id).is_some_and(|o| o.status.is_open())
+    }
+
     pub fn symbol_index(&self, symbol: &str) -> Result<usize, ApiError> {
         self.specs.iter().position(|s| s.symbol == symbol).ok_or_else(ApiError::unknown_symbol)
     }
@@ -302,18 +281,39 @@ impl Exchange {
     }
 
     pub fn order(&self, api_key: &str, symbol: usize, by: &OrderRef) -> Option<&OrderRecord> {
-        let found = match by {
-            OrderRef::Id(id) => self.orders.get(id),
-            OrderRef::Client(c) => self.orders.values().rev().find(|o| o.api_key == api_key && &o.client_order_id == c),
+        let id = match by {
+            OrderRef::Id(id) => *id,
+            OrderRef::Client(c) => self.accounts.get(api_key)?.by_client(c)?,
         };
-        found.filter(|o| o.api_key == api_key && o.symbol == symbol)
+        self.orders.get(&id).filter(|o| o.api_key == api_key && o.symbol == symbol)
     }
 
     pub fn open_orders(&self, api_key: &str, symbol: Option<usize>) -> Vec<&OrderRecord> {
-        self.orders
-            .values()
-            .filter(|o| o.api_key == api_key && o.status.is_open() && symbol.is_none_or(|s| s == o.symbol))
+        let Some(account) = self.accounts.get(api_key) else { return Vec::new() };
+        account
+            .open_ids()
+            .filter_map(|id| self.orders.get(&id))
+            .filter(|o| symbol.is_none_or(|s| s == o.symbol))
             .collect()
+    }
+
+    /// The account behind an API key.
+    pub fn account(&self, api_key: &str) -> Option<&Account> {
+        self.accounts.get(api_key)
+    }
+
+    /// An order by its id, if it is `api_key`'s.
+    pub fn order_of(&self, api_key: &str, id: u64) -> Option<&OrderRecord> {
+        self.orders.get(&id).filter(|o| o.api_key == api_key)
+    }
+
+    /// The order is no longer open.
+    fn closed(&mut self, id: u64) {
+        if let Some(rec) = self.orders.get(&id)
+            && let Some(account) = self.accounts.get_mut(&rec.api_key)
+        {
+            account.closed(id);
+        }
     }
 
     /// Market data for a symbol (from the market driver).
@@ -337,7 +337,7 @@ impl Exchange {
         let spec = &self.specs[o.symbol];
         self.check_filters(&o)?;
         if let Some(c) = &o.client_order_id
-            && self.orders.values().any(|r| r.api_key == api_key && &r.client_order_id == c && r.status.is_open())
+            && self.accounts.get(api_key).and_then(|a| a.by_client(c)).is_some_and(|id| self.is_open(id))
         {
             return Err(ApiError::duplicate_client_id());
         }
@@ -366,6 +366,8 @@ impl Exchange {
         let id = self.next_order_id;
         self.next_order_id += 1;
         let now_ms = now / 1_000_000;
+        let client_order_id = o.client_order_id.clone().unwrap_or_else(|| format!("pyrt-{id}"));
+        account.placed(o.symbol, id, &client_order_id, now_ms);
         let tif = match (o.kind, o.tif) {
             (OrderType::Market, _) => "GTC",
             (_, TimeInForce::Ioc) => "IOC",
@@ -378,7 +380,7 @@ impl Exchange {
                 order_id: id,
                 symbol: o.symbol,
                 api_key: api_key.to_string(),
-                client_order_id: o.client_order_id.clone().unwrap_or_else(|| format!("pyrt-{id}")),
+                client_order_id,
                 side: o.side,
                 kind: o.kind,
                 tif,
@@ -406,6 +408,7 @@ impl Exchange {
             _ => None,
         }) {
             self.release(id);
+            self.closed(id);
             let rec = self.orders.get_mut(&id).expect("just inserted");
             rec.status = Status::Rejected;
             return Err(if reason.starts_with("post-only") {
@@ -489,6 +492,7 @@ impl Exchange {
                         };
                         rec.update_ms = now_ms;
                         let execution = if rec.status == Status::Expired { "EXPIRED" } else { "CANCELED" };
+                        self.closed(id);
                         self.report(id, execution, now_ms);
                     }
                 }
@@ -535,6 +539,22 @@ impl Exchange {
         // A resting buy was the maker; a buy that took the book was not.
         let buyer_maker = (rec.side == Side::Buy) == (fill.liquidity == Liquidity::Maker);
         let trade_id = self.tapes[rec.symbol].record(fill.price, fill.qty, now_ms, buyer_maker);
+        let commission_asset = account.asset_index(&commission_asset);
+        account.traded(
+            rec.symbol,
+            AccountTrade {
+                id: trade_id,
+                order_id: rec.order_id,
+                price: fill.price,
+                qty: fill.qty,
+                commission,
+                commission_asset,
+                time_ms: now_ms,
+                is_buyer: rec.side == Side::Buy,
+                is_maker: fill.liquidity == Liquidity::Maker,
+            },
+        );
+        let commission_asset = account.asset_name(commission_asset).to_string();
         rec.fills.push(TradeFill {
             trade_id,
             price: fill.price,
@@ -543,7 +563,10 @@ impl Exchange {
             commission_asset,
             maker: fill.liquidity == Liquidity::Maker,
         });
-        let id = rec.order_id;
+        let (id, done) = (rec.order_id, !rec.status.is_open());
+        if done {
+            account.closed(id);
+        }
         self.report(id, "TRADE", now_ms);
     }
 

@@ -22,6 +22,8 @@
 //!
 //! [`spawn`] starts it: the HTTP server and a task that steps the market.
 
+pub mod account_history;
+pub mod accounts;
 pub mod errors;
 pub mod exchange;
 pub mod klines;

@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 
 use crate::errors::ApiError;
 use crate::exchange::{Exchange, NewOrder, OrderRecord, OrderRef, OrderType, d8};
-use crate::market_data;
 use crate::params::{Params, check_signed};
+use crate::{account_history, market_data};
 
 /// What the handlers share.
 pub struct App {
@@ -192,6 +192,16 @@ fn handle(
                 ex.open_orders(&key, symbol).into_iter().map(|o| order_json(&ex, o, "QUERY", now_ms)).collect();
             Ok(Value::Array(orders))
         }
+        ("GET", "/api/v3/myTrades") => account_history::my_trades(&ex, &signed(&ex)?, &params),
+        ("GET", "/api/v3/allOrders") => account_history::all_orders(&ex, &signed(&ex)?, &params, now_ms),
+        ("DELETE", "/api/v3/openOrders") => {
+            let key = signed(&ex)?;
+            account_history::cancel_open_orders(&mut ex, &key, &params, now)
+        }
+        ("GET", "/api/v3/account/commission") => {
+            signed(&ex)?;
+            account_history::commission(&ex, &params)
+        }
         ("GET", "/api/v3/account") => {
             let key = signed(&ex)?;
             Ok(account(&ex, &key, now_ms))
@@ -307,7 +317,7 @@ fn order_ref(p: &Params) -> Result<OrderRef, ApiError> {
 
 /// An order in one of Binance's response shapes: `ACK`, `RESULT`, `FULL`
 /// (new orders) or `QUERY` (order queries and open orders).
-fn order_json(ex: &Exchange, o: &OrderRecord, shape: &str, now_ms: i64) -> Value {
+pub(crate) fn order_json(ex: &Exchange, o: &OrderRecord, shape: &str, now_ms: i64) -> Value {
     let symbol = &ex.specs()[o.symbol].symbol;
     let mut v = json!({
         "symbol": symbol, "orderId": o.order_id, "orderListId": -1, "clientOrderId": o.client_order_id,
