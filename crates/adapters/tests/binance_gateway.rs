@@ -45,6 +45,51 @@ fn reports_notional(reports: &[ExecutionReport]) -> Money {
     })
 }
 
+/// The kernel's stops, stop limits and trailing stops go out as Binance's
+/// STOP_LOSS, STOP_LOSS_LIMIT and STOP_LOSS with trailingDelta, wait at the
+/// venue off the book and cancel like any order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stops_go_out_as_binances_contingent_orders() {
+    use pyrt_model::TrailingOffset;
+    let venue = common::local_venue().await;
+    let rest = std::sync::Arc::new(common::rest(venue.address));
+    let gateway = Gateway::new(rest.clone(), "pyrt-stops", common::btcusdt());
+    let qty: Quantity = "0.05".parse().unwrap();
+    let bid = rest.depth("BTCUSDT", 5).await.unwrap().bids[0].0;
+    let below = Price::from_int(bid.raw() / FIXED_SCALE * 8 / 10);
+    let requests = [
+        OrderRequest::stop(X, Side::Sell, qty, below),
+        OrderRequest::stop_limit(X, Side::Sell, qty, below, Price::from_int(bid.raw() / FIXED_SCALE * 7 / 10)),
+        OrderRequest::trailing_stop(X, Side::Sell, qty, TrailingOffset::Bps(250)),
+    ];
+    for (i, request) in requests.into_iter().enumerate() {
+        let r = gateway.send(VenueCommand::Submit { order_id: OrderId(i as u64 + 1), request }, 1).await;
+        assert!(matches!(&r[..], [ExecutionReport::Accepted { .. }]), "{r:?}");
+    }
+    let open = rest.open_orders("BTCUSDT").await.unwrap();
+    let kinds: Vec<(&str, &str, Option<u64>)> = open
+        .iter()
+        .map(|o| (o["type"].as_str().unwrap(), o["stopPrice"].as_str().unwrap(), o["trailingDelta"].as_u64()))
+        .collect();
+    let stop = format!("{:.8}", below);
+    assert_eq!(
+        kinds,
+        [
+            ("STOP_LOSS", stop.as_str(), None),
+            ("STOP_LOSS_LIMIT", stop.as_str(), None),
+            ("STOP_LOSS", "0.00000000", Some(250))
+        ]
+    );
+    assert!(open.iter().all(|o| o["isWorking"] == false), "waiting off the book");
+    let by_price = OrderRequest::trailing_stop(X, Side::Sell, qty, TrailingOffset::Price(Price::from_int(100)));
+    let r = gateway.send(VenueCommand::Submit { order_id: OrderId(9), request: by_price }, 2).await;
+    assert!(matches!(&r[..], [ExecutionReport::Rejected { reason, .. }] if reason.contains("basis points")), "{r:?}");
+    for id in 1..=3 {
+        assert!(gateway.send(VenueCommand::Cancel { order_id: OrderId(id) }, 3).await.is_empty());
+    }
+    assert!(rest.open_orders("BTCUSDT").await.unwrap().is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_out_and_executions_back() {
     let venue = common::local_venue().await;
@@ -98,10 +143,11 @@ async fn orders_out_and_executions_back() {
         matches!(&r[..], [ExecutionReport::Rejected { reason, .. }] if reason == "Binance -1013: Filter failure: PRICE_FILTER"),
         "{r:?}"
     );
-    let stop_order = OrderRequest::stop(X, Side::Sell, qty, Price::from_int(1000));
+    // A sell stop above the market would trigger at once: Binance refuses it.
+    let stop_order = OrderRequest::stop(X, Side::Sell, qty, Price::from_int(bid.raw() / FIXED_SCALE * 2));
     let r = gateway.send(VenueCommand::Submit { order_id: OrderId(4), request: stop_order }, 6).await;
     assert!(
-        matches!(&r[..], [ExecutionReport::Rejected { reason, .. }] if reason.contains("not sent to Binance")),
+        matches!(&r[..], [ExecutionReport::Rejected { reason, .. }] if reason == "Binance -2010: Stop price would trigger immediately."),
         "{r:?}"
     );
     let modify = VenueCommand::Modify { order_id: OrderId(2), qty: Some(qty), price: None, trigger: None };

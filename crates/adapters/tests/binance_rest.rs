@@ -34,6 +34,8 @@ fn order(kind: &'static str, qty: &str, price: Option<&str>, id: &str) -> OrderP
         time_in_force: price.map(|_| "GTC"),
         quantity: qty.parse().unwrap(),
         price: price.map(|p| p.parse().unwrap()),
+        stop_price: None,
+        trailing_delta: None,
         client_order_id: id.into(),
     }
 }

@@ -33,6 +33,8 @@ async fn executions_arrive_in_order() {
         time_in_force: None,
         quantity: "0.05".parse().unwrap(),
         price: None,
+        stop_price: None,
+        trailing_delta: None,
         client_order_id: "u-1".into(),
     };
     let placed = rest.place_order(&order).await.unwrap();

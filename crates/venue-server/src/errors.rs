@@ -37,6 +37,9 @@ impl ApiError {
     pub fn quantity_or_quote_missing() -> Self {
         Self::bad(-1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!")
     }
+    pub fn stop_or_trailing_missing() -> Self {
+        Self::bad(-1102, "Param 'stopPrice' or 'trailingDelta' must be sent, but both were empty/null!")
+    }
     pub fn not_required(param: &str) -> Self {
         Self::bad(-1106, format!("Parameter '{param}' sent when not required."))
     }

@@ -22,7 +22,9 @@ use serde_json::{Value, json};
 
 use crate::accounts::{Account, AccountTrade};
 pub use crate::accounts::{AccountSpec, Balance};
+use crate::conditional::{self, Contingent};
 use crate::errors::ApiError;
+pub use crate::orders::{NewOrder, OrderRecord, OrderRef, OrderType, Status, TradeFill};
 use crate::tape::{self, Tape};
 
 /// A tradable symbol and its filters.
@@ -40,106 +42,6 @@ pub struct SymbolSpec {
     pub min_notional: Money,
 }
 
-/// Binance order types this exchange takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderType {
-    Market,
-    Limit,
-    /// A post-only limit.
-    LimitMaker,
-}
-
-impl OrderType {
-    pub fn name(self) -> &'static str {
-        match self {
-            OrderType::Market => "MARKET",
-            OrderType::Limit => "LIMIT",
-            OrderType::LimitMaker => "LIMIT_MAKER",
-        }
-    }
-}
-
-/// Binance order statuses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    New,
-    PartiallyFilled,
-    Filled,
-    Canceled,
-    Rejected,
-    Expired,
-}
-
-impl Status {
-    pub fn name(self) -> &'static str {
-        match self {
-            Status::New => "NEW",
-            Status::PartiallyFilled => "PARTIALLY_FILLED",
-            Status::Filled => "FILLED",
-            Status::Canceled => "CANCELED",
-            Status::Rejected => "REJECTED",
-            Status::Expired => "EXPIRED",
-        }
-    }
-    pub fn is_open(self) -> bool {
-        matches!(self, Status::New | Status::PartiallyFilled)
-    }
-}
-
-/// One fill of an order, as `fills[]` reports it.
-#[derive(Debug, Clone)]
-pub struct TradeFill {
-    pub trade_id: u64,
-    pub price: Price,
-    pub qty: Quantity,
-    pub commission: Money,
-    pub commission_asset: String,
-    pub maker: bool,
-}
-
-/// An order as the exchange records it.
-#[derive(Debug, Clone)]
-pub struct OrderRecord {
-    pub order_id: u64,
-    pub symbol: usize,
-    pub api_key: String,
-    pub client_order_id: String,
-    pub side: Side,
-    pub kind: OrderType,
-    pub tif: &'static str,
-    pub price: Option<Price>,
-    pub orig_qty: Quantity,
-    /// What a `quoteOrderQty` market order asked to spend or receive.
-    pub orig_quote_qty: Money,
-    pub executed_qty: Quantity,
-    pub cumm_quote: Money,
-    pub status: Status,
-    pub time_ms: i64,
-    pub update_ms: i64,
-    pub fills: Vec<TradeFill>,
-}
-
-/// A new order as the API received it, already parsed.
-#[derive(Debug, Clone)]
-pub struct NewOrder {
-    pub symbol: usize,
-    pub side: Side,
-    pub kind: OrderType,
-    pub tif: TimeInForce,
-    pub qty: Quantity,
-    /// The `quoteOrderQty` the quantity was sized from, if any.
-    pub quote_qty: Option<Money>,
-    pub price: Option<Price>,
-    pub client_order_id: Option<String>,
-}
-
-/// How a request names an order.
-#[derive(Debug, Clone)]
-pub enum OrderRef {
-    Id(u64),
-    Client(String),
-}
-
 /// The whole exchange state.
 pub struct Exchange {
     specs: Vec<SymbolSpec>,
@@ -154,6 +56,8 @@ pub struct Exchange {
     taker: Rate,
     /// User-data events not yet pushed: (API key, event).
     user_events: Vec<(String, Value)>,
+    /// Contingent orders waiting for their trigger.
+    contingent: Vec<Contingent>,
 }
 
 /// A decimal as Binance writes it: eight places.
@@ -192,6 +96,7 @@ impl Exchange {
             maker,
             taker,
             user_events: Vec::new(),
+            contingent: Vec::new(),
         }
     }
 
@@ -209,16 +114,20 @@ impl Exchange {
         let event = json!({
             "e": "executionReport", "E": now_ms, "s": spec.symbol, "c": o.client_order_id,
             "S": if o.side == Side::Buy { "BUY" } else { "SELL" }, "o": o.kind.name(), "f": o.tif,
-            "q": d8(o.orig_qty), "p": d8(o.price.unwrap_or(Price::ZERO)), "P": d8(Price::ZERO),
+            "q": d8(o.orig_qty), "p": d8(o.price.unwrap_or(Price::ZERO)), "P": d8(o.stop_price.unwrap_or(Price::ZERO)),
             "F": d8(Quantity::ZERO), "g": -1, "C": "", "x": execution, "X": o.status.name(), "r": "NONE",
             "i": o.order_id, "l": d8(last.map_or(Quantity::ZERO, |f| f.qty)), "z": d8(o.executed_qty),
             "L": d8(last.map_or(Price::ZERO, |f| f.price)), "n": d8(last.map_or(Money::ZERO, |f| f.commission)),
             "N": last.map(|f| f.commission_asset.clone()), "T": now_ms,
-            "t": last.map_or(-1, |f| f.trade_id as i64), "I": id, "w": o.status.is_open(),
+            "t": last.map_or(-1, |f| f.trade_id as i64), "I": id, "w": o.status.is_open() && o.working_ms.is_some(),
             "m": last.is_some_and(|f| f.maker), "M": false, "O": o.time_ms, "Z": d8(o.cumm_quote),
             "Y": d8(last.map_or(Money::ZERO, |f| Money::notional(f.price, f.qty))), "Q": d8(Money::ZERO),
-            "W": o.time_ms, "V": "NONE",
+            "W": o.working_ms.unwrap_or(-1), "V": "NONE",
         });
+        let mut event = event;
+        if let Some(delta) = o.trailing_delta {
+            event["d"] = json!(delta);
+        }
         let key = o.api_key.clone();
         let balances: Vec<Value> = self.accounts[&key]
             .balances
@@ -319,6 +228,7 @@ impl Exchange {
     /// Market data for a symbol (from the market driver).
     pub fn on_market(&mut self, event: &MarketEvent) {
         let i = event.instrument().index();
+        let first_new_trade = self.tapes[i].next_id();
         match event {
             MarketEvent::BookDelta(d) if d.is_last() => self.update_ids[i] += 1,
             // The print before the fills it causes: ids follow what happened.
@@ -330,6 +240,99 @@ impl Exchange {
         let mut reports = Vec::new();
         self.venue.on_market(event, &mut reports);
         self.apply(reports, event.ts());
+        self.run_triggers(i, first_new_trade, event.ts());
+    }
+
+    /// Runs the symbol's trades from id `from` on (and those the orders
+    /// they trigger make) past its contingent orders.
+    fn run_triggers(&mut self, symbol: usize, mut from: u64, now: UnixNanos) {
+        while !self.contingent.is_empty() {
+            let prices: Vec<Price> = self.tapes[symbol].since(from).map(|t| t.price).collect();
+            if prices.is_empty() {
+                return;
+            }
+            from = self.tapes[symbol].next_id();
+            for price in prices {
+                let mut fired = Vec::new();
+                self.contingent.retain_mut(|c| {
+                    let fires = c.symbol == symbol && c.on_trade(price);
+                    if fires {
+                        fired.push(c.order_id);
+                    }
+                    !fires
+                });
+                for id in fired {
+                    self.activate(id, now);
+                }
+            }
+        }
+    }
+
+    /// A triggered contingent order starts working on the book.
+    fn activate(&mut self, id: u64, now: UnixNanos) {
+        let now_ms = now / 1_000_000;
+        let Some(rec) = self.orders.get(&id) else { return };
+        // A market buy locked nothing when placed: it needs the funds now.
+        let short_of_funds = rec.side == Side::Buy && rec.kind.is_market() && {
+            let spec = &self.specs[rec.symbol];
+            let need = self.market_buy_cost(rec.symbol, rec.orig_qty);
+            let free = self.accounts[&rec.api_key].balances.get(&spec.quote).map_or(Money::ZERO, |b| b.free);
+            free < need
+        };
+        let started = if short_of_funds { Err(()) } else { self.submit_to_book(id, now).map_err(|_| ()) };
+        match started {
+            Ok(reports) => {
+                if let Some(rec) = self.orders.get_mut(&id) {
+                    rec.working_ms = Some(now_ms);
+                    rec.update_ms = now_ms;
+                }
+                self.apply(reports, now);
+            }
+            Err(()) => {
+                self.release(id);
+                self.closed(id);
+                if let Some(rec) = self.orders.get_mut(&id) {
+                    rec.status = Status::Expired;
+                    rec.update_ms = now_ms;
+                }
+                self.report(id, "EXPIRED", now_ms);
+            }
+        }
+    }
+
+    /// What buying `qty` at market costs now: what the book can fill, and
+    /// the rest at its worst price.
+    fn market_buy_cost(&self, symbol: usize, qty: Quantity) -> Money {
+        let sweep = self.book(symbol).sweep(Side::Buy, qty);
+        let rest = Money::notional(sweep.worst.unwrap_or(self.specs[symbol].max_price), qty - sweep.filled);
+        sweep.notional + rest
+    }
+
+    /// Hands order `id`'s remaining quantity to the matching engine, as a
+    /// market or a limit order: its reports, or why it refused.
+    fn submit_to_book(&mut self, id: u64, now: UnixNanos) -> Result<Vec<ExecutionReport>, String> {
+        let rec = &self.orders[&id];
+        let instrument = InstrumentId(rec.symbol as u32);
+        let qty = rec.orig_qty - rec.executed_qty;
+        let tif = match rec.tif {
+            "IOC" => TimeInForce::Ioc,
+            "FOK" => TimeInForce::Fok,
+            _ => TimeInForce::Gtc,
+        };
+        let mut request = match (rec.kind.is_market(), rec.price) {
+            (false, Some(p)) => OrderRequest::limit(instrument, rec.side, qty, p).with_tif(tif),
+            _ => OrderRequest::market(instrument, rec.side, qty),
+        };
+        request.post_only = rec.kind == OrderType::LimitMaker;
+        let mut reports = Vec::new();
+        self.venue.handle(VenueCommand::Submit { order_id: OrderId(id), request }, now, &mut reports);
+        match reports.iter().find_map(|r| match r {
+            ExecutionReport::Rejected { reason, .. } => Some(reason.clone()),
+            _ => None,
+        }) {
+            Some(reason) => Err(reason),
+            None => Ok(reports),
+        }
     }
 
     /// Checks, locks funds for and submits a new order. Returns its id.
@@ -341,16 +344,25 @@ impl Exchange {
         {
             return Err(ApiError::duplicate_client_id());
         }
+        // A contingent order waits off the book; one whose stop price is
+        // already met would trigger at once, which Binance refuses.
+        let last = self.tapes[o.symbol].last(1).next().map(|t| t.price);
+        let waiting = o.kind.is_contingent().then(|| {
+            let take_profit = matches!(o.kind, OrderType::TakeProfit | OrderType::TakeProfitLimit);
+            Contingent::new(0, o.symbol, o.side, take_profit, o.stop_price, o.trailing_delta, last)
+        });
+        if let (Some(c), Some(last)) = (&waiting, last)
+            && c.would_trigger_now(last)
+        {
+            return Err(ApiError::rejected("Stop price would trigger immediately."));
+        }
         // Funds: a buy limit locks its quote, a sell locks its base; a market
-        // buy needs what sweeping the book would cost.
+        // buy needs what sweeping the book would cost (when it executes: a
+        // contingent one is checked when triggered).
         let (asset, need) = match (o.side, o.price) {
             (Side::Buy, Some(p)) => (spec.quote.clone(), Money::notional(p, o.qty)),
-            (Side::Buy, None) => {
-                // What the book can fill, and the rest at its worst price.
-                let sweep = self.book(o.symbol).sweep(Side::Buy, o.qty);
-                let rest = Money::notional(sweep.worst.unwrap_or(spec.max_price), o.qty - sweep.filled);
-                (spec.quote.clone(), sweep.notional + rest)
-            }
+            (Side::Buy, None) if waiting.is_some() => (spec.quote.clone(), Money::ZERO),
+            (Side::Buy, None) => (spec.quote.clone(), self.market_buy_cost(o.symbol, o.qty)),
             (Side::Sell, _) => (spec.base.clone(), money(o.qty)),
         };
         let account = self.accounts.get_mut(api_key).ok_or_else(ApiError::bad_api_key)?;
@@ -368,8 +380,8 @@ impl Exchange {
         let now_ms = now / 1_000_000;
         let client_order_id = o.client_order_id.clone().unwrap_or_else(|| format!("pyrt-{id}"));
         account.placed(o.symbol, id, &client_order_id, now_ms);
-        let tif = match (o.kind, o.tif) {
-            (OrderType::Market, _) => "GTC",
+        let tif = match (o.kind.is_market(), o.tif) {
+            (true, _) => "GTC",
             (_, TimeInForce::Ioc) => "IOC",
             (_, TimeInForce::Fok) => "FOK",
             _ => "GTC",
@@ -385,6 +397,9 @@ impl Exchange {
                 kind: o.kind,
                 tif,
                 price: o.price,
+                stop_price: o.stop_price,
+                trailing_delta: o.trailing_delta,
+                working_ms: waiting.is_none().then_some(now_ms),
                 orig_qty: o.qty,
                 orig_quote_qty: o.quote_qty.unwrap_or(Money::ZERO),
                 executed_qty: Quantity::ZERO,
@@ -395,30 +410,30 @@ impl Exchange {
                 fills: Vec::new(),
             },
         );
-        let instrument = InstrumentId(o.symbol as u32);
-        let mut request = match o.price {
-            Some(p) => OrderRequest::limit(instrument, o.side, o.qty, p).with_tif(o.tif),
-            None => OrderRequest::market(instrument, o.side, o.qty),
-        };
-        request.post_only = o.kind == OrderType::LimitMaker;
-        let mut reports = Vec::new();
-        self.venue.handle(VenueCommand::Submit { order_id: OrderId(id), request }, now, &mut reports);
-        if let Some(reason) = reports.iter().find_map(|r| match r {
-            ExecutionReport::Rejected { reason, .. } => Some(reason.clone()),
-            _ => None,
-        }) {
-            self.release(id);
-            self.closed(id);
-            let rec = self.orders.get_mut(&id).expect("just inserted");
-            rec.status = Status::Rejected;
-            return Err(if reason.starts_with("post-only") {
-                ApiError::rejected("Order would immediately match and take.")
-            } else {
-                ApiError::rejected(&reason)
-            });
+        if let Some(mut c) = waiting {
+            c.order_id = id;
+            self.contingent.push(c);
+            self.report(id, "NEW", now_ms);
+            return Ok(id);
         }
+        let first_new_trade = self.tapes[o.symbol].next_id();
+        let reports = match self.submit_to_book(id, now) {
+            Ok(reports) => reports,
+            Err(reason) => {
+                self.release(id);
+                self.closed(id);
+                let rec = self.orders.get_mut(&id).expect("just inserted");
+                rec.status = Status::Rejected;
+                return Err(if reason.starts_with("post-only") {
+                    ApiError::rejected("Order would immediately match and take.")
+                } else {
+                    ApiError::rejected(&reason)
+                });
+            }
+        };
         self.report(id, "NEW", now_ms);
         self.apply(reports, now);
+        self.run_triggers(o.symbol, first_new_trade, now);
         Ok(id)
     }
 
@@ -446,15 +461,20 @@ impl Exchange {
 
     fn check_filters(&self, o: &NewOrder) -> Result<(), ApiError> {
         let s = &self.specs[o.symbol];
-        if let Some(p) = o.price
-            && (p < s.min_price || p > s.max_price || !p.is_multiple_of(s.tick))
+        for p in [o.price, o.stop_price].into_iter().flatten() {
+            if p < s.min_price || p > s.max_price || !p.is_multiple_of(s.tick) {
+                return Err(ApiError::filter("PRICE_FILTER"));
+            }
+        }
+        if o.trailing_delta
+            .is_some_and(|d| !(conditional::MIN_TRAILING_DELTA..=conditional::MAX_TRAILING_DELTA).contains(&d))
         {
-            return Err(ApiError::filter("PRICE_FILTER"));
+            return Err(ApiError::filter("TRAILING_DELTA"));
         }
         if o.qty < s.min_qty || o.qty > s.max_qty || !o.qty.is_multiple_of(s.lot) {
             return Err(ApiError::filter("LOT_SIZE"));
         }
-        let reference = o.price.or_else(|| self.book(o.symbol).mid());
+        let reference = o.price.or(o.stop_price).or_else(|| self.book(o.symbol).mid());
         if let Some(p) = reference
             && Money::notional(p, o.qty) < s.min_notional
         {
@@ -469,6 +489,19 @@ impl Exchange {
             Some(o) if o.status.is_open() => o.order_id,
             _ => return Err(ApiError::unknown_order_cancel()),
         };
+        if let Some(at) = self.contingent.iter().position(|c| c.order_id == id) {
+            // Still waiting: the matching engine has never seen it.
+            self.contingent.remove(at);
+            self.release(id);
+            self.closed(id);
+            let now_ms = now / 1_000_000;
+            if let Some(rec) = self.orders.get_mut(&id) {
+                rec.status = Status::Canceled;
+                rec.update_ms = now_ms;
+            }
+            self.report(id, "CANCELED", now_ms);
+            return Ok(id);
+        }
         let mut reports = Vec::new();
         self.venue.handle(VenueCommand::Cancel { order_id: OrderId(id) }, now, &mut reports);
         self.apply(reports, now);
@@ -486,8 +519,8 @@ impl Exchange {
                     self.release(id);
                     if let Some(rec) = self.orders.get_mut(&id) {
                         // IOC/FOK/market remainders expire; user cancels cancel.
-                        rec.status = match (rec.kind, rec.tif) {
-                            (OrderType::Market, _) | (_, "IOC") | (_, "FOK") => Status::Expired,
+                        rec.status = match (rec.kind.is_market(), rec.tif) {
+                            (true, _) | (_, "IOC") | (_, "FOK") => Status::Expired,
                             _ => Status::Canceled,
                         };
                         rec.update_ms = now_ms;

@@ -24,12 +24,14 @@
 
 pub mod account_history;
 pub mod accounts;
+pub mod conditional;
 pub mod errors;
 pub mod exchange;
 pub mod klines;
 pub mod listen_keys;
 pub mod market;
 pub mod market_data;
+pub mod orders;
 pub mod params;
 pub mod replay;
 pub mod rest;

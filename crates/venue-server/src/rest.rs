@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::errors::ApiError;
 use crate::exchange::{Exchange, NewOrder, OrderRecord, OrderRef, OrderType, d8};
 use crate::params::{Params, check_signed};
-use crate::{account_history, market_data};
+use crate::{account_history, conditional, market_data};
 
 /// What the handlers share.
 pub struct App {
@@ -235,15 +235,18 @@ fn exchange_info(ex: &Exchange, now_ms: i64) -> Value {
                 "baseAsset": s.base, "baseAssetPrecision": 8,
                 "quoteAsset": s.quote, "quotePrecision": 8, "quoteAssetPrecision": 8,
                 "baseCommissionPrecision": 8, "quoteCommissionPrecision": 8,
-                "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"],
+                "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"],
                 "icebergAllowed": false, "ocoAllowed": false, "otoAllowed": false,
-                "quoteOrderQtyMarketAllowed": true, "allowTrailingStop": false, "cancelReplaceAllowed": false,
+                "quoteOrderQtyMarketAllowed": true, "allowTrailingStop": true, "cancelReplaceAllowed": false,
                 "isSpotTradingAllowed": true, "isMarginTradingAllowed": false,
                 "filters": [
                     { "filterType": "PRICE_FILTER", "minPrice": d8(s.min_price), "maxPrice": d8(s.max_price), "tickSize": d8(s.tick) },
                     { "filterType": "LOT_SIZE", "minQty": d8(s.min_qty), "maxQty": d8(s.max_qty), "stepSize": d8(s.lot) },
                     { "filterType": "NOTIONAL", "minNotional": d8(s.min_notional), "applyMinToMarket": true,
                       "maxNotional": "9000000.00000000", "applyMaxToMarket": false, "avgPriceMins": 5 },
+                    { "filterType": "TRAILING_DELTA",
+                      "minTrailingAboveDelta": conditional::MIN_TRAILING_DELTA, "maxTrailingAboveDelta": conditional::MAX_TRAILING_DELTA,
+                      "minTrailingBelowDelta": conditional::MIN_TRAILING_DELTA, "maxTrailingBelowDelta": conditional::MAX_TRAILING_DELTA },
                 ],
                 "permissions": [], "permissionSets": [["SPOT"]],
                 "defaultSelfTradePreventionMode": "NONE", "allowedSelfTradePreventionModes": ["NONE"],
@@ -275,6 +278,10 @@ fn new_order(ex: &Exchange, p: &Params) -> Result<NewOrder, ApiError> {
         "MARKET" => OrderType::Market,
         "LIMIT" => OrderType::Limit,
         "LIMIT_MAKER" => OrderType::LimitMaker,
+        "STOP_LOSS" => OrderType::StopLoss,
+        "STOP_LOSS_LIMIT" => OrderType::StopLossLimit,
+        "TAKE_PROFIT" => OrderType::TakeProfit,
+        "TAKE_PROFIT_LIMIT" => OrderType::TakeProfitLimit,
         _ => return Err(ApiError::bad_enum("orderType")),
     };
     // A market order may name what to spend (buy) or receive (sell)
@@ -288,24 +295,35 @@ fn new_order(ex: &Exchange, p: &Params) -> Result<NewOrder, ApiError> {
         (None, None, OrderType::Market) => return Err(ApiError::quantity_or_quote_missing()),
         (None, None, _) => return Err(ApiError::mandatory("quantity")),
     };
+    let (stop_price, trailing_delta) = (p.decimal::<Price>("stopPrice")?, p.parsed::<u32>("trailingDelta")?);
+    if kind.is_contingent() {
+        if stop_price.is_none() && trailing_delta.is_none() {
+            return Err(ApiError::stop_or_trailing_missing());
+        }
+    } else if stop_price.is_some() {
+        return Err(ApiError::not_required("stopPrice"));
+    } else if trailing_delta.is_some() {
+        return Err(ApiError::not_required("trailingDelta"));
+    }
+    let limit_price = || p.decimal::<Price>("price")?.ok_or_else(|| ApiError::mandatory("price"));
+    let tif = || match p.required("timeInForce")? {
+        "GTC" => Ok(TimeInForce::Gtc),
+        "IOC" => Ok(TimeInForce::Ioc),
+        "FOK" => Ok(TimeInForce::Fok),
+        _ => Err(ApiError::bad_enum("timeInForce")),
+    };
     let (price, tif) = match kind {
-        OrderType::Market => (None, TimeInForce::Ioc),
-        OrderType::LimitMaker => {
-            (Some(p.decimal::<Price>("price")?.ok_or_else(|| ApiError::mandatory("price"))?), TimeInForce::Gtc)
+        OrderType::Market | OrderType::StopLoss | OrderType::TakeProfit => {
+            if p.get("price").is_some() {
+                return Err(ApiError::not_required("price"));
+            }
+            (None, TimeInForce::Ioc)
         }
-        OrderType::Limit => {
-            let price = p.decimal::<Price>("price")?.ok_or_else(|| ApiError::mandatory("price"))?;
-            let tif = match p.required("timeInForce")? {
-                "GTC" => TimeInForce::Gtc,
-                "IOC" => TimeInForce::Ioc,
-                "FOK" => TimeInForce::Fok,
-                _ => return Err(ApiError::bad_enum("timeInForce")),
-            };
-            (Some(price), tif)
-        }
+        OrderType::LimitMaker => (Some(limit_price()?), TimeInForce::Gtc),
+        OrderType::Limit | OrderType::StopLossLimit | OrderType::TakeProfitLimit => (Some(limit_price()?), tif()?),
     };
     let client_order_id = p.get("newClientOrderId").map(str::to_string);
-    Ok(NewOrder { symbol, side, kind, tif, qty, quote_qty, price, client_order_id })
+    Ok(NewOrder { symbol, side, kind, tif, qty, quote_qty, price, stop_price, trailing_delta, client_order_id })
 }
 
 fn order_ref(p: &Params) -> Result<OrderRef, ApiError> {
@@ -330,19 +348,25 @@ pub(crate) fn order_json(ex: &Exchange, o: &OrderRecord, shape: &str, now_ms: i6
     let fields = json!({
         "price": d8(o.price.unwrap_or(Price::ZERO)), "origQty": d8(o.orig_qty), "executedQty": d8(o.executed_qty),
         "origQuoteOrderQty": d8(o.orig_quote_qty), "cummulativeQuoteQty": d8(o.cumm_quote), "status": o.status.name(),
-        "timeInForce": o.tif, "type": o.kind.name(), "side": side, "workingTime": o.time_ms,
+        "timeInForce": o.tif, "type": o.kind.name(), "side": side, "workingTime": o.working_ms.unwrap_or(-1),
         "selfTradePreventionMode": "NONE",
     });
     for (k, x) in fields.as_object().expect("an object") {
         v[k] = x.clone();
     }
+    if let Some(delta) = o.trailing_delta {
+        v["trailingDelta"] = json!(delta);
+    }
+    if o.kind.is_contingent() && shape != "QUERY" {
+        v["stopPrice"] = json!(d8(o.stop_price.unwrap_or(Price::ZERO)));
+    }
     match shape {
         "QUERY" => {
-            v["stopPrice"] = json!(d8(Price::ZERO));
+            v["stopPrice"] = json!(d8(o.stop_price.unwrap_or(Price::ZERO)));
             v["icebergQty"] = json!(d8(Quantity::ZERO));
             v["time"] = json!(o.time_ms);
             v["updateTime"] = json!(o.update_ms);
-            v["isWorking"] = json!(true);
+            v["isWorking"] = json!(o.working_ms.is_some());
         }
         _ => {
             v["transactTime"] = json!(now_ms);

@@ -45,8 +45,93 @@ fn limit(side: Side, qty: &str, price: &str) -> NewOrder {
         qty: q(qty),
         quote_qty: None,
         price: Some(p(price)),
+        stop_price: None,
+        trailing_delta: None,
         client_order_id: None,
     }
+}
+
+/// A print of `size` at `price`, sold into the bid (`sell`) or bought from the ask.
+fn print(ex: &mut Exchange, ts: i64, price: &str, size: &str, sell: bool) {
+    ex.on_market(&MarketEvent::Trade(Trade {
+        instrument: InstrumentId(0),
+        ts_event: ts,
+        ts_recv: ts,
+        price: p(price),
+        size: q(size),
+        aggressor: Some(if sell { Side::Sell } else { Side::Buy }),
+    }));
+}
+
+fn contingent(kind: OrderType, side: Side, qty: &str, stop: Option<&str>, trailing: Option<u32>) -> NewOrder {
+    let limit_type = matches!(kind, OrderType::StopLossLimit | OrderType::TakeProfitLimit);
+    NewOrder {
+        kind,
+        price: None,
+        stop_price: stop.map(p),
+        trailing_delta: trailing,
+        tif: if limit_type { TimeInForce::Gtc } else { TimeInForce::Ioc },
+        ..limit(side, qty, "1")
+    }
+}
+
+#[test]
+fn a_stop_loss_waits_off_the_book_with_its_base_locked_and_sells_when_triggered() {
+    let mut ex = exchange();
+    print(&mut ex, 5, "60000", "0.1", false);
+    // At 60,000 a sell stop at 60,000 would trigger at once: refused.
+    let err = ex.place(KEY, contingent(OrderType::StopLoss, Side::Sell, "0.5", Some("60000"), None), 10).unwrap_err();
+    assert_eq!((err.code, err.msg.as_str()), (-2010, "Stop price would trigger immediately."));
+    let id = ex.place(KEY, contingent(OrderType::StopLoss, Side::Sell, "0.5", Some("59500"), None), 10).unwrap();
+    let rec = ex.order(KEY, 0, &OrderRef::Id(id)).unwrap();
+    assert_eq!((rec.status, rec.working_ms), (Status::New, None), "waiting, not on the book");
+    assert_eq!(balance(&ex, "BTC"), (m("9.5"), m("0.5")));
+    print(&mut ex, 20, "59600", "0.1", true);
+    assert_eq!(ex.order(KEY, 0, &OrderRef::Id(id)).unwrap().status, Status::New);
+    // A print at the stop triggers it: a market sell into the bid of 59,999.
+    print(&mut ex, 30, "59500", "0.1", true);
+    let rec = ex.order(KEY, 0, &OrderRef::Id(id)).unwrap();
+    assert_eq!((rec.status, rec.executed_qty, rec.working_ms), (Status::Filled, q("0.5"), Some(0)));
+    assert_eq!(rec.fills[0].price, p("59999"));
+    assert_eq!(balance(&ex, "BTC"), (m("9.5"), Money::ZERO));
+}
+
+#[test]
+fn a_waiting_order_cancels_and_unlocks_and_a_take_profit_limit_rests_when_triggered() {
+    let mut ex = exchange();
+    print(&mut ex, 5, "60000", "0.1", false);
+    let mut tp = contingent(OrderType::TakeProfitLimit, Side::Sell, "0.5", Some("60500"), None);
+    tp.price = Some(p("62000"));
+    let id = ex.place(KEY, tp, 10).unwrap();
+    assert_eq!(balance(&ex, "BTC"), (m("9.5"), m("0.5")));
+    ex.cancel(KEY, 0, &OrderRef::Id(id), 11).unwrap();
+    assert_eq!(ex.order(KEY, 0, &OrderRef::Id(id)).unwrap().status, Status::Canceled);
+    assert_eq!(balance(&ex, "BTC"), (m("10"), Money::ZERO));
+
+    let mut tp = contingent(OrderType::TakeProfitLimit, Side::Sell, "0.5", Some("60500"), None);
+    tp.price = Some(p("62000"));
+    let id = ex.place(KEY, tp, 12).unwrap();
+    print(&mut ex, 20, "60500", "0.1", false);
+    let rec = ex.order(KEY, 0, &OrderRef::Id(id)).unwrap();
+    // Triggered: a limit sell at 62,000 above the ask rests on the book.
+    assert_eq!((rec.status, rec.executed_qty), (Status::New, Quantity::ZERO));
+    assert!(rec.working_ms.is_some());
+    assert_eq!(ex.open_orders(KEY, Some(0)).len(), 1);
+}
+
+#[test]
+fn a_trailing_stop_follows_the_high_and_sells_on_the_pullback() {
+    let mut ex = exchange();
+    print(&mut ex, 5, "60000", "0.1", false);
+    // 100 BIPS (1 %) from the highest trade since placement.
+    let id = ex.place(KEY, contingent(OrderType::StopLoss, Side::Sell, "0.25", None, Some(100)), 10).unwrap();
+    print(&mut ex, 20, "60500", "0.1", false);
+    print(&mut ex, 30, "59896", "0.1", true); // 60,500 × 0.99 = 59,895: not yet
+    assert_eq!(ex.order(KEY, 0, &OrderRef::Id(id)).unwrap().status, Status::New);
+    print(&mut ex, 40, "59895", "0.1", true);
+    assert_eq!(ex.order(KEY, 0, &OrderRef::Id(id)).unwrap().status, Status::Filled);
+    let bad = ex.place(KEY, contingent(OrderType::StopLoss, Side::Sell, "0.25", None, Some(5)), 50).unwrap_err();
+    assert_eq!(bad.msg, "Filter failure: TRAILING_DELTA");
 }
 
 fn balance(ex: &Exchange, asset: &str) -> (Money, Money) {

@@ -22,7 +22,7 @@ use pyrt_binance::user::ExecutionUpdate;
 use pyrt_model::fixed::FIXED_SCALE;
 use pyrt_model::{
     ExecutionReport, Fill, InstrumentId, Liquidity, Money, OrderId, OrderKind, OrderQty, OrderRequest, OrderStatus,
-    Quantity, TimeInForce, UnixNanos, VenueCommand, VenueOrderState,
+    Quantity, TimeInForce, TrailingOffset, UnixNanos, VenueCommand, VenueOrderState,
 };
 
 use super::rest::{BinanceRest, OrderParams, RestError, decode};
@@ -80,22 +80,31 @@ impl Gateway {
         let OrderQty::Base(quantity) = request.qty else {
             return reject("size notional orders before they reach the gateway".into());
         };
-        let (order_type, price) = match request.kind {
-            OrderKind::Market => ("MARKET", None),
-            OrderKind::Limit { price } if request.post_only => ("LIMIT_MAKER", Some(price)),
-            OrderKind::Limit { price } => ("LIMIT", Some(price)),
-            other => {
-                return reject(format!("{} orders are not sent to Binance yet; use market or limit", other.name()));
+        // The kernel's stop (market once the market trades through the
+        // trigger) is Binance's STOP_LOSS, its trailing stop in basis points
+        // a STOP_LOSS with trailingDelta and no stop price (tracking from
+        // placement, as the kernel's does).
+        let (order_type, price, stop_price, trailing_delta) = match request.kind {
+            OrderKind::Market => ("MARKET", None, None, None),
+            OrderKind::Limit { price } if request.post_only => ("LIMIT_MAKER", Some(price), None, None),
+            OrderKind::Limit { price } => ("LIMIT", Some(price), None, None),
+            OrderKind::Stop { trigger } => ("STOP_LOSS", None, Some(trigger), None),
+            OrderKind::StopLimit { trigger, limit } => ("STOP_LOSS_LIMIT", Some(limit), Some(trigger), None),
+            OrderKind::TrailingStop { offset: TrailingOffset::Bps(bps) } => ("STOP_LOSS", None, None, Some(bps)),
+            OrderKind::TrailingStop { offset: TrailingOffset::Price(_) } => {
+                return reject(
+                    "Binance trails by basis points only; give the trailing stop's distance in bps (trail_bps)".into(),
+                );
             }
         };
-        let time_in_force = match (order_type, request.tif) {
-            ("LIMIT", TimeInForce::Gtc) => Some("GTC"),
-            ("LIMIT", TimeInForce::Ioc) => Some("IOC"),
-            ("LIMIT", TimeInForce::Fok) => Some("FOK"),
-            ("LIMIT", other) => {
+        let time_in_force = match (price.is_some() && !request.post_only, request.tif) {
+            (true, TimeInForce::Gtc) => Some("GTC"),
+            (true, TimeInForce::Ioc) => Some("IOC"),
+            (true, TimeInForce::Fok) => Some("FOK"),
+            (true, other) => {
                 return reject(format!("time in force {other:?} is not offered by Binance Spot"));
             }
-            _ => None,
+            (false, _) => None,
         };
         self.sent.lock().expect("never held across a panic").insert(order_id.0, request.instrument.index());
         let params = OrderParams {
@@ -105,6 +114,8 @@ impl Gateway {
             time_in_force,
             quantity,
             price,
+            stop_price,
+            trailing_delta,
             client_order_id: self.client_order_id(order_id),
         };
         match self.rest.place_order(&params).await {

@@ -134,12 +134,16 @@ fn send_error(e: reqwest::Error) -> RestError {
 pub struct OrderParams {
     pub symbol: String,
     pub side: Side,
-    /// `MARKET`, `LIMIT` or `LIMIT_MAKER`.
+    /// `MARKET`, `LIMIT`, `LIMIT_MAKER`, `STOP_LOSS`, `STOP_LOSS_LIMIT`, ….
     pub order_type: &'static str,
     /// `GTC`, `IOC` or `FOK` for limits.
     pub time_in_force: Option<&'static str>,
     pub quantity: Quantity,
     pub price: Option<Price>,
+    /// A contingent order's trigger price.
+    pub stop_price: Option<Price>,
+    /// A trailing order's distance, in BIPS.
+    pub trailing_delta: Option<u32>,
     /// Our id for the order: what makes a retry safe.
     pub client_order_id: String,
 }
@@ -289,6 +293,12 @@ impl BinanceRest {
         }
         if let Some(price) = order.price {
             params.push(("price", price.to_string()));
+        }
+        if let Some(stop) = order.stop_price {
+            params.push(("stopPrice", stop.to_string()));
+        }
+        if let Some(delta) = order.trailing_delta {
+            params.push(("trailingDelta", delta.to_string()));
         }
         let mut attempt = 0;
         loop {
