@@ -73,6 +73,7 @@ class SessionSettings(TypedDict):
     run_id: str
     keep_open: bool
     duration_s: float | None
+    record: str | None
 
 class Session:
     """One paper or live session on its own thread (py_rt.Paper wraps it)."""

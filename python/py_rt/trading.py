@@ -113,6 +113,9 @@ class Paper:
     ``<run_id>-<session>-<order id>``: the run id names the node across
     restarts, the session part keeps a restart from reusing an id.
     ``keep_open=True`` leaves open orders working when the session stops.
+    ``record`` writes the session's event stream to a new file (JSON
+    lines), which :func:`py_rt.divergence` replays and compares with a
+    backtest.
     """
 
     _live = False
@@ -121,14 +124,15 @@ class Paper:
                  params: Mapping[str, Any] | None = None, *, symbol: str = "BTCUSDT", bar: str = "1m",
                  venue: str = "http://127.0.0.1:8765", ws: str | None = None, user_ws: str | None = None,
                  ca_file: str | os.PathLike | None = None, api_key: str | None = None, secret: str | None = None,
-                 risk_limits: str | os.PathLike | None = None, run_id: str = "pyrt", keep_open: bool = False) -> None:
+                 risk_limits: str | os.PathLike | None = None, run_id: str = "pyrt", keep_open: bool = False,
+                 record: str | os.PathLike | None = None) -> None:
         self.strategy = strategy
         self.params = dict(params or {})
         self._settings = {
             "live": self._live, "venue": venue, "ws": ws, "user_ws": user_ws,
             "ca_file": os.fspath(ca_file) if ca_file is not None else None, "symbol": symbol, "bar": bar,
             "api_key": api_key, "secret": secret, "risk_limits": _risk_text(risk_limits), "run_id": run_id,
-            "keep_open": bool(keep_open),
+            "keep_open": bool(keep_open), "record": os.fspath(record) if record is not None else None,
         }
         self.symbol = symbol
         self._session: Any = None

@@ -26,7 +26,7 @@ use pyo3::prelude::*;
 use pyrt_engine::Strategy;
 use pyrt_live::StatusSink;
 use pyrt_session::checks::{check_encrypted, check_order_cap, check_run_id, required_env};
-use pyrt_session::{Credentials, SessionOptions, SessionReport};
+use pyrt_session::{Credentials, RecordedStrategy, SessionOptions, SessionReport};
 
 use crate::strategy::{ErrorSlot, Hooks, PyStrategy};
 
@@ -47,6 +47,7 @@ pub struct SessionSettings {
     run_id: String,
     keep_open: bool,
     duration_s: Option<f64>,
+    record: Option<PathBuf>,
 }
 
 impl SessionSettings {
@@ -112,6 +113,7 @@ impl SessionSettings {
             risk,
             run_id: self.run_id,
             keep_open: self.keep_open,
+            record: self.record,
         };
         Ok((options, self.duration_s.map(Duration::from_secs_f64)))
     }
@@ -283,15 +285,15 @@ fn trade(launch: Launch, shared: &Shared) -> Outcome {
         Err(e) => return Outcome::Failed(format!("cannot start the session's runtime: {e}")),
     };
     let error = ErrorSlot::default();
-    let (strategy, name): (Box<dyn Strategy>, String) = match strategy {
+    let (strategy, described): (Box<dyn Strategy>, RecordedStrategy) = match strategy {
         StrategySpec::Builtin { name, params } => match pyrt_strategies::build(&name, &params) {
-            Ok(s) => (s, name),
+            Ok(s) => (s, RecordedStrategy { name, params, kind: "builtin".into() }),
             Err(e) => return Outcome::Failed(e.to_string()),
         },
         StrategySpec::Python { obj, hooks, name } => {
             let symbols = vec![options.symbol.clone()];
             match Python::attach(|py| PyStrategy::new(py, obj, symbols, hooks, error.clone())) {
-                Ok(s) => (Box::new(s), name),
+                Ok(s) => (Box::new(s), RecordedStrategy { name, params: BTreeMap::new(), kind: "python".into() }),
                 Err(e) => return Outcome::Failed(e.to_string()),
             }
         }
@@ -320,7 +322,7 @@ fn trade(launch: Launch, shared: &Shared) -> Outcome {
         }
     };
     let sinks: Vec<Box<dyn pyrt_engine::EventSink>> = vec![Box::new(shared.status.clone())];
-    let run = runtime.block_on(pyrt_session::run(options, strategy, &name, sinks, shutdown));
+    let run = runtime.block_on(pyrt_session::run(options, strategy, described, sinks, shutdown));
     let error = error.borrow_mut().take();
     match run {
         Ok(report) => Outcome::Stopped { report: Box::new(report), error },

@@ -3,6 +3,7 @@
 mod backtest;
 mod bars;
 mod config;
+mod divergence;
 mod indicators;
 mod logging;
 mod output;
@@ -38,6 +39,16 @@ enum Command {
     Backtest(Box<BacktestArgs>),
     /// List the built-in strategies and their parameters.
     Strategies {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Replay a recorded paper or live session (`--record`) and backtest it: does the kernel decide the same, and how far is the backtest from what happened? Exits 2 when the replay decides differently.
+    Divergence {
+        /// A recording made with `pyrt paper --record FILE` or `pyrt live --record FILE`.
+        recording: PathBuf,
+        /// The simulated venue's fees (e.g. bps:10); default: the rate the recorded fills paid.
+        #[arg(long)]
+        fees: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -401,6 +412,12 @@ fn run(cli: Cli) -> Result<()> {
             }
         },
         Command::Indicators { data, spec, out } => indicators::run(&data, &spec, out.as_deref())?,
+        Command::Divergence { recording, fees, format } => {
+            if !divergence::run(&recording, fees.as_deref(), format)? {
+                // A replay that decides differently is a determinism bug.
+                std::process::exit(2);
+            }
+        }
         Command::Paper { venue, ws, trade } => {
             let env = |name: &str| std::env::var(name).ok();
             trade::run(trade::paper_options(venue, ws, &trade, env)?, trade.format)?;

@@ -21,7 +21,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
 use pyrt_session::checks::{check_encrypted, check_order_cap, check_run_id, required_env};
-use pyrt_session::{Credentials, SessionOptions};
+use pyrt_session::{Credentials, RecordedStrategy, SessionOptions};
 
 use crate::Format;
 
@@ -57,6 +57,9 @@ pub struct TradeArgs {
     /// On stop, leave open orders working instead of cancelling them.
     #[arg(long)]
     pub keep_open: bool,
+    /// Record the session's event stream to FILE (JSON lines; a new file) for `pyrt divergence`.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -141,6 +144,7 @@ fn options(venue: String, ws: Option<String>, args: &TradeArgs, credentials: Cre
             risk,
             run_id: args.run_id.clone(),
             keep_open: args.keep_open,
+            record: args.record.clone(),
         },
         strategy: args.strategy.clone(),
         params,
@@ -161,7 +165,9 @@ pub fn run(run: TradeRun, format: Format) -> Result<()> {
                 _ = terminated() => tracing::info!("SIGTERM: stopping"),
             }
         };
-        pyrt_session::run(run.session, strategy, &run.strategy, Vec::new(), shutdown).await
+        let described =
+            RecordedStrategy { name: run.strategy.clone(), params: run.params.clone(), kind: "builtin".into() };
+        pyrt_session::run(run.session, strategy, described, Vec::new(), shutdown).await
     })?;
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),

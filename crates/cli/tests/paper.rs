@@ -39,13 +39,16 @@ fn paper(address: &str, bar: &str, seconds: &str) -> serde_json::Value {
     paper_with(address, bar, seconds, &[])
 }
 
-fn paper_with(address: &str, bar: &str, seconds: &str, extra: &[&str]) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_pyrt"))
-        .args(["paper", "--venue", &format!("http://{address}"), "--strategy", "sma_cross"])
+fn paper_command(address: &str, bar: &str, seconds: &str, extra: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pyrt"));
+    c.args(["paper", "--venue", &format!("http://{address}"), "--strategy", "sma_cross"])
         .args(["--param", "fast=2", "--param", "slow=4", "--bar", bar, "--duration-s", seconds, "--format", "json"])
-        .args(extra)
-        .output()
-        .expect("pyrt paper runs");
+        .args(extra);
+    c
+}
+
+fn paper_with(address: &str, bar: &str, seconds: &str, extra: &[&str]) -> serde_json::Value {
+    let out = paper_command(address, bar, seconds, extra).output().expect("pyrt paper runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
@@ -79,9 +82,60 @@ fn paper_trading_a_replayed_session_keeps_the_books_equal() {
     // The venue's commission (0.1 %) is taken in the asset received: BTC
     // on buys, USDT on sells. The books still agree to the last unit.
     let v = venue(&["--replay", capture.to_str().unwrap(), "--speed", "30", "--fee-bps", "10"]);
-    let r = paper(&v.1, "tick:50", "8");
+    let dir = std::env::temp_dir().join(format!("pyrt-paper-record-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let recording = dir.join("session.jsonl");
+    let r = paper_with(&v.1, "tick:50", "8", &["--record", recording.to_str().unwrap()]);
     books_agree(&r);
     assert!(money(&r["engine"]["fees"]).is_positive(), "{r:#}");
+    assert_eq!(r["recording"]["lost"], 0, "{r:#}");
+
+    // The recording replays to the same decisions, and the backtest of it
+    // accounts for every difference with a category.
+    let out = Command::new(env!("CARGO_BIN_EXE_pyrt"))
+        .args(["divergence", recording.to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["replay"]["differences"], serde_json::json!([]), "{d:#}");
+    assert_eq!(
+        d["replay"]["recorded_decisions"],
+        r["orders"].as_u64().unwrap() + r["rejected_orders"].as_u64().unwrap() - venue_rejected(&r)
+    );
+    assert_eq!(d["realism"]["fees"], "bps:10", "the rate the live fills paid");
+    assert_eq!(d["realism"]["live"]["fills"], r["fills"]);
+    for o in d["realism"]["orders"].as_array().unwrap() {
+        let differs = o["live_filled"] != o["backtest_filled"]
+            || o["live_price"] != o["backtest_price"]
+            || o["live_fees"] != o["backtest_fees"];
+        let named = o["categories"].as_array().unwrap();
+        assert!(!differs || !named.is_empty(), "every difference named: {o:#}");
+        let known = ["fees", "latency", "slippage", "queue_position", "path"];
+        assert!(named.iter().all(|c| known.contains(&c.as_str().unwrap())), "{o:#}");
+    }
+    let a = &d["realism"]["attribution"];
+    let parts = ["fees", "latency", "slippage", "queue_position", "path"].map(|k| money(&a[k]));
+    assert_eq!(parts.into_iter().fold(Money::ZERO, |x, y| x + y), money(&a["total"]), "{a:#}");
+    // A table for people, and refusals that say what to do.
+    let table =
+        Command::new(env!("CARGO_BIN_EXE_pyrt")).args(["divergence", recording.to_str().unwrap()]).output().unwrap();
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("replay             identical") && text.contains("P&L difference"), "{text}");
+    let bad =
+        Command::new(env!("CARGO_BIN_EXE_pyrt")).args(["divergence", capture.to_str().unwrap()]).output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("line 1"), "{}", String::from_utf8_lossy(&bad.stderr));
+    let again = paper_command(&v.1, "tick:50", "1", &["--record", recording.to_str().unwrap()]).output().unwrap();
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"), "a recording is never overwritten");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Orders the venue refused (the kernel's own refusals are decisions; the
+/// venue's are not).
+fn venue_rejected(r: &serde_json::Value) -> u64 {
+    r["rejections"]["by_code"]["VENUE_REJECTED"].as_u64().unwrap_or(0)
 }
 
 #[test]

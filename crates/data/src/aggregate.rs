@@ -47,6 +47,20 @@ pub struct BarRuleError {
     pub problem: String,
 }
 
+/// The rule as [`BarRule::from_str`] reads it back (`1m`, `tick:100`, …).
+impl fmt::Display for BarRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BarRule::Time(ns) if ns % NANOS_PER_MINUTE == 0 => write!(f, "{}m", ns / NANOS_PER_MINUTE),
+            BarRule::Time(ns) if ns % NANOS_PER_SECOND == 0 => write!(f, "{}s", ns / NANOS_PER_SECOND),
+            BarRule::Time(ns) => write!(f, "{}ms", ns / NANOS_PER_MILLI),
+            BarRule::Ticks(n) => write!(f, "tick:{n}"),
+            BarRule::Volume(q) => write!(f, "volume:{q}"),
+            BarRule::Dollar(m) => write!(f, "dollar:{m}"),
+        }
+    }
+}
+
 impl FromStr for BarRule {
     type Err = BarRuleError;
 
@@ -85,17 +99,6 @@ impl FromStr for BarRule {
         match count.checked_mul(unit_ns) {
             Some(ns) if ns > 0 => Ok(BarRule::Time(ns)),
             _ => Err(bad("the duration must be above 0 and at most about 292 years")),
-        }
-    }
-}
-
-impl fmt::Display for BarRule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BarRule::Time(ns) => write!(f, "{ns}ns"),
-            BarRule::Ticks(n) => write!(f, "tick:{n}"),
-            BarRule::Volume(q) => write!(f, "volume:{q}"),
-            BarRule::Dollar(m) => write!(f, "dollar:{m}"),
         }
     }
 }
@@ -245,6 +248,11 @@ mod tests {
         assert_eq!(err, format!("bar rule `3weeks`: unknown time unit `weeks`; expected {RULE_FORMS}"));
         for bad in ["0s", "tick:0", "tick:-1", "volume:0", "dollar:abc", "range:5", "m", ""] {
             assert!(bad.parse::<BarRule>().is_err(), "{bad}");
+        }
+        for text in ["1m", "90s", "250ms", "tick:100", "volume:2.5", "dollar:1000000"] {
+            let rule: BarRule = text.parse().unwrap();
+            assert_eq!(rule.to_string(), text);
+            assert_eq!(rule.to_string().parse::<BarRule>(), Ok(rule));
         }
     }
 

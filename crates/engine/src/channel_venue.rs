@@ -30,20 +30,90 @@ struct LastPrices {
     last: Option<Price>,
 }
 
-/// Commands out to the edge; nothing matched here.
-pub struct ChannelVenue {
+/// Sizes notional orders in whole lots at the best price seen, raised
+/// (buys) or lowered (sells) by a buffer: how the kernel's channel turns
+/// `buy $1 000 worth` into a quantity for a venue that takes quantities.
+/// A backtest of a live session sizes with it too, to send what live sent.
+#[derive(Debug, Clone)]
+pub struct NotionalSizer {
     instruments: Vec<Instrument>,
     prices: Vec<LastPrices>,
-    outbox: Vec<(UnixNanos, VenueCommand)>,
     buffer: Rate,
+}
+
+impl NotionalSizer {
+    /// A sizer with the default buffer of 0.5 %.
+    pub fn new(instruments: Vec<Instrument>) -> Self {
+        let prices = vec![LastPrices::default(); instruments.len()];
+        Self { instruments, prices, buffer: Rate::from_bps(50) }
+    }
+
+    /// Notes the prices of a market event.
+    pub fn on_market(&mut self, event: &MarketEvent) {
+        let Some(p) = self.prices.get_mut(event.instrument().index()) else { return };
+        match event {
+            MarketEvent::Quote(q) => (p.bid, p.ask) = (Some(q.bid), Some(q.ask)),
+            MarketEvent::Trade(t) => p.last = Some(t.price),
+            MarketEvent::Bar(b) => p.last = Some(b.close),
+            MarketEvent::BookDelta(_) => {}
+        }
+    }
+
+    /// The price a notional order on `side` is sized at.
+    fn sizing_price(&self, i: usize, side: Side) -> Option<Price> {
+        let p = self.prices.get(i)?;
+        let touch = if side == Side::Buy { p.ask } else { p.bid };
+        let price = touch.or(p.last)?;
+        let margin = self.buffer.of_price(price);
+        Some(if side == Side::Buy { price + margin } else { price - margin })
+    }
+
+    /// `request` with a notional quantity sized in lots (its owner told by
+    /// a `Modified` report in `out`); `None`, with a `Rejected` in `out`,
+    /// when it cannot be sized. Other requests come back as they are.
+    pub fn size(
+        &self,
+        order_id: pyrt_model::OrderId,
+        mut request: pyrt_model::OrderRequest,
+        now: UnixNanos,
+        out: &mut Vec<ExecutionReport>,
+    ) -> Option<pyrt_model::OrderRequest> {
+        let OrderQty::Quote(amount) = request.qty else { return Some(request) };
+        let i = request.instrument.index();
+        let (Some(inst), Some(price)) = (self.instruments.get(i), self.sizing_price(i, request.side)) else {
+            out.push(ExecutionReport::Rejected {
+                order_id,
+                ts: now,
+                reason: "a notional order needs a price to size it; none has been seen yet".into(),
+            });
+            return None;
+        };
+        let qty: Quantity = amount.lots_at(price, inst.lot_size);
+        if !qty.is_positive() {
+            out.push(ExecutionReport::Rejected {
+                order_id,
+                ts: now,
+                reason: format!("notional {amount} buys less than one lot of {} at {price}", inst.symbol),
+            });
+            return None;
+        }
+        request.qty = OrderQty::Base(qty);
+        out.push(ExecutionReport::Modified { order_id, ts: now, qty, price: None, trigger: None });
+        Some(request)
+    }
+}
+
+/// Commands out to the edge; nothing matched here.
+pub struct ChannelVenue {
+    sizer: NotionalSizer,
+    outbox: Vec<(UnixNanos, VenueCommand)>,
     /// The venue sizes notional orders itself: pass them through.
     native_notional: bool,
 }
 
 impl ChannelVenue {
     pub fn new(instruments: Vec<Instrument>) -> Self {
-        let prices = vec![LastPrices::default(); instruments.len()];
-        Self { instruments, prices, outbox: Vec::new(), buffer: Rate::from_bps(50), native_notional: false }
+        Self { sizer: NotionalSizer::new(instruments), outbox: Vec::new(), native_notional: false }
     }
 
     /// Whether the venue sizes notional orders itself (then they pass through).
@@ -53,7 +123,7 @@ impl ChannelVenue {
 
     /// The price buffer notional orders are sized with.
     pub fn with_notional_buffer(mut self, buffer: Rate) -> Self {
-        self.buffer = buffer;
+        self.sizer.buffer = buffer;
         self
     }
 
@@ -61,59 +131,22 @@ impl ChannelVenue {
     pub fn take_commands(&mut self) -> Vec<(UnixNanos, VenueCommand)> {
         std::mem::take(&mut self.outbox)
     }
-
-    /// The price a notional order on `side` is sized at.
-    fn sizing_price(&self, i: usize, side: Side) -> Option<Price> {
-        let p = self.prices[i];
-        let touch = if side == Side::Buy { p.ask } else { p.bid };
-        let price = touch.or(p.last)?;
-        let margin = self.buffer.of_price(price);
-        Some(if side == Side::Buy { price + margin } else { price - margin })
-    }
 }
 
 impl Venue for ChannelVenue {
     fn handle(&mut self, cmd: VenueCommand, now: UnixNanos, out: &mut Vec<ExecutionReport>) {
-        let VenueCommand::Submit { order_id, mut request } = cmd else {
+        let VenueCommand::Submit { order_id, request } = cmd else {
             self.outbox.push((now, cmd));
             return;
         };
-        if let OrderQty::Quote(amount) = request.qty
-            && !self.native_notional
-        {
-            let i = request.instrument.index();
-            let price = if i < self.prices.len() { self.sizing_price(i, request.side) } else { None };
-            let (Some(inst), Some(price)) = (self.instruments.get(i), price) else {
-                out.push(ExecutionReport::Rejected {
-                    order_id,
-                    ts: now,
-                    reason: "a notional order needs a price to size it; none has been seen yet".into(),
-                });
-                return;
-            };
-            let qty: Quantity = amount.lots_at(price, inst.lot_size);
-            if !qty.is_positive() {
-                out.push(ExecutionReport::Rejected {
-                    order_id,
-                    ts: now,
-                    reason: format!("notional {amount} buys less than one lot of {} at {price}", inst.symbol),
-                });
-                return;
-            }
-            request.qty = OrderQty::Base(qty);
-            out.push(ExecutionReport::Modified { order_id, ts: now, qty, price: None, trigger: None });
+        let request = if self.native_notional { Some(request) } else { self.sizer.size(order_id, request, now, out) };
+        if let Some(request) = request {
+            self.outbox.push((now, VenueCommand::Submit { order_id, request }));
         }
-        self.outbox.push((now, VenueCommand::Submit { order_id, request }));
     }
 
     fn on_market(&mut self, event: &MarketEvent, _now: UnixNanos, _out: &mut Vec<ExecutionReport>) {
-        let Some(p) = self.prices.get_mut(event.instrument().index()) else { return };
-        match event {
-            MarketEvent::Quote(q) => (p.bid, p.ask) = (Some(q.bid), Some(q.ask)),
-            MarketEvent::Trade(t) => p.last = Some(t.price),
-            MarketEvent::Bar(b) => p.last = Some(b.close),
-            MarketEvent::BookDelta(_) => {}
-        }
+        self.sizer.on_market(event);
     }
 }
 

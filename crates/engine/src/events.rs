@@ -24,7 +24,9 @@
 
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 
-use pyrt_model::{Fill, InstrumentId, MarketEvent, Money, OrderId, OrderRequest, Price, Quantity, UnixNanos};
+use pyrt_model::{
+    ExecutionReport, Fill, InstrumentId, MarketEvent, Money, OrderId, OrderRequest, Price, Quantity, UnixNanos,
+};
 use pyrt_risk::TradingState;
 use serde::Serialize;
 
@@ -37,6 +39,16 @@ pub enum NodeEvent {
     /// Market data, as the strategies saw it.
     Market {
         event: MarketEvent,
+    },
+    /// A venue's report delivered from outside (a live venue's answer,
+    /// a reconciliation), before the kernel applies it. With `Market`
+    /// and `Operator`, the kernel's inputs: replaying them replays a run.
+    Report {
+        report: ExecutionReport,
+    },
+    /// An operator's action on the kernel.
+    Operator {
+        action: OperatorAction,
     },
     /// A new order passed the pre-trade checks and left for the venue.
     OrderSubmitted {
@@ -100,6 +112,18 @@ pub enum NodeEvent {
         strategy: StrategyId,
         name: String,
     },
+}
+
+/// What an operator (or the node, for one) did to the kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum OperatorAction {
+    KillSwitch {
+        flatten: bool,
+    },
+    ResumeTrading,
+    /// Stop the strategies (`on_stop`).
+    Stop,
 }
 
 /// [`TradingState`] as it is written in the stream.
@@ -188,8 +212,14 @@ impl EventSink for ChannelSink {
                 self.dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 self.halt |= self.policy == Overflow::Halt;
             }
-            // The consumer is gone: nothing to keep up with.
-            Err(TrySendError::Disconnected(_)) => {}
+            // The consumer is gone: a dashboard closed (nothing to keep
+            // up with), or a store failed (trading must not go on unrecorded).
+            Err(TrySendError::Disconnected(_)) => {
+                if self.policy == Overflow::Halt {
+                    self.dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    self.halt = true;
+                }
+            }
         }
     }
 

@@ -37,9 +37,11 @@ pub mod strategy;
 pub mod venue_set;
 
 pub use algo_desk::{AlgoDesk, AlgoUpdate};
-pub use channel_venue::ChannelVenue;
+pub use channel_venue::{ChannelVenue, NotionalSizer};
 pub use config::check_enough_bars;
-pub use events::{ChannelSink, EventSink, MemorySink, NodeEvent, Overflow, Sequenced, TradingStateName};
+pub use events::{
+    ChannelSink, EventSink, MemorySink, NodeEvent, OperatorAction, Overflow, Sequenced, TradingStateName,
+};
 pub use history::{RecentLog, TradeStats};
 pub use kernel::{AccountKind, Engine, EngineConfig, EngineError, Venue, VenueClock};
 pub use orders::{OrderManager, OrderRecord};

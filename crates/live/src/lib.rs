@@ -25,6 +25,7 @@
 //! out as its event stream, to the sinks registered on the engine.
 
 mod log_sink;
+pub mod recording;
 mod status;
 
 use std::time::Duration;
@@ -102,6 +103,10 @@ pub struct NodeReport {
     pub unexplained: Vec<String>,
     /// Fills the account stream delivered that reconciliation had already booked.
     pub duplicate_fills_dropped: u64,
+    /// Trades stamped earlier (exchange time) than the one before them (a
+    /// feed's streams interleave by a millisecond or so); each went into
+    /// the bar being built, at the previous trade's time.
+    pub late_trades: u64,
 }
 
 /// The kernel between a market-data port and an execution port.
@@ -114,6 +119,8 @@ pub struct Node<M, E> {
     report: NodeReport,
     /// Account items taken without waiting that need the loop (reconnects).
     deferred: std::collections::VecDeque<AccountItem>,
+    /// The exchange time of the last trade given to the bar builder.
+    last_trade: UnixNanos,
 }
 
 impl<M: MarketDataPort, E: ExecutionPort> Node<M, E> {
@@ -121,7 +128,8 @@ impl<M: MarketDataPort, E: ExecutionPort> Node<M, E> {
     pub fn new(mut engine: Engine<ChannelVenue>, market: M, exec: E, config: NodeConfig) -> Self {
         engine.venue_mut().set_native_notional(exec.sizes_notional());
         let bars = config.bars.map(BarAggregator::new);
-        Self { engine, market, exec, config, bars, report: NodeReport::default(), deferred: Default::default() }
+        let report = NodeReport::default();
+        Self { engine, market, exec, config, bars, report, deferred: Default::default(), last_trade: UnixNanos::MIN }
     }
 
     /// Runs until `shutdown` resolves, then stops: cancels open orders
@@ -253,7 +261,17 @@ impl<M: MarketDataPort, E: ExecutionPort> Node<M, E> {
         stamp(&mut event, now);
         self.report.market_events += 1;
         let bar = match (&mut self.bars, &event) {
-            (Some(agg), MarketEvent::Trade(t)) => agg.on_trade(t).map_err(|e| NodeError::Bars(e.to_string()))?,
+            (Some(agg), MarketEvent::Trade(t)) => {
+                // Bars need trades in time order; a trade a little late
+                // joins the bar being built rather than stop the session.
+                let mut t = *t;
+                if t.ts_event < self.last_trade {
+                    t.ts_event = self.last_trade;
+                    self.report.late_trades += 1;
+                }
+                self.last_trade = t.ts_event;
+                agg.on_trade(&t).map_err(|e| NodeError::Bars(e.to_string()))?
+            }
             _ => None,
         };
         // A simulated venue matches against the market first, as the

@@ -18,6 +18,8 @@ impl EventSink for LogSink {
         let seq = e.seq;
         match &e.event {
             NodeEvent::Market { event } => trace!(seq, instrument = event.instrument().0, ts = event.ts(), "market"),
+            NodeEvent::Report { report } => in_order(&report.order_id(), || debug!(seq, "venue report: {report:?}")),
+            NodeEvent::Operator { action } => info!(seq, "operator: {action:?}"),
             NodeEvent::OrderSubmitted { order_id, strategy, request } => {
                 let _order = info_span!("order", id = %order_id).entered();
                 info!(seq, strategy = strategy.0, side = %request.side, kind = request.kind.name(), qty = ?request.qty, "submitted");

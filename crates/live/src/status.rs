@@ -108,6 +108,8 @@ impl Status {
             }
             NodeEvent::TradingState { state, .. } => self.trading_state = *state,
             NodeEvent::OrderAccepted { .. }
+            | NodeEvent::Report { .. }
+            | NodeEvent::Operator { .. }
             | NodeEvent::OrderTriggered { .. }
             | NodeEvent::OrderModified { .. }
             | NodeEvent::CommandRejected { .. }

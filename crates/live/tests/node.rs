@@ -119,3 +119,26 @@ async fn the_node_stops_when_asked() {
     let (_, report) = node.run(shutdown).await.unwrap();
     assert!(report.market_events > 10, "{}", report.market_events);
 }
+
+/// A feed's streams interleave: a trade may carry an exchange time a
+/// millisecond before the one ahead of it. The session goes on, the trade
+/// joins the bar being built, and the report counts it.
+#[tokio::test]
+async fn a_trade_out_of_time_order_joins_the_open_bar_and_is_counted() {
+    let trade = |ts: i64, price: i64| {
+        MarketEvent::Trade(pyrt_model::Trade {
+            instrument: I,
+            ts_event: ts,
+            ts_recv: ts,
+            price: Price::from_int(price),
+            size: Quantity::from_int(1),
+            aggressor: None,
+        })
+    };
+    let feed = vec![trade(1_000_000, 100), trade(3_000_000, 101), trade(2_000_000, 102), trade(4_000_000, 103)];
+    let exec = InProcess::new(SimVenue::new(vec![instrument()], SimConfig::default()));
+    let config = NodeConfig { bars: Some("tick:2".parse().unwrap()), ..config(true) };
+    let node = Node::new(node_engine(sma_cross()), Replay::new(feed.into_iter()), exec, config);
+    let (_, report) = node.run(std::future::pending()).await.unwrap();
+    assert_eq!((report.late_trades, report.bars, report.market_events), (1, 2, 4));
+}

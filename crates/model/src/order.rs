@@ -330,7 +330,8 @@ pub struct VenueOrderState {
 }
 
 /// What a venue reports back about an order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ExecutionReport {
     Accepted {
         order_id: OrderId,

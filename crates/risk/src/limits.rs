@@ -49,9 +49,9 @@
 use std::collections::BTreeMap;
 
 use pyrt_model::{Money, Quantity, Rate};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RiskLimits {
     pub order_limits: OrderLimits,
@@ -67,7 +67,7 @@ pub struct RiskLimits {
 /// mark falls `stop_loss` below the average entry price (above, for a
 /// short), or `trailing_stop` below the best mark since it was opened.
 /// Both are fractions (0.02 = 2 %).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StopLimits {
     pub stop_loss: Option<Rate>,
@@ -75,7 +75,7 @@ pub struct StopLimits {
 }
 
 /// Anomalies that stop trading (or an order) on their own.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CircuitBreakers {
     pub max_consecutive_rejects: Option<u32>,
@@ -83,7 +83,7 @@ pub struct CircuitBreakers {
     pub max_data_age_ms: Option<u64>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OrderLimits {
     pub max_quantity: Option<Quantity>,
@@ -94,7 +94,7 @@ pub struct OrderLimits {
     pub max_orders_per_second_per_instrument: Option<u32>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PositionLimits {
     pub max_quantity: Option<Quantity>,
@@ -106,21 +106,21 @@ pub struct PositionLimits {
     pub groups: BTreeMap<String, GroupLimits>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SymbolLimits {
     pub max_quantity: Option<Quantity>,
     pub max_notional: Option<Money>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GroupLimits {
     pub symbols: Vec<String>,
     pub max_gross_exposure: Money,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MarginLimits {
     pub max_leverage: Option<f64>,
@@ -128,7 +128,7 @@ pub struct MarginLimits {
 }
 
 /// What a post-trade breach does.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OnBreach {
     /// Only orders that shrink positions pass.
@@ -140,7 +140,7 @@ pub enum OnBreach {
     Flatten,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RiskMetrics {
     pub daily_loss_limit: Option<Money>,

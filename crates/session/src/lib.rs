@@ -28,7 +28,10 @@ use pyrt_adapters::binance::{BinanceExecution, BinanceMarketData, BinanceRest, G
 use pyrt_binance::Market;
 use pyrt_data::BarRule;
 use pyrt_engine::{AccountKind, ChannelVenue, Engine, EngineConfig, EventSink, Strategy};
+use pyrt_live::recording::{self, RecordingHeader};
 use pyrt_live::{LogSink, Node, NodeConfig, NodeError};
+
+pub use pyrt_live::recording::RecordedStrategy;
 use pyrt_model::{Instrument, InstrumentId, Money};
 use serde_json::Value;
 use tokio::sync::watch;
@@ -77,6 +80,8 @@ pub struct SessionOptions {
     pub run_id: String,
     /// Leave open orders working on stop.
     pub keep_open: bool,
+    /// Record the event stream to this file (for `pyrt divergence`).
+    pub record: Option<std::path::PathBuf>,
 }
 
 impl SessionOptions {
@@ -94,6 +99,7 @@ impl SessionOptions {
             risk: None,
             run_id: "pyrt".into(),
             keep_open: false,
+            record: None,
         }
     }
 
@@ -108,16 +114,17 @@ impl SessionOptions {
     }
 }
 
-/// Runs `strategy` until `shutdown` resolves, then stops the node (cancels
-/// open orders unless `keep_open`) and reports. `sinks` watch the event
-/// stream (a log of it is always attached).
+/// Runs `strategy` (described by `described`, for a recording) until
+/// `shutdown` resolves, then stops the node (cancels open orders unless
+/// `keep_open`) and reports. `sinks` watch the event stream (a log of it
+/// is always attached, and a recording when `options.record` names a file).
 ///
 /// The future is not `Send` (a strategy need not be): drive it with
 /// `block_on` on the thread that built it.
 pub async fn run(
     options: SessionOptions,
     strategy: Box<dyn Strategy>,
-    strategy_name: &str,
+    described: RecordedStrategy,
     sinks: Vec<Box<dyn EventSink>>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<SessionReport> {
@@ -149,6 +156,16 @@ pub async fn run(
     instrument.max_quantity = Some(info.max_qty);
     // The engine trades what is free; what an older order locks is not its to spend.
     let config = EngineConfig { initial_cash: quote_free, account: AccountKind::Cash, ..EngineConfig::default() };
+    let recorder = match &options.record {
+        None => None,
+        Some(path) => {
+            let mut header =
+                RecordingHeader::new(vec![instrument.clone()], quote_free, AccountKind::Cash, described.clone());
+            header.risk_limits = options.risk.clone();
+            header.bars = Some(options.bars.to_string());
+            Some(recording::record(path, &header)?)
+        }
+    };
     let mut engine = Engine::new(vec![instrument.clone()], ChannelVenue::new(vec![instrument]), config);
     if let Some(limits) = options.risk.clone() {
         engine.set_risk_limits(limits).context("the risk limits do not fit this run")?;
@@ -158,6 +175,10 @@ pub async fn run(
     for sink in sinks {
         engine.add_sink(sink);
     }
+    let recorder = recorder.map(|(sink, recorder)| {
+        engine.add_sink(Box::new(sink));
+        recorder
+    });
 
     let (stop_tx, stop) = watch::channel(false);
     let user_url = options.user_ws_url();
@@ -182,16 +203,33 @@ pub async fn run(
         NodeConfig { bars: Some(options.bars), cancel_on_stop: !options.keep_open, ..NodeConfig::default() };
     let outcome = Node::new(engine, market, exec, node_config).run(shutdown).await;
     let _ = stop_tx.send(true);
-    let (engine, node) = outcome.map_err(|e| match e {
-        NodeError::NotReady(_) => anyhow::anyhow!("no user-data stream from {user_url}: {e}"),
-        other => anyhow::Error::new(other),
-    })?;
+    let (engine, node) = match outcome {
+        Ok(done) => done,
+        Err(e) => {
+            // The engine is gone with the node: the recording is complete.
+            if let Some(stats) = recorder.map(recording::Recorder::finish) {
+                tracing::warn!(
+                    events = stats.events,
+                    lost = stats.lost,
+                    "recording {} ended with the run",
+                    stats.path.display()
+                );
+            }
+            return Err(match e {
+                NodeError::NotReady(_) => anyhow::anyhow!("no user-data stream from {user_url}: {e}"),
+                other => anyhow::Error::new(other),
+            });
+        }
+    };
 
     let end_account = rest.account().await?;
     let (quote_free, quote_locked) = money_of(&end_account, &info.quote)?;
     let (base_free, base_locked) = money_of(&end_account, &info.base)?;
     let venue = VenueBooks { base_start, quote_start, base: base_free + base_locked, quote: quote_free + quote_locked };
-    Ok(SessionReport::new(&engine, node, options.symbol, strategy_name.to_string(), venue))
+    let mut report = SessionReport::new(&engine, node, options.symbol, described.name, venue);
+    drop(engine);
+    report.recording = recorder.map(recording::Recorder::finish);
+    Ok(report)
 }
 
 /// The client order id prefix of a session: the run id, then the session's

@@ -2,6 +2,7 @@
 
 use pyrt_engine::{ChannelVenue, Engine, Rejections};
 use pyrt_live::NodeReport;
+use pyrt_live::recording::RecordingStats;
 use pyrt_model::{InstrumentId, Money, Quantity};
 use serde::Serialize;
 
@@ -26,6 +27,10 @@ pub struct SessionReport {
     pub reconciled_reports: usize,
     /// What reconciliation could not explain.
     pub unexplained: Vec<String>,
+    /// Trades that arrived out of exchange-time order (counted in the open bar).
+    pub late_trades: u64,
+    /// The recording, when the session was recorded.
+    pub recording: Option<RecordingStats>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -75,6 +80,8 @@ impl SessionReport {
             account_problems: node.account_problems,
             reconciled_reports: node.reconciled_reports,
             unexplained: node.unexplained,
+            late_trades: node.late_trades,
+            recording: None,
         }
     }
 }
@@ -112,6 +119,15 @@ impl std::fmt::Display for SessionReport {
         }
         for p in &self.unexplained {
             writeln!(f, "  unexplained: {p}")?;
+        }
+        if self.late_trades > 0 {
+            writeln!(f, "  feed: {} trade(s) out of time order, counted in the bar being built", self.late_trades)?;
+        }
+        if let Some(r) = &self.recording {
+            writeln!(f, "{:<18} {} ({} events, {} lost)", "recording", r.path.display(), r.events, r.lost)?;
+            if let Some(e) = &r.error {
+                writeln!(f, "  recording failed: {e}")?;
+            }
         }
         Ok(())
     }

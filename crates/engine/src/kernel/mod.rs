@@ -27,7 +27,7 @@ use pyrt_risk::{LimitsError, RiskEngine, RiskLimits, TradingState};
 use crate::algo_desk::AlgoDesk;
 pub use crate::config::{AccountKind, EngineConfig, EngineError, VenueClock};
 use crate::dual_clock::{DualClock, Step};
-use crate::events::{EventSink, NodeEvent, Stream};
+use crate::events::{EventSink, NodeEvent, OperatorAction, Stream};
 use crate::history::RecentLog;
 use crate::orders::OrderManager;
 use crate::portfolio::Portfolio;
@@ -128,6 +128,7 @@ impl<V: Venue> Engine<V> {
     /// Stops all order flow now: cancels every working order, blocks new
     /// ones, and with `flatten` closes every position.
     pub fn kill_switch(&mut self, flatten: bool) {
+        self.emit(None, || NodeEvent::Operator { action: OperatorAction::KillSwitch { flatten } });
         let action = self.risk.kill_switch(flatten);
         self.apply_risk_action(action);
         self.pump();
@@ -140,7 +141,10 @@ impl<V: Venue> Engine<V> {
         if now > self.now {
             self.now = now;
         }
-        self.reports.extend(reports);
+        for report in reports {
+            self.emit(None, || NodeEvent::Report { report: report.clone() });
+            self.reports.push_back(report);
+        }
         self.pump();
     }
 
@@ -151,6 +155,7 @@ impl<V: Venue> Engine<V> {
 
     /// Lifts a halt or reducing-only state (an operator's decision).
     pub fn resume_trading(&mut self) {
+        self.emit(None, || NodeEvent::Operator { action: OperatorAction::ResumeTrading });
         self.risk.set_state(TradingState::Active);
         let state = TradingState::Active.into();
         self.emit(None, || NodeEvent::TradingState { state, reason: "resumed by the operator".into() });
@@ -412,6 +417,7 @@ impl<V: Venue> Engine<V> {
         if !self.started {
             return;
         }
+        self.emit(None, || NodeEvent::Operator { action: OperatorAction::Stop });
         for sid in 0..self.strategies.len() {
             self.call(StrategyId(sid as u32), |s, ctx| s.on_stop(ctx));
             self.pump();
