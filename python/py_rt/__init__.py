@@ -7,7 +7,8 @@ the py_rt Rust engine.
 >>> py_rt.from_signals(df["Close"], entries, exits, fees="bps:10")
 >>> py_rt.ta.rsi(df["Close"], 14)
 >>> py_rt.features(df, ["rsi:14", "macd:12:26:9", "bb_pct:20:2"])
->>> py_rt.Paper(MyStrategy, symbol="BTCUSDT", bar="tick:100").run(duration=600)
+>>> py_rt.Paper(MyStrategy, symbol="BTCUSDT", bar="tick:100", record="s.jsonl").run(duration=600)
+>>> py_rt.divergence("s.jsonl", MyStrategy)   # the same decisions on replay? the backtest vs live
 """
 
 from . import analysis, plots, ta
@@ -18,7 +19,8 @@ from .features import feature_names, features
 from .optimize import SkippedCombinationsWarning
 from .execution import volume_profile
 from .strategy import AlgoUpdate, Bar, Context, Fill, OrderUpdate, Strategy
+from .recording import DivergenceReport, divergence
 from .trading import Live, Paper, SessionReport
 
-__all__ = ["AlgoUpdate", "Backtest", "Bar", "Context", "Fill", "Live", "OrderUpdate", "Paper", "RejectedOrdersError",
-           "RejectedOrdersWarning", "Rejections", "Result", "SessionReport", "SkippedCombinationsWarning", "Strategy", "__version__", "feature_names", "features", "from_signals", "analysis", "plots", "strategies", "ta", "volume_profile"]
+__all__ = ["AlgoUpdate", "Backtest", "Bar", "Context", "DivergenceReport", "Fill", "Live", "OrderUpdate", "Paper", "RejectedOrdersError",
+           "RejectedOrdersWarning", "Rejections", "Result", "SessionReport", "SkippedCombinationsWarning", "Strategy", "__version__", "divergence", "feature_names", "features", "from_signals", "analysis", "plots", "strategies", "ta", "volume_profile"]

@@ -2,7 +2,7 @@
 registered in python/src/lib.rs has a stub here; tests/test_stubs.py fails
 when one is missing."""
 
-from typing import Any, Sequence, TypedDict
+from typing import Any, Callable, Sequence, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -85,6 +85,16 @@ class Session:
     def wait(self, timeout: float | None = None) -> bool: ...
     def status_json(self) -> str: ...
     def result(self) -> tuple[str, str, BaseException | None]: ...
+
+def divergence_report(
+    path: str,
+    factory: Callable[[str, dict[str, str]], tuple[object, list[str]]] | None = None,
+    fees: str | None = None,
+) -> tuple[str, str, str]:
+    """A recorded session replayed and backtested: (header JSON, report
+    JSON, report table). `factory(name, params)` makes a fresh Python
+    strategy and names its callbacks; without it the recording must name a
+    built-in strategy."""
 
 def run_python_strategy(
     bars: BarArrays,

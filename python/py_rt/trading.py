@@ -153,7 +153,8 @@ class Paper:
             params = {k: _param_text(k, v) for k, v in self.params.items()}
             return _py_rt.Session(settings, self.strategy, params, [])
         obj = instantiate(self.strategy, self.params)
-        return _py_rt.Session(settings, obj, {}, overridden_hooks(obj))
+        # The parameters as text describe the strategy in a recording.
+        return _py_rt.Session(settings, obj, {k: str(v) for k, v in self.params.items()}, overridden_hooks(obj))
 
     @property
     def running(self) -> bool:

@@ -11,6 +11,7 @@
 
 mod algos;
 mod backtest;
+mod divergence;
 mod features;
 mod huge_pages;
 mod strategy;
@@ -34,6 +35,7 @@ fn _py_rt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<strategy::PyOrderUpdate>()?;
     m.add_class::<strategy::PyAlgoUpdate>()?;
     m.add_class::<trading::Session>()?;
+    m.add_function(wrap_pyfunction!(divergence::divergence_report, m)?)?;
     m.add_function(wrap_pyfunction!(backtest::strategy_catalog, m)?)?;
     m.add_function(wrap_pyfunction!(features::feature_columns, m)?)?;
     m.add_function(wrap_pyfunction!(features::feature_names, m)?)?;

@@ -121,8 +121,17 @@ impl SessionSettings {
 
 /// The strategy a session trades.
 enum StrategySpec {
-    Builtin { name: String, params: BTreeMap<String, String> },
-    Python { obj: Py<PyAny>, hooks: Hooks, name: String },
+    Builtin {
+        name: String,
+        params: BTreeMap<String, String>,
+    },
+    /// `params`: what it was given, as text, for the recording.
+    Python {
+        obj: Py<PyAny>,
+        hooks: Hooks,
+        name: String,
+        params: BTreeMap<String, String>,
+    },
 }
 
 /// Everything the session's thread needs, until it starts.
@@ -167,7 +176,8 @@ pub struct Session {
 #[pymethods]
 impl Session {
     /// `strategy` is a built-in strategy's name (with `params`) or a
-    /// `py_rt.Strategy` instance (with the callbacks it overrides in `hooks`).
+    /// `py_rt.Strategy` instance (with the callbacks it overrides in
+    /// `hooks`; `params` then only describe it in a recording).
     #[new]
     fn new(
         settings: SessionSettings,
@@ -184,7 +194,7 @@ impl Session {
             }
             Err(_) => {
                 let name = strategy.get_type().name()?.to_string();
-                StrategySpec::Python { obj: strategy.unbind(), hooks: Hooks::from_names(&hooks)?, name }
+                StrategySpec::Python { obj: strategy.unbind(), hooks: Hooks::from_names(&hooks)?, name, params }
             }
         };
         let (stop, _) = tokio::sync::watch::channel(false);
@@ -290,10 +300,10 @@ fn trade(launch: Launch, shared: &Shared) -> Outcome {
             Ok(s) => (s, RecordedStrategy { name, params, kind: "builtin".into() }),
             Err(e) => return Outcome::Failed(e.to_string()),
         },
-        StrategySpec::Python { obj, hooks, name } => {
+        StrategySpec::Python { obj, hooks, name, params } => {
             let symbols = vec![options.symbol.clone()];
             match Python::attach(|py| PyStrategy::new(py, obj, symbols, hooks, error.clone())) {
-                Ok(s) => (Box::new(s), RecordedStrategy { name, params: BTreeMap::new(), kind: "python".into() }),
+                Ok(s) => (Box::new(s), RecordedStrategy { name, params, kind: "python".into() }),
                 Err(e) => return Outcome::Failed(e.to_string()),
             }
         }

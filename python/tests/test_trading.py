@@ -21,43 +21,7 @@ import pytest
 
 import py_rt
 
-ROOT = Path(__file__).resolve().parents[2]
-PYRT = Path(os.environ.get("PYRT_BIN", ROOT / "target" / "debug" / "pyrt"))
-DATA = Path(os.environ.get("PYRT_SHARED_DATA", ROOT.parent / "shared" / "data"))
-CAPTURE = DATA / "hftbacktest" / "raw" / "spot_btcusdt_20240808.gz"
-
-
-@contextmanager
-def running_venue(*extra):
-    """`pyrt venue` on a free port; yields its http:// URL."""
-    if not PYRT.exists():
-        pytest.skip(f"pyrt binary not built at {PYRT} (set PYRT_BIN)")
-    args = [str(PYRT), "venue", "--listen", "127.0.0.1:0", "--step-ms", "20", *extra]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline()
-        assert "listening on http://" in line, f"venue did not start: {line!r}"
-        yield "http://" + line.strip().split("http://")[1]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-@pytest.fixture(params=["synthetic", "replay"])
-def venue(request):
-    extra = []
-    if request.param == "replay":
-        if not CAPTURE.exists():
-            pytest.skip(f"recording not found at {CAPTURE} (set PYRT_SHARED_DATA)")
-        extra = ["--replay", str(CAPTURE), "--speed", "20"]
-    with running_venue(*extra) as url:
-        yield url
-
-
-@pytest.fixture
-def synthetic_venue():
-    with running_venue() as url:
-        yield url
+from conftest import PYRT
 
 
 class RoundTrip(py_rt.Strategy):

@@ -329,8 +329,11 @@ pub fn compare(
             d.pnl_effect += bf - lf;
         }
         let common = lq.min(bq);
+        // The same price is no difference, even when the market moved
+        // between the two fill times (latency and slippage would cancel).
         if let (Some(lp), Some(bp), Some(lt), Some(bt)) = (lp, bp, lt, bt)
             && common.is_positive()
+            && lp != bp
         {
             // Higher prices help sells and hurt buys.
             let signed = |m: Money| if side == Side::Sell { m } else { -m };

@@ -34,7 +34,7 @@ pub const QUEUE: usize = 1 << 16;
 pub struct RecordedStrategy {
     /// A built-in strategy's name, or a Python class's.
     pub name: String,
-    /// Its parameters as text (empty for Python strategies).
+    /// Its parameters as text (for a Python strategy, as `str()` gave them).
     pub params: BTreeMap<String, String>,
     /// `"builtin"` or `"python"`.
     pub kind: String,
