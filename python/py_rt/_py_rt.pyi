@@ -74,6 +74,7 @@ class SessionSettings(TypedDict):
     keep_open: bool
     duration_s: float | None
     record: str | None
+    resume: bool
 
 class Session:
     """One paper or live session on its own thread (py_rt.Paper wraps it)."""
@@ -138,6 +139,9 @@ class Context:
         """Cancels every working order on the instrument."""
     def has_open_orders(self, symbol: str | None = None) -> bool:
         """Whether any order on the instrument is working (or just sent)."""
+    def open_orders(self, symbol: str | None = None) -> list[dict[str, Any]]:
+        """This strategy's working orders, oldest first: order_id, symbol,
+        side, kind, qty, filled, price, trigger, status, client_id."""
     def set_timer(self, at: int, name: str) -> None:
         """Calls on_timer(ctx, name) at `at` (Unix ns), if the data gets there."""
     def twap(self, side: str, qty: float, *, end: int, slices: int = 10, jitter: float = 0.0, seed: int = 0,

@@ -85,7 +85,7 @@ class DivergenceReport:
             rows.append(row)
         columns = ["order_id", "side", "kind", "live_status", "backtest_status", "backtest_reason", "live_filled",
                    "backtest_filled", "live_price", "backtest_price", "live_fees", "backtest_fees", "fill_delay",
-                   "categories", "pnl_effect"]
+                   "same_request", "categories", "pnl_effect"]
         self.orders = pd.DataFrame(rows, columns=columns).set_index("order_id")
 
     def to_dict(self) -> dict:

@@ -80,6 +80,13 @@ class SessionReport:
         self.account_problems: list[str] = raw["account_problems"]
         self.reconciled_reports: int = raw["reconciled_reports"]
         self.unexplained: list[str] = raw["unexplained"]
+        self.late_trades: int = raw["late_trades"]
+        resumed = raw.get("resumed")
+        #: What the session took over from earlier sessions of its run
+        #: (``resume=True``): orders and trades found, the carried position
+        #: and its cost (Decimals), open orders adopted, problems.
+        self.resumed: dict | None = None if resumed is None else {
+            **resumed, "position": decimal.Decimal(resumed["position"]), "cost": decimal.Decimal(resumed["cost"])}
 
     def to_dict(self) -> dict:
         return json.loads(json.dumps(self._raw))
@@ -115,7 +122,11 @@ class Paper:
     ``keep_open=True`` leaves open orders working when the session stops.
     ``record`` writes the session's event stream to a new file (JSON
     lines), which :func:`py_rt.divergence` replays and compares with a
-    backtest.
+    backtest. ``resume=True`` takes over what earlier sessions of the same
+    ``run_id`` left at the venue (after a crash, a restart or
+    ``keep_open``): the position their trades add up to, at its cost, and
+    their open orders, which the strategy finds in ``ctx.open_orders()``
+    and the report in ``report.resumed``.
     """
 
     _live = False
@@ -125,7 +136,7 @@ class Paper:
                  venue: str = "http://127.0.0.1:8765", ws: str | None = None, user_ws: str | None = None,
                  ca_file: str | os.PathLike | None = None, api_key: str | None = None, secret: str | None = None,
                  risk_limits: str | os.PathLike | None = None, run_id: str = "pyrt", keep_open: bool = False,
-                 record: str | os.PathLike | None = None) -> None:
+                 record: str | os.PathLike | None = None, resume: bool = False) -> None:
         self.strategy = strategy
         self.params = dict(params or {})
         self._settings = {
@@ -133,6 +144,7 @@ class Paper:
             "ca_file": os.fspath(ca_file) if ca_file is not None else None, "symbol": symbol, "bar": bar,
             "api_key": api_key, "secret": secret, "risk_limits": _risk_text(risk_limits), "run_id": run_id,
             "keep_open": bool(keep_open), "record": os.fspath(record) if record is not None else None,
+            "resume": bool(resume),
         }
         self.symbol = symbol
         self._session: Any = None

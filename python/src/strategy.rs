@@ -272,6 +272,46 @@ impl PyContext {
         self.with(|ctx| Ok(ctx.has_open_orders(id)))
     }
 
+    /// This strategy's working orders (on one instrument, or all), oldest
+    /// first, as dicts: order_id, symbol, side, kind, qty (None for an
+    /// amount of quote), filled, price (a limit's), trigger (a stop's),
+    /// status and client_id (for orders a resumed session adopted, the
+    /// venue's name for them).
+    #[pyo3(signature = (symbol=None))]
+    fn open_orders<'py>(&self, py: Python<'py>, symbol: Option<&str>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let only = symbol.map(|s| self.instrument(Some(s))).transpose()?;
+        self.with(|ctx| {
+            let mut out = Vec::new();
+            for o in ctx.open_orders().filter(|o| only.is_none_or(|i| o.instrument() == i)) {
+                let d = PyDict::new(py);
+                d.set_item("order_id", o.id.0)?;
+                d.set_item("symbol", self.symbols.get(o.instrument().index()))?;
+                d.set_item("side", if o.request.side == Side::Buy { "buy" } else { "sell" })?;
+                d.set_item("kind", o.request.kind.name())?;
+                let qty = match o.request.qty {
+                    pyrt_model::OrderQty::Base(q) => Some(q.to_f64()),
+                    pyrt_model::OrderQty::Quote(_) => None,
+                };
+                d.set_item("qty", qty)?;
+                d.set_item("filled", o.filled.to_f64())?;
+                let (price, trigger) = match o.request.kind {
+                    pyrt_model::OrderKind::Limit { price } => (Some(price.to_f64()), None),
+                    pyrt_model::OrderKind::Stop { trigger } => (None, Some(trigger.to_f64())),
+                    pyrt_model::OrderKind::StopLimit { trigger, limit } => {
+                        (Some(limit.to_f64()), Some(trigger.to_f64()))
+                    }
+                    pyrt_model::OrderKind::Market | pyrt_model::OrderKind::TrailingStop { .. } => (None, None),
+                };
+                d.set_item("price", price)?;
+                d.set_item("trigger", trigger)?;
+                d.set_item("status", format!("{:?}", o.status).to_lowercase())?;
+                d.set_item("client_id", o.client_id.as_deref())?;
+                out.push(d);
+            }
+            Ok(out)
+        })
+    }
+
     /// Calls `on_timer(ctx, name)` at `at` (Unix ns), if the data gets there.
     fn set_timer(&self, at: i64, name: String) -> PyResult<()> {
         self.with(|ctx| {

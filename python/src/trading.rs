@@ -48,6 +48,7 @@ pub struct SessionSettings {
     keep_open: bool,
     duration_s: Option<f64>,
     record: Option<PathBuf>,
+    resume: bool,
 }
 
 impl SessionSettings {
@@ -114,6 +115,7 @@ impl SessionSettings {
             run_id: self.run_id,
             keep_open: self.keep_open,
             record: self.record,
+            resume: self.resume,
         };
         Ok((options, self.duration_s.map(Duration::from_secs_f64)))
     }

@@ -13,6 +13,15 @@ PYRT = Path(os.environ.get("PYRT_BIN", ROOT / "target" / "debug" / "pyrt"))
 CAPTURE = DATA / "hftbacktest" / "raw" / "spot_btcusdt_20240808.gz"
 
 
+def pyrt_key():
+    """The local venue's account: Binance's documentation example (public)."""
+    return "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
+
+
+def pyrt_secret():
+    return "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
+
+
 @contextmanager
 def running_venue(*extra):
     """`pyrt venue` on a free port; yields its http:// URL."""

@@ -21,7 +21,7 @@ import pytest
 
 import py_rt
 
-from conftest import PYRT
+from conftest import PYRT, pyrt_key, pyrt_secret
 
 
 class RoundTrip(py_rt.Strategy):
@@ -173,14 +173,6 @@ def venue_open_orders(url):
     client = Client(pyrt_key(), pyrt_secret(), ping=False)
     client.API_URL = f"{url}/api"
     return client.get_open_orders(symbol="BTCUSDT")
-
-
-def pyrt_key():
-    return "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
-
-
-def pyrt_secret():
-    return "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 
 
 def session_script(tmp_path, venue, mode):

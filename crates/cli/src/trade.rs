@@ -60,6 +60,9 @@ pub struct TradeArgs {
     /// Record the session's event stream to FILE (JSON lines; a new file) for `pyrt divergence`.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// Take over what earlier sessions of this run id left at the venue (after a crash, a restart or --keep-open): the position their trades add up to and their open orders, read from the venue's allOrders and myTrades.
+    #[arg(long)]
+    pub resume: bool,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -145,6 +148,7 @@ fn options(venue: String, ws: Option<String>, args: &TradeArgs, credentials: Cre
             run_id: args.run_id.clone(),
             keep_open: args.keep_open,
             record: args.record.clone(),
+            resume: args.resume,
         },
         strategy: args.strategy.clone(),
         params,

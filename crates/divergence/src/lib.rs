@@ -37,7 +37,7 @@ pub enum DivergenceError {
     Replay { seq: u64, source: pyrt_engine::EngineError },
     #[error("the backtest stopped: {0}")]
     Backtest(pyrt_engine::EngineError),
-    #[error("the recording's risk limits do not fit: {0}")]
+    #[error("the recording's risk limits or adoption do not fit: {0}")]
     Limits(String),
     #[error("fees `{spec}`: {reason}")]
     Fees { spec: String, reason: String },
@@ -129,6 +129,9 @@ pub(crate) fn engine_like<V: pyrt_engine::Venue>(
         engine.set_risk_limits(limits).map_err(|e| DivergenceError::Limits(e.to_string()))?;
     }
     engine.add_strategy(strategy);
+    if let Some(adoption) = h.adoption.clone() {
+        engine.adopt(adoption).map_err(|e| DivergenceError::Limits(format!("the recorded adoption: {e}")))?;
+    }
     Ok(engine)
 }
 

@@ -66,6 +66,10 @@ pub struct OrderDiff {
     pub backtest_fees: Money,
     /// First live fill's time minus the backtest's (ns), when both filled.
     pub fill_delay_ns: Option<i64>,
+    /// Both runs sent this order id with the same request (side,
+    /// quantity, kind, prices, flags). When not, the runs had parted
+    /// earlier: the difference is `path`, even where the fills coincide.
+    pub same_request: bool,
     /// What explains the difference; empty when the two agree.
     pub categories: Vec<&'static str>,
     /// The order's part of the P&L difference (live minus backtest).
@@ -309,11 +313,11 @@ pub fn compare(
             live_fees: lf,
             backtest_fees: bf,
             fill_delay_ns: lt.zip(bt).map(|(a, b)| a - b),
+            same_request: matches!((l, b), (Some(l), Some(b)) if l.request == b.request),
             categories: Vec::new(),
             pnl_effect: Money::ZERO,
         };
-        let same_request = matches!((l, b), (Some(l), Some(b)) if l.request == b.request);
-        if !same_request {
+        if !d.same_request {
             // One run sent it and the other did not, or sent something else.
             let live_value = lp.map_or(Money::ZERO, |p| marked_value(side, lq, p, last)) - lf;
             let bt_value = bp.map_or(Money::ZERO, |p| marked_value(side, bq, p, last)) - bf;

@@ -46,7 +46,7 @@ pub use history::{RecentLog, TradeStats};
 pub use kernel::{AccountKind, Engine, EngineConfig, EngineError, Venue, VenueClock};
 pub use orders::{OrderManager, OrderRecord};
 pub use portfolio::{Portfolio, Position, TradeRecord};
-pub use reconcile::Reconciliation;
+pub use reconcile::{AdoptError, AdoptedOrder, Adoption, Reconciliation};
 pub use recorder::{EquityRecorder, Sampling};
 pub use rejections::{Rejection, Rejections};
 pub use strategy::{Context, OrderUpdate, Strategy, StrategyId, TimerEvent};

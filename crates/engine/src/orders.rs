@@ -196,6 +196,22 @@ impl OrderManager {
         self.open_ids.push(id);
     }
 
+    /// Records an order an earlier session left open (see `Engine::adopt`),
+    /// as the venue has it.
+    pub(crate) fn adopt(&mut self, id: OrderId, strategy: StrategyId, o: crate::reconcile::AdoptedOrder) {
+        let expected_price = match o.request.kind {
+            OrderKind::Limit { price } | OrderKind::StopLimit { limit: price, .. } => Some(price),
+            OrderKind::Stop { trigger } => Some(trigger),
+            OrderKind::Market | OrderKind::TrailingStop { .. } => None,
+        };
+        self.create(id, strategy, o.request, o.ts_submitted);
+        let client_id = o.client_id;
+        self.open_client_ids.insert(client_id.clone(), id);
+        let r = self.get_mut(id).expect("just created");
+        (r.status, r.filled, r.filled_notional, r.fees) = (o.status, o.filled, o.filled_notional, o.fees);
+        (r.expected_price, r.client_id) = (expected_price, Some(client_id));
+    }
+
     pub(crate) fn link_oco(&mut self, ids: &[OrderId]) {
         let group = self.next_oco_group;
         self.next_oco_group += 1;

@@ -156,6 +156,44 @@ impl Portfolio {
         }
     }
 
+    /// Opens a position carried in from an earlier session: `qty` held at
+    /// exactly `cost` (its basis), bought before this account's start. Cash
+    /// does not move (it was paid then) and the starting capital grows by
+    /// the cost, so `equity = initial + realized + unrealized − fees` holds
+    /// as if the account had bought it. Only before the first fill.
+    pub fn carry(
+        &mut self,
+        instrument: InstrumentId,
+        qty: Quantity,
+        cost: Money,
+        ts: UnixNanos,
+    ) -> Result<(), AccountOverflow> {
+        let i = instrument.index();
+        assert!(self.fills == 0 && self.positions[i].qty.is_zero(), "a position is carried in before any fill");
+        if qty.is_zero() {
+            return Ok(());
+        }
+        let price = Price::from_raw(pyrt_model::fixed::div_round_half_even(cost.raw(), qty.raw() as i128) as i64);
+        let side = if qty.is_positive() { Side::Buy } else { Side::Sell };
+        let fill = Fill {
+            order_id: pyrt_model::OrderId(0),
+            instrument,
+            side,
+            price,
+            qty: qty.abs(),
+            fee: Money::ZERO,
+            fee_base: Quantity::ZERO,
+            liquidity: pyrt_model::Liquidity::Taker,
+            ts,
+        };
+        let (cash, initial) = (self.cash, self.initial_cash);
+        let initial = initial.checked_add(cost).ok_or(AccountOverflow("starting capital"))?;
+        self.book_fill(&fill)?;
+        self.positions[i].cost = cost;
+        (self.cash, self.initial_cash) = (cash, initial);
+        Ok(())
+    }
+
     pub fn initial_cash(&self) -> Money {
         self.initial_cash
     }
@@ -456,6 +494,26 @@ mod tests {
         assert!(p.position(I).qty.is_zero());
         assert_eq!(p.cash(), "1019.88".parse().unwrap());
         assert_eq!(p.equity(), p.cash());
+    }
+
+    #[test]
+    fn a_carried_position_keeps_its_exact_cost_and_cash_stays_put() {
+        let mut p = Portfolio::new(Money::from_int(1000), 1, None);
+        // 3 coins bought earlier for 100 in all (33.33... each): the basis
+        // stays 100 exactly, not 3 × a rounded average.
+        p.carry(I, Quantity::from_int(3), Money::from_int(100), 0).unwrap();
+        assert_eq!(p.cash(), Money::from_int(1000));
+        assert_eq!(p.initial_cash(), Money::from_int(1100));
+        assert_eq!(p.position(I).cost, Money::from_int(100));
+        assert_eq!(p.num_fills(), 0);
+        p.mark(I, "40".parse().unwrap());
+        assert_eq!(p.equity(), Money::from_int(1120));
+        assert_eq!(p.unrealized(), Money::from_int(20));
+        // Selling it all realizes exactly what it made over its basis.
+        p.apply_fill(&fill(Side::Sell, 3, "40", "0", 1)).unwrap();
+        assert_eq!(p.realized(), Money::from_int(20));
+        assert_eq!(p.cash(), Money::from_int(1120));
+        assert_eq!(p.equity(), p.initial_cash() + p.realized() - p.fees());
     }
 
     #[test]

@@ -147,3 +147,76 @@ fn lost_fills_and_cancels_are_recovered_from_the_venue() {
     assert!(short.unexplained[0].starts_with("O-3: the venue says filled, but with 4 of the order's"), "{short:?}");
     assert_eq!(engine.orders().get(OrderId(3)).unwrap().status, OrderStatus::PartiallyFilled);
 }
+
+/// Records what it sees; sends nothing.
+struct Watcher(Rc<RefCell<Vec<String>>>);
+
+impl Strategy for Watcher {
+    fn on_bar(&mut self, ctx: &mut Context, _bar: &Bar) {
+        if self.0.borrow().is_empty() {
+            let open: Vec<String> =
+                ctx.open_orders().map(|o| format!("{} {}", o.id, o.client_id.as_deref().unwrap_or("-"))).collect();
+            self.0.borrow_mut().push(format!("open {open:?} position {}", ctx.position_qty(I)));
+        }
+    }
+    fn on_order_update(&mut self, _ctx: &mut Context, u: &OrderUpdate) {
+        self.0.borrow_mut().push(format!("{} {:?}", u.order_id, u.status));
+    }
+    fn on_fill(&mut self, _ctx: &mut Context, f: &Fill) {
+        self.0.borrow_mut().push(format!("fill {} {}@{}", f.order_id, f.qty, f.price));
+    }
+}
+
+#[test]
+fn a_restarted_engine_adopts_its_runs_position_and_open_orders() {
+    use pyrt_engine::{AdoptError, AdoptedOrder, Adoption};
+    let inst = vec![Instrument::new(I, "T", Price::from_raw(10_000_000), qty(1))];
+    let config = EngineConfig { initial_cash: Money::from_int(1000), ..Default::default() };
+    let mut engine = Engine::new(inst.clone(), ChannelVenue::new(inst), config);
+    assert_eq!(engine.adopt(Adoption::default()), Err(AdoptError::NoStrategy));
+    let log = Rc::new(RefCell::new(Vec::new()));
+    engine.add_strategy(Box::new(Watcher(log.clone())));
+    let resting = |status, filled: i64| AdoptedOrder {
+        request: OrderRequest::limit(I, Side::Sell, qty(3), Price::from_int(120)),
+        status,
+        filled: qty(filled),
+        filled_notional: Money::from_int(120 * filled),
+        fees: Money::ZERO,
+        client_id: "run-k2-7".into(),
+        ts_submitted: 0,
+    };
+    let finished = Adoption { orders: vec![resting(OrderStatus::Filled, 3)], ..Default::default() };
+    assert!(matches!(engine.adopt(finished), Err(AdoptError::NotOpen { .. })));
+    // The earlier session bought 5 for 500 in all and left a sell of 3
+    // resting, 1 of it filled (so 4 are held).
+    let adoption = Adoption {
+        positions: vec![(I, qty(4), Money::from_int(400))],
+        orders: vec![resting(OrderStatus::PartiallyFilled, 1)],
+    };
+    assert_eq!(engine.adopt(adoption.clone()).unwrap(), [OrderId(1)]);
+    assert_eq!(engine.adopt(adoption), Err(AdoptError::Started), "adopting twice would double the position");
+    assert_eq!(engine.portfolio().cash(), Money::from_int(1000));
+    assert_eq!(engine.portfolio().initial_cash(), Money::from_int(1400));
+    engine.process(&bar(1)).unwrap();
+    assert_eq!(log.borrow()[0], "open [\"O-1 run-k2-7\"] position 4");
+    // The adopted order's next fill books against the carried cost.
+    let fill = Fill {
+        fee_base: Quantity::ZERO,
+        order_id: OrderId(1),
+        instrument: I,
+        side: Side::Sell,
+        price: Price::from_int(120),
+        qty: qty(2),
+        fee: Money::ZERO,
+        liquidity: pyrt_model::Liquidity::Maker,
+        ts: 2,
+    };
+    engine.deliver(2, [ExecutionReport::Filled(fill)]);
+    assert_eq!(engine.orders().get(OrderId(1)).unwrap().status, OrderStatus::Filled);
+    assert_eq!(engine.portfolio().position(I).qty, qty(2));
+    assert_eq!(engine.portfolio().realized(), Money::from_int(40), "2 sold at 120 over a cost of 100 each");
+    assert_eq!(engine.portfolio().cash(), Money::from_int(1240));
+    // New orders take the next ids.
+    engine.venue_mut().take_commands();
+    assert!(log.borrow().iter().any(|l| l == "O-1 Filled"), "{:?}", log.borrow());
+}

@@ -7,7 +7,7 @@
 //! one task:
 //!
 //! ```text
-//!   start ── wait for the account stream (Ready) ──┐
+//!   start ── wait for the account stream (Ready) ── reconcile adopted orders ─┐
 //!                                                  ▼
 //!   ┌─▶ select: shutdown │ account item │ feed item │ 100 ms tick
 //!   │      report  → engine.deliver (a fill already booked is dropped)
@@ -140,6 +140,13 @@ impl<M: MarketDataPort, E: ExecutionPort> Node<M, E> {
         shutdown: impl std::future::Future<Output = ()>,
     ) -> Result<(Engine<ChannelVenue>, NodeReport), NodeError> {
         self.wait_ready().await?;
+        // Orders taken over from an earlier session (`Engine::adopt`) may
+        // have filled between reading the venue's history and the account
+        // stream's start: ask the venue now that nothing more can be missed.
+        if self.engine.orders().open().next().is_some() {
+            info!("reconciling the orders adopted from earlier sessions");
+            self.reconcile().await?;
+        }
         tokio::pin!(shutdown);
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         loop {

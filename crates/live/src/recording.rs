@@ -55,6 +55,10 @@ pub struct RecordingHeader {
     /// The venue sized notional orders itself (else the kernel's channel did).
     #[serde(default)]
     pub native_notional: bool,
+    /// What the session took over from its run's earlier sessions
+    /// (`Engine::adopt`), applied before the first event on replay too.
+    #[serde(default)]
+    pub adoption: Option<pyrt_engine::Adoption>,
 }
 
 impl RecordingHeader {
@@ -74,6 +78,7 @@ impl RecordingHeader {
             strategy,
             bars: None,
             native_notional: false,
+            adoption: None,
         }
     }
 }

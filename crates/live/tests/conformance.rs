@@ -164,7 +164,7 @@ async fn binance_over_rest_and_the_user_stream_conforms() {
     };
     let symbols = vec![GatewaySymbol { symbol: "BTCUSDT".into(), base: "BTC".into(), quote: "USDT".into() }];
     let (_stop_tx, stop) = tokio::sync::watch::channel(false);
-    let mut port = BinanceExecution::start(rest, "conform", symbols, user, stop);
+    let mut port = BinanceExecution::start(rest, "conform", symbols, Vec::new(), user, stop);
     let terms = Terms {
         far_bid: "10000".parse().unwrap(),
         qty: "0.001".parse().unwrap(),

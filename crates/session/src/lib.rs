@@ -24,7 +24,9 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use pyrt_adapters::binance::feed::FeedConfig;
 use pyrt_adapters::binance::user::UserStreamConfig;
-use pyrt_adapters::binance::{BinanceExecution, BinanceMarketData, BinanceRest, GatewaySymbol, RestConfig};
+use pyrt_adapters::binance::{
+    BinanceExecution, BinanceMarketData, BinanceRest, GatewaySymbol, RestConfig, run_history,
+};
 use pyrt_binance::Market;
 use pyrt_data::BarRule;
 use pyrt_engine::{AccountKind, ChannelVenue, Engine, EngineConfig, EventSink, Strategy};
@@ -32,11 +34,11 @@ use pyrt_live::recording::{self, RecordingHeader};
 use pyrt_live::{LogSink, Node, NodeConfig, NodeError};
 
 pub use pyrt_live::recording::RecordedStrategy;
-use pyrt_model::{Instrument, InstrumentId, Money};
+use pyrt_model::{Instrument, InstrumentId, Money, OrderKind, OrderQty, Quantity, Side};
 use serde_json::Value;
 use tokio::sync::watch;
 
-pub use report::{EngineBooks, SessionReport, VenueBooks};
+pub use report::{EngineBooks, Resumed, SessionReport, VenueBooks};
 
 /// An API key and its secret. Never printed: `Debug` shows neither.
 #[derive(Clone)]
@@ -82,6 +84,10 @@ pub struct SessionOptions {
     pub keep_open: bool,
     /// Record the event stream to this file (for `pyrt divergence`).
     pub record: Option<std::path::PathBuf>,
+    /// Take over what earlier sessions of this run id left at the venue:
+    /// the position their fills add up to and their open orders (see
+    /// `pyrt_adapters::binance::history`). A first session finds nothing.
+    pub resume: bool,
 }
 
 impl SessionOptions {
@@ -100,6 +106,7 @@ impl SessionOptions {
             run_id: "pyrt".into(),
             keep_open: false,
             record: None,
+            resume: false,
         }
     }
 
@@ -150,19 +157,41 @@ pub async fn run(
     let (base_free, base_locked) = money_of(&start_account, &info.base)?;
     let (quote_start, base_start) = (quote_free + quote_locked, base_free + base_locked);
 
+    let symbols =
+        vec![GatewaySymbol { symbol: options.symbol.clone(), base: info.base.clone(), quote: info.quote.clone() }];
+    let history = match options.resume {
+        false => None,
+        true => Some(
+            run_history(&rest, &symbols, &options.run_id)
+                .await
+                .with_context(|| format!("reading run `{}`'s orders and trades at the venue", options.run_id))?,
+        ),
+    };
+    // What the run's own resting buys lock is the run's cash.
+    let locked_by_adopted = history.iter().flat_map(|h| &h.adoption.orders).fold(Money::ZERO, |sum, o| {
+        match (o.request.side, o.request.kind, o.request.qty) {
+            (Side::Buy, OrderKind::Limit { price } | OrderKind::StopLimit { limit: price, .. }, OrderQty::Base(q)) => {
+                sum + Money::notional(price, q - o.filled)
+            }
+            _ => sum,
+        }
+    });
+
     let id = InstrumentId(0);
     let mut instrument = Instrument::new(id, &options.symbol, info.tick_size, info.step_size);
     instrument.min_quantity = info.min_qty;
     instrument.max_quantity = Some(info.max_qty);
     // The engine trades what is free; what an older order locks is not its to spend.
-    let config = EngineConfig { initial_cash: quote_free, account: AccountKind::Cash, ..EngineConfig::default() };
+    let initial_cash = quote_free + locked_by_adopted;
+    let config = EngineConfig { initial_cash, account: AccountKind::Cash, ..EngineConfig::default() };
     let recorder = match &options.record {
         None => None,
         Some(path) => {
             let mut header =
-                RecordingHeader::new(vec![instrument.clone()], quote_free, AccountKind::Cash, described.clone());
+                RecordingHeader::new(vec![instrument.clone()], initial_cash, AccountKind::Cash, described.clone());
             header.risk_limits = options.risk.clone();
             header.bars = Some(options.bars.to_string());
+            header.adoption = history.as_ref().map(|h| h.adoption.clone());
             Some(recording::record(path, &header)?)
         }
     };
@@ -171,6 +200,22 @@ pub async fn run(
         engine.set_risk_limits(limits).context("the risk limits do not fit this run")?;
     }
     engine.add_strategy(strategy);
+    let mut adopted = Vec::new();
+    if let Some(h) = &history {
+        let ids = engine.adopt(h.adoption.clone()).context("taking over the run's earlier sessions")?;
+        adopted = ids.into_iter().zip(h.names.iter().cloned()).map(|(id, (name, sym))| (id, name, sym)).collect();
+        tracing::info!(
+            orders = h.orders,
+            trades = h.trades,
+            open = adopted.len(),
+            position = %h.adoption.positions.first().map_or(Quantity::ZERO, |p| p.1),
+            "resumed run `{}` from the venue's records",
+            options.run_id
+        );
+        for p in &h.problems {
+            tracing::warn!("resume: {p}");
+        }
+    }
     engine.add_sink(Box::new(LogSink));
     for sink in sinks {
         engine.add_sink(sink);
@@ -190,11 +235,9 @@ pub async fn run(
         max_backoff: Duration::from_secs(10),
         tls: options.tls.clone(),
     };
-    let symbols =
-        vec![GatewaySymbol { symbol: options.symbol.clone(), base: info.base.clone(), quote: info.quote.clone() }];
     let prefix = client_prefix(&options.run_id, pyrt_model::time::wall_clock() / 1_000_000);
     tracing::info!(%prefix, "client order ids are <run id>-<session>-<order id>");
-    let exec = BinanceExecution::start(rest.clone(), &prefix, symbols, user_cfg, stop.clone());
+    let exec = BinanceExecution::start(rest.clone(), &prefix, symbols, adopted, user_cfg, stop.clone());
     let mut feed_cfg = FeedConfig::new(&ws_base, Market::Spot, vec![(options.symbol.clone(), id)]);
     feed_cfg.tls = options.tls.clone();
     let market = BinanceMarketData::start(feed_cfg, rest.clone(), stop);
@@ -227,6 +270,14 @@ pub async fn run(
     let (base_free, base_locked) = money_of(&end_account, &info.base)?;
     let venue = VenueBooks { base_start, quote_start, base: base_free + base_locked, quote: quote_free + quote_locked };
     let mut report = SessionReport::new(&engine, node, options.symbol, described.name, venue);
+    report.resumed = history.map(|h| Resumed {
+        orders: h.orders,
+        trades: h.trades,
+        position: h.adoption.positions.first().map_or(Quantity::ZERO, |p| p.1),
+        cost: h.adoption.positions.first().map_or(Money::ZERO, |p| p.2),
+        open_orders: h.adoption.orders.len(),
+        problems: h.problems,
+    });
     drop(engine);
     report.recording = recorder.map(recording::Recorder::finish);
     Ok(report)

@@ -31,6 +31,24 @@ pub struct SessionReport {
     pub late_trades: u64,
     /// The recording, when the session was recorded.
     pub recording: Option<RecordingStats>,
+    /// What the session took over from its run's earlier sessions, when
+    /// it resumed (the engine's position and orders include it).
+    pub resumed: Option<Resumed>,
+}
+
+/// What a resumed session found at the venue and took over.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Resumed {
+    /// The run's orders and their trades in the venue's history.
+    pub orders: usize,
+    pub trades: usize,
+    /// The position those trades add up to, and its cost.
+    pub position: Quantity,
+    pub cost: Money,
+    /// Orders still open, now the engine's.
+    pub open_orders: usize,
+    /// What could not be taken over.
+    pub problems: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -82,6 +100,7 @@ impl SessionReport {
             unexplained: node.unexplained,
             late_trades: node.late_trades,
             recording: None,
+            resumed: None,
         }
     }
 }
@@ -122,6 +141,16 @@ impl std::fmt::Display for SessionReport {
         }
         if self.late_trades > 0 {
             writeln!(f, "  feed: {} trade(s) out of time order, counted in the bar being built", self.late_trades)?;
+        }
+        if let Some(r) = &self.resumed {
+            writeln!(
+                f,
+                "{:<18} {} order(s) and {} trade(s) of the run found; carried {} at cost {:.8}, {} open order(s) adopted",
+                "resumed", r.orders, r.trades, r.position, r.cost, r.open_orders
+            )?;
+            for p in &r.problems {
+                writeln!(f, "  resume: {p}")?;
+            }
         }
         if let Some(r) = &self.recording {
             writeln!(f, "{:<18} {} ({} events, {} lost)", "recording", r.path.display(), r.events, r.lost)?;

@@ -3,7 +3,9 @@
 //!
 //! Orders are named `"<prefix>-<order id>"` as their client order id, so
 //! every execution the user-data stream reports maps back to the kernel's
-//! order without a lookup table that a restart would lose.
+//! order without a lookup table that a restart would lose. Orders adopted
+//! from an earlier session of the run keep the name they were placed
+//! under; [`Gateway::adopt`] maps it to the kernel's new id.
 //!
 //! **Fills come only from the user-data stream.** The REST answer to a new
 //! order may list fills too, but taking them from both would count them
@@ -22,7 +24,7 @@ use pyrt_binance::user::ExecutionUpdate;
 use pyrt_model::fixed::FIXED_SCALE;
 use pyrt_model::{
     ExecutionReport, Fill, InstrumentId, Liquidity, Money, OrderId, OrderKind, OrderQty, OrderRequest, OrderStatus,
-    Quantity, TimeInForce, TrailingOffset, UnixNanos, VenueCommand, VenueOrderState,
+    Price, Quantity, TimeInForce, TrailingOffset, UnixNanos, VenueCommand, VenueOrderState,
 };
 
 use super::rest::{BinanceRest, OrderParams, RestError, decode};
@@ -42,6 +44,9 @@ pub struct Gateway {
     accepted: Mutex<HashSet<u64>>,
     /// The symbol each order was sent for (cancels name only the order).
     sent: Mutex<HashMap<u64, usize>>,
+    /// Adopted orders: the venue's name for each, both ways.
+    adopted: HashMap<String, OrderId>,
+    adopted_names: HashMap<u64, String>,
 }
 
 impl Gateway {
@@ -52,15 +57,33 @@ impl Gateway {
             symbols,
             accepted: Mutex::new(HashSet::new()),
             sent: Mutex::new(HashMap::new()),
+            adopted: HashMap::new(),
+            adopted_names: HashMap::new(),
         }
     }
 
+    /// Takes over an order an earlier session placed as `client_order_id`
+    /// on symbol `symbol` (an index into the gateway's symbols), as the
+    /// kernel's order `id` (see `Engine::adopt`). Before the gateway starts.
+    pub fn adopt(&mut self, id: OrderId, client_order_id: String, symbol: usize) {
+        self.sent.get_mut().expect("never held across a panic").insert(id.0, symbol);
+        self.accepted.get_mut().expect("never held across a panic").insert(id.0);
+        self.adopted.insert(client_order_id.clone(), id);
+        self.adopted_names.insert(id.0, client_order_id);
+    }
+
     pub fn client_order_id(&self, id: OrderId) -> String {
-        format!("{}-{}", self.prefix, id.0)
+        match self.adopted_names.get(&id.0) {
+            Some(name) => name.clone(),
+            None => format!("{}-{}", self.prefix, id.0),
+        }
     }
 
     /// The kernel's order id behind a client order id of ours.
     pub fn order_id(&self, client_order_id: &str) -> Option<OrderId> {
+        if let Some(&id) = self.adopted.get(client_order_id) {
+            return Some(id);
+        }
         let rest = client_order_id.strip_prefix(&self.prefix)?.strip_prefix('-')?;
         rest.parse().ok().map(OrderId)
     }
@@ -228,14 +251,7 @@ impl Gateway {
                 // A commission in the base asset comes out of the coins
                 // received: the engine books its value as the fee and the
                 // coins as a smaller position (`Fill::fee_base`).
-                let (fee, fee_base) = match e.commission_asset.as_deref() {
-                    Some(a) if a == sym.quote => (e.commission, Quantity::ZERO),
-                    Some(a) if a == sym.base => (
-                        e.commission.mul_ratio(e.last_price.raw() as i128, FIXED_SCALE as i128),
-                        Quantity::from_raw((e.commission.raw() / FIXED_SCALE as i128) as i64),
-                    ),
-                    _ => (Money::ZERO, Quantity::ZERO),
-                };
+                let (fee, fee_base) = commission(e.commission, e.commission_asset.as_deref(), e.last_price, sym);
                 out.push(ExecutionReport::Filled(Fill {
                     fee_base,
                     order_id,
@@ -254,5 +270,19 @@ impl Gateway {
             _ => {}
         }
         out
+    }
+}
+
+/// A commission as the kernel books it: its value in the quote asset, and
+/// the coins it took when paid in the base asset (valued at the fill
+/// price). A third asset (BNB) is not valued: zero.
+pub(crate) fn commission(amount: Money, asset: Option<&str>, price: Price, sym: &GatewaySymbol) -> (Money, Quantity) {
+    match asset {
+        Some(a) if a == sym.quote => (amount, Quantity::ZERO),
+        Some(a) if a == sym.base => (
+            amount.mul_ratio(price.raw() as i128, FIXED_SCALE as i128),
+            Quantity::from_raw((amount.raw() / FIXED_SCALE as i128) as i64),
+        ),
+        _ => (Money::ZERO, Quantity::ZERO),
     }
 }

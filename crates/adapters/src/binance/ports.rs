@@ -69,16 +69,22 @@ pub struct BinanceExecution {
 
 impl BinanceExecution {
     /// Starts the user-data stream and the sending task. Client order ids
-    /// are `<run_id>-<order id>`: a node restarted with the same run id
-    /// recognises its orders at the venue.
+    /// are `<prefix>-<order id>`; `adopted` are orders an earlier session
+    /// of the run placed (kernel id, the venue's client order id, symbol
+    /// index), which keep their names (see `history::run_history`).
     pub fn start(
         rest: Arc<BinanceRest>,
-        run_id: &str,
+        prefix: &str,
         symbols: Vec<GatewaySymbol>,
+        adopted: Vec<(OrderId, String, usize)>,
         user_stream: UserStreamConfig,
         stop: watch::Receiver<bool>,
     ) -> Self {
-        let gateway = Arc::new(Gateway::new(rest, run_id, symbols));
+        let mut gateway = Gateway::new(rest, prefix, symbols);
+        for (id, name, symbol) in adopted {
+            gateway.adopt(id, name, symbol);
+        }
+        let gateway = Arc::new(gateway);
         let (items, rx) = mpsc::unbounded_channel();
         let (commands, mut queued) = mpsc::unbounded_channel::<(VenueCommand, UnixNanos)>();
         // Commands, one after another, in the order they were queued.

@@ -272,6 +272,22 @@ impl BinanceRest {
         }
     }
 
+    /// Up to 1,000 of the account's orders on `symbol` with an order id of
+    /// at least `from_order_id`, oldest first (Binance's paging).
+    pub async fn all_orders(&self, symbol: &str, from_order_id: u64) -> Result<Vec<Value>, RestError> {
+        let params =
+            [("symbol", symbol.to_string()), ("orderId", from_order_id.to_string()), ("limit", "1000".to_string())];
+        let v = self.call(Method::GET, "/api/v3/allOrders", &params, true, 20).await?;
+        v.as_array().cloned().ok_or_else(|| decode("/api/v3/allOrders", "not an array"))
+    }
+
+    /// The account's trades of one order (at most 1,000).
+    pub async fn order_trades(&self, symbol: &str, order_id: u64) -> Result<Vec<Value>, RestError> {
+        let params = [("symbol", symbol.to_string()), ("orderId", order_id.to_string()), ("limit", "1000".to_string())];
+        let v = self.call(Method::GET, "/api/v3/myTrades", &params, true, 20).await?;
+        v.as_array().cloned().ok_or_else(|| decode("/api/v3/myTrades", "not an array"))
+    }
+
     pub async fn cancel_order(&self, symbol: &str, client_order_id: &str) -> Result<Value, RestError> {
         let params = [("symbol", symbol.to_string()), ("origClientOrderId", client_order_id.to_string())];
         self.call(Method::DELETE, "/api/v3/order", &params, true, 1).await

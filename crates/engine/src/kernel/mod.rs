@@ -43,7 +43,7 @@ pub use pyrt_model::Venue;
 pub struct Engine<V: Venue> {
     pub(crate) config: EngineConfig,
     pub(crate) now: UnixNanos,
-    started: bool,
+    pub(crate) started: bool,
     pub(crate) instruments: Vec<Instrument>,
     strategies: Vec<Box<dyn Strategy>>,
     pub(crate) orders: OrderManager,
@@ -105,6 +105,16 @@ impl<V: Venue> Engine<V> {
             next_parent_id: 1,
             stream: Stream::default(),
         }
+    }
+
+    pub(crate) fn strategies_len(&self) -> usize {
+        self.strategies.len()
+    }
+
+    /// Starts the equity record again from the account as it is (after
+    /// positions were carried in, before the first event).
+    pub(crate) fn reset_recorder(&mut self) {
+        self.recorder = EquityRecorder::new(self.config.sampling, self.portfolio.equity());
     }
 
     /// Puts every order under `limits` (see `pyrt_risk`). Limits that name
