@@ -45,7 +45,12 @@ impl<V: Venue> Engine<V> {
         if self.risk.is_checking() {
             self.risk_check(inst, req, flattening)?;
         }
-        if self.config.account == AccountKind::Margin || req.reduce_only {
+        // A reduce-only sell on a cash account is checked like any sell:
+        // Binance Spot has no reduce-only flag, so two `close_position`s
+        // before the first fills would otherwise sell the position twice
+        // (found by the crash-and-resume test: the run went short on a cash
+        // account). Only the kill switch's own flattening is exempt.
+        if self.config.account == AccountKind::Margin || (req.reduce_only && flattening) {
             return Ok(());
         }
         let position = self.portfolio.position(req.instrument);

@@ -199,3 +199,54 @@ fn an_oco_counts_once_at_its_larger_leg_against_later_sells() {
     assert_eq!(st, OrderStatus::Rejected);
     assert!(reason.unwrap().contains("with 70 already offered"));
 }
+
+/// Closes its position on every bar once it holds one, whether or not
+/// the last close has filled: what a strategy on a live venue does when
+/// its fill arrives after the next bar.
+struct ClosesEveryBar {
+    bars: usize,
+}
+
+impl Strategy for ClosesEveryBar {
+    fn on_bar(&mut self, ctx: &mut Context, _bar: &Bar) {
+        self.bars += 1;
+        if self.bars == 1 {
+            ctx.submit(OrderRequest::market(I, Side::Buy, qty(100)));
+        } else {
+            ctx.close_position(I);
+        }
+    }
+}
+
+#[test]
+fn a_second_close_before_the_first_fills_is_refused_not_sold_twice() {
+    let inst = vec![Instrument::new(I, "T", px("0.01"), qty(1))];
+    let venue = pyrt_engine::ChannelVenue::new(inst.clone());
+    let mut engine = Engine::new(inst, venue, EngineConfig::default());
+    engine.add_strategy(Box::new(ClosesEveryBar { bars: 0 }));
+    engine.process(&bar(0, "10", "10", "10", "10")).unwrap();
+    // The buy fills (the live venue's answer), then two bars pass before
+    // the close's fill comes back.
+    let fill = pyrt_model::Fill {
+        fee_base: Quantity::ZERO,
+        order_id: OrderId(1),
+        instrument: I,
+        side: Side::Buy,
+        price: px("10"),
+        qty: qty(100),
+        fee: pyrt_model::Money::ZERO,
+        liquidity: pyrt_model::Liquidity::Taker,
+        ts: 1,
+    };
+    engine.deliver(1, [pyrt_model::ExecutionReport::Filled(fill)]);
+    engine.process(&bar(1, "10", "10", "10", "10")).unwrap();
+    engine.process(&bar(2, "10", "10", "10", "10")).unwrap();
+    let sent: Vec<_> = engine.venue_mut().take_commands();
+    let sells = sent
+        .iter()
+        .filter(|(_, c)| matches!(c, pyrt_model::VenueCommand::Submit { request, .. } if request.side == Side::Sell));
+    assert_eq!(sells.count(), 1, "one close reaches the venue: {sent:?}");
+    let second = engine.orders().get(OrderId(3)).unwrap();
+    assert_eq!(second.status, OrderStatus::Rejected);
+    assert!(second.reason.as_deref().unwrap().contains("holds 100 with 100 already offered"), "{:?}", second.reason);
+}
