@@ -151,6 +151,18 @@ enum Command {
         /// Seconds a client has to send a request's headers (and to send the next request on a kept-alive connection).
         #[arg(long, default_value_t = 10.0)]
         header_timeout_s: f64,
+        /// Request weight one address may use per minute (Binance: 6000); past it, HTTP 429 with Retry-After, and 418 bans for clients that keep going.
+        #[arg(long, default_value_t = 6000)]
+        weight_limit: u32,
+        /// New orders one account may place per 10 seconds (Binance: 100).
+        #[arg(long, default_value_t = 100)]
+        order_limit_10s: u32,
+        /// New orders one account may place per day (Binance: 200000).
+        #[arg(long, default_value_t = 200_000)]
+        order_limit_1d: u32,
+        /// Lift every rate limit (load tests); usage headers are still sent.
+        #[arg(long)]
+        no_rate_limits: bool,
     },
 }
 
@@ -443,6 +455,10 @@ fn run(cli: Cli) -> Result<()> {
             max_connections,
             max_connections_per_ip,
             header_timeout_s,
+            weight_limit,
+            order_limit_10s,
+            order_limit_1d,
+            no_rate_limits,
         } => {
             let replay = replay.map(|path| venue::Replay {
                 market: market.map_or_else(|| pyrt_binance::Market::guess_from_path(&path), MarketArg::market),
@@ -454,7 +470,16 @@ fn run(cli: Cli) -> Result<()> {
                 (_, _, Some(dir)) => Some(venue::Tls::SelfSigned { dir }),
                 _ => None,
             };
-            let limits = venue::Limits { max_connections, max_connections_per_ip, header_timeout_s };
+            let rate_limits = match no_rate_limits {
+                true => pyrt_venue_server::rate_limits::RateLimits::none(),
+                false => pyrt_venue_server::rate_limits::RateLimits {
+                    weight_per_minute: Some(weight_limit),
+                    orders_per_10s: Some(order_limit_10s),
+                    orders_per_day: Some(order_limit_1d),
+                    ..Default::default()
+                },
+            };
+            let limits = venue::Limits { max_connections, max_connections_per_ip, header_timeout_s, rate_limits };
             let options = venue::Options {
                 listen,
                 seed,

@@ -33,6 +33,7 @@ pub struct Limits {
     pub max_connections: usize,
     pub max_connections_per_ip: usize,
     pub header_timeout_s: f64,
+    pub rate_limits: pyrt_venue_server::rate_limits::RateLimits,
 }
 
 /// Serve HTTPS/WSS with these files, or with a new self-signed pair.
@@ -63,6 +64,13 @@ pub fn run(o: Options) -> Result<()> {
         per_ip: l.max_connections_per_ip,
         header_timeout: Duration::from_secs_f64(l.header_timeout_s),
     };
+    let r = &l.rate_limits;
+    if [r.weight_per_minute, r.orders_per_10s, r.orders_per_day].contains(&Some(0)) {
+        bail!(
+            "--weight-limit, --order-limit-10s and --order-limit-1d must be at least 1 (--no-rate-limits lifts them)"
+        );
+    }
+    config.rate_limits = l.rate_limits;
     config.maker = pyrt_model::Rate::from_bps(o.fee_bps);
     config.taker = config.maker;
     let spec = &mut config.symbols[0];

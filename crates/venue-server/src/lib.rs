@@ -33,6 +33,7 @@ pub mod market;
 pub mod market_data;
 pub mod orders;
 pub mod params;
+pub mod rate_limits;
 pub mod replay;
 pub mod rest;
 pub mod serve;
@@ -79,6 +80,8 @@ pub struct VenueConfig {
     /// Account events buffered for user-data subscribers; one that falls
     /// further behind is disconnected with the reason (`user_stream`).
     pub user_stream_buffer: usize,
+    /// Request weight and order limits (Binance's by default).
+    pub rate_limits: rate_limits::RateLimits,
 }
 
 /// A recorded Binance session as the venue's market.
@@ -126,6 +129,7 @@ impl Default for VenueConfig {
             listen_key_ttl: Duration::from_millis(listen_keys::DEFAULT_TTL_MS as u64),
             limits: serve::ConnectionLimits::default(),
             user_stream_buffer: 65_536,
+            rate_limits: rate_limits::RateLimits::default(),
         }
     }
 }
@@ -147,7 +151,8 @@ pub async fn spawn(
     let (frames, _) = tokio::sync::broadcast::channel(1024);
     let (user, _) = tokio::sync::broadcast::channel(config.user_stream_buffer.max(1));
     let listen_keys = Mutex::new(listen_keys::ListenKeys::new(config.listen_key_ttl.as_millis() as i64));
-    let app = Arc::new(App { exchange: Mutex::new(exchange), frames, user, clock: wall_clock, listen_keys });
+    let limiter = Mutex::new(rate_limits::Limiter::new(config.rate_limits));
+    let app = Arc::new(App { exchange: Mutex::new(exchange), frames, user, clock: wall_clock, listen_keys, limiter });
     match &config.replay {
         None => spawn_synthetic(&config, app.clone()),
         Some(replay) => {

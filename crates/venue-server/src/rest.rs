@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::errors::ApiError;
 use crate::exchange::{Exchange, NewOrder, OrderRecord, OrderRef, OrderType, d8};
 use crate::params::{Params, check_signed};
-use crate::{account_history, conditional, market_data};
+use crate::{account_history, conditional, market_data, rate_limits};
 
 /// What the handlers share.
 pub struct App {
@@ -26,7 +26,14 @@ pub struct App {
     /// The server's clock in nanoseconds (wall time; tests may fix it).
     pub clock: fn() -> UnixNanos,
     pub listen_keys: Mutex<crate::listen_keys::ListenKeys>,
+    /// Request weight per address and new orders per account (its own
+    /// lock: counting never waits behind matching).
+    pub limiter: Mutex<crate::rate_limits::Limiter>,
 }
+
+/// The client's address, put in each request's extensions by the server.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub std::net::SocketAddr);
 
 impl App {
     /// Ends a market step: the account events it caused, then its stream
@@ -78,6 +85,26 @@ async fn dispatch(State(app): State<Arc<App>>, request: axum::extract::Request) 
         (Some(e), _) | (None, Err(e)) => Err(e),
         (None, Ok(bytes)) => String::from_utf8(bytes).map_err(|_| ApiError::illegal_chars_anywhere()),
     };
+    let (method, path) = (parts.method.as_str(), parts.uri.path());
+    let ip = parts.extensions.get::<Peer>().map_or(std::net::Ipv4Addr::LOCALHOST.into(), |p| p.0.ip());
+    let now_ms = (app.clock)() / 1_000_000;
+    let weight = rate_limits::weight(method, path, &Params::parse(query, body.as_deref().unwrap_or("")));
+    let admitted = app.limiter.lock().unwrap_or_else(|p| p.into_inner()).admit(ip, weight, now_ms);
+    let used = match admitted {
+        Ok(used) => used,
+        Err(limited) => return limited_response(limited, None),
+    };
+    // New orders count per account, accepted or not (as Binance counts them).
+    let mut order_counts = None;
+    if (method, path) == ("POST", "/api/v3/order")
+        && let Some(key) = parts.headers.get("X-MBX-APIKEY").and_then(|v| v.to_str().ok())
+    {
+        let counted = app.limiter.lock().unwrap_or_else(|p| p.into_inner()).admit_order(key, now_ms);
+        match counted {
+            Ok(counts) => order_counts = Some(counts),
+            Err(limited) => return limited_response(limited, Some(used)),
+        }
+    }
     // A panic in a handler is a bug, but it must cost one request an
     // answer, not the connection its reply (and, holding the exchange's
     // lock, every later request its answer too).
@@ -87,10 +114,34 @@ async fn dispatch(State(app): State<Arc<App>>, request: axum::extract::Request) 
         }))
         .unwrap_or_else(|_| Err(ApiError::internal()))
     });
-    match result {
+    let mut response = match result {
         Ok(value) => axum::Json(value).into_response(),
         Err(e) => e.into_response(),
+    };
+    usage_headers(&mut response, Some(used), order_counts);
+    response
+}
+
+/// Binance's usage headers: the address's weight this minute, and after a
+/// new order the account's order counts.
+fn usage_headers(response: &mut Response, used: Option<u32>, orders: Option<(u32, u32)>) {
+    let h = response.headers_mut();
+    if let Some(used) = used {
+        h.insert("x-mbx-used-weight", used.into());
+        h.insert("x-mbx-used-weight-1m", used.into());
     }
+    if let Some((ten_s, day)) = orders {
+        h.insert("x-mbx-order-count-10s", ten_s.into());
+        h.insert("x-mbx-order-count-1d", day.into());
+    }
+}
+
+/// A 429 or 418 with `Retry-After`.
+fn limited_response(limited: rate_limits::Limited, used: Option<u32>) -> Response {
+    let mut response = limited.error.into_response();
+    response.headers_mut().insert("retry-after", limited.retry_after_s.into());
+    usage_headers(&mut response, used, None);
+    response
 }
 
 /// The body, at most [`MAX_BODY_BYTES`]. A longer one is still read (and
@@ -143,7 +194,10 @@ fn handle(
         Ok(api_key.to_string())
     };
     match (method.as_str(), path) {
-        ("GET", "/api/v3/exchangeInfo") => Ok(exchange_info(&ex, now_ms)),
+        ("GET", "/api/v3/exchangeInfo") => {
+            let limits = app.limiter.lock().unwrap_or_else(|p| p.into_inner()).limits().exchange_info();
+            Ok(exchange_info(&ex, now_ms, limits))
+        }
         ("GET", "/api/v3/depth") => depth(&ex, &params),
         ("GET", "/api/v3/trades") => market_data::trades(&ex, &params),
         ("GET", "/api/v3/historicalTrades") => market_data::historical_trades(&ex, &params),
@@ -206,6 +260,10 @@ fn handle(
             let key = signed(&ex)?;
             Ok(account(&ex, &key, now_ms))
         }
+        ("GET", "/api/v3/rateLimit/order") => {
+            let key = signed(&ex)?;
+            Ok(app.limiter.lock().unwrap_or_else(|p| p.into_inner()).order_usage(&key, now_ms))
+        }
         ("POST" | "PUT" | "DELETE", "/api/v3/userDataStream") => {
             let secret = ex.secret(api_key).ok_or_else(ApiError::bad_api_key)?;
             let mut keys = app.listen_keys.lock().expect("a handler panicked while holding the listen keys");
@@ -225,7 +283,7 @@ fn handle(
     }
 }
 
-fn exchange_info(ex: &Exchange, now_ms: i64) -> Value {
+fn exchange_info(ex: &Exchange, now_ms: i64, rate_limits: Value) -> Value {
     let symbols: Vec<Value> = ex
         .specs()
         .iter()
@@ -253,7 +311,7 @@ fn exchange_info(ex: &Exchange, now_ms: i64) -> Value {
             })
         })
         .collect();
-    json!({ "timezone": "UTC", "serverTime": now_ms, "rateLimits": [], "exchangeFilters": [], "symbols": symbols })
+    json!({ "timezone": "UTC", "serverTime": now_ms, "rateLimits": rate_limits, "exchangeFilters": [], "symbols": symbols })
 }
 
 fn depth(ex: &Exchange, params: &Params) -> Result<Value, ApiError> {

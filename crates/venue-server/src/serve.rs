@@ -125,7 +125,9 @@ pub async fn serve(
             refuse(stream);
             continue;
         };
-        let (router, http, acceptor, stop) = (router.clone(), http.clone(), acceptor.clone(), stop_rx.clone());
+        // Rate limits are per address: each request learns its connection's.
+        let router = router.clone().layer(axum::Extension(crate::rest::Peer(peer)));
+        let (http, acceptor, stop) = (http.clone(), acceptor.clone(), stop_rx.clone());
         connections.spawn(async move {
             let _slot = slot;
             match acceptor {
