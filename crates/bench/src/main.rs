@@ -13,6 +13,7 @@ mod indicators;
 mod l2;
 mod latency;
 mod risk;
+mod venue_load;
 
 /// A cheap event-stream sink: it counts what it is given.
 #[derive(Default)]
@@ -40,6 +41,17 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The local venue under concurrent clients: requests/s per 10-second slice, latency percentiles, resident memory.
+    VenueLoad {
+        #[arg(long, value_enum, default_value_t = venue_load::Endpoint::Order)]
+        endpoint: venue_load::Endpoint,
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Time every indicator over 1M bars (or over arrays from --input).
     Indicators {
         /// Raw little-endian f64 file: high, low, close, volume arrays back to back.
@@ -221,6 +233,9 @@ fn run(cli: Cli) -> Result<()> {
                 t => Some(t.parse().map_err(|e| anyhow::anyhow!("--tick-size {t}: {e}"))?),
             };
             print(format, &book::run(&capture, market.map(MarketArg::market), tick, repeats)?, book::table)
+        }
+        Command::VenueLoad { endpoint, clients, seconds, format } => {
+            print(format, &venue_load::run(endpoint, clients, seconds)?, venue_load::table)
         }
         Command::Risk { checks, format } => print(format, &risk::run(checks)?, risk::table),
         Command::Indicators { input, bars, repeats, spec, format } => {

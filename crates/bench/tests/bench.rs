@@ -83,3 +83,20 @@ fn the_engine_benchmark_reports_throughput_on_synthetic_bars() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(v["bars_per_sec_best"].as_f64().unwrap() > 0.0 && v["fills"].as_u64().unwrap() > 0, "{v}");
 }
+
+#[test]
+fn the_venue_load_benchmark_places_orders_and_reads_books_without_errors() {
+    for endpoint in ["order", "depth"] {
+        let out =
+            bench(&["venue-load", "--endpoint", endpoint, "--clients", "4", "--seconds", "1", "--format", "json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(r["errors"], 0, "{r:#}");
+        assert!(r["requests"].as_u64().unwrap() > 0, "{r:#}");
+        assert_eq!(r["slices"].as_array().unwrap().len(), 1);
+        assert!(r["p99_us"].as_f64().unwrap() >= r["p50_us"].as_f64().unwrap());
+    }
+    let bad = bench(&["venue-load", "--clients", "0"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("--clients must be at least 1"), "{}", stderr(&bad));
+}
