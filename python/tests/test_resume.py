@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -23,31 +24,41 @@ from conftest import pyrt_key, pyrt_secret
 
 RUN = "crashy"
 
+
+class Churn(py_rt.Strategy):
+    """Buys when flat, sells what it holds on the next bar; on its first bar
+    rests a buy far below the market, which only a restart's adoption can
+    cancel once the process is killed."""
+
+    qty = 0.001
+
+    def on_start(self, ctx):
+        self.bars = 0
+
+    def on_bar(self, ctx, bar):
+        self.bars += 1
+        if self.bars == 1:
+            ctx.buy(self.qty, limit=round(bar.close * 0.5, 2))
+        elif ctx.position() < self.qty / 2:
+            ctx.buy(self.qty)
+        else:
+            ctx.close_position()
+
+
 SCRIPT = """
     import sys
+    sys.path.insert(0, sys.argv[3])
     import py_rt
+    from test_resume import Churn
 
-    class Churn(py_rt.Strategy):
-        # Buys when flat, sells what it holds on the next bar; on its first
-        # bar rests a buy far below the market, which only a restart's
-        # adoption can cancel once the process is killed.
-        qty = 0.001
-
-        def on_start(self, ctx):
-            self.bars = 0
-
+    class Loud(Churn):
+        # Says each bar, so the test knows when to kill it.
         def on_bar(self, ctx, bar):
-            self.bars += 1
-            if self.bars == 1:
-                ctx.buy(self.qty, limit=round(bar.close * 0.5, 2))
-            elif ctx.position() < self.qty / 2:
-                ctx.buy(self.qty)
-            else:
-                ctx.close_position()
+            super().on_bar(ctx, bar)
             print("BAR", self.bars, flush=True)
 
     venue, resume = sys.argv[1], sys.argv[2] == "resume"
-    py_rt.Paper(Churn, venue=venue, bar="tick:2", run_id="%s", resume=resume).run()
+    py_rt.Paper(Loud, venue=venue, bar="tick:2", run_id="%s", resume=resume).run()
 """ % RUN
 
 
@@ -78,7 +89,7 @@ def run_books(url):
 
 def crash(url, mode, rng):
     """Runs the churning session and kills it (SIGKILL) a random while after its third bar."""
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(SCRIPT), url, mode],
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(SCRIPT), url, mode, str(Path(__file__).parent)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         for line in proc.stdout:
@@ -142,24 +153,6 @@ def test_resuming_a_run_with_no_history_starts_flat(synthetic_venue):
     assert report.resumed == {"orders": 0, "trades": 0, "position": 0, "cost": 0, "open_orders": 0,
                               "problems": []}
     assert report.position == 0
-
-
-class Churn(py_rt.Strategy):
-    """The crashing script's strategy, for a recorded resumed session."""
-
-    qty = 0.001
-
-    def on_start(self, ctx):
-        self.bars = 0
-
-    def on_bar(self, ctx, bar):
-        self.bars += 1
-        if self.bars == 1:
-            ctx.buy(self.qty, limit=round(bar.close * 0.5, 2))
-        elif ctx.position() < self.qty / 2:
-            ctx.buy(self.qty)
-        else:
-            ctx.close_position()
 
 
 def test_a_resumed_session_replays_exactly_with_what_it_took_over(synthetic_venue, tmp_path):

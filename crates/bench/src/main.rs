@@ -202,13 +202,16 @@ fn print<T: serde::Serialize>(format: Format, report: &T, table: impl Fn(&T) -> 
 }
 
 fn main() -> ExitCode {
+    // Diagnostics through `tracing` on stderr (`RUST_LOG` sets the level);
+    // the benchmark's table or JSON is the result, on stdout.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().init();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
-            for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
+            let causes: Vec<String> = e.chain().skip(1).map(|c| format!("\n  caused by: {c}")).collect();
+            tracing::error!("{e}{}", causes.concat());
             ExitCode::FAILURE
         }
     }

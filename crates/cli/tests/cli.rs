@@ -260,6 +260,8 @@ fn venue_and_paper_flags_are_checked_before_anything_starts() {
         (&["paper", "--param", "fast"], "--param takes NAME=VALUE"),
         (&["paper", "--duration-s", "0"], "--duration-s must be a number of seconds above 0"),
         (&["venue", "--listen", "127.0.0.1:0", "--listen-key-ttl-s", "0"], "--listen-key-ttl-s 0 must be between"),
+        (&["venue", "--listen", "127.0.0.1:0", "--weight-limit", "0"], "--weight-limit, --order-limit-10s"),
+        (&["venue", "--listen", "127.0.0.1:0", "--order-limit-1d", "0"], "must be at least 1 (--no-rate-limits lifts"),
         (&["venue", "--listen", "127.0.0.1:0", "--tls-cert", "/tmp/c.pem"], "--tls-key"),
         (
             &[

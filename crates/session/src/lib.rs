@@ -33,8 +33,9 @@ use pyrt_engine::{AccountKind, ChannelVenue, Engine, EngineConfig, EventSink, St
 use pyrt_live::recording::{self, RecordingHeader};
 use pyrt_live::{LogSink, Node, NodeConfig, NodeError};
 
+pub use pyrt_adapters::binance::gateway::client_prefix;
 pub use pyrt_live::recording::RecordedStrategy;
-use pyrt_model::{Instrument, InstrumentId, Money, OrderKind, OrderQty, Quantity, Side};
+use pyrt_model::{Instrument, InstrumentId, Money, OrderKind, OrderQty, Side};
 use serde_json::Value;
 use tokio::sync::watch;
 
@@ -201,18 +202,19 @@ pub async fn run(
     }
     engine.add_strategy(strategy);
     let mut adopted = Vec::new();
-    if let Some(h) = &history {
+    let resumed = history.as_ref().map(Resumed::of);
+    if let (Some(h), Some(r)) = (&history, &resumed) {
         let ids = engine.adopt(h.adoption.clone()).context("taking over the run's earlier sessions")?;
         adopted = ids.into_iter().zip(h.names.iter().cloned()).map(|(id, (name, sym))| (id, name, sym)).collect();
         tracing::info!(
-            orders = h.orders,
-            trades = h.trades,
-            open = adopted.len(),
-            position = %h.adoption.positions.first().map_or(Quantity::ZERO, |p| p.1),
+            orders = r.orders,
+            trades = r.trades,
+            open = r.open_orders,
+            position = %r.position,
             "resumed run `{}` from the venue's records",
             options.run_id
         );
-        for p in &h.problems {
+        for p in &r.problems {
             tracing::warn!("resume: {p}");
         }
     }
@@ -270,41 +272,10 @@ pub async fn run(
     let (base_free, base_locked) = money_of(&end_account, &info.base)?;
     let venue = VenueBooks { base_start, quote_start, base: base_free + base_locked, quote: quote_free + quote_locked };
     let mut report = SessionReport::new(&engine, node, options.symbol, described.name, venue);
-    report.resumed = history.map(|h| Resumed {
-        orders: h.orders,
-        trades: h.trades,
-        position: h.adoption.positions.first().map_or(Quantity::ZERO, |p| p.1),
-        cost: h.adoption.positions.first().map_or(Money::ZERO, |p| p.2),
-        open_orders: h.adoption.orders.len(),
-        problems: h.problems,
-    });
+    report.resumed = resumed;
     drop(engine);
     report.recording = recorder.map(recording::Recorder::finish);
     Ok(report)
-}
-
-/// The client order id prefix of a session: the run id, then the session's
-/// start in milliseconds, base 36 (8 characters until the year 5138).
-///
-/// The run id names the node across restarts; the session part keeps a
-/// restarted node's order ids (which start again at 1) from reusing an
-/// earlier session's client order ids, which a venue would answer with
-/// the earlier order (a reconciliation would book its fills again).
-/// With a run id of at most 16 characters, `<prefix>-<order id>` fits
-/// Binance's 36 characters up to order id 9,999,999,999.
-pub fn client_prefix(run_id: &str, start_ms: i64) -> String {
-    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut n = start_ms.max(0) as u64;
-    let mut tag = Vec::new();
-    loop {
-        tag.push(DIGITS[(n % 36) as usize]);
-        n /= 36;
-        if n == 0 {
-            break;
-        }
-    }
-    tag.reverse();
-    format!("{run_id}-{}", String::from_utf8(tag).expect("ASCII digits"))
 }
 
 /// `asset`'s free and locked balance in an account answer (zero if absent).

@@ -51,6 +51,21 @@ pub struct Resumed {
     pub problems: Vec<String>,
 }
 
+impl Resumed {
+    /// The summary of a run's history (one instrument: the session's).
+    pub(crate) fn of(h: &pyrt_adapters::binance::RunHistory) -> Self {
+        let (position, cost) = h.adoption.positions.first().map_or((Quantity::ZERO, Money::ZERO), |p| (p.1, p.2));
+        Self {
+            orders: h.orders,
+            trades: h.trades,
+            position,
+            cost,
+            open_orders: h.adoption.orders.len(),
+            problems: h.problems.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct EngineBooks {
     pub position: Quantity,

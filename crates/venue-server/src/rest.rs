@@ -88,29 +88,31 @@ async fn dispatch(State(app): State<Arc<App>>, request: axum::extract::Request) 
     let (method, path) = (parts.method.as_str(), parts.uri.path());
     let ip = parts.extensions.get::<Peer>().map_or(std::net::Ipv4Addr::LOCALHOST.into(), |p| p.0.ip());
     let now_ms = (app.clock)() / 1_000_000;
-    let weight = rate_limits::weight(method, path, &Params::parse(query, body.as_deref().unwrap_or("")));
-    let admitted = app.limiter.lock().unwrap_or_else(|p| p.into_inner()).admit(ip, weight, now_ms);
-    let used = match admitted {
-        Ok(used) => used,
-        Err(limited) => return limited_response(limited, None),
-    };
-    // New orders count per account, accepted or not (as Binance counts them).
-    let mut order_counts = None;
-    if (method, path) == ("POST", "/api/v3/order")
-        && let Some(key) = parts.headers.get("X-MBX-APIKEY").and_then(|v| v.to_str().ok())
-    {
-        let counted = app.limiter.lock().unwrap_or_else(|p| p.into_inner()).admit_order(key, now_ms);
-        match counted {
-            Ok(counts) => order_counts = Some(counts),
-            Err(limited) => return limited_response(limited, Some(used)),
+    // Parsed once: the weight depends on the parameters, and so does the handler.
+    let params = Params::parse(query, body.as_deref().unwrap_or(""));
+    let weight = rate_limits::weight(method, path, &params);
+    let (used, order_counts) = {
+        let mut limiter = app.limiter.lock().unwrap_or_else(|p| p.into_inner());
+        let used = match limiter.admit(ip, weight, now_ms) {
+            Ok(used) => used,
+            Err(limited) => return limited_response(limited, None),
+        };
+        // New orders count per account, accepted or not (as Binance counts them).
+        let key = parts.headers.get("X-MBX-APIKEY").and_then(|v| v.to_str().ok());
+        match key.filter(|_| (method, path) == ("POST", "/api/v3/order")) {
+            None => (used, None),
+            Some(key) => match limiter.admit_order(key, now_ms) {
+                Ok(counts) => (used, Some(counts)),
+                Err(limited) => return limited_response(limited, Some(used)),
+            },
         }
-    }
+    };
     // A panic in a handler is a bug, but it must cost one request an
     // answer, not the connection its reply (and, holding the exchange's
     // lock, every later request its answer too).
     let result = body.and_then(|body| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            handle(&app, &parts.method, parts.uri.path(), query, &parts.headers, &body)
+            handle(&app, &parts.method, parts.uri.path(), query, &parts.headers, &body, &params)
         }))
         .unwrap_or_else(|_| Err(ApiError::internal()))
     });
@@ -174,10 +176,10 @@ fn handle(
     query: &str,
     headers: &HeaderMap,
     body: &str,
+    params: &Params,
 ) -> Result<Value, ApiError> {
     let now = (app.clock)();
     let now_ms = now / 1_000_000;
-    let params = Params::parse(query, body);
     match (method.as_str(), path) {
         ("GET", "/api/v3/ping") => return Ok(json!({})),
         ("GET", "/api/v3/time") => return Ok(json!({ "serverTime": now_ms })),
@@ -190,7 +192,7 @@ fn handle(
     // The account behind a SIGNED request, once its signature and timing check out.
     let signed = |ex: &Exchange| -> Result<String, ApiError> {
         let secret = ex.secret(api_key).ok_or_else(ApiError::bad_api_key)?;
-        check_signed(secret, query, body, &params, now_ms)?;
+        check_signed(secret, query, body, params, now_ms)?;
         Ok(api_key.to_string())
     };
     match (method.as_str(), path) {
@@ -198,19 +200,19 @@ fn handle(
             let limits = app.limiter.lock().unwrap_or_else(|p| p.into_inner()).limits().exchange_info();
             Ok(exchange_info(&ex, now_ms, limits))
         }
-        ("GET", "/api/v3/depth") => depth(&ex, &params),
-        ("GET", "/api/v3/trades") => market_data::trades(&ex, &params),
-        ("GET", "/api/v3/historicalTrades") => market_data::historical_trades(&ex, &params),
-        ("GET", "/api/v3/aggTrades") => market_data::agg_trades(&ex, &params),
-        ("GET", "/api/v3/klines" | "/api/v3/uiKlines") => market_data::klines(&ex, &params),
-        ("GET", "/api/v3/ticker/24hr") => market_data::ticker_24hr(&ex, &params, now_ms),
-        ("GET", "/api/v3/ticker") => market_data::ticker_window(&ex, &params, now_ms),
-        ("GET", "/api/v3/ticker/price") => market_data::ticker_price(&ex, &params),
-        ("GET", "/api/v3/ticker/bookTicker") => market_data::book_ticker(&ex, &params),
-        ("GET", "/api/v3/avgPrice") => market_data::avg_price(&ex, &params, now_ms),
+        ("GET", "/api/v3/depth") => depth(&ex, params),
+        ("GET", "/api/v3/trades") => market_data::trades(&ex, params),
+        ("GET", "/api/v3/historicalTrades") => market_data::historical_trades(&ex, params),
+        ("GET", "/api/v3/aggTrades") => market_data::agg_trades(&ex, params),
+        ("GET", "/api/v3/klines" | "/api/v3/uiKlines") => market_data::klines(&ex, params),
+        ("GET", "/api/v3/ticker/24hr") => market_data::ticker_24hr(&ex, params, now_ms),
+        ("GET", "/api/v3/ticker") => market_data::ticker_window(&ex, params, now_ms),
+        ("GET", "/api/v3/ticker/price") => market_data::ticker_price(&ex, params),
+        ("GET", "/api/v3/ticker/bookTicker") => market_data::book_ticker(&ex, params),
+        ("GET", "/api/v3/avgPrice") => market_data::avg_price(&ex, params, now_ms),
         ("POST", "/api/v3/order") => {
             let key = signed(&ex)?;
-            let order = new_order(&ex, &params)?;
+            let order = new_order(&ex, params)?;
             let id = ex.place(&key, order.clone(), now)?;
             let rec = ex.order(&key, order.symbol, &OrderRef::Id(id)).expect("just placed");
             let resp = params.get("newOrderRespType").unwrap_or("FULL");
@@ -218,19 +220,19 @@ fn handle(
         }
         ("POST", "/api/v3/order/test") => {
             signed(&ex)?;
-            new_order(&ex, &params)?;
+            new_order(&ex, params)?;
             Ok(json!({}))
         }
         ("GET", "/api/v3/order") => {
             let key = signed(&ex)?;
             let symbol = ex.symbol_index(params.required("symbol")?)?;
-            let rec = ex.order(&key, symbol, &order_ref(&params)?).ok_or_else(ApiError::no_such_order)?;
+            let rec = ex.order(&key, symbol, &order_ref(params)?).ok_or_else(ApiError::no_such_order)?;
             Ok(order_json(&ex, rec, "QUERY", now_ms))
         }
         ("DELETE", "/api/v3/order") => {
             let key = signed(&ex)?;
             let symbol = ex.symbol_index(params.required("symbol")?)?;
-            let by = order_ref(&params)?;
+            let by = order_ref(params)?;
             let id = ex.cancel(&key, symbol, &by, now)?;
             let rec = ex.order(&key, symbol, &OrderRef::Id(id)).expect("just cancelled");
             let mut v = order_json(&ex, rec, "RESULT", now_ms);
@@ -246,15 +248,15 @@ fn handle(
                 ex.open_orders(&key, symbol).into_iter().map(|o| order_json(&ex, o, "QUERY", now_ms)).collect();
             Ok(Value::Array(orders))
         }
-        ("GET", "/api/v3/myTrades") => account_history::my_trades(&ex, &signed(&ex)?, &params),
-        ("GET", "/api/v3/allOrders") => account_history::all_orders(&ex, &signed(&ex)?, &params, now_ms),
+        ("GET", "/api/v3/myTrades") => account_history::my_trades(&ex, &signed(&ex)?, params),
+        ("GET", "/api/v3/allOrders") => account_history::all_orders(&ex, &signed(&ex)?, params, now_ms),
         ("DELETE", "/api/v3/openOrders") => {
             let key = signed(&ex)?;
-            account_history::cancel_open_orders(&mut ex, &key, &params, now)
+            account_history::cancel_open_orders(&mut ex, &key, params, now)
         }
         ("GET", "/api/v3/account/commission") => {
             signed(&ex)?;
-            account_history::commission(&ex, &params)
+            account_history::commission(&ex, params)
         }
         ("GET", "/api/v3/account") => {
             let key = signed(&ex)?;

@@ -23,11 +23,46 @@ use std::sync::{Arc, Mutex};
 use pyrt_binance::user::ExecutionUpdate;
 use pyrt_model::fixed::FIXED_SCALE;
 use pyrt_model::{
-    ExecutionReport, Fill, InstrumentId, Liquidity, Money, OrderId, OrderKind, OrderQty, OrderRequest, OrderStatus,
-    Price, Quantity, TimeInForce, TrailingOffset, UnixNanos, VenueCommand, VenueOrderState,
+    ExecutionReport, Fill, InstrumentId, Liquidity, Money, OrderId, OrderKind, OrderQty, OrderRequest, Price, Quantity,
+    TimeInForce, TrailingOffset, UnixNanos, VenueCommand, VenueOrderState,
 };
 
-use super::rest::{BinanceRest, OrderParams, RestError, decode};
+use super::rest::{BinanceRest, OrderParams, RestError, field};
+
+/// The client order id prefix of a session: the run id, then the session's
+/// start in milliseconds, base 36 (8 characters until the year 5138).
+///
+/// The run id names the node across restarts; the session part keeps a
+/// restarted node's order ids (which start again at 1) from reusing an
+/// earlier session's client order ids, which a venue would answer with
+/// the earlier order (a reconciliation would book its fills again).
+/// With a run id of at most 16 characters, `<prefix>-<order id>` fits
+/// Binance's 36 characters up to order id 9,999,999,999.
+pub fn client_prefix(run_id: &str, start_ms: i64) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut n = start_ms.max(0) as u64;
+    let mut tag = Vec::new();
+    loop {
+        tag.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    tag.reverse();
+    format!("{run_id}-{}", String::from_utf8(tag).expect("ASCII digits"))
+}
+
+/// Whether `client_order_id` is one of run `run_id`'s
+/// (`<run id>-<session>-<order id>`; a run id may itself hold dashes).
+pub fn belongs_to(run_id: &str, client_order_id: &str) -> bool {
+    let mut parts = client_order_id.rsplitn(3, '-');
+    let (Some(id), Some(session), Some(run)) = (parts.next(), parts.next(), parts.next()) else { return false };
+    run == run_id
+        && id.parse::<u64>().is_ok()
+        && !session.is_empty()
+        && session.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+}
 
 /// A symbol the gateway trades, by instrument index.
 #[derive(Debug, Clone)]
@@ -207,28 +242,12 @@ impl Gateway {
         for &id in ids {
             let Some(symbol) = self.symbol_of(id) else { continue };
             let Some(order) = self.rest.query_order(&symbol, &self.client_order_id(id)).await? else { continue };
-            let field = |name: &str| {
-                order[name].as_str().ok_or_else(|| decode("/api/v3/order", &format!("no `{name}` in the answer")))
-            };
-            let status = match field("status")? {
-                "NEW" | "PENDING_NEW" => OrderStatus::Accepted,
-                "PARTIALLY_FILLED" => OrderStatus::PartiallyFilled,
-                "FILLED" => OrderStatus::Filled,
-                "CANCELED" | "PENDING_CANCEL" => OrderStatus::Cancelled,
-                "EXPIRED" | "EXPIRED_IN_MATCH" => OrderStatus::Expired,
-                "REJECTED" => OrderStatus::Rejected,
-                other => return Err(decode("/api/v3/order", &format!("unknown order status `{other}`"))),
-            };
-            let number = |name: &str| -> Result<Money, RestError> {
-                field(name)?.parse().map_err(|e| decode("/api/v3/order", &format!("`{name}`: {e}")))
-            };
-            let filled: Quantity =
-                field("executedQty")?.parse().map_err(|e| decode("/api/v3/order", &format!("`executedQty`: {e}")))?;
+            const PATH: &str = "/api/v3/order";
             out.push(VenueOrderState {
                 order_id: id,
-                status,
-                filled,
-                notional: number("cummulativeQuoteQty")?,
+                status: field::order_status(&order, PATH)?,
+                filled: field::number(&order, "executedQty", PATH)?,
+                notional: field::number(&order, "cummulativeQuoteQty", PATH)?,
                 fee: None,
             });
         }
@@ -284,5 +303,21 @@ pub(crate) fn commission(amount: Money, asset: Option<&str>, price: Price, sym: 
             Quantity::from_raw((amount.raw() / FIXED_SCALE as i128) as i64),
         ),
         _ => (Money::ZERO, Quantity::ZERO),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_runs_orders_are_told_apart_from_other_runs() {
+        assert!(belongs_to("pyrt", "pyrt-k2x9a-7"));
+        assert!(belongs_to("desk-a", "desk-a-k2x9a-12"));
+        assert!(!belongs_to("desk", "desk-a-k2x9a-12"), "run `desk-a` is not run `desk`");
+        assert!(!belongs_to("pyrt", "pyrt-7"), "no session part");
+        assert!(!belongs_to("pyrt", "pyrt-k2x9a-x"));
+        assert!(!belongs_to("pyrt", "web_abc123"));
+        assert!(!belongs_to("pyrt", "pyrt-K2-7"), "sessions are lower-case base 36");
     }
 }

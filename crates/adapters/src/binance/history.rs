@@ -18,12 +18,13 @@
 
 use pyrt_engine::{AdoptedOrder, Adoption, Portfolio};
 use pyrt_model::{
-    Fill, InstrumentId, Liquidity, Money, OrderId, OrderKind, OrderQty, OrderRequest, OrderStatus, Price, Quantity,
-    Side, TimeInForce, TrailingOffset,
+    Fill, InstrumentId, Liquidity, Money, OrderId, OrderKind, OrderQty, OrderRequest, Price, Quantity, Side,
+    TimeInForce, TrailingOffset,
 };
 use serde_json::Value;
 
-use super::gateway::{GatewaySymbol, commission};
+use super::gateway::{GatewaySymbol, belongs_to, commission};
+use super::rest::field::{i64 as i64_field, number, order_status, text, u64 as u64_field};
 use super::rest::{BinanceRest, RestError, decode};
 
 /// What a run left at the venue.
@@ -39,17 +40,6 @@ pub struct RunHistory {
     pub trades: usize,
     /// What could not be taken over, one line each.
     pub problems: Vec<String>,
-}
-
-/// Whether `client_order_id` is one of run `run_id`'s
-/// (`<run id>-<session>-<order id>`; a run id may itself hold dashes).
-pub fn belongs_to(run_id: &str, client_order_id: &str) -> bool {
-    let mut parts = client_order_id.rsplitn(3, '-');
-    let (Some(id), Some(session), Some(run)) = (parts.next(), parts.next(), parts.next()) else { return false };
-    run == run_id
-        && id.parse::<u64>().is_ok()
-        && !session.is_empty()
-        && session.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
 }
 
 const PAGE: usize = 1000;
@@ -104,27 +94,16 @@ pub async fn run_history(rest: &BinanceRest, symbols: &[GatewaySymbol], run_id: 
             }
         }
         out.trades += fills.len();
-        fills.sort_by_key(|(time, id, _)| (*time, *id));
-        let mut account = Portfolio::new(Money::ZERO, symbols.len(), Some(0));
-        for (_, _, fill) in &fills {
-            account.apply_fill(fill).map_err(|e| decode("/api/v3/myTrades", &e.to_string()))?;
-        }
-        let held = account.position(instrument);
-        if held.qty.is_negative() {
-            out.problems.push(format!(
-                "{}: the run sold {} more than it bought (coins it did not buy); no position carried",
-                sym.symbol, -held.qty
-            ));
-        } else if held.qty.is_positive() {
-            out.adoption.positions.push((instrument, held.qty, held.cost));
+        match carried(fills, instrument, &sym.symbol)? {
+            Ok(Some(position)) => out.adoption.positions.push(position),
+            Ok(None) => {}
+            Err(problem) => out.problems.push(problem),
         }
         for o in &orders {
-            let status = text(o, "status", "/api/v3/allOrders")?;
-            let status = match status {
-                "NEW" | "PENDING_NEW" => OrderStatus::Accepted,
-                "PARTIALLY_FILLED" => OrderStatus::PartiallyFilled,
-                _ => continue,
-            };
+            let status = order_status(o, "/api/v3/allOrders")?;
+            if status.is_terminal() {
+                continue;
+            }
             let client_id = text(o, "clientOrderId", "/api/v3/allOrders")?.to_string();
             let request = match order_request(o, instrument) {
                 Ok(r) => r,
@@ -147,6 +126,34 @@ pub async fn run_history(rest: &BinanceRest, symbols: &[GatewaySymbol], run_id: 
         }
     }
     Ok(out)
+}
+
+/// The position a run's `fills` (time, trade id, fill) on `instrument` add
+/// up to, replayed in order through an account as the live kernel booked
+/// them: quantity and exact cost, `None` when flat, or why it cannot be
+/// carried (the run sold coins it did not buy).
+#[allow(clippy::type_complexity)]
+fn carried(
+    mut fills: Vec<(i64, u64, Fill)>,
+    instrument: InstrumentId,
+    symbol: &str,
+) -> Result<Result<Option<(InstrumentId, Quantity, Money)>, String>, RestError> {
+    fills.sort_by_key(|(time, id, _)| (*time, *id));
+    let mut account = Portfolio::new(Money::ZERO, instrument.index() + 1, Some(0));
+    for (_, _, fill) in &fills {
+        account.apply_fill(fill).map_err(|e| decode("/api/v3/myTrades", &e.to_string()))?;
+    }
+    let held = account.position(instrument);
+    Ok(if held.qty.is_negative() {
+        Err(format!(
+            "{symbol}: the run sold {} more than it bought (coins it did not buy); no position carried",
+            -held.qty
+        ))
+    } else if held.qty.is_positive() {
+        Ok(Some((instrument, held.qty, held.cost)))
+    } else {
+        Ok(None)
+    })
 }
 
 /// One trade of `myTrades` as the fill the gateway booked for it.
@@ -201,38 +208,40 @@ fn order_request(o: &Value, instrument: InstrumentId) -> Result<OrderRequest, St
     Ok(request)
 }
 
-fn text<'a>(v: &'a Value, name: &str, path: &str) -> Result<&'a str, RestError> {
-    v[name].as_str().ok_or_else(|| decode(path, &format!("no `{name}` in the answer")))
-}
-
-fn number<T: std::str::FromStr>(v: &Value, name: &str, path: &str) -> Result<T, RestError>
-where
-    T::Err: std::fmt::Display,
-{
-    text(v, name, path)?.parse().map_err(|e| decode(path, &format!("`{name}`: {e}")))
-}
-
-fn u64_field(v: &Value, name: &str, path: &str) -> Result<u64, RestError> {
-    v[name].as_u64().ok_or_else(|| decode(path, &format!("no `{name}` in the answer")))
-}
-
-fn i64_field(v: &Value, name: &str, path: &str) -> Result<i64, RestError> {
-    v[name].as_i64().ok_or_else(|| decode(path, &format!("no `{name}` in the answer")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn a_runs_orders_are_told_apart_from_other_runs() {
-        assert!(belongs_to("pyrt", "pyrt-k2x9a-7"));
-        assert!(belongs_to("desk-a", "desk-a-k2x9a-12"));
-        assert!(!belongs_to("desk", "desk-a-k2x9a-12"), "run `desk-a` is not run `desk`");
-        assert!(!belongs_to("pyrt", "pyrt-7"), "no session part");
-        assert!(!belongs_to("pyrt", "pyrt-k2x9a-x"));
-        assert!(!belongs_to("pyrt", "web_abc123"));
-        assert!(!belongs_to("pyrt", "pyrt-K2-7"), "sessions are lower-case base 36");
+    fn the_carried_position_is_the_fills_in_trade_order_and_an_oversold_run_carries_nothing() {
+        let i = InstrumentId(0);
+        let fill = |side, qty: &str, price: &str, fee_base: &str| Fill {
+            order_id: OrderId(0),
+            instrument: i,
+            side,
+            price: price.parse().unwrap(),
+            qty: qty.parse().unwrap(),
+            fee: Money::ZERO,
+            fee_base: fee_base.parse().unwrap(),
+            liquidity: Liquidity::Taker,
+            ts: 0,
+        };
+        // Given out of order: the sell (trade 3) comes after both buys.
+        let fills = vec![
+            (20, 3, fill(Side::Sell, "0.001", "110", "0")),
+            (10, 1, fill(Side::Buy, "0.001", "100", "0.000001")),
+            (10, 2, fill(Side::Buy, "0.001", "120", "0")),
+        ];
+        let (_, qty, cost) = carried(fills, i, "BTCUSDT").unwrap().unwrap().unwrap();
+        assert_eq!(qty, "0.000999".parse().unwrap());
+        // Average cost: 0.001999 held for 0.0999 + 0.12 (the fee's coins left
+        // at their cost), then 0.001 of it sold takes its pro-rata share
+        // (0.2199 × 0.001 / 0.001999, rounded half-even at 1e-18).
+        assert_eq!(cost, "0.109894997498749375".parse().unwrap());
+        assert_eq!(carried(Vec::new(), i, "BTCUSDT").unwrap(), Ok(None));
+        let oversold = vec![(1, 1, fill(Side::Sell, "0.002", "100", "0"))];
+        let why = carried(oversold, i, "BTCUSDT").unwrap().unwrap_err();
+        assert_eq!(why, "BTCUSDT: the run sold 0.002 more than it bought (coins it did not buy); no position carried");
     }
 
     #[test]

@@ -433,3 +433,45 @@ fn number<T: std::str::FromStr<Err = pyrt_model::ValueError>>(path: &str, text: 
 pub(crate) fn decode(path: &str, problem: &str) -> RestError {
     RestError::Decode { path: path.to_string(), problem: problem.to_string() }
 }
+
+/// Reading fields of an answer from `path`; a missing or malformed one is
+/// a decode error that names the endpoint and the field.
+pub(crate) mod field {
+    use serde_json::Value;
+
+    use super::{RestError, decode};
+
+    pub fn text<'a>(v: &'a Value, name: &str, path: &str) -> Result<&'a str, RestError> {
+        v[name].as_str().ok_or_else(|| decode(path, &format!("no `{name}` in the answer")))
+    }
+
+    /// A decimal string (`"0.00100000"`) as a price, quantity or amount.
+    pub fn number<T: std::str::FromStr>(v: &Value, name: &str, path: &str) -> Result<T, RestError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        text(v, name, path)?.parse().map_err(|e| decode(path, &format!("`{name}`: {e}")))
+    }
+
+    pub fn u64(v: &Value, name: &str, path: &str) -> Result<u64, RestError> {
+        v[name].as_u64().ok_or_else(|| decode(path, &format!("no `{name}` in the answer")))
+    }
+
+    pub fn i64(v: &Value, name: &str, path: &str) -> Result<i64, RestError> {
+        v[name].as_i64().ok_or_else(|| decode(path, &format!("no `{name}` in the answer")))
+    }
+
+    /// An order's `status` as the kernel's.
+    pub fn order_status(v: &Value, path: &str) -> Result<pyrt_model::OrderStatus, RestError> {
+        use pyrt_model::OrderStatus;
+        Ok(match text(v, "status", path)? {
+            "NEW" | "PENDING_NEW" => OrderStatus::Accepted,
+            "PARTIALLY_FILLED" => OrderStatus::PartiallyFilled,
+            "FILLED" => OrderStatus::Filled,
+            "CANCELED" | "PENDING_CANCEL" => OrderStatus::Cancelled,
+            "EXPIRED" | "EXPIRED_IN_MATCH" => OrderStatus::Expired,
+            "REJECTED" => OrderStatus::Rejected,
+            other => return Err(decode(path, &format!("unknown order status `{other}`"))),
+        })
+    }
+}

@@ -45,6 +45,11 @@ struct Args {
 }
 
 fn main() -> Result<()> {
+    // Findings go to stderr through `tracing` (`RUST_LOG` sets the level);
+    // the table of executions is the result, on stdout.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     let args = Args::parse();
     let targets: Vec<&Target> = match &args.target {
         Some(name) => vec![pyrt_fuzz::target(name).with_context(|| {
@@ -142,7 +147,12 @@ fn campaign(target: &Target, args: &Args) -> Result<Report> {
                     std::fs::create_dir_all(&dir)?;
                     let path = dir.join(format!("crash-{executions}"));
                     std::fs::write(&path, &input)?;
-                    eprintln!("{}: {} ({} bytes) -> {}", target.name, message, input.len(), path.display());
+                    tracing::warn!(
+                        target = target.name,
+                        bytes = input.len(),
+                        saved = %path.display(),
+                        "panic: {message}"
+                    );
                 }
             }
         }
