@@ -14,7 +14,7 @@ use pyrt_model::time::{NANOS_PER_DAY, NANOS_PER_SECOND};
 use pyrt_model::{Instrument, InstrumentId, MarketEvent, Price, Quantity};
 use pyrt_sim::{SimConfig, SimVenue};
 
-use crate::config::RunConfig;
+use pyrt_settings::RunConfig;
 
 type EventStream = Box<dyn Iterator<Item = Result<MarketEvent, DataError>>>;
 

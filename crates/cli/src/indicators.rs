@@ -15,8 +15,8 @@ use pyrt_indicators::{Candle, FeaturePipeline};
 use pyrt_model::{Bar, MarketEvent};
 
 use crate::backtest::open_data;
-use crate::config::{Feed, RunConfig};
 use crate::output::Staged;
+use pyrt_settings::{Feed, RunConfig};
 
 /// A bar as the indicators see it (floats: indicators are statistics).
 pub fn candle(b: &Bar) -> Candle {

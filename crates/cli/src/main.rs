@@ -2,7 +2,6 @@
 
 mod backtest;
 mod bars;
-mod config;
 mod divergence;
 mod indicators;
 mod logging;
@@ -15,7 +14,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use config::{Feed, RunConfig};
+use pyrt_settings::{Feed, RunConfig};
 
 #[derive(Parser)]
 #[command(name = "pyrt", version, about = "py_rt: backtest, paper and live trading on one engine")]

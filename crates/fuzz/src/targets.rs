@@ -27,6 +27,11 @@ pub static TARGETS: &[Target] = &[
     Target { name: "frame", about: "numpy-like columns (py_rt's frame conversion) to bars", run: frame },
     Target { name: "feature_spec", about: "a feature list: streaming and batch agree to the bit", run: feature_spec },
     Target { name: "risk_toml", about: "a risk-limits TOML file, then a check against it", run: risk_toml },
+    Target {
+        name: "run_config",
+        about: "a backtest's settings file: accepted settings pass their checks",
+        run: run_config,
+    },
     Target { name: "cost_spec", about: "fee and slippage specs, then costs at extreme prices", run: cost_spec },
     Target { name: "binance_stream", about: "a Binance stream frame: fast and general parsers agree", run: stream },
     Target { name: "venue_params", about: "a signed request to the local venue: parameters and timing", run: venue },
@@ -188,6 +193,24 @@ fn risk_toml(data: &[u8]) {
     let Ok(limits) = pyrt_risk::RiskLimits::from_toml(&text(data)) else { return };
     let inst = vec![Instrument::new(InstrumentId(0), "BTCUSDT", Price::from_raw(1), Quantity::from_raw(1))];
     let _ = pyrt_risk::RiskEngine::new(limits, &inst);
+}
+
+fn run_config(data: &[u8]) {
+    let base = std::path::Path::new("/runs");
+    let Ok(config) = pyrt_settings::RunConfig::parse(&text(data), base) else { return };
+    assert!(config.account.cash.is_positive(), "accepted cash {}", config.account.cash);
+    assert!(config.execution.latency_ms >= 0.0 && config.execution.latency_ms.is_finite());
+    assert!(
+        pyrt_sim::check_fees(&config.execution.fees).is_ok()
+            && pyrt_sim::check_slippage(&config.execution.slippage).is_ok()
+    );
+    for feed in &config.feeds {
+        // Relative paths are the file's: with an absolute base, all end up absolute.
+        assert!(feed.path.is_absolute(), "feed path {} not resolved against the file", feed.path.display());
+        assert!(feed.tick_size.is_positive() && feed.lot_size.is_positive());
+        let _ = feed.symbol();
+    }
+    let _ = config.strategy.params_text();
 }
 
 fn cost_spec(data: &[u8]) {

@@ -1,11 +1,15 @@
-//! The run configuration: a TOML file (`pyrt backtest --config run.toml`),
+//! A backtest's run settings: a TOML file (`pyrt backtest --config run.toml`),
 //! or the same fields from flags, or built-in defaults.
+//!
+//! The file comes from outside, so its reader is one of the fuzzed parsers
+//! (`pyrt-fuzz`'s `run_config` target): any text gives settings that pass
+//! [`RunConfig::validate`] or an error naming the field, never a panic.
 //!
 //! Unknown keys anywhere are errors (serde's `deny_unknown_fields`), so a
 //! misspelt setting never silently falls back to a default.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 use pyrt_data::{BarColumns, OnInvalid};
@@ -175,12 +179,17 @@ pub struct Output {
 }
 
 impl RunConfig {
-    pub fn load(path: &std::path::Path) -> Result<Self> {
+    /// Reads a settings file; its relative paths are relative to the file.
+    pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
-        let mut config: RunConfig =
-            toml::from_str(&text).with_context(|| format!("invalid config {}", path.display()))?;
-        // Paths in the file are relative to the file.
-        let base = path.parent().unwrap_or(std::path::Path::new("."));
+        Self::parse(&text, path.parent().unwrap_or(Path::new(".")))
+            .with_context(|| format!("invalid config {}", path.display()))
+    }
+
+    /// Reads settings from TOML text, resolving relative paths against
+    /// `base`, and checks them.
+    pub fn parse(text: &str, base: &Path) -> Result<Self> {
+        let mut config: RunConfig = toml::from_str(text)?;
         for feed in &mut config.feeds {
             if feed.path.is_relative() {
                 feed.path = base.join(&feed.path);
@@ -241,5 +250,19 @@ mod tests {
         let e = rebate.validate().unwrap_err().to_string();
         assert!(e.starts_with("execution.fees: the taker rate -5000 bp is outside its bounds"), "{e}");
         assert_eq!(c.strategy.params_text().unwrap()["fast"], "5");
+    }
+
+    #[test]
+    fn paths_resolve_against_the_file_and_checks_name_the_field() {
+        let text = "risk = \"limits.toml\"\n[[feeds]]\npath = \"data/orcl.csv.gz\"\n[output]\ndir = \"/abs/out\"\n";
+        let c = RunConfig::parse(text, Path::new("/runs")).unwrap();
+        assert_eq!(c.feeds[0].path, Path::new("/runs/data/orcl.csv.gz"));
+        assert_eq!(c.feeds[0].symbol(), "ORCL");
+        assert_eq!(c.risk.as_deref(), Some(Path::new("/runs/limits.toml")));
+        assert_eq!(c.output.dir.as_deref(), Some(Path::new("/abs/out")));
+        let e = RunConfig::parse("[account]\ncash = -1\n", Path::new("/")).unwrap_err().to_string();
+        assert!(e.starts_with("account.cash must be greater than zero"), "{e}");
+        let e = RunConfig::parse("[execution]\nlatency_ms = nan\n", Path::new("/")).unwrap_err().to_string();
+        assert!(e.contains("execution.latency_ms"), "{e}");
     }
 }
