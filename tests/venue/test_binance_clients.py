@@ -10,7 +10,7 @@ Each test runs twice: on the synthetic market and on a replayed recording.
 import os
 import subprocess
 import time
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,6 +37,24 @@ def _running_venue(*extra):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@asynccontextmanager
+async def async_client(address):
+    """python-binance's AsyncClient with REST and the WebSocket API pointed
+    at the venue (both are class attributes, restored afterwards)."""
+    from binance import AsyncClient
+
+    saved = AsyncClient.API_URL, AsyncClient.WS_API_URL
+    AsyncClient.API_URL, AsyncClient.WS_API_URL = f"http://{address}/api", f"ws://{address}/ws-api/v3"
+    try:
+        client = await AsyncClient.create(KEY, SECRET)
+        try:
+            yield client
+        finally:
+            await client.close_connection()
+    finally:
+        AsyncClient.API_URL, AsyncClient.WS_API_URL = saved
 
 
 @pytest.fixture(params=["synthetic", "replay"])
@@ -265,34 +283,25 @@ def test_python_binance_user_socket_reports_executions(venue, monkeypatch):
     `userDataStream.subscribe.signature`) receives every execution."""
     import asyncio
 
-    from binance import AsyncClient, BinanceSocketManager
+    from binance import BinanceSocketManager
     from binance.ws.reconnecting_websocket import ReconnectingWebsocket
 
     # Its read loop notices a close only between 10-second receive timeouts.
     monkeypatch.setattr(ReconnectingWebsocket, "TIMEOUT", 0.5)
 
     async def run():
-        saved = AsyncClient.API_URL, AsyncClient.WS_API_URL
-        AsyncClient.API_URL, AsyncClient.WS_API_URL = f"http://{venue}/api", f"ws://{venue}/ws-api/v3"
-        try:
-            client = await AsyncClient.create(KEY, SECRET)
-            try:
-                async with BinanceSocketManager(client).user_socket() as stream:
-                    await asyncio.sleep(0.5)
-                    order = await client.order_market_buy(symbol="BTCUSDT", quantity=0.01)
-                    reports, positions = [], 0
-                    while not reports or reports[-1]["X"] != "FILLED":
-                        msg = await asyncio.wait_for(stream.recv(), 10)
-                        event = msg.get("event", msg)
-                        if event["e"] == "executionReport":
-                            reports.append(event)
-                        elif event["e"] == "outboundAccountPosition":
-                            positions += 1
-                    return order, reports, positions
-            finally:
-                await client.close_connection()
-        finally:
-            AsyncClient.API_URL, AsyncClient.WS_API_URL = saved
+        async with async_client(venue) as client, BinanceSocketManager(client).user_socket() as stream:
+            await asyncio.sleep(0.5)
+            order = await client.order_market_buy(symbol="BTCUSDT", quantity=0.01)
+            reports, positions = [], 0
+            while not reports or reports[-1]["X"] != "FILLED":
+                msg = await asyncio.wait_for(stream.recv(), 10)
+                event = msg.get("event", msg)
+                if event["e"] == "executionReport":
+                    reports.append(event)
+                elif event["e"] == "outboundAccountPosition":
+                    positions += 1
+            return order, reports, positions
 
     order, reports, positions = asyncio.run(run())
     assert reports[0]["x"] == "NEW" and reports[0]["i"] == order["orderId"]
@@ -387,7 +396,8 @@ def test_websocket_api_refuses_bad_requests(venue):
 
     with connect(f"ws://{venue}/ws-api/v3") as ws:
         for request, status, code in [
-            ({"id": 1, "method": "order.place", "params": {}}, 400, -1100),
+            ({"id": 1, "method": "order.place", "params": {}}, 400, -1102),
+            ({"id": 6, "method": "order.teleport", "params": {}}, 400, -1116),
             ({"id": 2, "method": "userDataStream.subscribe.signature", "params": {"timestamp": 1}}, 400, -1102),
             ({"id": 3, "method": "userDataStream.subscribe.signature", "params": {"apiKey": "who", "timestamp": 1, "signature": "00"}}, 401, -2015),
             ({"id": 4, "method": "userDataStream.subscribe.signature", "params": {"apiKey": KEY, "timestamp": 1, "signature": "00" * 32}}, 400, -1022),
@@ -398,7 +408,8 @@ def test_websocket_api_refuses_bad_requests(venue):
         ws.send("{not json")
         assert json.loads(ws.recv(timeout=5))["error"]["code"] == -1100
         ws.send(json.dumps({"id": 5, "method": "ping"}))
-        assert json.loads(ws.recv(timeout=5)) == {"id": 5, "status": 200, "result": {}}
+        pong = json.loads(ws.recv(timeout=5))
+        assert (pong["id"], pong["status"], pong["result"]) == (5, 200, {}) and pong["rateLimits"][0]["count"] >= 1
 
 
 def test_kline_streams_add_up_to_the_trades(venue):

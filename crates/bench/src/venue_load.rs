@@ -7,7 +7,8 @@
 //! below the market with a unique `newClientOrderId`, as ccxt and
 //! python-binance send: each expires at once, so the open book stays
 //! small while the account's history grows by one order per request), or
-//! `GET /api/v3/depth`. The client is a few lines of raw HTTP on the same
+//! `GET /api/v3/depth`, or both (`mixed`: half the clients each, to see
+//! whether book reads wait behind matching). The client is a few lines of raw HTTP on the same
 //! runtime, so most of the machine's time is the server's.
 //!
 //! Reported: requests per second in each 10-second slice (flat, or
@@ -15,6 +16,7 @@
 //! request, errors, and the process's resident memory at the start and at
 //! each slice's end.
 
+use hdrhistogram::Histogram;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -30,6 +32,33 @@ use tokio::net::TcpStream;
 pub enum Endpoint {
     Order,
     Depth,
+    /// Even clients send orders, odd ones read the book.
+    Mixed,
+}
+
+/// Latency of one kind of request.
+#[derive(Debug, Serialize)]
+pub struct Latency {
+    pub endpoint: Endpoint,
+    pub requests: u64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub p999_us: f64,
+    pub max_us: f64,
+}
+
+impl Latency {
+    fn of(endpoint: Endpoint, h: &Histogram<u64>) -> Self {
+        let at = |q: f64| h.value_at_quantile(q) as f64;
+        Self {
+            endpoint,
+            requests: h.len(),
+            p50_us: at(0.5),
+            p99_us: at(0.99),
+            p999_us: at(0.999),
+            max_us: h.max() as f64,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -53,6 +82,8 @@ pub struct LoadBench {
     pub p99_us: f64,
     pub p999_us: f64,
     pub max_us: f64,
+    /// Orders and book reads apart.
+    pub by_endpoint: Vec<Latency>,
     pub rss_start_mb: f64,
     pub slices: Vec<Slice>,
 }
@@ -82,6 +113,11 @@ async fn load(endpoint: Endpoint, clients: usize, length: Duration) -> Result<Lo
     let mut tasks = Vec::with_capacity(clients);
     for client in 0..clients {
         let (stop, done) = (stop.clone(), done.clone());
+        let endpoint = match endpoint {
+            Endpoint::Mixed if client % 2 == 0 => Endpoint::Order,
+            Endpoint::Mixed => Endpoint::Depth,
+            one => one,
+        };
         tasks.push(tokio::spawn(async move { client_loop(address, endpoint, client, stop, done).await }));
     }
     let start = Instant::now();
@@ -103,34 +139,50 @@ async fn load(endpoint: Endpoint, clients: usize, length: Duration) -> Result<Lo
     }
     stop.store(true, Ordering::Relaxed);
     let elapsed = start.elapsed().as_secs_f64();
-    let (mut latencies, mut errors, mut first_error) = (Vec::new(), 0, None);
+    let (mut latencies, mut errors, mut first_error) = (latency_histogram(), 0, None);
+    let (mut orders, mut reads) = (latency_histogram(), latency_histogram());
     for task in tasks {
         let outcome = task.await.context("a load client panicked")?;
-        latencies.extend(outcome.latencies_us);
+        latencies.add(&outcome.latencies_us).context("merging latency histograms")?;
+        let kind = if outcome.endpoint == Endpoint::Order { &mut orders } else { &mut reads };
+        kind.add(&outcome.latencies_us).context("merging latency histograms")?;
         errors += outcome.errors;
         first_error = first_error.or(outcome.first_error);
     }
-    latencies.sort_by(f64::total_cmp);
-    let at = |q: f64| latencies.get(((latencies.len() as f64 - 1.0) * q) as usize).copied().unwrap_or(f64::NAN);
+    let by_endpoint = [(Endpoint::Order, &orders), (Endpoint::Depth, &reads)]
+        .into_iter()
+        .filter(|(_, h)| !h.is_empty())
+        .map(|(e, h)| Latency::of(e, h))
+        .collect();
+    let at = |q: f64| latencies.value_at_quantile(q) as f64;
     Ok(LoadBench {
         endpoint,
         clients,
         seconds: elapsed,
-        requests: latencies.len() as u64,
+        requests: latencies.len(),
         errors,
         first_error,
         per_second: latencies.len() as f64 / elapsed,
         p50_us: at(0.5),
         p99_us: at(0.99),
         p999_us: at(0.999),
-        max_us: latencies.last().copied().unwrap_or(f64::NAN),
+        max_us: latencies.max() as f64,
+        by_endpoint,
         rss_start_mb,
         slices,
     })
 }
 
+/// Microseconds from 1 µs to a minute at 3 significant digits: a fixed
+/// few hundred kilobytes however long the run, so the process's resident
+/// memory is the venue's (a list of samples grew by 8 bytes a request).
+fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds")
+}
+
 struct Outcome {
-    latencies_us: Vec<f64>,
+    endpoint: Endpoint,
+    latencies_us: Histogram<u64>,
     errors: u64,
     first_error: Option<String>,
 }
@@ -143,7 +195,7 @@ async fn client_loop(
     stop: Arc<AtomicBool>,
     done: Arc<AtomicU64>,
 ) -> Outcome {
-    let mut out = Outcome { latencies_us: Vec::new(), errors: 0, first_error: None };
+    let mut out = Outcome { endpoint, latencies_us: latency_histogram(), errors: 0, first_error: None };
     let mut conn = None;
     let mut n = 0u64;
     while !stop.load(Ordering::Relaxed) {
@@ -164,13 +216,13 @@ async fn client_loop(
         n += 1;
         let request = match endpoint {
             Endpoint::Depth => "GET /api/v3/depth?symbol=BTCUSDT&limit=100 HTTP/1.1\r\nHost: x\r\n\r\n".to_string(),
-            Endpoint::Order => order_request(client, n),
+            Endpoint::Order | Endpoint::Mixed => order_request(client, n),
         };
         let stream = conn.as_mut().expect("connected above");
         let t = Instant::now();
         match exchange(stream, request.as_bytes()).await {
             Ok((200, _)) => {
-                out.latencies_us.push(t.elapsed().as_secs_f64() * 1e6);
+                out.latencies_us.saturating_record(t.elapsed().as_micros() as u64);
                 done.fetch_add(1, Ordering::Relaxed);
             }
             Ok((status, body)) => {
@@ -262,6 +314,16 @@ pub fn table(r: &LoadBench) -> String {
         "per s",
         "rss MB"
     );
+    if r.by_endpoint.len() > 1 {
+        let mut apart = String::new();
+        for l in &r.by_endpoint {
+            apart += &format!(
+                "  {:?}: {} requests, p50 {:.0}  p99 {:.0}  p99.9 {:.0}  max {:.0} us\n",
+                l.endpoint, l.requests, l.p50_us, l.p99_us, l.p999_us, l.max_us
+            );
+        }
+        out.insert_str(out.find("rss at start").unwrap_or(0), &apart);
+    }
     for s in &r.slices {
         out += &format!("{:>8.0} {:>10} {:>10.0} {:>8.1}\n", s.end_s, s.requests, s.per_second, s.rss_mb);
     }

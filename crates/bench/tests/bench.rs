@@ -86,7 +86,7 @@ fn the_engine_benchmark_reports_throughput_on_synthetic_bars() {
 
 #[test]
 fn the_venue_load_benchmark_places_orders_and_reads_books_without_errors() {
-    for endpoint in ["order", "depth"] {
+    for endpoint in ["order", "depth", "mixed"] {
         let out =
             bench(&["venue-load", "--endpoint", endpoint, "--clients", "4", "--seconds", "1", "--format", "json"]);
         assert!(out.status.success(), "{}", stderr(&out));
@@ -95,6 +95,10 @@ fn the_venue_load_benchmark_places_orders_and_reads_books_without_errors() {
         assert!(r["requests"].as_u64().unwrap() > 0, "{r:#}");
         assert_eq!(r["slices"].as_array().unwrap().len(), 1);
         assert!(r["p99_us"].as_f64().unwrap() >= r["p50_us"].as_f64().unwrap());
+        let kinds: Vec<&str> =
+            r["by_endpoint"].as_array().unwrap().iter().map(|l| l["endpoint"].as_str().unwrap()).collect();
+        let want: &[&str] = if endpoint == "mixed" { &["order", "depth"] } else { &[endpoint] };
+        assert_eq!(kinds, want, "{r:#}");
     }
     let bad = bench(&["venue-load", "--clients", "0"]);
     assert!(!bad.status.success());

@@ -162,6 +162,9 @@ enum Command {
         /// Lift every rate limit (load tests); usage headers are still sent.
         #[arg(long)]
         no_rate_limits: bool,
+        /// Finished orders that never traded (cancelled, expired) kept for queries; older ones are archived as on Binance (queries answer -2013).
+        #[arg(long, default_value_t = pyrt_venue_server::exchange::KEEP_UNFILLED_ORDERS)]
+        keep_unfilled_orders: usize,
     },
 }
 
@@ -458,6 +461,7 @@ fn run(cli: Cli) -> Result<()> {
             order_limit_10s,
             order_limit_1d,
             no_rate_limits,
+            keep_unfilled_orders,
         } => {
             let replay = replay.map(|path| venue::Replay {
                 market: market.map_or_else(|| pyrt_binance::Market::guess_from_path(&path), MarketArg::market),
@@ -478,7 +482,13 @@ fn run(cli: Cli) -> Result<()> {
                     ..Default::default()
                 },
             };
-            let limits = venue::Limits { max_connections, max_connections_per_ip, header_timeout_s, rate_limits };
+            let limits = venue::Limits {
+                max_connections,
+                max_connections_per_ip,
+                header_timeout_s,
+                rate_limits,
+                keep_unfilled_orders,
+            };
             let options = venue::Options {
                 listen,
                 seed,

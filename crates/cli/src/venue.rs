@@ -34,6 +34,7 @@ pub struct Limits {
     pub max_connections_per_ip: usize,
     pub header_timeout_s: f64,
     pub rate_limits: pyrt_venue_server::rate_limits::RateLimits,
+    pub keep_unfilled_orders: usize,
 }
 
 /// Serve HTTPS/WSS with these files, or with a new self-signed pair.
@@ -71,6 +72,7 @@ pub fn run(o: Options) -> Result<()> {
         );
     }
     config.rate_limits = l.rate_limits;
+    config.keep_unfilled_orders = l.keep_unfilled_orders;
     config.maker = pyrt_model::Rate::from_bps(o.fee_bps);
     config.taker = config.maker;
     let spec = &mut config.symbols[0];

@@ -7,12 +7,15 @@
 //! hours long); with neither the last `limit`. Ids and times only grow in
 //! an account's lists, so each page is a binary search away.
 
+use std::collections::BTreeMap;
+
 use pyrt_model::Money;
 use serde_json::{Value, json};
 
 use crate::accounts::AccountTrade;
 use crate::errors::ApiError;
 use crate::exchange::{Exchange, OrderRef, d8};
+use crate::order_api::{cancelled_json, order_json};
 use crate::params::Params;
 
 const DEFAULT_LIMIT: usize = 500;
@@ -65,6 +68,50 @@ fn page<T>(
     if last { &items[hi.saturating_sub(n).max(lo)..hi] } else { &items[lo..hi.min(lo + n)] }
 }
 
+/// Like [`page`], over an account's orders (a map from id to time, from
+/// which archived orders are removed): the ids of the page.
+fn page_of_orders(
+    orders: &BTreeMap<u64, i64>,
+    from_id: Option<u64>,
+    (start, end): (Option<i64>, Option<i64>),
+    n: usize,
+) -> Vec<u64> {
+    let first = |from: u64| orders.range(from..).take(n).map(|(&id, _)| id).collect();
+    let last = |to: u64| {
+        let mut ids: Vec<u64> = orders.range(..to).rev().take(n).map(|(&id, _)| id).collect();
+        ids.reverse();
+        ids
+    };
+    match (from_id, start, end) {
+        (Some(from), ..) => first(from),
+        (None, None, None) => last(u64::MAX),
+        (None, start, end) => {
+            let s = start.unwrap_or_else(|| end.unwrap_or(0) - DAY_MS);
+            let e = end.unwrap_or(s + DAY_MS);
+            let (lo, hi) = (first_placed_at(orders, s), first_placed_at(orders, e.saturating_add(1)));
+            let ids = if start.is_none() { last(hi) } else { first(lo) };
+            ids.into_iter().filter(|id| (lo..hi).contains(id)).collect()
+        }
+    }
+}
+
+/// The smallest id bound from which every order was placed at `t` or
+/// later: a binary search over ids, since times grow with them.
+fn first_placed_at(orders: &BTreeMap<u64, i64>, t: i64) -> u64 {
+    let (Some((&first, _)), Some((&last, _))) = (orders.first_key_value(), orders.last_key_value()) else {
+        return 0;
+    };
+    let (mut lo, mut hi) = (first, last + 1);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match orders.range(mid..).next() {
+            Some((&id, &time)) if time < t => lo = id + 1,
+            _ => hi = mid,
+        }
+    }
+    lo
+}
+
 /// `GET /api/v3/myTrades`.
 pub fn my_trades(ex: &Exchange, key: &str, p: &Params) -> Result<Value, ApiError> {
     let symbol = ex.symbol_index(p.required("symbol")?)?;
@@ -107,12 +154,8 @@ pub fn all_orders(ex: &Exchange, key: &str, p: &Params, now_ms: i64) -> Result<V
         return Err(ApiError::bad_combination());
     }
     let account = ex.account(key).ok_or_else(ApiError::bad_api_key)?;
-    let ids = page(account.orders(symbol), |o| o.0, |o| o.1, from_id, range, n);
-    Ok(ids
-        .iter()
-        .filter_map(|(id, _)| ex.order_of(key, *id))
-        .map(|o| crate::rest::order_json(ex, o, "QUERY", now_ms))
-        .collect())
+    let ids = page_of_orders(account.orders(symbol), from_id, range, n);
+    Ok(ids.iter().filter_map(|id| ex.order_of(key, *id)).map(|o| order_json(ex, o, "QUERY", now_ms)).collect())
 }
 
 /// `DELETE /api/v3/openOrders`: cancels every open order of the account
@@ -127,11 +170,7 @@ pub fn cancel_open_orders(ex: &mut Exchange, key: &str, p: &Params, now: i64) ->
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         ex.cancel(key, symbol, &OrderRef::Id(id), now)?;
-        let rec = ex.order_of(key, id).expect("just cancelled");
-        let mut v = crate::rest::order_json(ex, rec, "RESULT", now_ms);
-        v["origClientOrderId"] = json!(rec.client_order_id);
-        v["clientOrderId"] = json!(format!("cancel-{id}"));
-        out.push(v);
+        out.push(cancelled_json(ex, key, id, None, now_ms));
     }
     Ok(Value::Array(out))
 }
@@ -174,5 +213,37 @@ mod tests {
         assert_eq!(p(None, (Some(250), Some(650)), 2), [3, 4], "the first of a range");
         assert_eq!(p(None, (Some(900), None), 10), [9, 10], "from a start");
         assert_eq!(p(None, (None, Some(300)), 2), [2, 3], "the last up to an end");
+    }
+
+    #[test]
+    fn order_pages_agree_with_slice_pages_and_skip_archived_orders() {
+        let mut all = items();
+        // Several orders in one millisecond, and gaps where orders were archived.
+        all.extend([(12, 1000), (13, 1000), (20, 1100)]);
+        let map: BTreeMap<u64, i64> = all.iter().copied().collect();
+        let cases = [
+            (None, (None, None)),
+            (Some(4), (None, None)),
+            (Some(11), (None, None)),
+            (Some(21), (None, None)),
+            (None, (Some(250), Some(650))),
+            (None, (Some(900), None)),
+            (None, (None, Some(300))),
+            (None, (Some(1000), Some(1000))),
+            (None, (Some(1001), Some(1099))),
+            (None, (None, Some(50))),
+        ];
+        for (from, range) in cases {
+            for n in [1, 2, 3, 10] {
+                let want = ids(page(&all, |x| x.0, |x| x.1, from, range, n));
+                assert_eq!(page_of_orders(&map, from, range, n), want, "from {from:?} range {range:?} limit {n}");
+            }
+        }
+        let first_from = |t| map.range(first_placed_at(&map, t)..).next().map(|(&id, _)| id);
+        assert_eq!(first_from(1000), Some(10));
+        assert_eq!(first_from(1001), Some(20));
+        assert_eq!(first_from(5000), None);
+        assert_eq!(first_placed_at(&map, i64::MIN), 1);
+        assert_eq!(first_placed_at(&BTreeMap::new(), 5), 0);
     }
 }

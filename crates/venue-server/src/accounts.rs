@@ -4,10 +4,12 @@
 //! not grow with the orders the venue has seen: an order by client order
 //! id (the duplicate check on every new order is one), the open orders,
 //! an account's orders and trades per symbol in the order they happened
-//! (for `allOrders` and `myTrades`, found by binary search on ids and
-//! times, which both only grow).
+//! (for `allOrders` and `myTrades`, found by search on ids and times,
+//! which both only grow). Orders can be archived (forgotten) out of the
+//! middle of an account's list, so that list is a map by id.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use pyrt_model::{Money, Price, Quantity};
 
@@ -43,13 +45,15 @@ pub struct AccountTrade {
 
 #[derive(Debug, Clone)]
 pub struct Account {
+    /// The API key, shared by every order record of the account.
+    pub api_key: Arc<str>,
     pub secret: String,
     pub balances: BTreeMap<String, Balance>,
     /// The latest order with each client order id.
     by_client: HashMap<String, u64>,
     open: BTreeSet<u64>,
-    /// Per symbol: order ids, and the time each was placed, as placed.
-    orders: Vec<Vec<(u64, i64)>>,
+    /// Per symbol: order ids, and the time each was placed.
+    orders: Vec<BTreeMap<u64, i64>>,
     /// Per symbol: trades as they happened.
     trades: Vec<Vec<AccountTrade>>,
     /// Commission assets, named once.
@@ -60,11 +64,12 @@ impl Account {
     pub fn new(spec: AccountSpec, symbols: usize) -> Self {
         let balances = spec.balances.into_iter().map(|(asset, free)| (asset, Balance { free, locked: Money::ZERO }));
         Self {
+            api_key: spec.api_key.into(),
             secret: spec.secret,
             balances: balances.collect(),
             by_client: HashMap::new(),
             open: BTreeSet::new(),
-            orders: vec![Vec::new(); symbols],
+            orders: vec![BTreeMap::new(); symbols],
             trades: vec![Vec::new(); symbols],
             assets: Vec::new(),
         }
@@ -74,7 +79,15 @@ impl Account {
     pub fn placed(&mut self, symbol: usize, id: u64, client_order_id: &str, time_ms: i64) {
         self.by_client.insert(client_order_id.to_string(), id);
         self.open.insert(id);
-        self.orders[symbol].push((id, time_ms));
+        self.orders[symbol].insert(id, time_ms);
+    }
+
+    /// Forgets a finished order: no longer found by id or client order id.
+    pub fn archive(&mut self, symbol: usize, id: u64, client_order_id: &str) {
+        self.orders[symbol].remove(&id);
+        if self.by_client.get(client_order_id) == Some(&id) {
+            self.by_client.remove(client_order_id);
+        }
     }
 
     /// The order is no longer open (filled, cancelled, expired, rejected).
@@ -95,8 +108,8 @@ impl Account {
         self.open.contains(&id)
     }
 
-    /// The account's orders on `symbol`, oldest first, with their times.
-    pub fn orders(&self, symbol: usize) -> &[(u64, i64)] {
+    /// The account's orders on `symbol` by id, with the times they were placed.
+    pub fn orders(&self, symbol: usize) -> &BTreeMap<u64, i64> {
         &self.orders[symbol]
     }
 
@@ -141,7 +154,12 @@ mod tests {
         assert_eq!(a.by_client("mine"), Some(3));
         assert_eq!(a.by_client("nope"), None);
         assert_eq!(a.open_ids().collect::<Vec<_>>(), [2, 3]);
-        assert_eq!(a.orders(0), [(1, 10), (3, 12)]);
+        assert_eq!(a.orders(0).iter().map(|(&i, &t)| (i, t)).collect::<Vec<_>>(), [(1, 10), (3, 12)]);
+        a.archive(0, 1, "mine");
+        assert_eq!(a.by_client("mine"), Some(3), "archiving an older order keeps the newer one's name");
+        a.archive(0, 3, "mine");
+        assert_eq!(a.by_client("mine"), None);
+        assert!(a.orders(0).is_empty());
         assert_eq!(a.asset_index("BTC"), 0);
         assert_eq!(a.asset_index("USDT"), 1);
         assert_eq!(a.asset_index("BTC"), 0);

@@ -11,14 +11,20 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: i64,
     pub msg: String,
+    /// What a compound request did with each of its parts
+    /// (`order/cancelReplace`), sent as the answer's `data`.
+    pub data: Option<serde_json::Value>,
 }
 
 impl ApiError {
     fn bad(code: i64, msg: impl Into<String>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, code, msg: msg.into() }
+        Self { status: StatusCode::BAD_REQUEST, code, msg: msg.into(), data: None }
     }
     pub fn unknown_listen_key() -> Self {
         Self::bad(-1125, "This listenKey does not exist.")
+    }
+    pub fn malformed_request() -> Self {
+        Self::bad(-1100, "Malformed request: not JSON.")
     }
     pub fn unknown_symbol() -> Self {
         Self::bad(-1121, "Invalid symbol.")
@@ -76,6 +82,12 @@ impl ApiError {
     pub fn unknown_order_cancel() -> Self {
         Self::bad(-2011, "Unknown order sent.")
     }
+    pub fn unknown_order_list() -> Self {
+        Self::bad(-2011, "Unknown order list sent.")
+    }
+    pub fn no_such_order_list() -> Self {
+        Self::bad(-2013, "Order list does not exist.")
+    }
     pub fn no_such_order() -> Self {
         Self::bad(-2013, "Order does not exist.")
     }
@@ -96,10 +108,25 @@ impl ApiError {
             status: StatusCode::UNAUTHORIZED,
             code: -2015,
             msg: "Invalid API-key, IP, or permissions for action.".into(),
+            data: None,
         }
     }
     pub fn duplicate_client_id() -> Self {
         Self::bad(-2010, "Duplicate order sent.")
+    }
+    pub fn cancel_ids_missing() -> Self {
+        Self::bad(-1102, "Param 'cancelOrigClientOrderId' or 'cancelOrderId' must be sent, but both were empty/null!")
+    }
+    pub fn cancel_replace_failed(data: serde_json::Value) -> Self {
+        Self { data: Some(data), ..Self::bad(-2022, "Order cancel-replace failed.") }
+    }
+    /// One half done: HTTP 409, as Binance answers a partial success.
+    pub fn cancel_replace_partly_failed(data: serde_json::Value) -> Self {
+        Self {
+            status: StatusCode::CONFLICT,
+            data: Some(data),
+            ..Self::bad(-2021, "Order cancel-replace partially failed.")
+        }
     }
     pub fn both_ids_missing() -> Self {
         Self::bad(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
@@ -115,6 +142,7 @@ impl ApiError {
             status: StatusCode::PAYLOAD_TOO_LARGE,
             code: -1000,
             msg: format!("The request's {what} is longer than {limit} bytes."),
+            data: None,
         }
     }
     /// A bug in the venue (Binance's text for -1000).
@@ -123,6 +151,7 @@ impl ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: -1000,
             msg: "An unknown error occured while processing the request.".into(),
+            data: None,
         }
     }
     /// After a handler panicked while changing the books.
@@ -131,16 +160,20 @@ impl ApiError {
             status: StatusCode::SERVICE_UNAVAILABLE,
             code: -1000,
             msg: "The venue stopped trading after an internal error; restart it.".into(),
+            data: None,
         }
     }
     pub fn not_found() -> Self {
-        Self { status: StatusCode::NOT_FOUND, code: -1000, msg: "Unknown endpoint.".into() }
+        Self { status: StatusCode::NOT_FOUND, code: -1000, msg: "Unknown endpoint.".into(), data: None }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "code": self.code, "msg": self.msg });
+        let mut body = serde_json::json!({ "code": self.code, "msg": self.msg });
+        if let Some(data) = self.data {
+            body["data"] = data;
+        }
         (self.status, axum::Json(body)).into_response()
     }
 }

@@ -9,7 +9,8 @@
 //! Commission is charged in the asset received (base on buys, quote on
 //! sells), at the maker or taker rate.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
 
 use pyrt_book::L2Book;
 use pyrt_model::{
@@ -26,6 +27,9 @@ use crate::conditional::{self, Contingent};
 use crate::errors::ApiError;
 pub use crate::orders::{NewOrder, OrderRecord, OrderRef, OrderType, Status, TradeFill};
 use crate::tape::{self, Tape};
+
+mod order_lists;
+pub use order_lists::{ListRef, OrderList};
 
 /// A tradable symbol and its filters.
 #[derive(Debug, Clone)]
@@ -55,10 +59,26 @@ pub struct Exchange {
     maker: Rate,
     taker: Rate,
     /// User-data events not yet pushed: (API key, event).
-    user_events: Vec<(String, Value)>,
+    user_events: Vec<(Arc<str>, Value)>,
     /// Contingent orders waiting for their trigger.
     contingent: Vec<Contingent>,
+    /// Orders finished by the latest change, kept whole until the next
+    /// one (its answer may list their fills); then [`Exchange::retire`].
+    retiring: Vec<u64>,
+    /// Finished orders that never traded, oldest first, and how many of
+    /// them to keep (see [`Exchange::keep_unfilled_orders`]).
+    unfilled: VecDeque<u64>,
+    keep_unfilled: usize,
+    /// Order lists (OCO) by id.
+    lists: BTreeMap<u64, OrderList>,
+    next_list_id: u64,
+    /// The list leg being cancelled because the other leg runs.
+    expiring: Option<u64>,
 }
+
+/// Finished orders without a trade kept by default (Binance archives them
+/// after 90 days; a count keeps a busy venue's memory flat).
+pub const KEEP_UNFILLED_ORDERS: usize = 100_000;
 
 /// A decimal as Binance writes it: eight places.
 /// Decimal places of every balance and commission (Binance's 8).
@@ -97,11 +117,49 @@ impl Exchange {
             taker,
             user_events: Vec::new(),
             contingent: Vec::new(),
+            retiring: Vec::new(),
+            unfilled: VecDeque::new(),
+            keep_unfilled: KEEP_UNFILLED_ORDERS,
+            lists: BTreeMap::new(),
+            next_list_id: 1,
+            expiring: None,
+        }
+    }
+
+    /// Keeps the last `n` finished orders that never traded (cancelled,
+    /// expired or rejected with nothing filled); older ones are archived,
+    /// as Binance archives them: queries answer -2013 and `allOrders`
+    /// leaves them out. Orders that traded are all kept.
+    pub fn keep_unfilled_orders(&mut self, n: usize) {
+        self.keep_unfilled = n;
+        self.retire();
+    }
+
+    /// Trims the orders the previous change finished to what queries
+    /// answer, and archives the oldest unfilled ones past the limit.
+    /// Runs before every change, so its cost is O(1) amortised per order.
+    fn retire(&mut self) {
+        for &id in &self.retiring {
+            let Some(rec) = self.orders.get_mut(&id) else { continue };
+            rec.fills = Vec::new();
+            // A list's legs stay with their list.
+            if rec.executed_qty.is_zero() && rec.list.is_none() {
+                self.unfilled.push_back(id);
+            }
+        }
+        self.retiring.clear();
+        while self.unfilled.len() > self.keep_unfilled {
+            let id = self.unfilled.pop_front().expect("longer than the limit");
+            if let Some(rec) = self.orders.remove(&id)
+                && let Some(account) = self.accounts.get_mut(&*rec.api_key)
+            {
+                account.archive(rec.symbol, id, &rec.client_order_id);
+            }
         }
     }
 
     /// The user-data events since the last call, oldest first.
-    pub fn take_user_events(&mut self) -> Vec<(String, Value)> {
+    pub fn take_user_events(&mut self) -> Vec<(Arc<str>, Value)> {
         std::mem::take(&mut self.user_events)
     }
 
@@ -115,7 +173,7 @@ impl Exchange {
             "e": "executionReport", "E": now_ms, "s": spec.symbol, "c": o.client_order_id,
             "S": if o.side == Side::Buy { "BUY" } else { "SELL" }, "o": o.kind.name(), "f": o.tif,
             "q": d8(o.orig_qty), "p": d8(o.price.unwrap_or(Price::ZERO)), "P": d8(o.stop_price.unwrap_or(Price::ZERO)),
-            "F": d8(Quantity::ZERO), "g": -1, "C": "", "x": execution, "X": o.status.name(), "r": "NONE",
+            "F": d8(Quantity::ZERO), "g": o.list.map_or(-1, |l| l as i64), "C": "", "x": execution, "X": o.status.name(), "r": "NONE",
             "i": o.order_id, "l": d8(last.map_or(Quantity::ZERO, |f| f.qty)), "z": d8(o.executed_qty),
             "L": d8(last.map_or(Price::ZERO, |f| f.price)), "n": d8(last.map_or(Money::ZERO, |f| f.commission)),
             "N": last.map(|f| f.commission_asset.clone()), "T": now_ms,
@@ -129,7 +187,7 @@ impl Exchange {
             event["d"] = json!(delta);
         }
         let key = o.api_key.clone();
-        let balances: Vec<Value> = self.accounts[&key]
+        let balances: Vec<Value> = self.accounts[&*key]
             .balances
             .iter()
             .map(|(a, b)| json!({ "a": a, "f": d8(b.free), "l": d8(b.locked) }))
@@ -194,7 +252,7 @@ impl Exchange {
             OrderRef::Id(id) => *id,
             OrderRef::Client(c) => self.accounts.get(api_key)?.by_client(c)?,
         };
-        self.orders.get(&id).filter(|o| o.api_key == api_key && o.symbol == symbol)
+        self.orders.get(&id).filter(|o| *o.api_key == *api_key && o.symbol == symbol)
     }
 
     pub fn open_orders(&self, api_key: &str, symbol: Option<usize>) -> Vec<&OrderRecord> {
@@ -213,20 +271,22 @@ impl Exchange {
 
     /// An order by its id, if it is `api_key`'s.
     pub fn order_of(&self, api_key: &str, id: u64) -> Option<&OrderRecord> {
-        self.orders.get(&id).filter(|o| o.api_key == api_key)
+        self.orders.get(&id).filter(|o| *o.api_key == *api_key)
     }
 
     /// The order is no longer open.
     fn closed(&mut self, id: u64) {
         if let Some(rec) = self.orders.get(&id)
-            && let Some(account) = self.accounts.get_mut(&rec.api_key)
+            && let Some(account) = self.accounts.get_mut(&*rec.api_key)
         {
             account.closed(id);
+            self.retiring.push(id);
         }
     }
 
     /// Market data for a symbol (from the market driver).
     pub fn on_market(&mut self, event: &MarketEvent) {
+        self.retire();
         let i = event.instrument().index();
         let first_new_trade = self.tapes[i].next_id();
         match event {
@@ -270,13 +330,14 @@ impl Exchange {
 
     /// A triggered contingent order starts working on the book.
     fn activate(&mut self, id: u64, now: UnixNanos) {
+        self.leg_runs(id, now);
         let now_ms = now / 1_000_000;
         let Some(rec) = self.orders.get(&id) else { return };
         // A market buy locked nothing when placed: it needs the funds now.
         let short_of_funds = rec.side == Side::Buy && rec.kind.is_market() && {
             let spec = &self.specs[rec.symbol];
             let need = self.market_buy_cost(rec.symbol, rec.orig_qty);
-            let free = self.accounts[&rec.api_key].balances.get(&spec.quote).map_or(Money::ZERO, |b| b.free);
+            let free = self.accounts[&*rec.api_key].balances.get(&spec.quote).map_or(Money::ZERO, |b| b.free);
             free < need
         };
         let started = if short_of_funds { Err(()) } else { self.submit_to_book(id, now).map_err(|_| ()) };
@@ -337,8 +398,19 @@ impl Exchange {
 
     /// Checks, locks funds for and submits a new order. Returns its id.
     pub fn place(&mut self, api_key: &str, o: NewOrder, now: UnixNanos) -> Result<u64, ApiError> {
-        let spec = &self.specs[o.symbol];
-        self.check_filters(&o)?;
+        self.retire();
+        let waiting = self.check_new(api_key, &o)?;
+        let (asset, need) = self.funds_needed(&o, waiting.is_some());
+        self.lock(api_key, &asset, need, holds_lock(&o))?;
+        let id = self.record(api_key, &o, waiting.is_some(), None, now);
+        self.start(id, waiting, now)
+    }
+
+    /// Checks a new order against the filters, the account's working
+    /// client order ids and, for a contingent order, the last price: the
+    /// trigger it waits for, if it is one.
+    pub(crate) fn check_new(&self, api_key: &str, o: &NewOrder) -> Result<Option<Contingent>, ApiError> {
+        self.check_filters(o)?;
         if let Some(c) = &o.client_order_id
             && self.accounts.get(api_key).and_then(|a| a.by_client(c)).is_some_and(|id| self.is_open(id))
         {
@@ -346,7 +418,7 @@ impl Exchange {
         }
         // A contingent order waits off the book; one whose stop price is
         // already met would trigger at once, which Binance refuses.
-        let last = self.tapes[o.symbol].last(1).next().map(|t| t.price);
+        let last = self.last_price(o.symbol);
         let waiting = o.kind.is_contingent().then(|| {
             let take_profit = matches!(o.kind, OrderType::TakeProfit | OrderType::TakeProfitLimit);
             Contingent::new(0, o.symbol, o.side, take_profit, o.stop_price, o.trailing_delta, last)
@@ -356,28 +428,64 @@ impl Exchange {
         {
             return Err(ApiError::rejected("Stop price would trigger immediately."));
         }
-        // Funds: a buy limit locks its quote, a sell locks its base; a market
-        // buy needs what sweeping the book would cost (when it executes: a
-        // contingent one is checked when triggered).
-        let (asset, need) = match (o.side, o.price) {
+        Ok(waiting)
+    }
+
+    /// The symbol's last trade price.
+    pub(crate) fn last_price(&self, symbol: usize) -> Option<Price> {
+        self.tapes[symbol].last(1).next().map(|t| t.price)
+    }
+
+    /// What an order locks while it works: a buy limit its quote, a sell
+    /// its base; a market buy needs what sweeping the book would cost when
+    /// it executes (checked then, locking nothing; a contingent one is
+    /// checked when triggered).
+    pub(crate) fn funds_needed(&self, o: &NewOrder, waiting: bool) -> (String, Money) {
+        let spec = &self.specs[o.symbol];
+        match (o.side, o.price) {
             (Side::Buy, Some(p)) => (spec.quote.clone(), Money::notional(p, o.qty)),
-            (Side::Buy, None) if waiting.is_some() => (spec.quote.clone(), Money::ZERO),
+            (Side::Buy, None) if waiting => (spec.quote.clone(), Money::ZERO),
             (Side::Buy, None) => (spec.quote.clone(), self.market_buy_cost(o.symbol, o.qty)),
             (Side::Sell, _) => (spec.base.clone(), money(o.qty)),
-        };
+        }
+    }
+
+    /// Checks that the account has `amount` of `asset` free (-2010 if
+    /// not) and, if `hold`, moves it to locked.
+    pub(crate) fn lock(&mut self, api_key: &str, asset: &str, amount: Money, hold: bool) -> Result<(), ApiError> {
         let account = self.accounts.get_mut(api_key).ok_or_else(ApiError::bad_api_key)?;
-        let balance = account.balances.entry(asset).or_default();
-        if balance.free < need {
+        let balance = account.balances.entry(asset.to_string()).or_default();
+        if balance.free < amount {
             return Err(ApiError::insufficient_balance());
         }
-        let locks = !(o.side == Side::Buy && o.price.is_none());
-        if locks {
-            balance.free -= need;
-            balance.locked += need;
+        if hold {
+            balance.free -= amount;
+            balance.locked += amount;
         }
+        Ok(())
+    }
+
+    /// Undoes [`Exchange::lock`].
+    pub(crate) fn unlock(&mut self, api_key: &str, asset: &str, amount: Money) {
+        let account = self.accounts.get_mut(api_key).expect("orders belong to accounts");
+        let b = account.balances.entry(asset.to_string()).or_default();
+        b.locked -= amount;
+        b.free += amount;
+    }
+
+    /// Records a new order (open, nothing filled); returns its id.
+    pub(crate) fn record(
+        &mut self,
+        api_key: &str,
+        o: &NewOrder,
+        waiting: bool,
+        list: Option<u64>,
+        now: UnixNanos,
+    ) -> u64 {
         let id = self.next_order_id;
         self.next_order_id += 1;
         let now_ms = now / 1_000_000;
+        let account = self.accounts.get_mut(api_key).expect("checked by the caller");
         let client_order_id = o.client_order_id.clone().unwrap_or_else(|| format!("pyrt-{id}"));
         account.placed(o.symbol, id, &client_order_id, now_ms);
         let tif = match (o.kind.is_market(), o.tif) {
@@ -386,37 +494,47 @@ impl Exchange {
             (_, TimeInForce::Fok) => "FOK",
             _ => "GTC",
         };
-        self.orders.insert(
-            id,
-            OrderRecord {
-                order_id: id,
-                symbol: o.symbol,
-                api_key: api_key.to_string(),
-                client_order_id,
-                side: o.side,
-                kind: o.kind,
-                tif,
-                price: o.price,
-                stop_price: o.stop_price,
-                trailing_delta: o.trailing_delta,
-                working_ms: waiting.is_none().then_some(now_ms),
-                orig_qty: o.qty,
-                orig_quote_qty: o.quote_qty.unwrap_or(Money::ZERO),
-                executed_qty: Quantity::ZERO,
-                cumm_quote: Money::ZERO,
-                status: Status::New,
-                time_ms: now_ms,
-                update_ms: now_ms,
-                fills: Vec::new(),
-            },
-        );
+        let record = OrderRecord {
+            order_id: id,
+            symbol: o.symbol,
+            api_key: account.api_key.clone(),
+            client_order_id,
+            side: o.side,
+            kind: o.kind,
+            tif,
+            price: o.price,
+            stop_price: o.stop_price,
+            trailing_delta: o.trailing_delta,
+            working_ms: (!waiting).then_some(now_ms),
+            orig_qty: o.qty,
+            orig_quote_qty: o.quote_qty.unwrap_or(Money::ZERO),
+            executed_qty: Quantity::ZERO,
+            cumm_quote: Money::ZERO,
+            status: Status::New,
+            time_ms: now_ms,
+            update_ms: now_ms,
+            fills: Vec::new(),
+            list,
+            // An order list's legs share the list's lock until one of them runs.
+            holds_lock: list.is_none() && holds_lock(o),
+        };
+        self.orders.insert(id, record);
+        id
+    }
+
+    /// Starts a recorded order: waiting for its trigger, or on the book.
+    /// An order the book refuses (a post-only that would take) is rejected
+    /// and its funds released.
+    pub(crate) fn start(&mut self, id: u64, waiting: Option<Contingent>, now: UnixNanos) -> Result<u64, ApiError> {
+        let now_ms = now / 1_000_000;
         if let Some(mut c) = waiting {
             c.order_id = id;
             self.contingent.push(c);
             self.report(id, "NEW", now_ms);
             return Ok(id);
         }
-        let first_new_trade = self.tapes[o.symbol].next_id();
+        let symbol = self.orders[&id].symbol;
+        let first_new_trade = self.tapes[symbol].next_id();
         let reports = match self.submit_to_book(id, now) {
             Ok(reports) => reports,
             Err(reason) => {
@@ -433,7 +551,7 @@ impl Exchange {
         };
         self.report(id, "NEW", now_ms);
         self.apply(reports, now);
-        self.run_triggers(o.symbol, first_new_trade, now);
+        self.run_triggers(symbol, first_new_trade, now);
         Ok(id)
     }
 
@@ -483,12 +601,23 @@ impl Exchange {
         Ok(())
     }
 
-    /// Cancels an open order; returns its id.
+    /// Cancels an open order (and, for a list's leg, the whole list);
+    /// returns its id.
     pub fn cancel(&mut self, api_key: &str, symbol: usize, by: &OrderRef, now: UnixNanos) -> Result<u64, ApiError> {
-        let id = match self.order(api_key, symbol, by) {
-            Some(o) if o.status.is_open() => o.order_id,
+        self.retire();
+        let (id, list) = match self.order(api_key, symbol, by) {
+            Some(o) if o.status.is_open() => (o.order_id, o.list),
             _ => return Err(ApiError::unknown_order_cancel()),
         };
+        match list {
+            Some(list) => self.cancel_list(list, now),
+            None => self.cancel_order(id, now),
+        }
+        Ok(id)
+    }
+
+    /// Cancels one open order.
+    fn cancel_order(&mut self, id: u64, now: UnixNanos) {
         if let Some(at) = self.contingent.iter().position(|c| c.order_id == id) {
             // Still waiting: the matching engine has never seen it.
             self.contingent.remove(at);
@@ -500,12 +629,11 @@ impl Exchange {
                 rec.update_ms = now_ms;
             }
             self.report(id, "CANCELED", now_ms);
-            return Ok(id);
+            return;
         }
         let mut reports = Vec::new();
         self.venue.handle(VenueCommand::Cancel { order_id: OrderId(id) }, now, &mut reports);
         self.apply(reports, now);
-        Ok(id)
     }
 
     /// Applies the matching engine's reports to orders and balances.
@@ -513,14 +641,17 @@ impl Exchange {
         let now_ms = now / 1_000_000;
         for report in reports {
             match report {
-                ExecutionReport::Filled(fill) => self.on_fill(&fill, now_ms),
+                ExecutionReport::Filled(fill) => self.on_fill(&fill, now),
                 ExecutionReport::Cancelled { order_id, .. } | ExecutionReport::Expired { order_id, .. } => {
                     let id = order_id.0;
                     self.release(id);
+                    let expiring = self.is_expiring(id);
                     if let Some(rec) = self.orders.get_mut(&id) {
-                        // IOC/FOK/market remainders expire; user cancels cancel.
+                        // IOC/FOK/market remainders and a list's other leg
+                        // expire; user cancels cancel.
                         rec.status = match (rec.kind.is_market(), rec.tif) {
                             (true, _) | (_, "IOC") | (_, "FOK") => Status::Expired,
+                            _ if expiring => Status::Expired,
                             _ => Status::Canceled,
                         };
                         rec.update_ms = now_ms;
@@ -534,12 +665,15 @@ impl Exchange {
         }
     }
 
-    fn on_fill(&mut self, fill: &Fill, now_ms: i64) {
+    fn on_fill(&mut self, fill: &Fill, now: UnixNanos) {
+        // A list's leg that fills runs: the list's lock becomes its own first.
+        self.leg_runs(fill.order_id.0, now);
+        let now_ms = now / 1_000_000;
         let Some(rec) = self.orders.get_mut(&fill.order_id.0) else { return };
         let spec = &self.specs[rec.symbol];
         let rate = if fill.liquidity == Liquidity::Maker { self.maker } else { self.taker };
         let notional = Money::notional(fill.price, fill.qty);
-        let account = self.accounts.get_mut(&rec.api_key).expect("orders belong to accounts");
+        let account = self.accounts.get_mut(&*rec.api_key).expect("orders belong to accounts");
         let (commission, commission_asset) = match rec.side {
             Side::Buy => {
                 // Commissions at the asset's precision, as balances are
@@ -599,13 +733,14 @@ impl Exchange {
         let (id, done) = (rec.order_id, !rec.status.is_open());
         if done {
             account.closed(id);
+            self.retiring.push(id);
         }
         self.report(id, "TRADE", now_ms);
     }
 
     /// Returns what an order still has locked to free.
     fn release(&mut self, id: u64) {
-        let Some(rec) = self.orders.get(&id) else { return };
+        let Some(rec) = self.orders.get(&id).filter(|r| r.holds_lock) else { return };
         let spec = &self.specs[rec.symbol];
         let remaining = rec.orig_qty - rec.executed_qty;
         let (asset, amount) = match (rec.side, rec.price) {
@@ -613,9 +748,13 @@ impl Exchange {
             (Side::Buy, None) => return,
             (Side::Sell, _) => (spec.base.clone(), money(remaining)),
         };
-        let account = self.accounts.get_mut(&rec.api_key).expect("orders belong to accounts");
-        let b = account.balances.entry(asset).or_default();
-        b.locked -= amount;
-        b.free += amount;
+        let key = rec.api_key.clone();
+        self.unlock(&key, &asset, amount);
     }
+}
+
+/// Whether an order holds its funds while it works: all but market buys,
+/// whose cost is known only when they execute.
+pub(crate) fn holds_lock(o: &NewOrder) -> bool {
+    !(o.side == Side::Buy && o.price.is_none())
 }

@@ -6,9 +6,14 @@
 //! (python-binance, ccxt, our own adapter) trade against it.
 //!
 //! * [`exchange`]: symbols and filters, accounts and balances, orders and
-//!   their statuses, matched by `pyrt_sim::BookVenue`.
-//! * [`rest`]: the `/api/v3` endpoints (`ping`, `time`, `exchangeInfo`,
-//!   `depth`, signed `order` create/query/cancel, `openOrders`, `account`).
+//!   their statuses, OCO lists, matched by `pyrt_sim::BookVenue`.
+//! * [`rest`]: the `/api/v3` endpoints through one dispatcher, with
+//!   [`order_api`] (one order: place, query, cancel, cancel-replace),
+//!   [`order_list_api`] (OCO lists), [`account_history`] (`myTrades`,
+//!   `allOrders`, ...) and [`market_data`] (trades, klines, tickers).
+//! * [`rate_limits`]: request weights and order counts, as Binance limits them.
+//! * [`book_view`]: the books as of each market step, for `depth`, read
+//!   without the exchange's lock.
 //! * [`params`]: parameters from query and body; signature and
 //!   `recvWindow` checks on the raw bytes.
 //! * [`market`]: the seeded synthetic order flow the venue trades against.
@@ -17,6 +22,8 @@
 //!   trades, book ticker), raw or combined, with `SUBSCRIBE` requests.
 //! * [`user_stream`]: the user-data stream (executions, balances) over the
 //!   WebSocket API or a listen key.
+//! * [`ws_api`]: the WebSocket API's request methods (`order.place`,
+//!   `account.status`, ...), answered by the REST handlers.
 //! * [`tls`]: optional HTTPS and WSS on the same port, with a given or a
 //!   self-signed certificate.
 //!
@@ -24,6 +31,7 @@
 
 pub mod account_history;
 pub mod accounts;
+pub mod book_view;
 pub mod conditional;
 pub mod errors;
 pub mod exchange;
@@ -31,6 +39,8 @@ pub mod klines;
 pub mod listen_keys;
 pub mod market;
 pub mod market_data;
+pub mod order_api;
+pub mod order_list_api;
 pub mod orders;
 pub mod params;
 pub mod rate_limits;
@@ -41,6 +51,7 @@ pub mod streams;
 pub mod tape;
 pub mod tls;
 pub mod user_stream;
+pub mod ws_api;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -82,6 +93,9 @@ pub struct VenueConfig {
     pub user_stream_buffer: usize,
     /// Request weight and order limits (Binance's by default).
     pub rate_limits: rate_limits::RateLimits,
+    /// Finished orders that never traded kept for queries; older ones are
+    /// archived ([`Exchange::keep_unfilled_orders`]).
+    pub keep_unfilled_orders: usize,
 }
 
 /// A recorded Binance session as the venue's market.
@@ -130,6 +144,7 @@ impl Default for VenueConfig {
             limits: serve::ConnectionLimits::default(),
             user_stream_buffer: 65_536,
             rate_limits: rate_limits::RateLimits::default(),
+            keep_unfilled_orders: exchange::KEEP_UNFILLED_ORDERS,
         }
     }
 }
@@ -147,12 +162,15 @@ pub async fn spawn(
     address: std::net::SocketAddr,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<(RunningVenue, tokio::task::JoinHandle<std::io::Result<()>>)> {
-    let exchange = Exchange::new(config.symbols.clone(), config.accounts.clone(), config.maker, config.taker);
+    let mut exchange = Exchange::new(config.symbols.clone(), config.accounts.clone(), config.maker, config.taker);
+    exchange.keep_unfilled_orders(config.keep_unfilled_orders);
     let (frames, _) = tokio::sync::broadcast::channel(1024);
     let (user, _) = tokio::sync::broadcast::channel(config.user_stream_buffer.max(1));
     let listen_keys = Mutex::new(listen_keys::ListenKeys::new(config.listen_key_ttl.as_millis() as i64));
     let limiter = Mutex::new(rate_limits::Limiter::new(config.rate_limits));
-    let app = Arc::new(App { exchange: Mutex::new(exchange), frames, user, clock: wall_clock, listen_keys, limiter });
+    let books = book_view::BookViews::new(&exchange);
+    let app =
+        Arc::new(App { exchange: Mutex::new(exchange), frames, user, clock: wall_clock, listen_keys, limiter, books });
     match &config.replay {
         None => spawn_synthetic(&config, app.clone()),
         Some(replay) => {

@@ -2,6 +2,8 @@
 //! statuses, each order's record with its fills, and a new order as the
 //! API parsed it.
 
+use std::sync::Arc;
+
 use pyrt_model::{Money, Price, Quantity, Side, TimeInForce};
 
 /// Binance order types this exchange takes.
@@ -85,11 +87,15 @@ pub struct TradeFill {
 }
 
 /// An order as the exchange records it.
+///
+/// A finished order keeps what order queries answer: its fills go (the
+/// account's trades keep them, for `myTrades`) once the request that
+/// finished it has been answered.
 #[derive(Debug, Clone)]
 pub struct OrderRecord {
     pub order_id: u64,
     pub symbol: usize,
-    pub api_key: String,
+    pub api_key: Arc<str>,
     pub client_order_id: String,
     pub side: Side,
     pub kind: OrderType,
@@ -110,6 +116,11 @@ pub struct OrderRecord {
     pub time_ms: i64,
     pub update_ms: i64,
     pub fills: Vec<TradeFill>,
+    /// The order list (OCO) it is a leg of.
+    pub list: Option<u64>,
+    /// Whether it holds its own funds locked (a list's legs share the
+    /// list's lock until one of them runs; market buys lock nothing).
+    pub holds_lock: bool,
 }
 
 /// A new order as the API received it, already parsed.

@@ -68,6 +68,22 @@ impl RateLimits {
         }
         Value::Array(out)
     }
+
+    /// The WebSocket API's `rateLimits`: each limit with what the
+    /// request's address (weight) or account (orders) has used of it.
+    pub fn usage(&self, used: Option<u32>, orders: Option<(u32, u32)>) -> Value {
+        let Value::Array(mut limits) = self.exchange_info() else { unreachable!("an array") };
+        limits.retain_mut(|l| {
+            let count = match (l["rateLimitType"].as_str(), l["interval"].as_str()) {
+                (Some("REQUEST_WEIGHT"), _) => used,
+                (Some("ORDERS"), Some("SECOND")) => orders.map(|o| o.0),
+                _ => orders.map(|o| o.1),
+            };
+            l["count"] = json!(count);
+            count.is_some()
+        });
+        Value::Array(limits)
+    }
 }
 
 const MINUTE_MS: i64 = 60_000;
@@ -140,6 +156,7 @@ impl Limiter {
                          live updates to avoid bans.",
                         a.banned_until_ms
                     ),
+                    data: None,
                 },
                 retry_after_s: ceil_s(a.banned_until_ms - now_ms),
             });
@@ -165,6 +182,7 @@ impl Limiter {
                         "Too much request weight used; current limit is {limit} request weight per 1 MINUTE. Please \
                          use WebSocket Streams for live updates to avoid polling the API."
                     ),
+                    data: None,
                 },
                 retry_after_s: ceil_s(window_end - now_ms),
             });
@@ -199,6 +217,7 @@ impl Limiter {
                         status: StatusCode::TOO_MANY_REQUESTS,
                         code: -1015,
                         msg: format!("Too many new orders; current limit is {limit} orders per {what}."),
+                        data: None,
                     },
                     retry_after_s: ceil_s(window_end - now_ms),
                 });
@@ -244,6 +263,16 @@ fn ceil_s(ms: i64) -> i64 {
 /// An endpoint's request weight, as Binance's documentation gives it
 /// (Spot REST API, "General endpoints", "Market data endpoints",
 /// "Trading endpoints", "Account endpoints").
+/// How many orders a request places, each counted against the account's
+/// order limits (accepted or not, as Binance counts them; an OCO is two).
+pub fn orders_placed(method: &str, path: &str) -> u32 {
+    match (method, path) {
+        ("POST", "/api/v3/order" | "/api/v3/order/cancelReplace") => 1,
+        ("POST", "/api/v3/orderList/oco") => 2,
+        _ => 0,
+    }
+}
+
 pub fn weight(method: &str, path: &str, params: &Params) -> u32 {
     let symbols = || params.get("symbols").map(|s| s.matches(',').count() as u32 + 1);
     let one = params.get("symbol").is_some();
@@ -294,6 +323,9 @@ pub fn weight(method: &str, path: &str, params: &Params) -> u32 {
         }
         ("GET", "/api/v3/allOrders" | "/api/v3/account" | "/api/v3/account/commission") => 20,
         ("GET", "/api/v3/rateLimit/order") => 40,
+        ("GET", "/api/v3/orderList") => 4,
+        ("GET", "/api/v3/openOrderList") => 6,
+        ("GET", "/api/v3/allOrderList") => 20,
         (_, "/api/v3/userDataStream") => 2,
         _ => 1,
     }

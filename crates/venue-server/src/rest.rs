@@ -6,15 +6,14 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
-use pyrt_model::{Money, Price, Quantity, Side, TimeInForce, UnixNanos};
+use pyrt_model::{Money, UnixNanos};
 use serde_json::{Value, json};
 
 use crate::errors::ApiError;
-use crate::exchange::{Exchange, NewOrder, OrderRecord, OrderRef, OrderType, d8};
+use crate::exchange::{Exchange, d8};
 use crate::params::{Params, check_signed};
-use crate::{account_history, conditional, market_data, rate_limits};
+use crate::{account_history, conditional, market_data, order_api, order_list_api, rate_limits};
 
 /// What the handlers share.
 pub struct App {
@@ -22,13 +21,15 @@ pub struct App {
     /// Each market step's stream frames, for the WebSocket connections.
     pub frames: tokio::sync::broadcast::Sender<Arc<Vec<crate::streams::StepFrames>>>,
     /// User-data events: (API key, event), for user-data subscribers.
-    pub user: tokio::sync::broadcast::Sender<Arc<(String, Value)>>,
+    pub user: tokio::sync::broadcast::Sender<Arc<(Arc<str>, Value)>>,
     /// The server's clock in nanoseconds (wall time; tests may fix it).
     pub clock: fn() -> UnixNanos,
     pub listen_keys: Mutex<crate::listen_keys::ListenKeys>,
     /// Request weight per address and new orders per account (its own
     /// lock: counting never waits behind matching).
     pub limiter: Mutex<crate::rate_limits::Limiter>,
+    /// The books as of the last market step (read without the exchange's lock).
+    pub books: crate::book_view::BookViews,
 }
 
 /// The client's address, put in each request's extensions by the server.
@@ -39,6 +40,7 @@ impl App {
     /// Ends a market step: the account events it caused, then its stream
     /// frames, go to subscribers (after the exchange is released).
     pub fn publish_step(&self, mut ex: std::sync::MutexGuard<'_, Exchange>, frames: Vec<crate::streams::StepFrames>) {
+        self.books.refresh(&ex);
         self.publish_user_events(&mut ex);
         drop(ex);
         // No subscriber is not an error.
@@ -87,41 +89,82 @@ async fn dispatch(State(app): State<Arc<App>>, request: axum::extract::Request) 
     };
     let (method, path) = (parts.method.as_str(), parts.uri.path());
     let ip = parts.extensions.get::<Peer>().map_or(std::net::Ipv4Addr::LOCALHOST.into(), |p| p.0.ip());
+    let api_key = parts.headers.get("X-MBX-APIKEY").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let answer = call(&app, Request { ip, method, path, api_key, query, body });
+    let mut response = match answer.result {
+        Ok(value) => axum::Json(value).into_response(),
+        Err(e) => e.into_response(),
+    };
+    if let Some(retry_after_s) = answer.retry_after_s {
+        response.headers_mut().insert("retry-after", retry_after_s.into());
+    }
+    usage_headers(&mut response, answer.used, answer.order_counts);
+    response
+}
+
+/// One request, through either door (REST, or the WebSocket API, which
+/// names the same operations by method).
+pub(crate) struct Request<'a> {
+    pub ip: std::net::IpAddr,
+    pub method: &'a str,
+    pub path: &'a str,
+    /// The `X-MBX-APIKEY` header (REST) or `apiKey` parameter.
+    pub api_key: &'a str,
+    /// Signed requests are verified over the query and body as sent.
+    pub query: &'a str,
+    pub body: Result<String, ApiError>,
+}
+
+/// A request's answer, and the usage the limits counted for it.
+pub(crate) struct Answer {
+    pub result: Result<Value, ApiError>,
+    /// Seconds to wait, when refused by a rate limit.
+    pub retry_after_s: Option<i64>,
+    pub used: Option<u32>,
+    pub order_counts: Option<(u32, u32)>,
+}
+
+/// Admits a request against the rate limits and answers it.
+pub(crate) fn call(app: &App, r: Request<'_>) -> Answer {
     let now_ms = (app.clock)() / 1_000_000;
     // Parsed once: the weight depends on the parameters, and so does the handler.
-    let params = Params::parse(query, body.as_deref().unwrap_or(""));
-    let weight = rate_limits::weight(method, path, &params);
+    let params = Params::parse(r.query, r.body.as_deref().unwrap_or(""));
+    let weight = rate_limits::weight(r.method, r.path, &params);
+    let refused = |limited: rate_limits::Limited, used| Answer {
+        result: Err(limited.error),
+        retry_after_s: Some(limited.retry_after_s),
+        used,
+        order_counts: None,
+    };
     let (used, order_counts) = {
         let mut limiter = app.limiter.lock().unwrap_or_else(|p| p.into_inner());
-        let used = match limiter.admit(ip, weight, now_ms) {
+        let used = match limiter.admit(r.ip, weight, now_ms) {
             Ok(used) => used,
-            Err(limited) => return limited_response(limited, None),
+            Err(limited) => return refused(limited, None),
         };
         // New orders count per account, accepted or not (as Binance counts them).
-        let key = parts.headers.get("X-MBX-APIKEY").and_then(|v| v.to_str().ok());
-        match key.filter(|_| (method, path) == ("POST", "/api/v3/order")) {
-            None => (used, None),
-            Some(key) => match limiter.admit_order(key, now_ms) {
-                Ok(counts) => (used, Some(counts)),
-                Err(limited) => return limited_response(limited, Some(used)),
-            },
+        let mut counts = None;
+        for _ in 0..rate_limits::orders_placed(r.method, r.path) {
+            if r.api_key.is_empty() {
+                break;
+            }
+            match limiter.admit_order(r.api_key, now_ms) {
+                Ok(c) => counts = Some(c),
+                Err(limited) => return refused(limited, Some(used)),
+            }
         }
+        (used, counts)
     };
     // A panic in a handler is a bug, but it must cost one request an
     // answer, not the connection its reply (and, holding the exchange's
     // lock, every later request its answer too).
-    let result = body.and_then(|body| {
+    let result = r.body.and_then(|body| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            handle(&app, &parts.method, parts.uri.path(), query, &parts.headers, &body, &params)
+            handle(app, r.method, r.path, r.query, r.api_key, &body, &params)
         }))
         .unwrap_or_else(|_| Err(ApiError::internal()))
     });
-    let mut response = match result {
-        Ok(value) => axum::Json(value).into_response(),
-        Err(e) => e.into_response(),
-    };
-    usage_headers(&mut response, Some(used), order_counts);
-    response
+    Answer { result, retry_after_s: None, used: Some(used), order_counts }
 }
 
 /// Binance's usage headers: the address's weight this minute, and after a
@@ -136,14 +179,6 @@ fn usage_headers(response: &mut Response, used: Option<u32>, orders: Option<(u32
         h.insert("x-mbx-order-count-10s", ten_s.into());
         h.insert("x-mbx-order-count-1d", day.into());
     }
-}
-
-/// A 429 or 418 with `Retry-After`.
-fn limited_response(limited: rate_limits::Limited, used: Option<u32>) -> Response {
-    let mut response = limited.error.into_response();
-    response.headers_mut().insert("retry-after", limited.retry_after_s.into());
-    usage_headers(&mut response, used, None);
-    response
 }
 
 /// The body, at most [`MAX_BODY_BYTES`]. A longer one is still read (and
@@ -171,36 +206,35 @@ async fn read_body(body: axum::body::Body) -> Result<Vec<u8>, ApiError> {
 
 fn handle(
     app: &App,
-    method: &Method,
+    method: &str,
     path: &str,
     query: &str,
-    headers: &HeaderMap,
+    api_key: &str,
     body: &str,
     params: &Params,
 ) -> Result<Value, ApiError> {
     let now = (app.clock)();
     let now_ms = now / 1_000_000;
-    match (method.as_str(), path) {
+    match (method, path) {
         ("GET", "/api/v3/ping") => return Ok(json!({})),
         ("GET", "/api/v3/time") => return Ok(json!({ "serverTime": now_ms })),
+        ("GET", "/api/v3/depth") => return crate::book_view::depth(&app.books, params),
         _ => {}
     }
     // Poisoned: a handler panicked mid-change, so the books may be half
     // updated; say so on every request rather than trade on them.
     let mut ex = app.exchange.lock().map_err(|_| ApiError::halted())?;
-    let api_key = headers.get("X-MBX-APIKEY").and_then(|v| v.to_str().ok()).unwrap_or("");
     // The account behind a SIGNED request, once its signature and timing check out.
     let signed = |ex: &Exchange| -> Result<String, ApiError> {
         let secret = ex.secret(api_key).ok_or_else(ApiError::bad_api_key)?;
         check_signed(secret, query, body, params, now_ms)?;
         Ok(api_key.to_string())
     };
-    match (method.as_str(), path) {
+    match (method, path) {
         ("GET", "/api/v3/exchangeInfo") => {
             let limits = app.limiter.lock().unwrap_or_else(|p| p.into_inner()).limits().exchange_info();
             Ok(exchange_info(&ex, now_ms, limits))
         }
-        ("GET", "/api/v3/depth") => depth(&ex, params),
         ("GET", "/api/v3/trades") => market_data::trades(&ex, params),
         ("GET", "/api/v3/historicalTrades") => market_data::historical_trades(&ex, params),
         ("GET", "/api/v3/aggTrades") => market_data::agg_trades(&ex, params),
@@ -212,42 +246,34 @@ fn handle(
         ("GET", "/api/v3/avgPrice") => market_data::avg_price(&ex, params, now_ms),
         ("POST", "/api/v3/order") => {
             let key = signed(&ex)?;
-            let order = new_order(&ex, params)?;
-            let id = ex.place(&key, order.clone(), now)?;
-            let rec = ex.order(&key, order.symbol, &OrderRef::Id(id)).expect("just placed");
-            let resp = params.get("newOrderRespType").unwrap_or("FULL");
-            Ok(order_json(&ex, rec, resp, now_ms))
+            order_api::place(&mut ex, &key, params, now)
         }
         ("POST", "/api/v3/order/test") => {
             signed(&ex)?;
-            new_order(&ex, params)?;
+            order_api::new_order(&ex, params)?;
             Ok(json!({}))
         }
-        ("GET", "/api/v3/order") => {
-            let key = signed(&ex)?;
-            let symbol = ex.symbol_index(params.required("symbol")?)?;
-            let rec = ex.order(&key, symbol, &order_ref(params)?).ok_or_else(ApiError::no_such_order)?;
-            Ok(order_json(&ex, rec, "QUERY", now_ms))
-        }
+        ("GET", "/api/v3/order") => order_api::query(&ex, &signed(&ex)?, params, now_ms),
         ("DELETE", "/api/v3/order") => {
             let key = signed(&ex)?;
-            let symbol = ex.symbol_index(params.required("symbol")?)?;
-            let by = order_ref(params)?;
-            let id = ex.cancel(&key, symbol, &by, now)?;
-            let rec = ex.order(&key, symbol, &OrderRef::Id(id)).expect("just cancelled");
-            let mut v = order_json(&ex, rec, "RESULT", now_ms);
-            v["origClientOrderId"] = json!(rec.client_order_id);
-            v["clientOrderId"] =
-                json!(params.get("newClientOrderId").map_or_else(|| format!("cancel-{id}"), str::to_string));
-            Ok(v)
+            order_api::cancel(&mut ex, &key, params, now)
         }
-        ("GET", "/api/v3/openOrders") => {
+        ("POST", "/api/v3/order/cancelReplace") => {
             let key = signed(&ex)?;
-            let symbol = params.get("symbol").map(|s| ex.symbol_index(s)).transpose()?;
-            let orders: Vec<Value> =
-                ex.open_orders(&key, symbol).into_iter().map(|o| order_json(&ex, o, "QUERY", now_ms)).collect();
-            Ok(Value::Array(orders))
+            order_api::cancel_replace(&mut ex, &key, params, now)
         }
+        ("GET", "/api/v3/openOrders") => order_api::open_orders(&ex, &signed(&ex)?, params, now_ms),
+        ("POST", "/api/v3/orderList/oco") => {
+            let key = signed(&ex)?;
+            order_list_api::place_oco(&mut ex, &key, params, now)
+        }
+        ("GET", "/api/v3/orderList") => order_list_api::query(&ex, &signed(&ex)?, params, now_ms),
+        ("DELETE", "/api/v3/orderList") => {
+            let key = signed(&ex)?;
+            order_list_api::cancel(&mut ex, &key, params, now)
+        }
+        ("GET", "/api/v3/allOrderList") => order_list_api::all(&ex, &signed(&ex)?, params, now_ms),
+        ("GET", "/api/v3/openOrderList") => Ok(order_list_api::open(&ex, &signed(&ex)?, now_ms)),
         ("GET", "/api/v3/myTrades") => account_history::my_trades(&ex, &signed(&ex)?, params),
         ("GET", "/api/v3/allOrders") => account_history::all_orders(&ex, &signed(&ex)?, params, now_ms),
         ("DELETE", "/api/v3/openOrders") => {
@@ -269,9 +295,9 @@ fn handle(
         ("POST" | "PUT" | "DELETE", "/api/v3/userDataStream") => {
             let secret = ex.secret(api_key).ok_or_else(ApiError::bad_api_key)?;
             let mut keys = app.listen_keys.lock().expect("a handler panicked while holding the listen keys");
-            match *method {
-                Method::POST => Ok(json!({ "listenKey": keys.open(api_key, secret, now_ms) })),
-                Method::PUT => keys.keep_alive(params.required("listenKey")?, api_key, now_ms).map(|()| json!({})),
+            match method {
+                "POST" => Ok(json!({ "listenKey": keys.open(api_key, secret, now_ms) })),
+                "PUT" => keys.keep_alive(params.required("listenKey")?, api_key, now_ms).map(|()| json!({})),
                 _ => keys.close(params.required("listenKey")?, api_key, now_ms).map(|()| json!({})),
             }
         }
@@ -296,8 +322,8 @@ fn exchange_info(ex: &Exchange, now_ms: i64, rate_limits: Value) -> Value {
                 "quoteAsset": s.quote, "quotePrecision": 8, "quoteAssetPrecision": 8,
                 "baseCommissionPrecision": 8, "quoteCommissionPrecision": 8,
                 "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"],
-                "icebergAllowed": false, "ocoAllowed": false, "otoAllowed": false,
-                "quoteOrderQtyMarketAllowed": true, "allowTrailingStop": true, "cancelReplaceAllowed": false,
+                "icebergAllowed": false, "ocoAllowed": true, "otoAllowed": false,
+                "quoteOrderQtyMarketAllowed": true, "allowTrailingStop": true, "cancelReplaceAllowed": true,
                 "isSpotTradingAllowed": true, "isMarginTradingAllowed": false,
                 "filters": [
                     { "filterType": "PRICE_FILTER", "minPrice": d8(s.min_price), "maxPrice": d8(s.max_price), "tickSize": d8(s.tick) },
@@ -314,136 +340,6 @@ fn exchange_info(ex: &Exchange, now_ms: i64, rate_limits: Value) -> Value {
         })
         .collect();
     json!({ "timezone": "UTC", "serverTime": now_ms, "rateLimits": rate_limits, "exchangeFilters": [], "symbols": symbols })
-}
-
-fn depth(ex: &Exchange, params: &Params) -> Result<Value, ApiError> {
-    let symbol = ex.symbol_index(params.required("symbol")?)?;
-    let limit: usize = params.parsed("limit")?.unwrap_or(100);
-    if !(1..=5000).contains(&limit) {
-        return Err(ApiError::bad_enum("limit"));
-    }
-    let book = ex.book(symbol);
-    let side = |s: Side| -> Vec<Value> { book.top(s, limit).map(|l| json!([d8(l.price), d8(l.qty)])).collect() };
-    Ok(json!({ "lastUpdateId": ex.update_id(symbol), "bids": side(Side::Buy), "asks": side(Side::Sell) }))
-}
-
-fn new_order(ex: &Exchange, p: &Params) -> Result<NewOrder, ApiError> {
-    let symbol = ex.symbol_index(p.required("symbol")?)?;
-    let side = match p.required("side")? {
-        "BUY" => Side::Buy,
-        "SELL" => Side::Sell,
-        _ => return Err(ApiError::bad_enum("side")),
-    };
-    let kind = match p.required("type")? {
-        "MARKET" => OrderType::Market,
-        "LIMIT" => OrderType::Limit,
-        "LIMIT_MAKER" => OrderType::LimitMaker,
-        "STOP_LOSS" => OrderType::StopLoss,
-        "STOP_LOSS_LIMIT" => OrderType::StopLossLimit,
-        "TAKE_PROFIT" => OrderType::TakeProfit,
-        "TAKE_PROFIT_LIMIT" => OrderType::TakeProfitLimit,
-        _ => return Err(ApiError::bad_enum("orderType")),
-    };
-    // A market order may name what to spend (buy) or receive (sell)
-    // instead of a quantity; the venue sizes it from its book.
-    let quote_qty: Option<Money> = p.decimal("quoteOrderQty")?;
-    let qty: Quantity = match (p.decimal::<Quantity>("quantity")?, quote_qty, kind) {
-        (Some(q), None, _) => q,
-        (Some(_), Some(_), _) => return Err(ApiError::not_required("quoteOrderQty")),
-        (None, Some(amount), OrderType::Market) => ex.size_quote_order(symbol, side, amount)?,
-        (None, Some(_), _) => return Err(ApiError::not_required("quoteOrderQty")),
-        (None, None, OrderType::Market) => return Err(ApiError::quantity_or_quote_missing()),
-        (None, None, _) => return Err(ApiError::mandatory("quantity")),
-    };
-    let (stop_price, trailing_delta) = (p.decimal::<Price>("stopPrice")?, p.parsed::<u32>("trailingDelta")?);
-    if kind.is_contingent() {
-        if stop_price.is_none() && trailing_delta.is_none() {
-            return Err(ApiError::stop_or_trailing_missing());
-        }
-    } else if stop_price.is_some() {
-        return Err(ApiError::not_required("stopPrice"));
-    } else if trailing_delta.is_some() {
-        return Err(ApiError::not_required("trailingDelta"));
-    }
-    let limit_price = || p.decimal::<Price>("price")?.ok_or_else(|| ApiError::mandatory("price"));
-    let tif = || match p.required("timeInForce")? {
-        "GTC" => Ok(TimeInForce::Gtc),
-        "IOC" => Ok(TimeInForce::Ioc),
-        "FOK" => Ok(TimeInForce::Fok),
-        _ => Err(ApiError::bad_enum("timeInForce")),
-    };
-    let (price, tif) = match kind {
-        OrderType::Market | OrderType::StopLoss | OrderType::TakeProfit => {
-            if p.get("price").is_some() {
-                return Err(ApiError::not_required("price"));
-            }
-            (None, TimeInForce::Ioc)
-        }
-        OrderType::LimitMaker => (Some(limit_price()?), TimeInForce::Gtc),
-        OrderType::Limit | OrderType::StopLossLimit | OrderType::TakeProfitLimit => (Some(limit_price()?), tif()?),
-    };
-    let client_order_id = p.get("newClientOrderId").map(str::to_string);
-    Ok(NewOrder { symbol, side, kind, tif, qty, quote_qty, price, stop_price, trailing_delta, client_order_id })
-}
-
-fn order_ref(p: &Params) -> Result<OrderRef, ApiError> {
-    if let Some(id) = p.parsed::<u64>("orderId")? {
-        return Ok(OrderRef::Id(id));
-    }
-    p.get("origClientOrderId").map(|c| OrderRef::Client(c.to_string())).ok_or_else(ApiError::both_ids_missing)
-}
-
-/// An order in one of Binance's response shapes: `ACK`, `RESULT`, `FULL`
-/// (new orders) or `QUERY` (order queries and open orders).
-pub(crate) fn order_json(ex: &Exchange, o: &OrderRecord, shape: &str, now_ms: i64) -> Value {
-    let symbol = &ex.specs()[o.symbol].symbol;
-    let mut v = json!({
-        "symbol": symbol, "orderId": o.order_id, "orderListId": -1, "clientOrderId": o.client_order_id,
-    });
-    if shape == "ACK" {
-        v["transactTime"] = json!(now_ms);
-        return v;
-    }
-    let side = if o.side == Side::Buy { "BUY" } else { "SELL" };
-    let fields = json!({
-        "price": d8(o.price.unwrap_or(Price::ZERO)), "origQty": d8(o.orig_qty), "executedQty": d8(o.executed_qty),
-        "origQuoteOrderQty": d8(o.orig_quote_qty), "cummulativeQuoteQty": d8(o.cumm_quote), "status": o.status.name(),
-        "timeInForce": o.tif, "type": o.kind.name(), "side": side, "workingTime": o.working_ms.unwrap_or(-1),
-        "selfTradePreventionMode": "NONE",
-    });
-    for (k, x) in fields.as_object().expect("an object") {
-        v[k] = x.clone();
-    }
-    if let Some(delta) = o.trailing_delta {
-        v["trailingDelta"] = json!(delta);
-    }
-    if o.kind.is_contingent() && shape != "QUERY" {
-        v["stopPrice"] = json!(d8(o.stop_price.unwrap_or(Price::ZERO)));
-    }
-    match shape {
-        "QUERY" => {
-            v["stopPrice"] = json!(d8(o.stop_price.unwrap_or(Price::ZERO)));
-            v["icebergQty"] = json!(d8(Quantity::ZERO));
-            v["time"] = json!(o.time_ms);
-            v["updateTime"] = json!(o.update_ms);
-            v["isWorking"] = json!(o.working_ms.is_some());
-        }
-        _ => {
-            v["transactTime"] = json!(now_ms);
-            if shape == "FULL" {
-                let fills: Vec<Value> = o
-                    .fills
-                    .iter()
-                    .map(|f| {
-                        json!({ "price": d8(f.price), "qty": d8(f.qty), "commission": d8(f.commission),
-                                "commissionAsset": f.commission_asset, "tradeId": f.trade_id })
-                    })
-                    .collect();
-                v["fills"] = Value::Array(fills);
-            }
-        }
-    }
-    v
 }
 
 fn account(ex: &Exchange, key: &str, now_ms: i64) -> Value {

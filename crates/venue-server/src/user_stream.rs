@@ -22,12 +22,19 @@ use pyrt_binance::signing::verify;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
+use crate::errors::ApiError;
 use crate::listen_keys::KeyState;
 use crate::rest::App;
+use crate::ws_api;
 
-pub async fn ws_api(ws: WebSocketUpgrade, State(app): State<Arc<App>>) -> Response {
+pub async fn ws_api(
+    ws: WebSocketUpgrade,
+    State(app): State<Arc<App>>,
+    peer: Option<axum::Extension<crate::rest::Peer>>,
+) -> Response {
+    let ip = peer.map_or(std::net::Ipv4Addr::LOCALHOST.into(), |p| p.0.0.ip());
     let rx = app.user.subscribe();
-    ws.on_upgrade(move |socket| serve_ws_api(socket, app, rx))
+    ws.on_upgrade(move |socket| serve_ws_api(socket, app, ip, rx))
 }
 
 /// A listen-key connection: every event of that account, bare, for as
@@ -39,7 +46,7 @@ pub async fn serve_listen_key(
     app: Arc<App>,
     key: String,
     api_key: String,
-    mut rx: broadcast::Receiver<Arc<(String, Value)>>,
+    mut rx: broadcast::Receiver<Arc<(Arc<str>, Value)>>,
 ) {
     loop {
         let now_ms = (app.clock)() / 1_000_000;
@@ -64,7 +71,7 @@ pub async fn serve_listen_key(
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             event = rx.recv() => match event {
-                Ok(e) if e.0 == api_key => {
+                Ok(e) if *e.0 == *api_key => {
                     if socket.send(Message::Text(e.1.to_string().into())).await.is_err() {
                         return;
                     }
@@ -85,7 +92,12 @@ pub async fn serve_listen_key(
     }
 }
 
-async fn serve_ws_api(mut socket: WebSocket, app: Arc<App>, mut rx: broadcast::Receiver<Arc<(String, Value)>>) {
+async fn serve_ws_api(
+    mut socket: WebSocket,
+    app: Arc<App>,
+    ip: std::net::IpAddr,
+    mut rx: broadcast::Receiver<Arc<(Arc<str>, Value)>>,
+) {
     // subscription id → API key
     let mut subscriptions: BTreeMap<u64, String> = BTreeMap::new();
     let mut next_id = 0;
@@ -94,7 +106,7 @@ async fn serve_ws_api(mut socket: WebSocket, app: Arc<App>, mut rx: broadcast::R
             event = rx.recv() => match event {
                 Ok(e) => {
                     for (sid, key) in &subscriptions {
-                        if *key == e.0 {
+                        if **key == *e.0 {
                             let frame = json!({ "subscriptionId": sid, "event": e.1 });
                             if socket.send(Message::Text(frame.to_string().into())).await.is_err() {
                                 return;
@@ -118,7 +130,7 @@ async fn serve_ws_api(mut socket: WebSocket, app: Arc<App>, mut rx: broadcast::R
                     Some(Err(_)) | None => return,
                     Some(Ok(_)) => continue,
                 };
-                let reply = request(&app, &text, &mut subscriptions, &mut next_id);
+                let reply = request(&app, ip, &text, &mut subscriptions, &mut next_id);
                 if socket.send(Message::Text(reply.to_string().into())).await.is_err() {
                     return;
                 }
@@ -137,47 +149,33 @@ async fn fell_behind(mut socket: WebSocket, lost: u64) {
     let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
-fn error(id: &Value, status: u16, code: i64, msg: &str) -> Value {
-    json!({ "id": id, "status": status, "error": { "code": code, "msg": msg } })
-}
-
-/// One WebSocket API request and its answer.
-fn request(app: &App, text: &str, subscriptions: &mut BTreeMap<u64, String>, next_id: &mut u64) -> Value {
+/// One WebSocket API request and its answer: the connection's user-data
+/// subscriptions here, every other method through [`ws_api::call`].
+fn request(
+    app: &App,
+    ip: std::net::IpAddr,
+    text: &str,
+    subscriptions: &mut BTreeMap<u64, String>,
+    next_id: &mut u64,
+) -> Value {
     let Ok(req) = serde_json::from_str::<Value>(text) else {
-        return error(&Value::Null, 400, -1100, "Malformed request: not JSON.");
+        return ws_api::error(&Value::Null, &ApiError::malformed_request());
     };
     let id = req.get("id").cloned().unwrap_or(Value::Null);
     let params = req.get("params").and_then(Value::as_object).cloned().unwrap_or_default();
     match req.get("method").and_then(Value::as_str) {
-        Some("ping") => json!({ "id": id, "status": 200, "result": {} }),
         Some("userDataStream.subscribe.signature") => {
             let Some(api_key) = params.get("apiKey").and_then(Value::as_str) else {
-                return error(
-                    &id,
-                    400,
-                    -1102,
-                    "Mandatory parameter 'apiKey' was not sent, was empty/null, or malformed.",
-                );
+                return ws_api::error(&id, &ApiError::mandatory("apiKey"));
             };
             let ex = app.exchange.lock().expect("a handler panicked while holding the exchange");
             let Some(secret) = ex.secret(api_key) else {
-                return error(&id, 401, -2015, "Invalid API-key, IP, or permissions for action.");
+                return ws_api::error(&id, &ApiError::bad_api_key());
             };
-            // The payload: every parameter but the signature, sorted by name.
-            let mut pairs: Vec<(String, String)> = params
-                .iter()
-                .filter(|(k, _)| k.as_str() != "signature")
-                .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
-                .collect();
-            pairs.sort();
-            let mut payload = form_urlencoded::Serializer::new(String::new());
-            for (k, v) in &pairs {
-                payload.append_pair(k, v);
-            }
             let signature = params.get("signature").and_then(Value::as_str).unwrap_or("");
-            let signed = format!("{}&signature={signature}", payload.finish());
+            let signed = format!("{}&signature={signature}", ws_api::payload(&params));
             if verify(secret, &signed, "").is_err() {
-                return error(&id, 400, -1022, "Signature for this request is not valid.");
+                return ws_api::error(&id, &ApiError::bad_signature());
             }
             let sid = *next_id;
             *next_id += 1;
@@ -193,6 +191,7 @@ fn request(app: &App, text: &str, subscriptions: &mut BTreeMap<u64, String>, nex
             }
             json!({ "id": id, "status": 200, "result": {} })
         }
-        _ => error(&id, 400, -1100, "Unsupported method."),
+        Some(method) => ws_api::call(app, ip, &id, method, &params),
+        None => ws_api::error(&id, &ApiError::mandatory("method")),
     }
 }

@@ -1,79 +1,12 @@
 //! The exchange core: balances lock, move with fills and unlock exactly;
 //! filters and duplicates are refused with Binance's codes.
 
-use pyrt_model::{BookAction, BookDelta, InstrumentId, MarketEvent, Money, Price, Quantity, Side, TimeInForce, Trade};
+mod common;
+
+use common::*;
+use pyrt_model::{BookAction, BookDelta, InstrumentId, MarketEvent, Money, Quantity, Side, TimeInForce, Trade};
+use pyrt_venue_server::DOCS_API_KEY as KEY;
 use pyrt_venue_server::exchange::{Exchange, NewOrder, OrderRef, OrderType, Status};
-use pyrt_venue_server::{DOCS_API_KEY as KEY, VenueConfig};
-
-fn p(x: &str) -> Price {
-    x.parse().unwrap()
-}
-fn q(x: &str) -> Quantity {
-    x.parse().unwrap()
-}
-fn m(x: &str) -> Money {
-    x.parse().unwrap()
-}
-
-/// Bid 59 999 × 1, ask 60 001 × 1.
-fn exchange() -> Exchange {
-    let c = VenueConfig::default();
-    let mut ex = Exchange::new(c.symbols, c.accounts, c.maker, c.taker);
-    for (side, price, last) in [(Side::Buy, "59999", false), (Side::Sell, "60001", true)] {
-        ex.on_market(&MarketEvent::BookDelta(BookDelta {
-            instrument: InstrumentId(0),
-            ts_event: 1,
-            ts_recv: 1,
-            action: BookAction::Add,
-            side,
-            price: p(price),
-            size: q("1"),
-            order_id: 0,
-            sequence: 0,
-            flags: if last { BookDelta::F_LAST } else { 0 },
-        }));
-    }
-    ex
-}
-
-fn limit(side: Side, qty: &str, price: &str) -> NewOrder {
-    NewOrder {
-        symbol: 0,
-        side,
-        kind: OrderType::Limit,
-        tif: TimeInForce::Gtc,
-        qty: q(qty),
-        quote_qty: None,
-        price: Some(p(price)),
-        stop_price: None,
-        trailing_delta: None,
-        client_order_id: None,
-    }
-}
-
-/// A print of `size` at `price`, sold into the bid (`sell`) or bought from the ask.
-fn print(ex: &mut Exchange, ts: i64, price: &str, size: &str, sell: bool) {
-    ex.on_market(&MarketEvent::Trade(Trade {
-        instrument: InstrumentId(0),
-        ts_event: ts,
-        ts_recv: ts,
-        price: p(price),
-        size: q(size),
-        aggressor: Some(if sell { Side::Sell } else { Side::Buy }),
-    }));
-}
-
-fn contingent(kind: OrderType, side: Side, qty: &str, stop: Option<&str>, trailing: Option<u32>) -> NewOrder {
-    let limit_type = matches!(kind, OrderType::StopLossLimit | OrderType::TakeProfitLimit);
-    NewOrder {
-        kind,
-        price: None,
-        stop_price: stop.map(p),
-        trailing_delta: trailing,
-        tif: if limit_type { TimeInForce::Gtc } else { TimeInForce::Ioc },
-        ..limit(side, qty, "1")
-    }
-}
 
 #[test]
 fn a_stop_loss_waits_off_the_book_with_its_base_locked_and_sells_when_triggered() {
@@ -132,11 +65,6 @@ fn a_trailing_stop_follows_the_high_and_sells_on_the_pullback() {
     assert_eq!(ex.order(KEY, 0, &OrderRef::Id(id)).unwrap().status, Status::Filled);
     let bad = ex.place(KEY, contingent(OrderType::StopLoss, Side::Sell, "0.25", None, Some(5)), 50).unwrap_err();
     assert_eq!(bad.msg, "Filter failure: TRAILING_DELTA");
-}
-
-fn balance(ex: &Exchange, asset: &str) -> (Money, Money) {
-    let b = ex.balances(KEY).unwrap()[asset];
-    (b.free, b.locked)
 }
 
 #[test]
@@ -243,4 +171,35 @@ fn quote_order_quantities_are_sized_from_the_book() {
     // A sell receives from the bids.
     assert_eq!(ex.size_quote_order(0, Side::Sell, m("59999")).unwrap(), q("1"));
     assert_eq!(ex.size_quote_order(0, Side::Buy, m("1")).unwrap_err().msg, "Filter failure: NOTIONAL");
+}
+
+#[test]
+fn finished_orders_drop_their_fills_and_the_oldest_unfilled_ones_are_archived() {
+    let mut ex = exchange();
+    ex.keep_unfilled_orders(2);
+    let named = |c: &str, o: NewOrder| NewOrder { client_order_id: Some(c.into()), ..o };
+    // A buy that takes the ask: filled, kept whole until the next change.
+    let filled = ex.place(KEY, named("taker", limit(Side::Buy, "0.5", "60001")), 2).unwrap();
+    assert_eq!(ex.order_of(KEY, filled).unwrap().fills.len(), 1, "the answer to the request lists the fill");
+    // Three IOC buys below the ask expire without a trade.
+    let ioc = |c: &str| named(c, NewOrder { tif: TimeInForce::Ioc, ..limit(Side::Buy, "0.1", "50000") });
+    let unfilled: Vec<u64> = ["a", "b", "c"].iter().map(|c| ex.place(KEY, ioc(c), 3).unwrap()).collect();
+    let rec = ex.order_of(KEY, filled).unwrap();
+    assert!(rec.fills.is_empty(), "trimmed once answered (myTrades keeps the trade)");
+    assert_eq!((rec.status, rec.executed_qty), (Status::Filled, q("0.5")));
+    // The next change archives the oldest unfilled order past the limit of two.
+    let resting = ex.place(KEY, limit(Side::Buy, "0.1", "50000"), 4).unwrap();
+    assert!(ex.order_of(KEY, unfilled[0]).is_none(), "archived");
+    assert!(ex.order(KEY, 0, &OrderRef::Client("a".into())).is_none(), "its client order id is forgotten");
+    for id in [filled, unfilled[1], unfilled[2], resting] {
+        assert!(ex.order_of(KEY, id).is_some(), "order {id} kept");
+    }
+    let listed: Vec<u64> = ex.account(KEY).unwrap().orders(0).keys().copied().collect();
+    assert_eq!(listed, [filled, unfilled[1], unfilled[2], resting]);
+    // A name can be used again once its order has finished; archiving the
+    // old order keeps the new one's name.
+    let again = ex.place(KEY, ioc("b"), 5).unwrap();
+    ex.place(KEY, ioc("d"), 6).unwrap();
+    assert_eq!(ex.order(KEY, 0, &OrderRef::Client("b".into())).unwrap().order_id, again);
+    assert!(ex.order_of(KEY, unfilled[1]).is_none() && ex.order_of(KEY, unfilled[2]).is_some());
 }

@@ -34,7 +34,7 @@ async fn a_subscriber_that_falls_behind_is_told_and_disconnected() {
     // Far more events than the buffer holds, faster than one connection drains them.
     for n in 0..20_000 {
         let event = serde_json::json!({ "e": "executionReport", "i": n });
-        let _ = venue.app.user.send(Arc::new((DOCS_API_KEY.to_string(), event)));
+        let _ = venue.app.user.send(Arc::new((DOCS_API_KEY.into(), event)));
     }
     let mut seen = Vec::new();
     let close = loop {
