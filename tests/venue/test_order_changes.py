@@ -10,6 +10,15 @@ new order refused after the cancel (-2021). The WebSocket API's methods
 answer what REST answers, with `rateLimits` usage, through python-binance's
 `ws_*` calls. Finished orders that never traded are archived past
 `--keep-unfilled-orders`, as Binance archives them.
+
+Shapes follow Binance's Spot API documentation: REST "Trading endpoints"
+(Cancel an Existing Order and Send a New Order; New Order list - OCO;
+Query Order list; Cancel Order list; Query all Order lists; Query Open
+Order lists), "General API Information" (HTTP 409 for a partially
+succeeded cancelReplace), and the WebSocket API's "Trading requests" and
+"Account requests"; the recorded failure in
+shared/fixtures/binance/rest/error_-2022_cancel_replace_failed.json is
+reproduced exactly.
 """
 
 import asyncio
@@ -22,7 +31,7 @@ from decimal import Decimal
 
 import pytest
 
-from test_binance_clients import KEY, SECRET, _running_venue, async_client
+from test_binance_clients import DATA, KEY, SECRET, _running_venue, async_client
 from test_market_data import client
 
 
@@ -99,6 +108,24 @@ def test_cancel_replace_swaps_an_order_and_reports_each_half(synthetic):
                                price=low, cancelReplaceMode="STOP_ON_FAILURE")
     assert missing.value.code == -1102 and "cancelOrderId" in missing.value.message
     assert [o["clientOrderId"] for o in c.get_open_orders(symbol="BTCUSDT")] == ["second"]
+
+
+def test_a_cancel_replace_failing_both_ways_answers_as_binance_recorded(synthetic):
+    from binance.exceptions import BinanceAPIException
+
+    fixture = DATA.parent / "fixtures" / "binance" / "rest" / "error_-2022_cancel_replace_failed.json"
+    if not fixture.exists():
+        pytest.skip(f"fixture not found at {fixture} (set PYRT_SHARED_DATA)")
+    c = client(synthetic)
+    ask = Decimal(c.get_order_book(symbol="BTCUSDT", limit=5)["asks"][0][0])
+    # No such order to cancel, and a post-only buy above the ask would take.
+    with pytest.raises(BinanceAPIException) as failed:
+        c.cancel_replace_order(symbol="BTCUSDT", side="BUY", type="LIMIT_MAKER", quantity="0.01",
+                               price=str((ask * Decimal("1.01")).quantize(Decimal("0.01"))),
+                               cancelReplaceMode="ALLOW_FAILURE", cancelOrderId=123456)
+    assert failed.value.status_code == 400
+    assert json.loads(failed.value.response.text) == json.loads(fixture.read_text())
+    assert c.get_open_orders(symbol="BTCUSDT") == []
 
 
 def test_ccxt_edit_order_replaces_a_resting_order(synthetic):

@@ -1,7 +1,7 @@
 //! The kill switch against the local venue: the kernel (behind its live
 //! seam) has orders resting at `pyrt venue`; one call cancels every one of
-//! them at the venue and blocks new ones, and the venue's own list of open
-//! orders is empty afterwards.
+//! them at the venue and blocks new ones; the venue's own records (open
+//! orders, `allOrders`, `myTrades`) show every order cancelled untraded.
 
 use std::time::Duration;
 
@@ -81,6 +81,15 @@ async fn the_kill_switch_cancels_everything_resting_at_the_venue() {
     }
     assert!(rest.open_orders("BTCUSDT").await.unwrap().is_empty(), "the venue still holds orders");
     assert!(engine.orders().all().iter().all(|o| o.status == OrderStatus::Cancelled));
+    // The venue's own records, not the kernel's: its history holds the five
+    // orders, each cancelled, and no trade.
+    let history = rest.all_orders("BTCUSDT", 0).await.unwrap();
+    let statuses: Vec<&str> = history.iter().map(|o| o["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["CANCELED"; 5], "{history:?}");
+    for order in &history {
+        let id = order["orderId"].as_u64().unwrap();
+        assert!(rest.order_trades("BTCUSDT", id).await.unwrap().is_empty(), "order {id} traded");
+    }
     // And nothing new leaves: the next quote's order is refused here.
     let q =
         Quote { instrument: X, ts_event: 7, ts_recv: 7, bid, ask, bid_size: Quantity::ZERO, ask_size: Quantity::ZERO };

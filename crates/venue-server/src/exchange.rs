@@ -26,7 +26,7 @@ pub use crate::accounts::{AccountSpec, Balance};
 use crate::conditional::{self, Contingent};
 use crate::errors::ApiError;
 pub use crate::orders::{NewOrder, OrderRecord, OrderRef, OrderType, Status, TradeFill};
-use crate::tape::{self, Tape};
+use crate::tape::{self, Tape, Tapes};
 
 mod order_lists;
 pub use order_lists::{ListRef, OrderList};
@@ -53,8 +53,8 @@ pub struct Exchange {
     orders: BTreeMap<u64, OrderRecord>,
     accounts: HashMap<String, Account>,
     next_order_id: u64,
-    /// Each symbol's trades and candles.
-    tapes: Vec<Tape>,
+    /// Each symbol's trades and candles (shared with the market-data reads).
+    tapes: Arc<Tapes>,
     update_ids: Vec<u64>,
     maker: Rate,
     taker: Rate,
@@ -106,7 +106,7 @@ impl Exchange {
         let accounts = accounts.into_iter().map(|a| (a.api_key.clone(), Account::new(a, specs.len()))).collect();
         Self {
             update_ids: vec![0; specs.len()],
-            tapes: vec![Tape::new(tape::DEFAULT_CAPACITY); specs.len()],
+            tapes: Arc::new(Tapes::new(specs.len(), tape::DEFAULT_CAPACITY)),
             specs,
             // Commission is charged here, in the received asset; the engine's fee is not used.
             venue: BookVenue::new(instruments, Fees::None),
@@ -226,19 +226,20 @@ impl Exchange {
     }
 
     /// A symbol's trades and candles.
-    pub fn tape(&self, symbol: usize) -> &Tape {
-        &self.tapes[symbol]
+    pub fn tape(&self, symbol: usize) -> std::sync::MutexGuard<'_, Tape> {
+        self.tapes.get(symbol)
     }
 
-    pub fn tape_mut(&mut self, symbol: usize) -> &mut Tape {
-        &mut self.tapes[symbol]
+    /// The tapes, for reading market data without the exchange's lock.
+    pub fn tapes(&self) -> Arc<Tapes> {
+        self.tapes.clone()
     }
 
     /// Keeps the last `trades` trades of each symbol for the history
     /// endpoints (before the first trade).
     pub fn set_trade_history(&mut self, trades: usize) {
-        for tape in &mut self.tapes {
-            *tape = Tape::new(trades);
+        for i in 0..self.specs.len() {
+            *self.tapes.get(i) = Tape::new(trades);
         }
     }
 
@@ -288,12 +289,12 @@ impl Exchange {
     pub fn on_market(&mut self, event: &MarketEvent) {
         self.retire();
         let i = event.instrument().index();
-        let first_new_trade = self.tapes[i].next_id();
+        let first_new_trade = self.tapes.get(i).next_id();
         match event {
             MarketEvent::BookDelta(d) if d.is_last() => self.update_ids[i] += 1,
             // The print before the fills it causes: ids follow what happened.
             MarketEvent::Trade(t) => {
-                self.tapes[i].record(t.price, t.size, t.ts_event / 1_000_000, t.aggressor == Some(Side::Sell));
+                self.tapes.get(i).record(t.price, t.size, t.ts_event / 1_000_000, t.aggressor == Some(Side::Sell));
             }
             _ => {}
         }
@@ -307,11 +308,11 @@ impl Exchange {
     /// they trigger make) past its contingent orders.
     fn run_triggers(&mut self, symbol: usize, mut from: u64, now: UnixNanos) {
         while !self.contingent.is_empty() {
-            let prices: Vec<Price> = self.tapes[symbol].since(from).map(|t| t.price).collect();
+            let prices: Vec<Price> = self.tapes.get(symbol).since(from).map(|t| t.price).collect();
             if prices.is_empty() {
                 return;
             }
-            from = self.tapes[symbol].next_id();
+            from = self.tapes.get(symbol).next_id();
             for price in prices {
                 let mut fired = Vec::new();
                 self.contingent.retain_mut(|c| {
@@ -433,7 +434,7 @@ impl Exchange {
 
     /// The symbol's last trade price.
     pub(crate) fn last_price(&self, symbol: usize) -> Option<Price> {
-        self.tapes[symbol].last(1).next().map(|t| t.price)
+        self.tapes.get(symbol).last(1).next().map(|t| t.price)
     }
 
     /// What an order locks while it works: a buy limit its quote, a sell
@@ -534,7 +535,7 @@ impl Exchange {
             return Ok(id);
         }
         let symbol = self.orders[&id].symbol;
-        let first_new_trade = self.tapes[symbol].next_id();
+        let first_new_trade = self.tapes.get(symbol).next_id();
         let reports = match self.submit_to_book(id, now) {
             Ok(reports) => reports,
             Err(reason) => {
@@ -705,7 +706,7 @@ impl Exchange {
         rec.update_ms = now_ms;
         // A resting buy was the maker; a buy that took the book was not.
         let buyer_maker = (rec.side == Side::Buy) == (fill.liquidity == Liquidity::Maker);
-        let trade_id = self.tapes[rec.symbol].record(fill.price, fill.qty, now_ms, buyer_maker);
+        let trade_id = self.tapes.get(rec.symbol).record(fill.price, fill.qty, now_ms, buyer_maker);
         let commission_asset = account.asset_index(&commission_asset);
         account.traded(
             rec.symbol,

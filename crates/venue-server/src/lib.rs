@@ -12,8 +12,8 @@
 //!   [`order_list_api`] (OCO lists), [`account_history`] (`myTrades`,
 //!   `allOrders`, ...) and [`market_data`] (trades, klines, tickers).
 //! * [`rate_limits`]: request weights and order counts, as Binance limits them.
-//! * [`book_view`]: the books as of each market step, for `depth`, read
-//!   without the exchange's lock.
+//! * [`market_view`]: books (as of each market step), trades and candles
+//!   for the market-data endpoints, read without the exchange's lock.
 //! * [`params`]: parameters from query and body; signature and
 //!   `recvWindow` checks on the raw bytes.
 //! * [`market`]: the seeded synthetic order flow the venue trades against.
@@ -31,7 +31,6 @@
 
 pub mod account_history;
 pub mod accounts;
-pub mod book_view;
 pub mod conditional;
 pub mod errors;
 pub mod exchange;
@@ -39,6 +38,7 @@ pub mod klines;
 pub mod listen_keys;
 pub mod market;
 pub mod market_data;
+pub mod market_view;
 pub mod order_api;
 pub mod order_list_api;
 pub mod orders;
@@ -168,9 +168,9 @@ pub async fn spawn(
     let (user, _) = tokio::sync::broadcast::channel(config.user_stream_buffer.max(1));
     let listen_keys = Mutex::new(listen_keys::ListenKeys::new(config.listen_key_ttl.as_millis() as i64));
     let limiter = Mutex::new(rate_limits::Limiter::new(config.rate_limits));
-    let books = book_view::BookViews::new(&exchange);
+    let market = market_view::MarketView::new(&exchange);
     let app =
-        Arc::new(App { exchange: Mutex::new(exchange), frames, user, clock: wall_clock, listen_keys, limiter, books });
+        Arc::new(App { exchange: Mutex::new(exchange), frames, user, clock: wall_clock, listen_keys, limiter, market });
     match &config.replay {
         None => spawn_synthetic(&config, app.clone()),
         Some(replay) => {

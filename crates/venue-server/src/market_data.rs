@@ -4,7 +4,8 @@
 //!
 //! Everything is read from the venue's own record ([`crate::tape`]): the
 //! trades it printed (the market's and its users' fills), the candles built
-//! from them and its book, so the numbers agree with what its streams
+//! from them and its book, through [`MarketView`] (never the exchange's
+//! lock), so the numbers agree with what its streams
 //! published and its accounts traded. Rolling windows (the 24-hour ticker,
 //! `/api/v3/ticker`) are summed from minute candles (hour candles past a
 //! day), so their edges move by the minute; Binance computes its rolling
@@ -15,10 +16,11 @@ use pyrt_model::{Money, Price, Quantity, Side};
 use serde_json::{Value, json};
 
 use crate::errors::ApiError;
-use crate::exchange::{Exchange, d8};
+use crate::exchange::d8;
 use crate::klines::{self, Candle, KlineQuery};
+use crate::market_view::MarketView;
 use crate::params::Params;
-use crate::tape::TapeTrade;
+use crate::tape::{Tape, TapeTrade};
 
 const DEFAULT_LIMIT: usize = 500;
 const MAX_LIMIT: usize = 1000;
@@ -43,18 +45,18 @@ fn trade_json(t: &TapeTrade) -> Value {
 }
 
 /// `GET /api/v3/trades`: the most recent trades.
-pub fn trades(ex: &Exchange, p: &Params) -> Result<Value, ApiError> {
-    let symbol = ex.symbol_index(p.required("symbol")?)?;
+pub fn trades(m: &MarketView, p: &Params) -> Result<Value, ApiError> {
+    let symbol = m.symbol_index(p.required("symbol")?)?;
     let n = limit(p, DEFAULT_LIMIT, MAX_LIMIT)?;
-    Ok(ex.tape(symbol).last(n).map(trade_json).collect())
+    Ok(m.tape(symbol).last(n).map(trade_json).collect())
 }
 
 /// `GET /api/v3/historicalTrades`: older trades from `fromId` (the most
 /// recent without it).
-pub fn historical_trades(ex: &Exchange, p: &Params) -> Result<Value, ApiError> {
-    let symbol = ex.symbol_index(p.required("symbol")?)?;
+pub fn historical_trades(m: &MarketView, p: &Params) -> Result<Value, ApiError> {
+    let symbol = m.symbol_index(p.required("symbol")?)?;
     let n = limit(p, DEFAULT_LIMIT, MAX_LIMIT)?;
-    let tape = ex.tape(symbol);
+    let tape = m.tape(symbol);
     Ok(match p.parsed::<u64>("fromId")? {
         Some(from) => tape.since(from).take(n).map(trade_json).collect(),
         None => tape.last(n).map(trade_json).collect(),
@@ -63,11 +65,11 @@ pub fn historical_trades(ex: &Exchange, p: &Params) -> Result<Value, ApiError> {
 
 /// `GET /api/v3/aggTrades`: each trade is its own aggregate (the venue
 /// prints no two fills of one taker at one price), so `a` is the trade id.
-pub fn agg_trades(ex: &Exchange, p: &Params) -> Result<Value, ApiError> {
-    let symbol = ex.symbol_index(p.required("symbol")?)?;
+pub fn agg_trades(m: &MarketView, p: &Params) -> Result<Value, ApiError> {
+    let symbol = m.symbol_index(p.required("symbol")?)?;
     let n = limit(p, DEFAULT_LIMIT, MAX_LIMIT)?;
     let (from, start, end) = (p.parsed::<u64>("fromId")?, p.parsed::<i64>("startTime")?, p.parsed::<i64>("endTime")?);
-    let tape = ex.tape(symbol);
+    let tape = m.tape(symbol);
     let agg = |t: &TapeTrade| {
         json!({
             "a": t.id, "p": d8(t.price), "q": d8(t.qty), "f": t.id, "l": t.id, "T": t.time_ms,
@@ -98,8 +100,8 @@ pub fn agg_trades(ex: &Exchange, p: &Params) -> Result<Value, ApiError> {
 }
 
 /// `GET /api/v3/klines` and `/api/v3/uiKlines`.
-pub fn klines(ex: &Exchange, p: &Params) -> Result<Value, ApiError> {
-    let symbol = ex.symbol_index(p.required("symbol")?)?;
+pub fn klines(m: &MarketView, p: &Params) -> Result<Value, ApiError> {
+    let symbol = m.symbol_index(p.required("symbol")?)?;
     let interval = klines::interval_index(p.required("interval")?).ok_or_else(ApiError::bad_interval)?;
     let (start_ms, end_ms) = (p.parsed::<i64>("startTime")?, p.parsed::<i64>("endTime")?);
     if let (Some(s), Some(e)) = (start_ms, end_ms)
@@ -112,7 +114,7 @@ pub fn klines(ex: &Exchange, p: &Params) -> Result<Value, ApiError> {
         Some(tz) => time_zone_ms(tz).ok_or_else(|| ApiError::invalid_value("timeZone"))?,
     };
     let q = KlineQuery { interval, start_ms, end_ms, limit: limit(p, DEFAULT_LIMIT, MAX_LIMIT)?, offset_ms };
-    Ok(ex.tape(symbol).candles.query(&q).iter().map(Candle::row).collect())
+    Ok(m.tape(symbol).candles.query(&q).iter().map(Candle::row).collect())
 }
 
 /// A `timeZone` (`"8"`, `"+8"`, `"-1:30"`, `"+05:45"`, within -12:00 to
@@ -135,10 +137,10 @@ fn time_zone_ms(text: &str) -> Option<i64> {
 
 /// The symbols a ticker request names: `symbol` (one object back),
 /// `symbols` (a JSON list; a list back) or neither (every symbol; a list).
-fn selection(ex: &Exchange, p: &Params, all_allowed: bool) -> Result<(Vec<usize>, bool), ApiError> {
+fn selection(m: &MarketView, p: &Params, all_allowed: bool) -> Result<(Vec<usize>, bool), ApiError> {
     match (p.get("symbol"), p.get("symbols")) {
         (Some(_), Some(_)) => Err(ApiError::bad_combination()),
-        (Some(s), None) => Ok((vec![ex.symbol_index(s)?], true)),
+        (Some(s), None) => Ok((vec![m.symbol_index(s)?], true)),
         (None, Some(list)) => {
             let names: Vec<String> = serde_json::from_str(list).map_err(|_| ApiError::bad_symbols())?;
             let legal = |s: &String| {
@@ -148,10 +150,10 @@ fn selection(ex: &Exchange, p: &Params, all_allowed: bool) -> Result<(Vec<usize>
             if names.is_empty() || !names.iter().all(legal) {
                 return Err(ApiError::bad_symbols());
             }
-            let indices = names.iter().map(|s| ex.symbol_index(s)).collect::<Result<_, _>>()?;
+            let indices = names.iter().map(|s| m.symbol_index(s)).collect::<Result<_, _>>()?;
             Ok((indices, false))
         }
-        (None, None) if all_allowed => Ok(((0..ex.specs().len()).collect(), false)),
+        (None, None) if all_allowed => Ok(((0..m.specs().len()).collect(), false)),
         (None, None) => Err(ApiError::mandatory("symbol")),
     }
 }
@@ -162,8 +164,9 @@ fn answer(rows: Vec<Value>, single: bool) -> Value {
 }
 
 /// The last trade's price, or the book's mid before the first trade.
-fn last_price(ex: &Exchange, symbol: usize) -> Price {
-    ex.tape(symbol).last(1).next().map(|t| t.price).or_else(|| ex.book(symbol).mid()).unwrap_or(Price::ZERO)
+/// Takes the symbol's tape, held by the caller (its lock is not reentrant).
+fn last_price(m: &MarketView, symbol: usize, tape: &Tape) -> Price {
+    tape.last(1).next().map(|t| t.price).or_else(|| m.book(symbol).mid()).unwrap_or(Price::ZERO)
 }
 
 /// A rolling window's numbers.
@@ -183,15 +186,15 @@ struct Window {
 
 /// The window of `length_ms` ending now, from minute candles up to a day
 /// and hour candles beyond.
-fn window(ex: &Exchange, symbol: usize, length_ms: i64, now_ms: i64) -> Window {
+fn window(m: &MarketView, symbol: usize, length_ms: i64, now_ms: i64) -> Window {
     let from = now_ms - length_ms;
-    let tape = ex.tape(symbol);
+    let tape = m.tape(symbol);
     let candles: Vec<&Candle> = if length_ms <= klines::HISTORY as i64 * MINUTE_MS {
         tape.candles.minutes_since(from - from.rem_euclid(MINUTE_MS)).collect()
     } else {
         tape.candles.hours_since(from - from.rem_euclid(HOUR_MS)).collect()
     };
-    let last = last_price(ex, symbol);
+    let last = last_price(m, symbol, &tape);
     let mut w = Window {
         open: last,
         high: last,
@@ -269,18 +272,18 @@ fn full_or_mini(p: &Params) -> Result<bool, ApiError> {
 }
 
 /// `GET /api/v3/ticker/24hr`.
-pub fn ticker_24hr(ex: &Exchange, p: &Params, now_ms: i64) -> Result<Value, ApiError> {
-    let (symbols, single) = selection(ex, p, true)?;
+pub fn ticker_24hr(m: &MarketView, p: &Params, now_ms: i64) -> Result<Value, ApiError> {
+    let (symbols, single) = selection(m, p, true)?;
     let full = full_or_mini(p)?;
     let rows = symbols
         .into_iter()
         .map(|i| {
-            let w = window(ex, i, DAY_MS, now_ms);
-            let mut v = w.json(&ex.specs()[i].symbol, full);
+            let w = window(m, i, DAY_MS, now_ms);
+            let mut v = w.json(&m.specs()[i].symbol, full);
             if full {
-                let book = ex.book(i);
+                let book = m.book(i);
                 let (bid, ask) = (book.best_bid(), book.best_ask());
-                let last_qty = ex.tape(i).last(1).next().map_or(Quantity::ZERO, |t| t.qty);
+                let last_qty = m.tape(i).last(1).next().map_or(Quantity::ZERO, |t| t.qty);
                 v["prevClosePrice"] = json!(d8(w.open));
                 v["lastQty"] = json!(d8(last_qty));
                 v["bidPrice"] = json!(d8(bid.map_or(Price::ZERO, |l| l.price)));
@@ -296,14 +299,14 @@ pub fn ticker_24hr(ex: &Exchange, p: &Params, now_ms: i64) -> Result<Value, ApiE
 
 /// `GET /api/v3/ticker`: the rolling window of `windowSize` (`1m`…`59m`,
 /// `1h`…`23h`, `1d`…`7d`; default `1d`) for `symbol` or `symbols`.
-pub fn ticker_window(ex: &Exchange, p: &Params, now_ms: i64) -> Result<Value, ApiError> {
-    let (symbols, single) = selection(ex, p, false)?;
+pub fn ticker_window(m: &MarketView, p: &Params, now_ms: i64) -> Result<Value, ApiError> {
+    let (symbols, single) = selection(m, p, false)?;
     let length = match p.get("windowSize") {
         None => DAY_MS,
         Some(w) => window_size_ms(w).ok_or_else(|| ApiError::invalid_value("windowSize"))?,
     };
     let full = full_or_mini(p)?;
-    let rows = symbols.into_iter().map(|i| window(ex, i, length, now_ms).json(&ex.specs()[i].symbol, full)).collect();
+    let rows = symbols.into_iter().map(|i| window(m, i, length, now_ms).json(&m.specs()[i].symbol, full)).collect();
     Ok(answer(rows, single))
 }
 
@@ -323,29 +326,29 @@ fn window_size_ms(text: &str) -> Option<i64> {
 }
 
 /// `GET /api/v3/ticker/price`.
-pub fn ticker_price(ex: &Exchange, p: &Params) -> Result<Value, ApiError> {
-    let (symbols, single) = selection(ex, p, true)?;
+pub fn ticker_price(m: &MarketView, p: &Params) -> Result<Value, ApiError> {
+    let (symbols, single) = selection(m, p, true)?;
     let rows = symbols
         .into_iter()
-        .map(|i| json!({ "symbol": ex.specs()[i].symbol, "price": d8(last_price(ex, i)) }))
+        .map(|i| json!({ "symbol": m.specs()[i].symbol, "price": d8(last_price(m, i, &m.tape(i))) }))
         .collect();
     Ok(answer(rows, single))
 }
 
 /// `GET /api/v3/ticker/bookTicker`.
-pub fn book_ticker(ex: &Exchange, p: &Params) -> Result<Value, ApiError> {
-    let (symbols, single) = selection(ex, p, true)?;
+pub fn book_ticker(m: &MarketView, p: &Params) -> Result<Value, ApiError> {
+    let (symbols, single) = selection(m, p, true)?;
     let rows = symbols
         .into_iter()
         .map(|i| {
-            let book = ex.book(i);
+            let book = m.book(i);
             let level = |s: Side| match s {
                 Side::Buy => book.best_bid(),
                 Side::Sell => book.best_ask(),
             };
             let (bid, ask) = (level(Side::Buy), level(Side::Sell));
             json!({
-                "symbol": ex.specs()[i].symbol,
+                "symbol": m.specs()[i].symbol,
                 "bidPrice": d8(bid.map_or(Price::ZERO, |l| l.price)), "bidQty": d8(bid.map_or(Quantity::ZERO, |l| l.qty)),
                 "askPrice": d8(ask.map_or(Price::ZERO, |l| l.price)), "askQty": d8(ask.map_or(Quantity::ZERO, |l| l.qty)),
             })
@@ -356,9 +359,9 @@ pub fn book_ticker(ex: &Exchange, p: &Params) -> Result<Value, ApiError> {
 
 /// `GET /api/v3/avgPrice`: the volume-weighted price of the last five
 /// minutes of trades (the last price when none traded).
-pub fn avg_price(ex: &Exchange, p: &Params, now_ms: i64) -> Result<Value, ApiError> {
-    let symbol = ex.symbol_index(p.required("symbol")?)?;
-    let tape = ex.tape(symbol);
+pub fn avg_price(m: &MarketView, p: &Params, now_ms: i64) -> Result<Value, ApiError> {
+    let symbol = m.symbol_index(p.required("symbol")?)?;
+    let tape = m.tape(symbol);
     let from = now_ms - 5 * MINUTE_MS;
     let (mut qty, mut quote, mut close_ms) = (Quantity::ZERO, Money::ZERO, now_ms);
     for t in tape.iter().filter(|t| t.time_ms >= from) {
@@ -367,7 +370,7 @@ pub fn avg_price(ex: &Exchange, p: &Params, now_ms: i64) -> Result<Value, ApiErr
         close_ms = t.time_ms;
     }
     let price = if qty.is_zero() {
-        last_price(ex, symbol)
+        last_price(m, symbol, &tape)
     } else {
         Price::from_raw(div_round_half_even(quote.raw(), qty.raw() as i128) as i64)
     };

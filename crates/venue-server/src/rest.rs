@@ -28,8 +28,8 @@ pub struct App {
     /// Request weight per address and new orders per account (its own
     /// lock: counting never waits behind matching).
     pub limiter: Mutex<crate::rate_limits::Limiter>,
-    /// The books as of the last market step (read without the exchange's lock).
-    pub books: crate::book_view::BookViews,
+    /// Books, trades and candles, read without the exchange's lock.
+    pub market: crate::market_view::MarketView,
 }
 
 /// The client's address, put in each request's extensions by the server.
@@ -40,7 +40,7 @@ impl App {
     /// Ends a market step: the account events it caused, then its stream
     /// frames, go to subscribers (after the exchange is released).
     pub fn publish_step(&self, mut ex: std::sync::MutexGuard<'_, Exchange>, frames: Vec<crate::streams::StepFrames>) {
-        self.books.refresh(&ex);
+        self.market.books.refresh(&ex);
         self.publish_user_events(&mut ex);
         drop(ex);
         // No subscriber is not an error.
@@ -218,7 +218,26 @@ fn handle(
     match (method, path) {
         ("GET", "/api/v3/ping") => return Ok(json!({})),
         ("GET", "/api/v3/time") => return Ok(json!({ "serverTime": now_ms })),
-        ("GET", "/api/v3/depth") => return crate::book_view::depth(&app.books, params),
+        ("GET", _) if path.starts_with("/api/v3/") => {
+            // Market data: never behind the exchange's lock.
+            let m = &app.market;
+            let answer = match path {
+                "/api/v3/depth" => Some(crate::market_view::depth(m, params)),
+                "/api/v3/trades" => Some(market_data::trades(m, params)),
+                "/api/v3/historicalTrades" => Some(market_data::historical_trades(m, params)),
+                "/api/v3/aggTrades" => Some(market_data::agg_trades(m, params)),
+                "/api/v3/klines" | "/api/v3/uiKlines" => Some(market_data::klines(m, params)),
+                "/api/v3/ticker/24hr" => Some(market_data::ticker_24hr(m, params, now_ms)),
+                "/api/v3/ticker" => Some(market_data::ticker_window(m, params, now_ms)),
+                "/api/v3/ticker/price" => Some(market_data::ticker_price(m, params)),
+                "/api/v3/ticker/bookTicker" => Some(market_data::book_ticker(m, params)),
+                "/api/v3/avgPrice" => Some(market_data::avg_price(m, params, now_ms)),
+                _ => None,
+            };
+            if let Some(answer) = answer {
+                return answer;
+            }
+        }
         _ => {}
     }
     // Poisoned: a handler panicked mid-change, so the books may be half
@@ -235,15 +254,6 @@ fn handle(
             let limits = app.limiter.lock().unwrap_or_else(|p| p.into_inner()).limits().exchange_info();
             Ok(exchange_info(&ex, now_ms, limits))
         }
-        ("GET", "/api/v3/trades") => market_data::trades(&ex, params),
-        ("GET", "/api/v3/historicalTrades") => market_data::historical_trades(&ex, params),
-        ("GET", "/api/v3/aggTrades") => market_data::agg_trades(&ex, params),
-        ("GET", "/api/v3/klines" | "/api/v3/uiKlines") => market_data::klines(&ex, params),
-        ("GET", "/api/v3/ticker/24hr") => market_data::ticker_24hr(&ex, params, now_ms),
-        ("GET", "/api/v3/ticker") => market_data::ticker_window(&ex, params, now_ms),
-        ("GET", "/api/v3/ticker/price") => market_data::ticker_price(&ex, params),
-        ("GET", "/api/v3/ticker/bookTicker") => market_data::book_ticker(&ex, params),
-        ("GET", "/api/v3/avgPrice") => market_data::avg_price(&ex, params, now_ms),
         ("POST", "/api/v3/order") => {
             let key = signed(&ex)?;
             order_api::place(&mut ex, &key, params, now)

@@ -97,7 +97,7 @@ pub fn apply_step(ex: &mut Exchange, symbol: usize, events: &[MarketEvent], now_
     let name = ex.specs()[symbol].symbol.clone();
     // The step's prints and the fills they caused, and any fill since the
     // last step (an order that took the book), each with its trade id.
-    let (trades, klines) = ex.tape_mut(symbol).publish(now_ms);
+    let (trades, klines) = ex.tape(symbol).publish(now_ms);
     let mut frames = frames(&name, before.as_ref(), ex.book(symbol), events, &trades, ex.update_id(symbol), now_ms);
     frames.klines = klines;
     frames

@@ -9,6 +9,7 @@
 //! older ones remain counted in the candles.
 
 use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard};
 
 use pyrt_model::{Price, Quantity};
 
@@ -34,6 +35,25 @@ pub struct Tape {
     /// The first id the streams and candles have not seen yet.
     unpublished: u64,
     pub candles: Candles,
+}
+
+/// Every symbol's tape, each behind its own lock: the exchange records
+/// prints and fills (holding its own lock, then this one briefly), and the
+/// market-data endpoints read without the exchange's lock, so a ticker
+/// never waits for an order to match.
+#[derive(Debug)]
+pub struct Tapes(Vec<Mutex<Tape>>);
+
+impl Tapes {
+    pub fn new(symbols: usize, capacity: usize) -> Self {
+        Self((0..symbols).map(|_| Mutex::new(Tape::new(capacity))).collect())
+    }
+
+    /// A symbol's tape. (A panic while one was held leaves it whole: every
+    /// change to a tape is a push or a counter step.)
+    pub fn get(&self, symbol: usize) -> MutexGuard<'_, Tape> {
+        self.0[symbol].lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// Trades kept per symbol by default (Binance serves 1,000 per request).
