@@ -22,7 +22,7 @@ const DEFAULT_LIMIT: usize = 500;
 const MAX_LIMIT: usize = 1000;
 const DAY_MS: i64 = 86_400_000;
 
-fn limit(p: &Params) -> Result<usize, ApiError> {
+pub(crate) fn limit(p: &Params) -> Result<usize, ApiError> {
     match p.parsed::<usize>("limit")? {
         None => Ok(DEFAULT_LIMIT),
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
@@ -31,7 +31,7 @@ fn limit(p: &Params) -> Result<usize, ApiError> {
 }
 
 /// `startTime`/`endTime`, checked: in order and at most a day apart.
-fn time_range(p: &Params) -> Result<(Option<i64>, Option<i64>), ApiError> {
+pub(crate) fn time_range(p: &Params) -> Result<(Option<i64>, Option<i64>), ApiError> {
     let (start, end) = (p.parsed::<i64>("startTime")?, p.parsed::<i64>("endTime")?);
     if let (Some(s), Some(e)) = (start, end) {
         if e < s {

@@ -742,15 +742,21 @@ impl Exchange {
     /// Returns what an order still has locked to free.
     fn release(&mut self, id: u64) {
         let Some(rec) = self.orders.get(&id).filter(|r| r.holds_lock) else { return };
-        let spec = &self.specs[rec.symbol];
-        let remaining = rec.orig_qty - rec.executed_qty;
-        let (asset, amount) = match (rec.side, rec.price) {
-            (Side::Buy, Some(p)) => (spec.quote.clone(), Money::notional(p, remaining)),
-            (Side::Buy, None) => return,
-            (Side::Sell, _) => (spec.base.clone(), money(remaining)),
-        };
+        let Some((asset, amount)) = self.own_lock(rec) else { return };
         let key = rec.api_key.clone();
         self.unlock(&key, &asset, amount);
+    }
+
+    /// What a working order's remaining quantity locks: a buy limit its
+    /// quote, a sell its base; a market buy nothing (it pays when it runs).
+    fn own_lock(&self, rec: &OrderRecord) -> Option<(String, Money)> {
+        let spec = &self.specs[rec.symbol];
+        let remaining = rec.orig_qty - rec.executed_qty;
+        match (rec.side, rec.price) {
+            (Side::Buy, Some(p)) => Some((spec.quote.clone(), Money::notional(p, remaining))),
+            (Side::Buy, None) => None,
+            (Side::Sell, _) => Some((spec.base.clone(), money(remaining))),
+        }
     }
 }
 

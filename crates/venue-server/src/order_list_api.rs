@@ -7,6 +7,7 @@
 use pyrt_model::{Price, Quantity, Side, TimeInForce, UnixNanos};
 use serde_json::{Value, json};
 
+use crate::account_history;
 use crate::errors::ApiError;
 use crate::exchange::{Exchange, ListRef, NewOrder, OrderList, OrderType};
 use crate::order_api::{cancelled_json, order_json};
@@ -100,19 +101,11 @@ pub fn cancel(ex: &mut Exchange, key: &str, p: &Params, now: UnixNanos) -> Resul
 /// `GET /api/v3/allOrderList`: by `fromId`, or inside a time range of at
 /// most 24 hours, or the last `limit`.
 pub fn all(ex: &Exchange, key: &str, p: &Params, now_ms: i64) -> Result<Value, ApiError> {
-    let limit = match p.parsed::<usize>("limit")? {
-        None => 500,
-        Some(n) if (1..=1000).contains(&n) => n,
-        Some(_) => return Err(ApiError::invalid_value("limit")),
-    };
-    let (from, start, end) = (p.parsed::<u64>("fromId")?, p.parsed::<i64>("startTime")?, p.parsed::<i64>("endTime")?);
+    let limit = account_history::limit(p)?;
+    let from = p.parsed::<u64>("fromId")?;
+    let (start, end) = account_history::time_range(p)?;
     if from.is_some() && (start.is_some() || end.is_some()) {
         return Err(ApiError::bad_combination());
-    }
-    if let (Some(s), Some(e)) = (start, end)
-        && !(s..=s + 86_400_000).contains(&e)
-    {
-        return Err(ApiError::window_too_long("24 hours"));
     }
     let in_range = |l: &&OrderList| start.is_none_or(|s| l.time_ms >= s) && end.is_none_or(|e| l.time_ms <= e);
     let lists: Vec<&OrderList> = ex.order_lists(key, from.unwrap_or(0)).filter(in_range).collect();

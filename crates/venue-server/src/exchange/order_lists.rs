@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use pyrt_model::{Money, OrderId, Side, UnixNanos, VenueCommand};
 
-use super::{Exchange, money};
+use super::Exchange;
 use crate::errors::ApiError;
 use crate::orders::{NewOrder, OrderType, Status};
 
@@ -122,15 +122,7 @@ impl Exchange {
         let key = list.api_key.clone();
         let other = list.legs.into_iter().find(|&leg| leg != id);
         self.unlock(&key, &asset, amount);
-        let rec = &self.orders[&id];
-        let spec = &self.specs[rec.symbol];
-        let remaining = rec.orig_qty - rec.executed_qty;
-        let own = match (rec.side, rec.price) {
-            (Side::Buy, Some(p)) => Some((spec.quote.clone(), Money::notional(p, remaining))),
-            // A market buy pays when it executes, from what is free then.
-            (Side::Buy, None) => None,
-            (Side::Sell, _) => Some((spec.base.clone(), money(remaining))),
-        };
+        let own = self.own_lock(&self.orders[&id]);
         if let Some((asset, amount)) = own {
             // At most what the list held: the list locked the larger leg.
             self.lock(&key, &asset, amount, true).expect("within what the list held");
