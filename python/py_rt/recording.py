@@ -50,7 +50,10 @@ class DivergenceReport:
     ``orders``: one row per order id, live beside backtest, with the
     categories that explain a difference and the order's part of the P&L
     difference. ``attribution``: the P&L difference (live minus backtest)
-    by cause, summing to ``attribution["total"]``. Money and quantities are
+    by cause, summing to ``attribution["total"]``. ``latency``: the order
+    round trips the recording measured (``p50_ns``, ``p90_ns``, ``max_ns``,
+    ``samples``) and what the backtest used (``order_latency_ns``,
+    ``response_latency_ns``, ``source``). Money and quantities are
     :class:`decimal.Decimal`. ``str(report)`` is the table ``pyrt
     divergence`` prints.
     """
@@ -66,6 +69,7 @@ class DivergenceReport:
         self.differences: list[dict] = replay["differences"]
         self.venue: str = realism["venue"]
         self.fees: str = realism["fees"]
+        self.latency: dict = realism["latency"]
         self.books = pd.DataFrame({
             side: {k: (_money(v) if k in ("filled_qty", "fees", "pnl", "position") else v)
                    for k, v in realism[side].items()}
@@ -102,7 +106,8 @@ class DivergenceReport:
 
 
 def divergence(recording: str | os.PathLike, strategy: type[Strategy] | Strategy | None = None,
-               params: Mapping[str, Any] | None = None, *, fees: str | None = None) -> DivergenceReport:
+               params: Mapping[str, Any] | None = None, *, fees: str | None = None,
+               round_trip_ms: float | None = None) -> DivergenceReport:
     """Replays a recorded session and backtests its market data.
 
     ``strategy``: for a session that traded a built-in strategy, nothing
@@ -111,7 +116,10 @@ def divergence(recording: str | os.PathLike, strategy: type[Strategy] | Strategy
     backtest, with ``params`` or, when not given, the recorded parameters
     converted to the types of the class's attributes). ``fees``: the
     backtest's fee spec (``"bps:10"``); by default the rate the live fills
-    paid.
+    paid. ``round_trip_ms``: the backtest's order round trip, split evenly
+    between the way to the venue and the answer; by default the median the
+    recording measured (``report.realism["latency"]`` shows both; 0 for
+    none).
     """
     path = os.fspath(recording)
     if strategy is None:
@@ -137,7 +145,7 @@ def divergence(recording: str | os.PathLike, strategy: type[Strategy] | Strategy
             obj = instantiate(strategy, given)
             return obj, overridden_hooks(obj)
 
-    header, raw, table = _py_rt.divergence_report(path, factory, fees)
+    header, raw, table = _py_rt.divergence_report(path, factory, fees, round_trip_ms)
     return DivergenceReport(json.loads(header), json.loads(raw), table)
 
 

@@ -237,13 +237,13 @@ pub fn run_python_strategy<'py>(
     let error = ErrorSlot::default();
     let symbols = vec![checked.instrument.symbol.clone()];
     let bridge = PyStrategy::new(py, strategy, symbols, wanted, error.clone())?;
-    let engine = checked
-        .backtester(&events)
-        .run_while(Box::new(bridge), || error.borrow().is_none())
-        .map_err(PyValueError::new_err)?;
+    let run = checked.backtester(&events).run_while(Box::new(bridge), || error.borrow().is_none());
+    // The strategy's own exception, with its traceback, before the run's
+    // error it caused.
     if let Some(e) = error.borrow_mut().take() {
         return Err(e);
     }
+    let engine = run.map_err(PyValueError::new_err)?;
     let orders: Vec<OrderRecord> = engine.orders().all().iter().cloned().collect();
     report_dict(py, &RunReport::from_engine(&engine, checked.risk_free), &orders)
 }

@@ -24,13 +24,15 @@ use crate::strategy::{ErrorSlot, Hooks, PyStrategy};
 /// report table)`. Without a factory the recording must name a built-in
 /// strategy.
 #[pyfunction]
-#[pyo3(signature = (path, factory=None, fees=None))]
+#[pyo3(signature = (path, factory=None, fees=None, round_trip_ms=None))]
 pub fn divergence_report(
     py: Python<'_>,
     path: PathBuf,
     factory: Option<Py<PyAny>>,
     fees: Option<String>,
+    round_trip_ms: Option<f64>,
 ) -> PyResult<(String, String, String)> {
+    let round_trip_ns = round_trip_ms.map(round_trip).transpose()?;
     let recording = py.detach(|| Recording::read(&path)).map_err(|e| PyValueError::new_err(e.to_string()))?;
     let header = serde_json::to_string(&recording.header).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
     let recorded = &recording.header.strategy;
@@ -50,7 +52,7 @@ pub fn divergence_report(
             pyrt_strategies::build(&recorded.name, &recorded.params)
                 .map_err(|e| PyValueError::new_err(format!("the recorded strategy `{}`: {e}", recorded.name)))?;
             let make = || pyrt_strategies::build(&recorded.name, &recorded.params).expect("built once above");
-            py.detach(|| Divergence::of(&recording, make, fees.as_deref()))
+            py.detach(|| Divergence::of(&recording, make, fees.as_deref(), round_trip_ns))
         }
         Some(factory) => {
             // Both strategies are made before the run, so a factory that
@@ -65,7 +67,8 @@ pub fn divergence_report(
                 fresh.push(Box::new(PyStrategy::new(py, obj, symbols.clone(), hooks, error.clone())?));
             }
             fresh.reverse();
-            Divergence::of(&recording, || fresh.pop().expect("two strategies made"), fees.as_deref())
+            let make = || fresh.pop().expect("two strategies made");
+            Divergence::of(&recording, make, fees.as_deref(), round_trip_ns)
         }
     };
     if let Some(e) = error.borrow_mut().take() {
@@ -74,4 +77,14 @@ pub fn divergence_report(
     let report = report.map_err(|e| PyValueError::new_err(e.to_string()))?;
     let json = serde_json::to_string(&report).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
     Ok((header, json, report.to_string()))
+}
+
+/// A round trip in milliseconds as nanoseconds: finite, zero or more, at most a day.
+fn round_trip(ms: f64) -> PyResult<i64> {
+    if !(0.0..=86_400_000.0).contains(&ms) {
+        return Err(PyValueError::new_err(format!(
+            "round_trip_ms must be between 0 and 86400000 (a day), got {ms}; None takes the recording's median"
+        )));
+    }
+    Ok((ms * 1e6).round() as i64)
 }

@@ -589,6 +589,9 @@ impl PyStrategy {
             });
             pyctx.ctx.store(std::ptr::null_mut(), Ordering::Release);
             if let Err(e) = result {
+                // The kernel stops this strategy alone (cancels its
+                // orders); the exception itself goes back to the caller.
+                ctx.fail(format!("{method} raised {e}"));
                 *self.error.borrow_mut() = Some(e);
             }
         });

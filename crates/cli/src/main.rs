@@ -48,6 +48,9 @@ enum Command {
         /// The simulated venue's fees (e.g. bps:10); default: the rate the recorded fills paid.
         #[arg(long)]
         fees: Option<String>,
+        /// The backtest's order round trip in ms, split evenly between the way to the venue and the answer; default: the median the recording measured (0: none).
+        #[arg(long, value_parser = divergence::round_trip_ms)]
+        round_trip_ms: Option<i64>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -426,8 +429,8 @@ fn run(cli: Cli) -> Result<()> {
             }
         },
         Command::Indicators { data, spec, out } => indicators::run(&data, &spec, out.as_deref())?,
-        Command::Divergence { recording, fees, format } => {
-            if !divergence::run(&recording, fees.as_deref(), format)? {
+        Command::Divergence { recording, fees, round_trip_ms, format } => {
+            if !divergence::run(&recording, fees.as_deref(), round_trip_ms, format)? {
                 // A replay that decides differently is a determinism bug.
                 std::process::exit(2);
             }

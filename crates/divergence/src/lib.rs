@@ -19,12 +19,14 @@
 //! The replay's engine also gives the live books back exactly (it applied
 //! the same reports), which is what realism compares the backtest with.
 
+pub mod latency;
 pub mod realism;
 pub mod replay;
 
 use pyrt_engine::{ChannelVenue, Engine, EngineConfig, Strategy};
 use pyrt_live::recording::Recording;
 
+pub use latency::Latency;
 pub use realism::{Attribution, OrderDiff, RealismReport};
 pub use replay::{Decision, ReplayReport};
 
@@ -54,13 +56,17 @@ impl Divergence {
     /// Replays `recording` and backtests it, with a fresh strategy from
     /// `strategy` for each. `fees`: the simulated venue's fee spec
     /// (`bps:10`); `None` takes the rate the live fills paid.
+    /// `round_trip_ns`: the backtest's order round trip; `None` takes the
+    /// median the recording measured (see [`latency`]).
     pub fn of(
         recording: &Recording,
         mut strategy: impl FnMut() -> Box<dyn Strategy>,
         fees: Option<&str>,
+        round_trip_ns: Option<i64>,
     ) -> Result<Self, DivergenceError> {
         let (replay, live) = replay::replay(recording, strategy())?;
-        let realism = realism::compare(recording, &live, strategy(), fees)?;
+        let latency = Latency::of(recording, round_trip_ns);
+        let realism = realism::compare(recording, &live, strategy(), fees, latency)?;
         Ok(Self { replay, realism })
     }
 }
@@ -88,6 +94,18 @@ impl std::fmt::Display for Divergence {
         }
         let m = &self.realism;
         writeln!(f, "realism            backtest on the recorded market ({} venue, fees {})", m.venue, m.fees)?;
+        let l = &m.latency;
+        let ms = |ns: Option<i64>| ns.map_or("-".to_string(), |ns| format!("{:.3} ms", ns as f64 / 1e6));
+        writeln!(
+            f,
+            "round trip         {} ({}: p50 {}, p90 {}, max {} over {} orders)",
+            ms(Some(l.order_latency_ns + l.response_latency_ns)),
+            l.source,
+            ms(l.p50_ns),
+            ms(l.p90_ns),
+            ms(l.max_ns),
+            l.samples
+        )?;
         writeln!(f, "{:<18} {:>14} {:>14}", "", "live", "backtest")?;
         let rows = [
             ("orders", m.live.orders.to_string(), m.backtest.orders.to_string()),
@@ -116,14 +134,24 @@ impl std::fmt::Display for Divergence {
     }
 }
 
-/// The kernel as the recorded run had it, around `venue`.
+/// The kernel as the recorded run had it, around `venue`, with the
+/// backtest's `latency` (none for a replay, whose reports are recorded).
 pub(crate) fn engine_like<V: pyrt_engine::Venue>(
     recording: &Recording,
     venue: V,
     strategy: Box<dyn Strategy>,
+    latency: Option<&Latency>,
 ) -> Result<Engine<V>, DivergenceError> {
     let h = &recording.header;
-    let config = EngineConfig { initial_cash: h.initial_cash, account: h.account, ..EngineConfig::default() };
+    let (order_latency_ns, response_latency_ns) =
+        latency.map_or((0, 0), |l| (l.order_latency_ns, l.response_latency_ns));
+    let config = EngineConfig {
+        initial_cash: h.initial_cash,
+        account: h.account,
+        order_latency_ns,
+        response_latency_ns,
+        ..EngineConfig::default()
+    };
     let mut engine = Engine::new(h.instruments.clone(), venue, config);
     if let Some(limits) = h.risk_limits.clone() {
         engine.set_risk_limits(limits).map_err(|e| DivergenceError::Limits(e.to_string()))?;

@@ -32,7 +32,7 @@ use pyrt_model::{
 use pyrt_sim::{BookVenue, SimConfig, SimVenue};
 use serde::Serialize;
 
-use crate::{DivergenceError, engine_like};
+use crate::{DivergenceError, Latency, engine_like};
 
 /// One side's totals.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -95,6 +95,8 @@ pub struct RealismReport {
     /// The simulated venue: `bars` (trades and bars) or `book`.
     pub venue: &'static str,
     pub fees: String,
+    /// The order round trip the backtest used, and the one measured.
+    pub latency: Latency,
     /// Buys paid their fee in the coin bought (as the live venue's did).
     pub buy_fees_in_base: bool,
     pub live: Books,
@@ -239,6 +241,7 @@ pub fn compare(
     live: &Engine<ChannelVenue>,
     strategy: Box<dyn pyrt_engine::Strategy>,
     fees: Option<&str>,
+    latency: Latency,
 ) -> Result<RealismReport, DivergenceError> {
     let market: Vec<MarketEvent> = recording
         .events
@@ -263,14 +266,14 @@ pub fn compare(
     let buy_fees_in_base = live_fills.iter().any(|f| f.side == Side::Buy && f.fee_base.is_positive());
     let (venue, backtest_books, backtest_orders, backtest_fills) = if has_book {
         let venue = LikeLive { sizer, buy_fees_in_base, inner: BookVenue::new(instruments, fee_model) };
-        let mut engine = engine_like(recording, venue, strategy)?;
+        let mut engine = engine_like(recording, venue, strategy, Some(&latency))?;
         engine.run(events()).map_err(DivergenceError::Backtest)?;
         let orders: Vec<OrderRecord> = engine.orders().all().iter().cloned().collect();
         ("book", books(&engine, initial), orders, engine.fills().iter().copied().collect::<Vec<_>>())
     } else {
         let config = SimConfig { fees: fee_model, ..SimConfig::default() };
         let venue = LikeLive { sizer, buy_fees_in_base, inner: SimVenue::new(instruments, config) };
-        let mut engine = engine_like(recording, venue, strategy)?;
+        let mut engine = engine_like(recording, venue, strategy, Some(&latency))?;
         engine.run(events()).map_err(DivergenceError::Backtest)?;
         let orders: Vec<OrderRecord> = engine.orders().all().iter().cloned().collect();
         ("bars", books(&engine, initial), orders, engine.fills().iter().copied().collect::<Vec<_>>())
@@ -383,6 +386,7 @@ pub fn compare(
     Ok(RealismReport {
         venue,
         fees,
+        latency,
         buy_fees_in_base,
         live: live_books,
         backtest: backtest_books,

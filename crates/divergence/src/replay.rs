@@ -84,7 +84,7 @@ pub fn replay(
     recording: &Recording,
     strategy: Box<dyn pyrt_engine::Strategy>,
 ) -> Result<(ReplayReport, Engine<ChannelVenue>), DivergenceError> {
-    let mut engine = engine_like(recording, channel_venue(recording), strategy)?;
+    let mut engine = engine_like(recording, channel_venue(recording), strategy, None)?;
     let sink = MemorySink::default();
     engine.add_sink(Box::new(sink.clone()));
     let mut report = ReplayReport::default();

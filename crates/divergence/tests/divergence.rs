@@ -71,7 +71,10 @@ async fn a_session_on_the_simulator_replays_exactly_and_backtests_without_diverg
     let path = temp("exact");
     record_session(&path, bars(600), sma_cross(), Fees::None).await;
     let recording = Recording::read(&path).unwrap();
-    let d = Divergence::of(&recording, sma_cross, None).unwrap();
+    // The node replayed the bars as fast as it could, microseconds apart,
+    // closer than its own order round trip: a backtest with that round
+    // trip fills later. Without one it must agree to the unit.
+    let d = Divergence::of(&recording, sma_cross, None, Some(0)).unwrap();
 
     let r = &d.replay;
     assert!(r.identical(), "{:#?}", r.differences);
@@ -87,6 +90,24 @@ async fn a_session_on_the_simulator_replays_exactly_and_backtests_without_diverg
     assert_eq!(m.live, m.backtest);
     assert!(m.orders.iter().all(|o| o.categories.is_empty()), "{:#?}", m.orders);
     assert_eq!(m.attribution, pyrt_divergence::Attribution::default());
+    assert_eq!((m.latency.source, m.latency.order_latency_ns, m.latency.response_latency_ns), ("given", 0, 0));
+
+    // By default the backtest takes the round trip the recording measured:
+    // every order was answered, so every order is a sample.
+    let measured = Divergence::of(&recording, sma_cross, None, None).unwrap().realism;
+    let l = &measured.latency;
+    assert_eq!((l.source, l.samples), ("measured", m.live.orders), "{l:?}");
+    let p50 = l.p50_ns.unwrap();
+    assert!(p50 > 0 && l.p90_ns.unwrap() >= p50 && l.max_ns.unwrap() >= l.p90_ns.unwrap(), "{l:?}");
+    assert_eq!(l.order_latency_ns + l.response_latency_ns, p50);
+    // Whatever it changed is explained, and the attribution adds up.
+    let a = &measured.attribution;
+    assert_eq!(a.total, a.fees + a.latency + a.slippage + a.queue_position + a.path);
+    assert_eq!(a.total, measured.live.pnl - measured.backtest.pnl);
+    for o in &measured.orders {
+        let differs = o.live_filled != o.backtest_filled || o.live_price != o.backtest_price || !o.same_request;
+        assert!(!differs || !o.categories.is_empty(), "a difference without a category: {o:#?}");
+    }
 }
 
 /// Buys one unit every 20 bars and sells it 10 bars later: orders that do
@@ -115,18 +136,18 @@ async fn fees_the_backtest_did_not_charge_are_named_and_the_attribution_adds_up(
     record_session(&path, bars(600), fixed(), live_fees).await;
     let recording = Recording::read(&path).unwrap();
     // The live fills paid 10 bps: by default the backtest charges the same.
-    let same = Divergence::of(&recording, fixed, None).unwrap();
+    let same = Divergence::of(&recording, fixed, None, Some(0)).unwrap();
     assert_eq!(same.realism.fees, "bps:10");
     assert_eq!(same.realism.attribution.total, Money::ZERO, "{:#?}", same.realism.attribution);
     // A backtest without fees: the difference is the live run's fees.
-    let free = Divergence::of(&recording, fixed, Some("none")).unwrap();
+    let free = Divergence::of(&recording, fixed, Some("none"), Some(0)).unwrap();
     let a = &free.realism.attribution;
     assert!(a.fees < Money::ZERO, "the live run paid fees the backtest did not: {a:#?}");
     assert_eq!(a.fees, -free.realism.live.fees, "exactly the live fees");
     assert_eq!(a.total, a.fees, "and nothing else: {a:#?}");
     assert!(free.realism.orders.iter().all(|o| o.categories == ["fees"]), "{:#?}", free.realism.orders);
     assert_eq!(a.total, a.fees + a.latency + a.slippage + a.queue_position + a.path, "every difference has a category");
-    let err = Divergence::of(&recording, fixed, Some("bps:lots")).unwrap_err().to_string();
+    let err = Divergence::of(&recording, fixed, Some("bps:lots"), None).unwrap_err().to_string();
     assert!(err.contains("fees `bps:lots`"), "{err}");
 }
 
@@ -159,7 +180,7 @@ async fn a_strategy_that_decides_on_more_than_its_inputs_fails_the_replay() {
     let path = temp("nondeterministic");
     record_session(&path, bars(50), NotDeterministic::boxed(), Fees::None).await;
     let recording = Recording::read(&path).unwrap();
-    let d = Divergence::of(&recording, NotDeterministic::boxed, None).unwrap();
+    let d = Divergence::of(&recording, NotDeterministic::boxed, None, None).unwrap();
     assert!(!d.replay.identical());
     let first = &d.replay.differences[0];
     assert_eq!(first.index, 0);

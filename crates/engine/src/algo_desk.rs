@@ -172,6 +172,17 @@ impl AlgoDesk {
         }
     }
 
+    /// Stops every parent of `owner` (its strategy failed).
+    pub(crate) fn cancel_owned(&mut self, owner: StrategyId, reason: &str, io: &mut DeskIo) {
+        let now = io.now;
+        let owned: Vec<ParentId> =
+            self.active.iter().copied().filter(|id| self.parents.get(id).is_some_and(|h| h.owner == owner)).collect();
+        for id in owned {
+            self.touch(id, io, |exec, _, out| exec.cancel(reason, now, out));
+        }
+        self.retire();
+    }
+
     /// Stops every parent (kill switch, risk actions).
     pub(crate) fn cancel_all(&mut self, reason: &str, io: &mut DeskIo) {
         let now = io.now;

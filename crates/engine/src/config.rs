@@ -100,6 +100,8 @@ pub enum EngineError {
         #[source]
         source: crate::portfolio::AccountOverflow,
     },
+    #[error("strategy {strategy} failed at {ts}: {reason}")]
+    StrategyFailed { strategy: u32, ts: UnixNanos, reason: String },
 }
 
 /// A backtest over fewer than two bars cannot fill a single order, and

@@ -112,6 +112,11 @@ pub enum NodeEvent {
         strategy: StrategyId,
         name: String,
     },
+    /// A strategy failed and was stopped; its orders are being cancelled.
+    StrategyFailed {
+        strategy: StrategyId,
+        reason: String,
+    },
 }
 
 /// What an operator (or the node, for one) did to the kernel.

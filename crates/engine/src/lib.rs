@@ -43,7 +43,7 @@ pub use events::{
     ChannelSink, EventSink, MemorySink, NodeEvent, OperatorAction, Overflow, Sequenced, TradingStateName,
 };
 pub use history::{RecentLog, TradeStats};
-pub use kernel::{AccountKind, Engine, EngineConfig, EngineError, Venue, VenueClock};
+pub use kernel::{AccountKind, Engine, EngineConfig, EngineError, StrategyFailure, Venue, VenueClock};
 pub use orders::{OrderManager, OrderRecord};
 pub use portfolio::{Portfolio, Position, TradeRecord};
 pub use reconcile::{AdoptError, AdoptedOrder, Adoption, Reconciliation};

@@ -133,6 +133,8 @@ pub struct Context<'a> {
     pub(crate) next_id: &'a mut u64,
     pub(crate) algos: &'a AlgoDesk,
     pub(crate) next_parent_id: &'a mut u64,
+    /// Set by [`Context::fail`].
+    pub(crate) failure: Option<String>,
 }
 
 impl Context<'_> {
@@ -142,6 +144,13 @@ impl Context<'_> {
     }
     pub fn strategy_id(&self) -> StrategyId {
         self.strategy
+    }
+    /// Ends this strategy: what it asked for in this callback is dropped,
+    /// its orders and parents are cancelled, and it gets no more
+    /// callbacks (see the kernel's `failure` module). A Python strategy's
+    /// exception ends it this way.
+    pub fn fail(&mut self, reason: impl Into<String>) {
+        self.failure = Some(reason.into());
     }
     /// Whether the account may trade (see `pyrt_risk::TradingState`).
     pub fn trading_state(&self) -> pyrt_risk::TradingState {

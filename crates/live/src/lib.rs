@@ -3,7 +3,8 @@
 //! Paper and live trading differ only in the ports a [`Node`] is given: a
 //! market-data port (the Binance feed, a replay), and an execution port
 //! (Binance over REST and its user-data stream, or a simulated venue in
-//! the process). The node owns no venue knowledge; it runs this loop on
+//! the process). The node owns no venue knowledge (what a venue lacks,
+//! it emulates: [`Emulated`]); it runs this loop on
 //! one task:
 //!
 //! ```text
@@ -13,17 +14,23 @@
 //!   │      report  → engine.deliver (a fill already booked is dropped)
 //!   │      reconnected → order_states → engine.reconcile
 //!   │      market  → execution port (a simulated venue matches) → kernel
-//!   │      tick    → time bars close through quiet spells
+//!   │      tick    → timers fire, time bars close through quiet spells,
+//!   │                a feed quiet past the stale limit is reported
 //!   └── flush: the kernel's queued commands → port.send (queues, never waits)
 //!
 //!   stop ── cancel open orders (or keep them) ── wait for the last answers
 //! ```
+//!
+//! A strategy that fails (panics, or a Python strategy raises) is stopped
+//! alone: its orders are cancelled and the others trade on. When none is
+//! left, the node stops.
 //!
 //! Live time only moves forward: an event is stamped with the wall clock
 //! when the node takes it (never before the kernel's last time), so a bar
 //! closed late is stamped when it is seen. Everything the kernel does goes
 //! out as its event stream, to the sinks registered on the engine.
 
+mod emulation;
 mod log_sink;
 pub mod recording;
 mod status;
@@ -38,6 +45,7 @@ use pyrt_ports::{AccountItem, ExecutionPort, FeedItem, MarketDataPort};
 use serde::Serialize;
 use tracing::{info, warn};
 
+pub use emulation::Emulated;
 pub use log_sink::LogSink;
 pub use status::{SharedStatus, Status, StatusSink};
 
@@ -55,6 +63,11 @@ pub struct NodeConfig {
     pub ready_timeout: Duration,
     /// Stop when the market-data port ends (a replay), instead of failing.
     pub stop_at_feed_end: bool,
+    /// The feed is stale after this long without market data: the node
+    /// says so once per quiet spell (the kernel's pre-trade check refuses
+    /// orders priced off data that old). `None`: the risk limits'
+    /// `circuit_breakers.max_data_age_ms`, if set.
+    pub stale_after: Option<Duration>,
 }
 
 impl Default for NodeConfig {
@@ -65,6 +78,7 @@ impl Default for NodeConfig {
             settle: Duration::from_secs(2),
             ready_timeout: Duration::from_secs(10),
             stop_at_feed_end: false,
+            stale_after: None,
         }
     }
 }
@@ -107,13 +121,20 @@ pub struct NodeReport {
     /// feed's streams interleave by a millisecond or so); each went into
     /// the bar being built, at the previous trade's time.
     pub late_trades: u64,
+    /// Quiet spells longer than the stale limit (each is also in `feed_problems`).
+    pub stale_spells: u64,
+    /// Strategies that failed and were stopped (their orders cancelled)
+    /// while the others ran on, one line each.
+    pub failed_strategies: Vec<String>,
+    /// Orders of kinds the venue lacks, which the node emulated (see [`Emulated`]).
+    pub emulated_orders: u64,
 }
 
 /// The kernel between a market-data port and an execution port.
 pub struct Node<M, E> {
     engine: Engine<ChannelVenue>,
     market: M,
-    exec: E,
+    exec: Emulated<E>,
     config: NodeConfig,
     bars: Option<BarAggregator>,
     report: NodeReport,
@@ -121,15 +142,39 @@ pub struct Node<M, E> {
     deferred: std::collections::VecDeque<AccountItem>,
     /// The exchange time of the last trade given to the bar builder.
     last_trade: UnixNanos,
+    /// The stale-data limit, and when market data last came (or the run
+    /// started): the node's watch over a feed that stops sending.
+    stale_after: Option<i64>,
+    last_market: UnixNanos,
+    stale: bool,
 }
 
 impl<M: MarketDataPort, E: ExecutionPort> Node<M, E> {
-    /// A node over `engine` (with its strategies, risk limits and sinks set).
+    /// A node over `engine` (with its strategies, risk limits and sinks
+    /// set). What `exec`'s venue does not offer, the node emulates.
     pub fn new(mut engine: Engine<ChannelVenue>, market: M, exec: E, config: NodeConfig) -> Self {
         engine.venue_mut().set_native_notional(exec.sizes_notional());
+        // One strategy's failure stops that strategy, not the others.
+        engine.isolate_failures(true);
         let bars = config.bars.map(BarAggregator::new);
         let report = NodeReport::default();
-        Self { engine, market, exec, config, bars, report, deferred: Default::default(), last_trade: UnixNanos::MIN }
+        let stale_after = match config.stale_after {
+            Some(d) => Some(d.as_nanos().min(i64::MAX as u128) as i64),
+            None => engine.risk().limits().circuit_breakers.max_data_age_ms.map(|ms| ms as i64 * 1_000_000),
+        };
+        Self {
+            engine,
+            market,
+            exec: Emulated::new(exec),
+            config,
+            bars,
+            report,
+            deferred: Default::default(),
+            last_trade: UnixNanos::MIN,
+            stale_after,
+            last_market: wall_clock(),
+            stale: false,
+        }
     }
 
     /// Runs until `shutdown` resolves, then stops: cancels open orders
@@ -170,8 +215,19 @@ impl<M: MarketDataPort, E: ExecutionPort> Node<M, E> {
                 _ = tick.tick() => self.on_tick()?,
             }
             self.flush();
+            if self.engine.active_strategies() == 0 && !self.engine.strategy_failures().is_empty() {
+                warn!("every strategy has failed; stopping the node");
+                break;
+            }
         }
         self.stop().await;
+        self.report.failed_strategies = self
+            .engine
+            .strategy_failures()
+            .iter()
+            .map(|f| format!("strategy {} at {}: {}", f.strategy.0, f.ts, f.reason))
+            .collect();
+        self.report.emulated_orders = self.exec.emulated_orders();
         Ok((self.engine, self.report))
     }
 
@@ -267,6 +323,11 @@ impl<M: MarketDataPort, E: ExecutionPort> Node<M, E> {
         let now = self.now();
         stamp(&mut event, now);
         self.report.market_events += 1;
+        if self.stale {
+            self.stale = false;
+            info!(quiet_ms = (now - self.last_market) / 1_000_000, "market data is back");
+        }
+        self.last_market = now;
         let bar = match (&mut self.bars, &event) {
             (Some(agg), MarketEvent::Trade(t)) => {
                 // Bars need trades in time order; a trade a little late
@@ -294,11 +355,32 @@ impl<M: MarketDataPort, E: ExecutionPort> Node<M, E> {
 
     fn on_tick(&mut self) -> Result<(), NodeError> {
         let now = self.now();
+        // Timers fire through quiet spells, not at the next market event.
+        self.engine.advance(now);
+        self.watch_staleness(now);
         let bar = self.bars.as_mut().and_then(|agg| agg.on_time(now));
         match bar {
             Some(bar) => self.process_bar(bar),
             None => Ok(()),
         }
+    }
+
+    /// Says once per quiet spell that the feed went stale.
+    fn watch_staleness(&mut self, now: UnixNanos) {
+        let Some(limit) = self.stale_after else { return };
+        let quiet = now - self.last_market;
+        if self.stale || quiet <= limit {
+            return;
+        }
+        self.stale = true;
+        self.report.stale_spells += 1;
+        let line = format!(
+            "no market data for {} ms, over the {} ms limit: orders are refused as stale until it returns",
+            quiet / 1_000_000,
+            limit / 1_000_000
+        );
+        warn!("market data: {line}");
+        self.report.feed_problems.push(line);
     }
 
     fn process_bar(&mut self, mut bar: pyrt_model::Bar) -> Result<(), NodeError> {

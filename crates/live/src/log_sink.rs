@@ -3,11 +3,11 @@
 //!
 //! Each order's events are logged inside an `order{id=O-7}` span, so its
 //! life can be followed by its id; rejections and trading-state changes are
-//! warnings; positions, cash and timers are `debug`; market data `trace`.
+//! warnings, a failed strategy an error; positions, cash and timers are `debug`; market data `trace`.
 //! Nothing here knows a key or a signature: the stream carries none.
 
 use pyrt_engine::{EventSink, NodeEvent, Sequenced};
-use tracing::{debug, info, info_span, trace, warn};
+use tracing::{debug, error, info, info_span, trace, warn};
 
 /// An event-stream sink that writes through `tracing`.
 #[derive(Debug, Default)]
@@ -48,6 +48,9 @@ impl EventSink for LogSink {
             NodeEvent::Balance { cash, equity } => debug!(seq, cash = %cash, equity = %equity, "balance"),
             NodeEvent::TradingState { state, reason } => warn!(seq, state = ?state, "trading state: {reason}"),
             NodeEvent::Timer { strategy, name } => debug!(seq, strategy = strategy.0, "timer {name}"),
+            NodeEvent::StrategyFailed { strategy, reason } => {
+                error!(seq, strategy = strategy.0, "strategy stopped, its orders cancelled: {reason}")
+            }
         }
     }
 }

@@ -38,6 +38,8 @@ pub struct Status {
     pub cash: Option<Money>,
     pub equity: Option<Money>,
     pub trading_state: TradingStateName,
+    /// Strategies that failed and were stopped: (strategy id, why).
+    pub failed_strategies: Vec<(u32, String)>,
 }
 
 impl Default for Status {
@@ -57,6 +59,7 @@ impl Default for Status {
             cash: None,
             equity: None,
             trading_state: TradingStateName::Active,
+            failed_strategies: Vec::new(),
         }
     }
 }
@@ -107,6 +110,7 @@ impl Status {
                 self.equity = Some(*equity);
             }
             NodeEvent::TradingState { state, .. } => self.trading_state = *state,
+            NodeEvent::StrategyFailed { strategy, reason } => self.failed_strategies.push((strategy.0, reason.clone())),
             NodeEvent::OrderAccepted { .. }
             | NodeEvent::Report { .. }
             | NodeEvent::Operator { .. }

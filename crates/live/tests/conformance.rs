@@ -8,14 +8,22 @@
 //! (when the port gives one) is the order's total; `order_states` agrees
 //! with the reports; a cancel of a filled order is refused; an order the
 //! venue cannot take is rejected with a reason; `send` never waits.
+//!
+//! Then the node's emulation of what a venue lacks ([`Emulated`]), forced
+//! on for every optional kind, over the same port: a GTD order expires when
+//! its time comes, one already past is refused, a trailing stop by price is
+//! held by the node, can be cancelled, and fires as a market order of the
+//! same id when the prints reach its trigger.
 
 use std::time::{Duration, Instant};
 
+use pyrt_live::Emulated;
+use pyrt_model::time::wall_clock;
 use pyrt_model::{
     BookAction, BookDelta, ExecutionReport, Instrument, InstrumentId, MarketEvent, OrderId, OrderRequest, OrderStatus,
-    Price, Quantity, Side, VenueCommand,
+    Price, Quantity, Side, TimeInForce, Trade, TrailingOffset, VenueCommand,
 };
-use pyrt_ports::{AccountItem, ExecutionPort, InProcess};
+use pyrt_ports::{AccountItem, ExecutionPort, InProcess, Offers};
 
 const I: InstrumentId = InstrumentId(0);
 
@@ -59,7 +67,7 @@ async fn until<E: ExecutionPort>(
     }
 }
 
-async fn suite<E: ExecutionPort>(port: &mut E, terms: Terms) {
+async fn suite<E: ExecutionPort>(port: &mut E, terms: &Terms) {
     let first = tokio::time::timeout(Duration::from_secs(5), port.next()).await.expect("ready within 5 s");
     assert_eq!(first, Some(AccountItem::Ready), "Ready comes first");
 
@@ -118,6 +126,68 @@ async fn suite<E: ExecutionPort>(port: &mut E, terms: Terms) {
     assert!(matches!(&r, ExecutionReport::Rejected { reason, .. } if !reason.is_empty()), "{r:?}");
 }
 
+fn print(price: i64) -> MarketEvent {
+    let ts = wall_clock();
+    let (price, size) = (Price::from_int(price), Quantity::from_int(1));
+    MarketEvent::Trade(Trade { instrument: I, ts_event: ts, ts_recv: ts, price, size, aggressor: None })
+}
+
+async fn emulated_suite<E: ExecutionPort>(port: E, terms: &Terms) {
+    let mut port = Emulated::with_offers(port, Offers::NONE);
+    let submit = |order_id: u64, request: OrderRequest| VenueCommand::Submit { order_id: OrderId(order_id), request };
+
+    // GTD: sent as GTC, expired by the node when its time comes.
+    let (gtd, placed) = (OrderId(10), Instant::now());
+    let mut request = OrderRequest::limit(I, Side::Buy, terms.qty, terms.far_bid);
+    request.tif = TimeInForce::Gtd(wall_clock() + 300_000_000);
+    port.send(submit(10, request.clone()), wall_clock());
+    let (r, _) = report_for(&mut port, gtd).await;
+    assert!(matches!(r, ExecutionReport::Accepted { .. }), "{r:?}");
+    until(&mut port, gtd, |r| matches!(r, ExecutionReport::Expired { .. })).await;
+    assert!(placed.elapsed() >= Duration::from_millis(300), "not before its time: {:?}", placed.elapsed());
+    assert_eq!(port.order_states(&[gtd]).await.unwrap()[0].status, OrderStatus::Expired);
+    // A GTD already past is refused, and never reaches the venue.
+    request.tif = TimeInForce::Gtd(wall_clock() - 1);
+    port.send(submit(11, request), wall_clock());
+    let (r, _) = report_for(&mut port, OrderId(11)).await;
+    assert!(matches!(&r, ExecutionReport::Rejected { reason, .. } if reason.contains("has passed")), "{r:?}");
+
+    // A trailing stop by price, held by the node: cancelled, ...
+    port.on_market(&print(100), wall_clock());
+    let trailing = OrderRequest::trailing_stop(I, Side::Sell, terms.qty, TrailingOffset::Price(Price::from_int(5)));
+    port.send(submit(12, trailing.clone()), wall_clock());
+    let (r, _) = report_for(&mut port, OrderId(12)).await;
+    assert!(matches!(r, ExecutionReport::Accepted { .. }), "{r:?}");
+    port.send(VenueCommand::Cancel { order_id: OrderId(12) }, wall_clock());
+    let (r, _) = report_for(&mut port, OrderId(12)).await;
+    assert!(matches!(r, ExecutionReport::Cancelled { .. }), "{r:?}");
+
+    // ... or followed: 100 → 110 moves its trigger to 105; 106 does not
+    // reach it, 104 does, and a market order of the same id fills.
+    let stop = OrderId(13);
+    port.send(submit(13, trailing), wall_clock());
+    let (r, _) = report_for(&mut port, stop).await;
+    assert!(matches!(r, ExecutionReport::Accepted { .. }), "{r:?}");
+    assert_eq!(port.order_states(&[stop]).await.unwrap()[0].status, OrderStatus::Accepted, "held by the node");
+    for price in [110, 106] {
+        port.on_market(&print(price), wall_clock());
+    }
+    assert!(port.try_next().is_none(), "106 is above the trigger 105: nothing happens");
+    port.on_market(&print(104), wall_clock());
+    let (r, _) = report_for(&mut port, stop).await;
+    assert!(matches!(r, ExecutionReport::Triggered { .. }), "{r:?}");
+    let mut filled = Quantity::ZERO;
+    while filled < terms.qty {
+        let (r, _) = report_for(&mut port, stop).await;
+        match r {
+            ExecutionReport::Filled(f) => filled += f.qty,
+            other => panic!("after the trigger only fills, the venue's ack being no news: {other:?}"),
+        }
+    }
+    assert_eq!(port.order_states(&[stop]).await.unwrap()[0].status, OrderStatus::Filled);
+    assert_eq!(port.emulated_orders(), 3, "the GTD, and both trailing stops; the refused one was never taken");
+}
+
 fn delta(side: Side, price: &str, size: &str, last: bool) -> MarketEvent {
     MarketEvent::BookDelta(BookDelta {
         instrument: I,
@@ -140,7 +210,8 @@ async fn the_simulated_venue_in_the_process_conforms() {
     port.on_market(&delta(Side::Buy, "99", "5", false), 0);
     port.on_market(&delta(Side::Sell, "100", "5", true), 0);
     let terms = Terms { far_bid: "50".parse().unwrap(), qty: "1".parse().unwrap(), bad_qty: "0.0001".parse().unwrap() };
-    suite(&mut port, terms).await;
+    suite(&mut port, &terms).await;
+    emulated_suite(port, &terms).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -170,6 +241,7 @@ async fn binance_over_rest_and_the_user_stream_conforms() {
         qty: "0.001".parse().unwrap(),
         bad_qty: "0.0000001".parse().unwrap(),
     };
-    suite(&mut port, terms).await;
+    suite(&mut port, &terms).await;
     assert_eq!(port.client_order_id(OrderId(7)), "conform-7", "client order ids carry the run id");
+    emulated_suite(port, &terms).await;
 }

@@ -142,3 +142,78 @@ async fn a_trade_out_of_time_order_joins_the_open_bar_and_is_counted() {
     let (_, report) = node.run(std::future::pending()).await.unwrap();
     assert_eq!((report.late_trades, report.bars, report.market_events), (1, 2, 4));
 }
+
+/// Buys one on the first bar (resting far below), then panics on bar `at`.
+struct PanicsOnBar {
+    at: usize,
+    seen: usize,
+}
+
+impl Strategy for PanicsOnBar {
+    fn on_bar(&mut self, ctx: &mut Context, bar: &Bar) {
+        self.seen += 1;
+        if self.seen == 1 {
+            let price = bar.close.mul_ratio(1, 2).floor_to(Price::from_raw(10_000_000));
+            ctx.submit(OrderRequest::limit(I, Side::Buy, Quantity::from_int(1), price));
+        }
+        if self.seen == self.at {
+            // Asked for, then failed in the same callback: never sent.
+            ctx.submit(OrderRequest::market(I, Side::Buy, Quantity::from_int(1)));
+            panic!("bad state on bar {}", self.seen);
+        }
+    }
+}
+
+/// Counts the bars it sees, shared with the test.
+struct CountsBars(std::rc::Rc<std::cell::Cell<usize>>);
+
+impl Strategy for CountsBars {
+    fn on_bar(&mut self, _ctx: &mut Context, _bar: &Bar) {
+        self.0.set(self.0.get() + 1);
+    }
+}
+
+#[tokio::test]
+async fn a_strategy_that_panics_is_stopped_alone_and_its_orders_cancelled() {
+    let seen = std::rc::Rc::new(std::cell::Cell::new(0));
+    let mut engine = node_engine(Box::new(PanicsOnBar { at: 5, seen: 0 }));
+    let other = engine.add_strategy(Box::new(CountsBars(seen.clone())));
+    engine.add_strategy(sma_cross());
+    let sink = MemorySink::default();
+    engine.add_sink(Box::new(sink.clone()));
+    let exec = InProcess::new(SimVenue::new(vec![instrument()], SimConfig::default()));
+    let node = Node::new(engine, Replay::new(bars(300).into_iter()), exec, config(true));
+    let (engine, report) = node.run(std::future::pending()).await.unwrap();
+
+    assert_eq!(seen.get(), 300, "strategy {} saw every bar", other.0);
+    let failed = engine.strategy_failures();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].strategy.0, 0);
+    assert_eq!(failed[0].reason, "panicked: bad state on bar 5");
+    assert_eq!(report.failed_strategies.len(), 1, "{:?}", report.failed_strategies);
+    let mine: Vec<_> = engine.orders().all().iter().filter(|o| o.strategy.0 == 0).collect();
+    assert_eq!(mine.len(), 1, "the order asked for in the failing callback was dropped: {mine:?}");
+    assert_eq!(mine[0].status, OrderStatus::Cancelled, "its resting order was cancelled at once");
+    assert!(mine[0].ts_updated < engine.now(), "cancelled when it failed, not at the stop");
+    assert!(engine.orders().all().iter().any(|o| o.strategy.0 == 2), "sma_cross traded on");
+    let events = sink.0.borrow();
+    assert!(
+        events.iter().any(|s| matches!(&s.event, NodeEvent::StrategyFailed { reason, .. } if reason.contains("bar 5")))
+    );
+}
+
+#[tokio::test]
+async fn when_every_strategy_has_failed_the_node_stops() {
+    let exec = InProcess::new(SimVenue::new(vec![instrument()], SimConfig::default()));
+    let endless = Replay::new(bars(1).into_iter().cycle().enumerate().map(|(i, e)| match e {
+        MarketEvent::Bar(mut b) => {
+            b.ts_event += i as i64;
+            MarketEvent::Bar(b)
+        }
+        other => other,
+    }));
+    let node = Node::new(node_engine(Box::new(PanicsOnBar { at: 3, seen: 0 })), endless, exec, config(true));
+    let (engine, report) = node.run(std::future::pending()).await.unwrap();
+    assert_eq!(engine.active_strategies(), 0);
+    assert_eq!(report.market_events, 3, "stopped on the bar that failed the last strategy");
+}

@@ -70,6 +70,26 @@ pub enum AccountItem {
     Refused { reason: String },
 }
 
+/// What a venue takes itself. The node emulates the rest (see
+/// `pyrt_live::Emulated`), so a strategy's orders behave the same on every
+/// venue: an order kind missing here is held, or watched, by the node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offers {
+    /// Time in force DAY (expires at the end of the UTC day).
+    pub day: bool,
+    /// Time in force GTD (good till a given time).
+    pub good_till_date: bool,
+    /// Trailing stops whose distance is a price (not basis points).
+    pub trailing_by_price: bool,
+}
+
+impl Offers {
+    /// Everything the kernel can ask for (a simulated venue).
+    pub const ALL: Offers = Offers { day: true, good_till_date: true, trailing_by_price: true };
+    /// None of the optional kinds: the node emulates them all.
+    pub const NONE: Offers = Offers { day: false, good_till_date: false, trailing_by_price: false };
+}
+
 /// A port's failure to answer a query.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -94,6 +114,10 @@ pub trait ExecutionPort: Send {
     /// not, the node sizes them before they leave.
     fn sizes_notional(&self) -> bool {
         false
+    }
+    /// The order kinds and times in force the venue takes itself.
+    fn offers(&self) -> Offers {
+        Offers::ALL
     }
     /// Market data, for a port whose venue matches against it (a simulated
     /// one); a real venue has its own market and ignores it.

@@ -29,6 +29,8 @@ pub struct SessionReport {
     pub unexplained: Vec<String>,
     /// Trades that arrived out of exchange-time order (counted in the open bar).
     pub late_trades: u64,
+    /// Strategies that failed and were stopped, with why.
+    pub failed_strategies: Vec<String>,
     /// The recording, when the session was recorded.
     pub recording: Option<RecordingStats>,
     /// What the session took over from its run's earlier sessions, when
@@ -114,6 +116,7 @@ impl SessionReport {
             reconciled_reports: node.reconciled_reports,
             unexplained: node.unexplained,
             late_trades: node.late_trades,
+            failed_strategies: node.failed_strategies,
             recording: None,
             resumed: None,
         }
@@ -153,6 +156,9 @@ impl std::fmt::Display for SessionReport {
         }
         for p in &self.unexplained {
             writeln!(f, "  unexplained: {p}")?;
+        }
+        for p in &self.failed_strategies {
+            writeln!(f, "  failed: {p}")?;
         }
         if self.late_trades > 0 {
             writeln!(f, "  feed: {} trade(s) out of time order, counted in the bar being built", self.late_trades)?;

@@ -18,7 +18,7 @@ use pyrt_model::{OrderId, OrderKind, OrderRequest, Price, Side, UnixNanos};
 
 /// A stop waiting for its trigger.
 #[derive(Debug, Clone)]
-pub(crate) struct PendingStop {
+pub struct PendingStop {
     pub id: OrderId,
     pub req: OrderRequest,
     pub expires: Option<UnixNanos>,

@@ -10,7 +10,7 @@
 //! * [`book_venue`] is the venue for order-book data: orders walk the
 //!   replayed book and rest in a queue.
 
-mod book_stops;
+pub mod book_stops;
 pub mod book_venue;
 pub mod cost_spec;
 pub mod costs;

@@ -69,28 +69,37 @@ pub async fn run_history(rest: &BinanceRest, symbols: &[GatewaySymbol], run_id: 
         out.orders += orders.len();
         // The run's fills, in the order they happened, through an account:
         // its position and cost come out exactly as the live kernel's did.
+        // Trades are read in pages of the account's trades from the run's
+        // first one on (one request per 1,000 trades, not one per order).
+        let mut executed = std::collections::HashSet::new();
+        for o in &orders {
+            if !text(o, "executedQty", "/api/v3/allOrders")?.parse::<Quantity>().is_ok_and(|q| q.is_zero()) {
+                executed.insert(u64_field(o, "orderId", "/api/v3/allOrders")?);
+            }
+        }
         let mut fills: Vec<(i64, u64, Fill)> = Vec::new();
         let mut fees_by_order = std::collections::HashMap::<u64, Money>::new();
-        for o in &orders {
-            if text(o, "executedQty", "/api/v3/allOrders")?.parse::<Quantity>().is_ok_and(|q| q.is_zero()) {
-                continue;
+        let mut from = match executed.iter().min() {
+            None => None,
+            Some(&first) => {
+                let trades = rest.order_trades(&sym.symbol, first).await?;
+                let ids = trades.iter().map(|t| u64_field(t, "id", "/api/v3/myTrades"));
+                ids.collect::<Result<Vec<u64>, _>>()?.into_iter().min()
             }
-            let venue_id = u64_field(o, "orderId", "/api/v3/allOrders")?;
-            let trades = rest.order_trades(&sym.symbol, venue_id).await?;
-            if trades.len() >= PAGE {
-                out.problems.push(format!(
-                    "order {} has {PAGE} trades or more; only the first {PAGE} are counted",
-                    o["clientOrderId"].as_str().unwrap_or("?")
-                ));
-            }
-            for t in trades {
+        };
+        while let Some(from_id) = from {
+            let page = rest.trades_from(&sym.symbol, from_id).await?;
+            from = (page.len() >= PAGE).then_some(from_id);
+            for t in page {
+                let id = u64_field(&t, "id", "/api/v3/myTrades")?;
+                from = from.map(|f| f.max(id + 1));
+                let order = u64_field(&t, "orderId", "/api/v3/myTrades")?;
+                if !executed.contains(&order) {
+                    continue;
+                }
                 let fill = trade_fill(&t, instrument, sym)?;
-                *fees_by_order.entry(venue_id).or_default() += fill.fee;
-                fills.push((
-                    i64_field(&t, "time", "/api/v3/myTrades")?,
-                    u64_field(&t, "id", "/api/v3/myTrades")?,
-                    fill,
-                ));
+                *fees_by_order.entry(order).or_default() += fill.fee;
+                fills.push((i64_field(&t, "time", "/api/v3/myTrades")?, id, fill));
             }
         }
         out.trades += fills.len();

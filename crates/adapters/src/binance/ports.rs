@@ -15,7 +15,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use pyrt_model::{InstrumentId, OrderId, UnixNanos, VenueCommand, VenueOrderState};
-use pyrt_ports::{AccountItem, ExecutionPort, FeedItem, MarketDataPort, PortError};
+use pyrt_ports::{AccountItem, ExecutionPort, FeedItem, MarketDataPort, Offers, PortError};
 use tokio::sync::{mpsc, watch};
 
 use super::feed::{self, FeedConfig, FeedEvent};
@@ -135,6 +135,12 @@ impl BinanceExecution {
 }
 
 impl ExecutionPort for BinanceExecution {
+    /// Binance Spot has neither DAY nor GTD, and trails by basis points
+    /// only (`trailingDelta`): the node emulates those.
+    fn offers(&self) -> Offers {
+        Offers { day: false, good_till_date: false, trailing_by_price: false }
+    }
+
     fn send(&mut self, cmd: VenueCommand, now: UnixNanos) {
         // The sending task only ends with the port; nothing to do then.
         let _ = self.commands.send((cmd, now));

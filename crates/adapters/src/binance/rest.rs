@@ -288,6 +288,13 @@ impl BinanceRest {
         v.as_array().cloned().ok_or_else(|| decode("/api/v3/myTrades", "not an array"))
     }
 
+    /// The account's trades on `symbol` from trade id `from_id` on (at most 1,000).
+    pub async fn trades_from(&self, symbol: &str, from_id: u64) -> Result<Vec<Value>, RestError> {
+        let params = [("symbol", symbol.to_string()), ("fromId", from_id.to_string()), ("limit", "1000".to_string())];
+        let v = self.call(Method::GET, "/api/v3/myTrades", &params, true, 20).await?;
+        v.as_array().cloned().ok_or_else(|| decode("/api/v3/myTrades", "not an array"))
+    }
+
     pub async fn cancel_order(&self, symbol: &str, client_order_id: &str) -> Result<Value, RestError> {
         let params = [("symbol", symbol.to_string()), ("origClientOrderId", client_order_id.to_string())];
         self.call(Method::DELETE, "/api/v3/order", &params, true, 1).await

@@ -35,7 +35,10 @@ use crate::recorder::EquityRecorder;
 use crate::schedule::{Scheduled, ScheduledKind, Unordered};
 use crate::strategy::{Command, Context, Strategy, StrategyId, TimerEvent};
 
+mod failure;
 mod flow;
+
+pub use failure::StrategyFailure;
 
 pub use pyrt_model::Venue;
 
@@ -68,6 +71,9 @@ pub struct Engine<V: Venue> {
     next_parent_id: u64,
     /// The event stream's sinks and sequence.
     stream: Stream,
+    /// Strategies that failed (see `failure`), and whether the run goes on.
+    failures: Vec<StrategyFailure>,
+    isolate_failures: bool,
 }
 
 impl<V: Venue> Engine<V> {
@@ -104,6 +110,8 @@ impl<V: Venue> Engine<V> {
             algos: AlgoDesk::default(),
             next_parent_id: 1,
             stream: Stream::default(),
+            failures: Vec::new(),
+            isolate_failures: false,
         }
     }
 
@@ -148,14 +156,27 @@ impl<V: Venue> Engine<V> {
     /// `Venue::on_market` (a live venue answers over the network). They are
     /// applied in order, as if the venue had returned them, at `now`.
     pub fn deliver(&mut self, now: UnixNanos, reports: impl IntoIterator<Item = ExecutionReport>) {
-        if now > self.now {
-            self.now = now;
-        }
+        self.advance(now);
         for report in reports {
             self.emit(None, || NodeEvent::Report { report: report.clone() });
             self.reports.push_back(report);
         }
         self.pump();
+    }
+
+    /// Moves a live kernel's clock to `now` with no event: timers due by
+    /// then fire, each at its own time. A node calls it through quiet
+    /// spells, so a timer is not held back until the next market event.
+    /// Timers fire in the same order whether or not it is called (an
+    /// event or report at a later time fires them first), which keeps a
+    /// recorded session's replay exact. Never moves the clock back.
+    pub fn advance(&mut self, now: UnixNanos) {
+        if self.started {
+            self.advance_to(now);
+        }
+        if now > self.now {
+            self.now = now;
+        }
     }
 
     /// Mutable access to the venue (a live venue's outbox).
@@ -254,6 +275,7 @@ impl<V: Venue> Engine<V> {
             }
         }
         self.stop();
+        self.failures_stop_the_run()?;
         self.account_in_range()
     }
 
@@ -299,6 +321,8 @@ impl<V: Venue> Engine<V> {
     /// before it.
     #[inline]
     fn begin_step(&mut self, event: &MarketEvent, ts: UnixNanos) -> Result<(), EngineError> {
+        // A failure in the last step's reports or timers.
+        self.failures_stop_the_run()?;
         if ts < self.now {
             return Err(EngineError::OutOfOrder { ts, previous: self.now });
         }
@@ -409,7 +433,7 @@ impl<V: Venue> Engine<V> {
                 self.pump();
             }
         }
-        Ok(())
+        self.failures_stop_the_run()
     }
 
     fn start(&mut self, ts: UnixNanos) {
@@ -479,8 +503,14 @@ impl<V: Venue> Engine<V> {
         self.scheduled.push(Reverse(Scheduled { ts, seq: self.seq, what }));
     }
 
-    /// Calls strategy `sid` with a fresh context.
+    /// Calls strategy `sid` with a fresh context, unless it has failed; a
+    /// callback that panics or calls `Context::fail` fails it.
     fn call(&mut self, sid: StrategyId, f: impl FnOnce(&mut dyn Strategy, &mut Context)) {
+        if !self.failures.is_empty() && self.has_failed(sid) {
+            return;
+        }
+        // What the callback may add, so a failure can take it back.
+        let before = (self.commands.len(), self.next_order_id, self.next_parent_id);
         let Self {
             strategies,
             instruments,
@@ -507,8 +537,18 @@ impl<V: Venue> Engine<V> {
             next_id: next_order_id,
             algos,
             next_parent_id,
+            failure: None,
         };
-        f(strategies[sid.0 as usize].as_mut(), &mut ctx);
+        let strategy = strategies[sid.0 as usize].as_mut();
+        // The kernel's state stays whole across a strategy's panic: the
+        // strategy holds only this context, whose commands are dropped.
+        let failure = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(strategy, &mut ctx))) {
+            Ok(()) => ctx.failure.take(),
+            Err(payload) => Some(failure::panic_message(payload.as_ref())),
+        };
+        if let Some(reason) = failure {
+            self.fail_strategy(sid, before, reason);
+        }
     }
 
     /// Carries out queued commands and reports until both queues are empty.
