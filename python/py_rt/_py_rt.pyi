@@ -91,6 +91,7 @@ def divergence_report(
     path: str,
     factory: Callable[[str, dict[str, str]], tuple[object, list[str]]] | None = None,
     fees: str | None = None,
+    round_trip_ms: float | None = None,
 ) -> tuple[str, str, str]:
     """A recorded session replayed and backtested: (header JSON, report
     JSON, report table). `factory(name, params)` makes a fresh Python

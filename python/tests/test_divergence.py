@@ -83,6 +83,15 @@ def test_a_recorded_python_session_replays_exactly_and_every_difference_is_expla
     assert "replay             identical" in str(report) and "P&L difference" in str(report)
     # The node took the venue's depth stream, so the backtest walks the book.
     assert json.loads(json.dumps(report.to_dict()))["realism"]["venue"] == "book"
+    # The backtest replayed the round trip the session measured: each sent
+    # order's submission to the venue's first answer (an order the kernel
+    # refused itself never travelled).
+    lat = report.latency
+    filled_orders = sum(1 for o in report.orders.itertuples() if o.live_filled > 0)
+    assert lat["source"] == "measured" and filled_orders <= lat["samples"] <= session.orders, (lat, filled_orders)
+    assert 0 < lat["p50_ns"] <= lat["p90_ns"] <= lat["max_ns"], lat
+    assert lat["order_latency_ns"] + lat["response_latency_ns"] == lat["p50_ns"]
+    assert "round trip" in str(report)
 
 
 def test_a_strategy_that_is_not_deterministic_is_caught(synthetic_venue, tmp_path):
@@ -133,6 +142,10 @@ def test_mistakes_get_clear_errors(synthetic_venue, tmp_path):
         py_rt.divergence(path, Flip, {"speed": 1})
     with pytest.raises(ValueError, match=r"fees"):
         py_rt.divergence(path, Flip, fees="bps:-99999")
+    with pytest.raises(ValueError, match=r"round_trip_ms must be between 0 and 86400000"):
+        py_rt.divergence(path, Flip, round_trip_ms=-1)
+    given = py_rt.divergence(path, Flip, round_trip_ms=2.5).latency
+    assert (given["source"], given["order_latency_ns"], given["response_latency_ns"]) == ("given", 1_250_000, 1_250_000)
     # The strategy's own exception, not a report.
     with pytest.raises(ValueError, match="recorded with strategy `Flip`, not `Raises`"):
         py_rt.divergence(path, Raises)
