@@ -126,6 +126,12 @@ class Backtest:
     asked, stops never firing earlier) instead of refusing them; or round
     one price with ``ctx.round_price(price, side, stop=...)``.
 
+    ``cost_basis`` says which lots a sale closes: ``"average"`` (one
+    average price, the default), ``"fifo"`` (oldest first) or ``"lifo"``
+    (newest first). It splits the P&L between realized and open (equity is
+    the same); under FIFO and LIFO ``Result.lots`` lists every piece of a
+    lot a sale closed, exactly.
+
     Refused orders never pass silently: a run with rejections warns
     (:class:`RejectedOrdersWarning`, naming the count and the first reason)
     and reports them in ``Result.rejections``; ``strict=True`` raises
@@ -149,6 +155,7 @@ class Backtest:
     risk_limits: str | None = None
     strict: bool = False
     round_prices: bool = False
+    cost_basis: str = "average"
 
     def __post_init__(self) -> None:
         self.data = load(self.data)
@@ -164,6 +171,7 @@ class Backtest:
             "lot_size": _money(self.lot_size, "lot_size"), "latency_ms": float(self.latency_ms),
             "equity_every": self.equity_every, "account": self.account, "risk_free": float(self.risk_free),
             "risk_limits": self.risk_limits, "round_prices": bool(self.round_prices),
+            "cost_basis": self.cost_basis,
         }
 
     def optimize(self, objective: str | Callable[[dict], float] = "sharpe", maximize: bool = True, *, method: str = "grid",
@@ -173,6 +181,10 @@ class Backtest:
         ``grid`` (e.g. ``fast=range(5, 50), slow=range(20, 200, 5)``) on
         every core with the GIL released, and returns one row per
         combination: its parameters and statistics, best ``objective`` first.
+        A :class:`py_rt.Strategy` subclass (its class, not an instance) is
+        searched the same way, its runs spread over forked worker processes
+        (or Ray tasks with ``backend="ray"``); an exception in one names
+        the parameters it ran with.
 
         ``method="grid"`` tries every combination; ``method="random"`` a
         seeded sample of ``n_iter`` of them (without repeats);
@@ -196,14 +208,18 @@ class Backtest:
         return search(self, objective, maximize, method, n_iter, seed, grid, progress, backend)
 
     def walk_forward(self, train: int, test: int, objective: str = "sharpe", maximize: bool = True, *,
-                     anchored: bool = False, **grid: Iterable[Any]) -> "WalkForward":
+                     anchored: bool = False, progress: bool | None = None, backend: str = "local",
+                     **grid: Iterable[Any]) -> "WalkForward":
         """Walk-forward optimisation: optimise on ``train`` bars, trade the
         best parameters on the next ``test`` bars, slide by ``test``, repeat.
         ``anchored=True`` grows the training window from the start instead
-        of sliding it. Returns a :class:`py_rt.optimize.WalkForward`."""
+        of sliding it. Built-in and Python strategies alike; ``backend`` as
+        for :meth:`optimize`. ``progress`` shows a tqdm bar over the
+        windows (default: in a terminal or notebook; ``False`` never).
+        Returns a :class:`py_rt.optimize.WalkForward`."""
         from .optimize import walk_forward
 
-        return walk_forward(self, train, test, objective, maximize, anchored, grid)
+        return walk_forward(self, train, test, objective, maximize, anchored, grid, progress, backend)
 
     def run(self, **params: Any) -> "Result":
         """Runs the backtest; keyword arguments override ``params``."""
@@ -259,6 +275,10 @@ class Result:
     * ``equity`` — the equity curve, a Series indexed by time;
     * ``trades`` — one row per round trip (entry, exit, P&L, MAE/MFE, duration);
     * ``fills`` — one row per fill;
+    * ``lots`` — under ``cost_basis="fifo"`` or ``"lifo"``, one row per
+      piece of a lot a sale closed: side (long/short), qty, open and close
+      time, order id and price, and its realized P&L before fees
+      (quantities, prices and P&L as exact :class:`decimal.Decimal`);
     * ``orders`` — one row per order: what was asked (type, qty or notional,
       limit/stop) and what became of it (status, filled, average price,
       fees, rejection or cancellation reason);
@@ -295,6 +315,14 @@ class Result:
             "updated": _times(o["updated_ts"], tz), "side": o["side"], "type": o["type"], "qty": o["qty"],
             "notional": o["notional"], "limit": o["limit"], "stop": o["stop"], "status": o["status"],
             "filled": o["filled"], "avg_price": o["avg_price"], "fees": o["fees"], "reason": o["reason"],
+        })
+        lots = raw["lots"]
+        dec = lambda col: [decimal.Decimal(v) for v in lots[col]]  # noqa: E731
+        self.lots = pd.DataFrame({
+            "symbol": lots["symbol"], "side": lots["side"], "qty": dec("qty"),
+            "open_time": _times(lots["open_ts"], tz), "open_order_id": lots["open_order_id"],
+            "open_price": dec("open_price"), "close_time": _times(lots["close_ts"], tz),
+            "close_order_id": lots["close_order_id"], "close_price": dec("close_price"), "pnl": dec("pnl"),
         })
         t = raw["trades"]
         entry, exit_ = _times(t["entry_ts"], tz), _times(t["exit_ts"], tz)

@@ -1,10 +1,14 @@
-"""Parameter search over built-in strategies: grid and random search run
-as one parallel sweep in Rust (or, with ``backend="ray"``, spread over a
-Ray cluster); genetic and Bayesian search run a generation or a batch of
-trials per sweep; walk-forward optimisation is built on them.
+"""Parameter search: grid and random search run as one parallel sweep
+(or, with ``backend="ray"``, spread over a Ray cluster); genetic and
+Bayesian search run a generation or a batch of trials per sweep;
+walk-forward optimisation is built on them.
 
-A sweep sends every parameter set to the engine at once; the engine runs
-them on all cores with the GIL released and returns only statistics.
+For a built-in strategy a sweep sends every parameter set to the engine at
+once; the engine runs them on all cores with the GIL released and returns
+only statistics. A :class:`py_rt.Strategy` subclass holds the GIL in its
+callbacks, so its parameter sets run in worker processes instead (forked,
+one per core: the class need not be importable, a notebook's works too),
+or as Ray tasks; each returns the same statistics.
 """
 
 from __future__ import annotations
@@ -60,10 +64,13 @@ class _Evaluator:
                  backend: str = "local"):
         from .backtest import _param_text
 
-        if not isinstance(bt.strategy, str):
-            raise TypeError("optimize runs built-in strategies in Rust; for a Python strategy, loop over run()")
         self.bt, self.names, self.objective, self.maximize = bt, names, objective, maximize
-        self.fixed = {k: _param_text(k, v) for k, v in bt.params.items()}
+        self.python = not isinstance(bt.strategy, str)
+        if self.python and not isinstance(bt.strategy, type):
+            raise TypeError(f"optimize needs the strategy's class ({type(bt.strategy).__name__}), not an instance: "
+                            "each parameter set runs on a fresh one")
+        # Built-in strategies take their parameters as text; Python ones as values.
+        self.fixed = dict(bt.params) if self.python else {k: _param_text(k, v) for k, v in bt.params.items()}
         self.bars = bar_arrays(bt.data)
         self.cache: dict[tuple, dict | None] = {}
         # Combinations the strategy refused as inconsistent, and why.
@@ -71,7 +78,10 @@ class _Evaluator:
         self.progress = progress
         if backend not in ("local", "ray"):
             raise ValueError(f"unknown backend `{backend}`; use local or ray")
-        self.sweep = _ray_sweep if backend == "ray" else _py_rt.run_sweep
+        if self.python:
+            self.sweep = _ray_python_sweep if backend == "ray" else _python_sweep
+        else:
+            self.sweep = _ray_sweep if backend == "ray" else _py_rt.run_sweep
 
     def __call__(self, combos: list[tuple]) -> list[dict | None]:
         from .backtest import _param_text, _with_index_label
@@ -88,7 +98,10 @@ class _Evaluator:
         step = max(64, len(todo) // 50) if bar is not None else max(len(todo), 1)
         for i in range(0, len(todo), step):
             chunk = todo[i:i + step]
-            sets = [{**self.fixed, **{k: _param_text(k, v) for k, v in zip(self.names, combo)}} for combo in chunk]
+            if self.python:
+                sets = [{**self.fixed, **dict(zip(self.names, combo))} for combo in chunk]
+            else:
+                sets = [{**self.fixed, **{k: _param_text(k, v) for k, v in zip(self.names, combo)}} for combo in chunk]
             try:
                 raw = self.sweep(self.bars, self.bt._settings(), self.bt.strategy, sets)
             except ValueError as e:
@@ -154,33 +167,107 @@ class _Evaluator:
         return table
 
 
-_RAY_TASK = None
+# Each kind of Ray task, made remote once per process.
+_RAY_TASKS: dict[str, Any] = {}
 
 
-def _ray_sweep(bars, settings, strategy, sets) -> str:
-    """`run_sweep` spread over a Ray cluster: the bars go to the object store
-    once, the parameter sets in chunks (four per cluster CPU), and each task
-    runs its chunk with the engine's own parallel sweep. Connects to a
-    local Ray instance when ``ray.init`` was not called first."""
-    global _RAY_TASK
+def _ray_chunks(name: str, task: Any, bars: dict, settings: dict, strategy: Any, sets: list) -> list:
+    """Runs ``task(bars, settings, strategy, chunk)`` as Ray tasks: the bars
+    go to the object store once, the parameter sets in chunks (four per
+    cluster CPU). Returns the chunks' answers in order. Connects to a local
+    Ray instance when ``ray.init`` was not called first."""
     try:
         import ray
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise ImportError("backend='ray' needs ray: pip install ray") from e
     if not ray.is_initialized():
         ray.init()
-    if _RAY_TASK is None:
-        def task(bars, settings, strategy, chunk):
-            from py_rt import _py_rt as engine
-
-            return engine.run_sweep(bars, settings, strategy, chunk)
-
-        _RAY_TASK = ray.remote(task)
+    if name not in _RAY_TASKS:
+        _RAY_TASKS[name] = ray.remote(task)
+    remote = _RAY_TASKS[name]
     bars_ref = ray.put(bars)
     n_chunks = max(1, min(len(sets), 4 * int(ray.cluster_resources().get("CPU", 1))))
     size = -(-len(sets) // n_chunks)
-    futures = [_RAY_TASK.remote(bars_ref, settings, strategy, sets[i:i + size]) for i in range(0, len(sets), size)]
-    return json.dumps([row for part in ray.get(futures) for row in json.loads(part)])
+    return ray.get([remote.remote(bars_ref, settings, strategy, sets[i:i + size]) for i in range(0, len(sets), size)])
+
+
+def _sweep_task(bars, settings, strategy, chunk):
+    from py_rt import _py_rt as engine
+
+    return engine.run_sweep(bars, settings, strategy, chunk)
+
+
+def _ray_sweep(bars, settings, strategy, sets) -> str:
+    """`run_sweep` spread over a Ray cluster, each task running its chunk
+    with the engine's own parallel sweep."""
+    parts = _ray_chunks("sweep", _sweep_task, bars, settings, strategy, sets)
+    return json.dumps([row for part in parts for row in json.loads(part)])
+
+
+# A Python strategy's sweep, as the forked workers see it: set before the
+# pool starts, so nothing but an index list crosses to a worker and the
+# class is never pickled.
+_PY_JOB: tuple | None = None
+
+
+def _python_stats(bars: dict, settings: dict, cls: type, params: Mapping[str, Any]) -> str:
+    """One parameter set of a Python strategy: the run's statistics, as
+    `run_sweep` returns them (a JSON row)."""
+    from .strategy import instantiate, overridden_hooks
+
+    obj = instantiate(cls, params)
+    try:
+        raw = _py_rt.run_python_strategy(bars, settings, obj, overridden_hooks(obj))
+    except Exception as e:
+        e.add_note(f"while running {cls.__name__}({', '.join(f'{k}={v!r}' for k, v in params.items())})")
+        raise
+    stats = json.loads(raw["summary_json"])
+    for extra in ("final_equity_exact", "events", "symbols", "rejections", "executions"):
+        stats.pop(extra, None)
+    return json.dumps({"stats": stats})
+
+
+def _python_chunk(indices: list[int]) -> list[str]:
+    bars, settings, cls, sets = _PY_JOB
+    return [_python_stats(bars, settings, cls, sets[i]) for i in indices]
+
+
+def _python_sweep(bars: dict, settings: dict, cls: type, sets: list[dict]) -> str:
+    """Runs a Python strategy's parameter sets on every core, in forked
+    worker processes (inline for one set, or where fork is unavailable)."""
+    global _PY_JOB
+    import multiprocessing
+
+    workers = min(len(sets), os.cpu_count() or 1)
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return "[" + ",".join(_python_stats(bars, settings, cls, p) for p in sets) + "]"
+    _PY_JOB = (bars, settings, cls, sets)
+    try:
+        chunks = [list(range(i, len(sets), workers)) for i in range(workers)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads: the workers use none
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                parts = pool.map(_python_chunk, chunks)
+    finally:
+        _PY_JOB = None
+    rows: list[str] = [""] * len(sets)
+    for chunk, part in zip(chunks, parts):
+        for i, row in zip(chunk, part):
+            rows[i] = row
+    return "[" + ",".join(rows) + "]"
+
+
+def _python_task(bars, settings, cls, chunk):
+    from py_rt.optimize import _python_stats
+
+    return [_python_stats(bars, settings, cls, p) for p in chunk]
+
+
+def _ray_python_sweep(bars: dict, settings: dict, cls: type, sets: list[dict]) -> str:
+    """A Python strategy's parameter sets as Ray tasks (the class travels
+    with cloudpickle, so one defined in a notebook works)."""
+    parts = _ray_chunks("python", _python_task, bars, settings, cls, sets)
+    return "[" + ",".join(row for part in parts for row in part) + "]"
 
 
 def search(bt: "Backtest", objective: Any, maximize: bool, method: str, n_iter: int, seed: int | None,
@@ -291,7 +378,8 @@ class WalkForward:
 
 
 def walk_forward(bt: "Backtest", train: int, test: int, objective: str, maximize: bool, anchored: bool,
-                 grid: Mapping[str, Iterable[Any]]) -> WalkForward:
+                 grid: Mapping[str, Iterable[Any]], progress: bool | None = None,
+                 backend: str = "local") -> WalkForward:
     """See :meth:`py_rt.Backtest.walk_forward`."""
     n = len(bt.data)
     if train < 2 or test < 2:
@@ -300,10 +388,20 @@ def walk_forward(bt: "Backtest", train: int, test: int, objective: str, maximize
         raise ValueError(f"train + test ({train + test} bars) is longer than the data ({n} bars)")
     rows, results, curves = [], [], []
     cash = str(bt.cash)
-    for test_start in range(train, n - test + 1, test):
+    starts = range(train, n - test + 1, test)
+    bar = None
+    if progress is not False:
+        try:
+            from tqdm.auto import tqdm
+
+            # disable=None: drawn only in a terminal or notebook, unless asked.
+            bar = tqdm(total=len(starts), desc="walk-forward", unit="window", disable=None if progress is None else False)
+        except ImportError:
+            bar = None
+    for test_start in starts:
         train_from = 0 if anchored else test_start - train
         ins = dataclasses.replace(bt, data=bt.data.iloc[train_from:test_start])
-        table = ins.optimize(objective, maximize, **grid)
+        table = ins.optimize(objective, maximize, progress=False, backend=backend, **grid)
         best = {k: table.iloc[0][k] for k in grid}
         best = {k: (int(v) if float(v).is_integer() else float(v)) for k, v in best.items()}
         # Each step starts with what the previous one ended with, exactly.
@@ -317,4 +415,8 @@ def walk_forward(bt: "Backtest", train: int, test: int, objective: str, maximize
                      "test_start": idx[test_start], "test_end": idx[test_start + test - 1], **best,
                      f"train_{objective}": table.iloc[0][objective], "test_return": res.stats["total_return"],
                      f"test_{objective}": res.stats.get(objective), "test_fills": res.stats["num_fills"]})
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
     return WalkForward(pd.DataFrame(rows), results, pd.concat(curves).rename("equity"))

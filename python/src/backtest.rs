@@ -12,7 +12,7 @@ use pyrt_analytics::RunReport;
 use pyrt_data::{BarSlices, bars_from_slices};
 use pyrt_engine::{AccountKind, EngineConfig, OrderRecord, Sampling, Strategy};
 use pyrt_model::time::NANOS_PER_DAY;
-use pyrt_model::{Instrument, InstrumentId, MarketEvent, Money, OrderKind, OrderQty, Price, Quantity};
+use pyrt_model::{Instrument, InstrumentId, MarketEvent, Money, OrderKind, OrderQty, Price, Quantity, Side};
 use pyrt_optimize::{Backtester, Outcome, sweep};
 use pyrt_sim::{BarFill, SimConfig};
 use pyrt_strategies::{LongFlat, ScheduledSignal};
@@ -48,6 +48,7 @@ pub struct Settings {
     risk_free: f64,
     risk_limits: Option<String>,
     round_prices: bool,
+    cost_basis: String,
 }
 
 /// [`Settings`] checked and turned into engine types.
@@ -105,7 +106,9 @@ impl Settings {
             .map_err(|e| value_error("risk_limits: ", e))?;
         let mut instrument = Instrument::new(InstrumentId(0), self.symbol.clone(), tick, lot);
         instrument.min_quantity = lot;
+        let cost_basis = self.cost_basis.parse().map_err(|e: String| PyValueError::new_err(e))?;
         let engine = EngineConfig {
+            cost_basis,
             initial_cash: cash,
             account,
             order_latency_ns: (self.latency_ms * 1e6).round() as i64,
@@ -333,7 +336,26 @@ fn report_dict<'py>(py: Python<'py>, report: &RunReport, orders: &[OrderRecord])
     trades.set_item("mfe", t.iter().map(|x| x.mfe.to_f64()).collect::<Vec<_>>().into_pyarray(py))?;
     out.set_item("trades", trades)?;
     out.set_item("orders", orders_dict(py, orders)?)?;
+    out.set_item("lots", lots_dict(py, report)?)?;
     Ok(out)
+}
+
+/// The lot report (FIFO, LIFO): each piece of a lot a sale closed, as columns.
+fn lots_dict<'py>(py: Python<'py>, report: &RunReport) -> PyResult<Bound<'py, PyDict>> {
+    let l = &report.lots;
+    let d = PyDict::new(py);
+    let symbol = |i: pyrt_model::InstrumentId| report.symbols.get(i.index()).cloned().unwrap_or_default();
+    d.set_item("symbol", l.iter().map(|x| symbol(x.instrument)).collect::<Vec<_>>())?;
+    d.set_item("side", l.iter().map(|x| if x.side == Side::Buy { "long" } else { "short" }).collect::<Vec<_>>())?;
+    d.set_item("qty", l.iter().map(|x| x.qty.to_string()).collect::<Vec<_>>())?;
+    d.set_item("open_ts", l.iter().map(|x| x.open_ts).collect::<Vec<_>>().into_pyarray(py))?;
+    d.set_item("open_order_id", l.iter().map(|x| x.open_order.0).collect::<Vec<_>>().into_pyarray(py))?;
+    d.set_item("open_price", l.iter().map(|x| x.open_price.to_string()).collect::<Vec<_>>())?;
+    d.set_item("close_ts", l.iter().map(|x| x.close_ts).collect::<Vec<_>>().into_pyarray(py))?;
+    d.set_item("close_order_id", l.iter().map(|x| x.close_order.0).collect::<Vec<_>>().into_pyarray(py))?;
+    d.set_item("close_price", l.iter().map(|x| x.close_price.to_string()).collect::<Vec<_>>())?;
+    d.set_item("pnl", l.iter().map(|x| x.pnl.to_string()).collect::<Vec<_>>())?;
+    Ok(d)
 }
 
 /// Every order of the run (its request and what became of it) as columns;

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use pyrt_engine::{Engine, Rejections, TradeRecord, Venue};
+use pyrt_engine::{ClosedLot, CostBasis, Engine, Rejections, TradeRecord, Venue};
 use pyrt_execution::ExecutionSummary;
 use pyrt_model::time::format_timestamp;
 use pyrt_model::{Fill, Money};
@@ -45,6 +45,9 @@ pub struct RunReport {
     pub equity: Vec<(i64, f64)>,
     pub trades: Vec<TradeRecord>,
     pub fills: Vec<Fill>,
+    /// The lots each sale closed, under the FIFO and LIFO cost bases.
+    pub cost_basis: CostBasis,
+    pub lots: Vec<ClosedLot>,
     /// Parent orders worked by execution algorithms, with their shortfall.
     pub executions: Vec<ExecutionSummary>,
     /// Refused orders by reason code, with the first examples.
@@ -79,6 +82,8 @@ impl RunReport {
             equity,
             trades: p.trades().iter().cloned().collect(),
             fills: engine.fills().iter().copied().collect(),
+            cost_basis: p.cost_basis(),
+            lots: p.closed_lots().iter().copied().collect(),
             executions: engine.algos().all().iter().map(|e| e.summary()).collect(),
             rejections: engine.orders().rejections().clone(),
             events: engine.recorder().events(),
@@ -112,6 +117,9 @@ impl RunReport {
         put("fills.csv", self.fills_csv())?;
         if !self.executions.is_empty() {
             put("executions.csv", self.executions_csv())?;
+        }
+        if self.cost_basis != CostBasis::Average {
+            put("lots.csv", self.lots_csv())?;
         }
         put("report.html", self.html())?;
         Ok(written)
@@ -153,6 +161,30 @@ impl RunReport {
                 t.mae,
                 t.mfe,
                 t.duration_ns as f64 / 1e9
+            );
+        }
+        out
+    }
+
+    /// The lot report: each piece of a lot a sale closed (FIFO, LIFO).
+    pub fn lots_csv(&self) -> String {
+        let mut out = String::from(
+            "symbol,side,qty,open_time,open_order_id,open_price,close_time,close_order_id,close_price,pnl\n",
+        );
+        for l in &self.lots {
+            let side = if l.side == pyrt_model::Side::Buy { "long" } else { "short" };
+            let _ = writeln!(
+                out,
+                "{},{side},{},{},{},{},{},{},{},{}",
+                self.symbol(l.instrument),
+                l.qty,
+                format_timestamp(l.open_ts),
+                l.open_order.0,
+                l.open_price,
+                format_timestamp(l.close_ts),
+                l.close_order.0,
+                l.close_price,
+                l.pnl
             );
         }
         out

@@ -83,6 +83,7 @@ pub fn run(config: &RunConfig, show_progress: bool) -> Result<RunReport> {
         order_latency_ns: (config.execution.latency_ms * 1e6).round() as i64,
         sampling: Sampling::Bucket(NANOS_PER_DAY),
         history_limit: config.output.history_limit,
+        cost_basis: config.account.cost_basis,
         ..EngineConfig::default()
     };
     let mut engine = Engine::new(instruments, venue, engine_config);

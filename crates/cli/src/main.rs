@@ -224,6 +224,9 @@ struct BacktestArgs {
     /// cash (no shorting) or margin.
     #[arg(long)]
     account: Option<String>,
+    /// Which lots a sale closes: average, fifo or lifo (lots.csv lists them).
+    #[arg(long)]
+    cost_basis: Option<String>,
     /// When bar-decided market orders fill: next-open or close.
     #[arg(long)]
     fill: Option<String>,
@@ -313,6 +316,9 @@ impl BacktestArgs {
         }
         if let Some(kind) = &self.account {
             c.account.kind = enum_flag("--account", kind)?;
+        }
+        if let Some(basis) = &self.cost_basis {
+            c.account.cost_basis = basis.parse().map_err(|e: String| anyhow::anyhow!("invalid --cost-basis: {e}"))?;
         }
         if let Some(fill) = &self.fill {
             c.execution.fill = enum_flag("--fill", fill)?;

@@ -59,6 +59,30 @@ fn out_dir_gets_every_report_file() {
 }
 
 #[test]
+fn fifo_writes_the_lot_report_and_leaves_equity_as_average_cost_has_it() {
+    let run = |basis: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().to_str().unwrap().to_string();
+        let o = pyrt(&["backtest", "--out", &out, "--format", "json", "--cost-basis", basis, "--account", "margin"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let lots = std::fs::read_to_string(dir.path().join("lots.csv")).ok();
+        (v["final_equity_exact"].clone(), lots)
+    };
+    let (average, no_lots) = run("average");
+    let (fifo, lots) = run("fifo");
+    assert_eq!(average, fifo, "the basis never changes equity");
+    assert!(no_lots.is_none(), "average cost keeps no lots");
+    let lots = lots.expect("lots.csv under fifo");
+    let mut lines = lots.lines();
+    assert_eq!(
+        lines.next(),
+        Some("symbol,side,qty,open_time,open_order_id,open_price,close_time,close_order_id,close_price,pnl")
+    );
+    assert!(lines.count() > 5, "{lots}");
+}
+
+#[test]
 fn bad_parameters_and_flags_fail_with_a_message() {
     let cases: &[(&[&str], &str)] = &[
         (
@@ -69,6 +93,7 @@ fn bad_parameters_and_flags_fail_with_a_message() {
         (&["backtest", "--strategy", "nope"], "unknown strategy `nope`; available:"),
         (&["backtest", "--param", "fast"], "invalid --param `fast`: expected NAME=VALUE"),
         (&["backtest", "--fill", "tomorrow"], "invalid --fill `tomorrow`"),
+        (&["backtest", "--cost-basis", "hifo"], "invalid --cost-basis: cost basis `hifo`: use average, fifo or lifo"),
         (&["backtest", "--fees", "bps:x"], "--fees: invalid fees `bps:x`"),
         (&["backtest", "--cash=-5"], "account.cash must be greater than zero"),
         (&["backtest", "--cash", "NaN"], "invalid --cash `NaN`"),

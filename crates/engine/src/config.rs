@@ -39,6 +39,8 @@ pub struct EngineConfig {
     /// off the grid: strategy code that computes prices in floating point
     /// (`close * 0.9`) then trades as meant.
     pub round_prices: bool,
+    /// Which lots a sale closes: average cost, FIFO or LIFO (see `crate::lots`).
+    pub cost_basis: crate::lots::CostBasis,
 }
 
 impl Default for EngineConfig {
@@ -52,6 +54,7 @@ impl Default for EngineConfig {
             sampling: Sampling::default(),
             history_limit: None,
             round_prices: false,
+            cost_basis: crate::lots::CostBasis::Average,
         }
     }
 }

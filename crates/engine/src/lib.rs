@@ -26,6 +26,7 @@ pub mod dual_clock;
 pub mod events;
 pub mod history;
 pub mod kernel;
+pub mod lots;
 pub mod orders;
 pub mod portfolio;
 mod pre_trade;
@@ -44,6 +45,7 @@ pub use events::{
 };
 pub use history::{RecentLog, TradeStats};
 pub use kernel::{AccountKind, Engine, EngineConfig, EngineError, StrategyFailure, Venue, VenueClock};
+pub use lots::{ClosedLot, CostBasis, Lot};
 pub use orders::{OrderManager, OrderRecord};
 pub use portfolio::{Portfolio, Position, TradeRecord};
 pub use reconcile::{AdoptError, AdoptedOrder, Adoption, Reconciliation};

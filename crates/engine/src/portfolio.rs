@@ -25,6 +25,7 @@ use pyrt_model::{Bar, Fill, InstrumentId, Money, Price, Quantity, Side, UnixNano
 use serde::Serialize;
 
 use crate::history::{RecentLog, TradeStats};
+use crate::lots::{self, ClosedLot, Closing, CostBasis, Lot};
 
 /// One instrument's holding.
 #[derive(Debug, Clone, Default)]
@@ -40,6 +41,9 @@ pub struct Position {
     /// Last price the position was marked at.
     pub mark: Option<Price>,
     open_trade: Option<OpenTrade>,
+    /// The open lots, oldest first, under FIFO or LIFO (empty under the
+    /// average cost basis).
+    lots: VecDeque<Lot>,
 }
 
 impl Position {
@@ -50,6 +54,11 @@ impl Position {
             Some(m) => Money::notional(m, self.qty) - self.cost,
             None => Money::ZERO,
         }
+    }
+
+    /// The open lots, oldest first (FIFO and LIFO; empty under average cost).
+    pub fn lots(&self) -> &VecDeque<Lot> {
+        &self.lots
     }
 
     /// Average entry price of the open lots, rounded for display.
@@ -119,6 +128,11 @@ pub struct Portfolio {
     overflow: Option<AccountOverflow>,
     /// `Σ |qty|` over the positions, at most [`MAX_GROSS_QTY`].
     gross_qty: Quantity,
+    /// Which lots a closing fill closes, and the pieces closed (the lot
+    /// report; `pending_lots` holds a fill's until it is booked whole).
+    basis: CostBasis,
+    closed_lots: RecentLog<ClosedLot>,
+    pending_lots: Vec<ClosedLot>,
 }
 
 /// The most the positions may hold in all, long plus short: 2^62 raw units
@@ -153,7 +167,27 @@ impl Portfolio {
             fills: 0,
             overflow: None,
             gross_qty: Quantity::ZERO,
+            basis: CostBasis::Average,
+            closed_lots: RecentLog::new(trade_log_limit),
+            pending_lots: Vec::new(),
         }
+    }
+
+    /// Closes lots by `basis` (see [`crate::lots`]); before the first fill.
+    pub fn with_cost_basis(mut self, basis: CostBasis) -> Self {
+        assert_eq!(self.fills, 0, "the cost basis is chosen before the first fill");
+        self.basis = basis;
+        self
+    }
+
+    pub fn cost_basis(&self) -> CostBasis {
+        self.basis
+    }
+
+    /// The pieces of lots closed so far, in order (FIFO and LIFO; bounded
+    /// like the trade log).
+    pub fn closed_lots(&self) -> &VecDeque<ClosedLot> {
+        self.closed_lots.kept()
     }
 
     /// Opens a position carried in from an earlier session: `qty` held at
@@ -190,6 +224,9 @@ impl Portfolio {
         let initial = initial.checked_add(cost).ok_or(AccountOverflow("starting capital"))?;
         self.book_fill(&fill)?;
         self.positions[i].cost = cost;
+        if let Some(lot) = self.positions[i].lots.front_mut() {
+            lot.cost = cost.abs();
+        }
         (self.cash, self.initial_cash) = (cash, initial);
         Ok(())
     }
@@ -303,8 +340,14 @@ impl Portfolio {
             Ok(())
         });
         match booked {
-            Ok(()) => self.fills += 1,
+            Ok(()) => {
+                self.fills += 1;
+                for piece in self.pending_lots.drain(..) {
+                    self.closed_lots.push(piece);
+                }
+            }
             Err(e) => {
+                self.pending_lots.clear();
                 (self.cash, self.market_value, self.open_positions, self.gross_qty, self.positions[i]) = before;
                 self.overflow.get_or_insert(e);
             }
@@ -342,6 +385,10 @@ impl Portfolio {
             }
             pos.cost = pos.cost.checked_add(notional).ok_or(over("cost basis"))?;
             pos.qty = pos.qty.checked_add(signed).ok_or(over("position"))?;
+            if self.basis != CostBasis::Average {
+                let cost = Money::notional(fill.price, fill.qty);
+                pos.lots.push_back(Lot { qty: fill.qty, cost, ts: fill.ts, order_id: fill.order_id });
+            }
             if let Some(t) = &mut pos.open_trade {
                 t.entry_qty = t.entry_qty.checked_add(fill.qty).ok_or(over("trade size"))?;
                 t.entry_notional = t
@@ -352,10 +399,21 @@ impl Portfolio {
             }
         } else {
             let closing = fill.qty.min(pos.qty.abs());
-            let removed = if closing == pos.qty.abs() {
-                pos.cost
-            } else {
-                pos.cost.mul_ratio(closing.raw() as i128, pos.qty.abs().raw() as i128)
+            let removed = match self.basis {
+                CostBasis::Average if closing == pos.qty.abs() => pos.cost,
+                CostBasis::Average => pos.cost.mul_ratio(closing.raw() as i128, pos.qty.abs().raw() as i128),
+                basis => {
+                    let long = pos.qty.is_positive();
+                    let c = Closing {
+                        instrument: fill.instrument,
+                        qty: closing,
+                        price: fill.price,
+                        ts: fill.ts,
+                        order_id: fill.order_id,
+                    };
+                    let cost = lots::close(&mut pos.lots, basis, long, c, &mut self.pending_lots);
+                    if long { cost } else { -cost }
+                }
             };
             let closing_signed = Quantity::from_raw(closing.raw() * pos.qty.raw().signum());
             let gain = Money::notional(fill.price, closing_signed).checked_sub(removed);
@@ -382,6 +440,10 @@ impl Portfolio {
                     let opening = Quantity::from_raw(leftover.raw() * fill.side.sign());
                     pos.cost = Money::notional(fill.price, opening);
                     pos.qty = opening;
+                    if self.basis != CostBasis::Average {
+                        let cost = Money::notional(fill.price, leftover);
+                        pos.lots.push_back(Lot { qty: leftover, cost, ts: fill.ts, order_id: fill.order_id });
+                    }
                     let mut t = OpenTrade::new(fill, pos.realized);
                     t.entry_qty = leftover;
                     t.entry_notional = Money::notional(fill.price, leftover);

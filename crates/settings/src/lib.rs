@@ -150,11 +150,18 @@ pub struct Account {
     pub kind: AccountKind,
     /// Annual risk-free rate for Sharpe and Sortino (0.02 = 2 %).
     pub risk_free: f64,
+    /// Which lots a sale closes: `average`, `fifo` or `lifo`.
+    pub cost_basis: pyrt_engine::CostBasis,
 }
 
 impl Default for Account {
     fn default() -> Self {
-        Self { cash: Money::from_int(100_000), kind: AccountKind::Cash, risk_free: 0.0 }
+        Self {
+            cash: Money::from_int(100_000),
+            kind: AccountKind::Cash,
+            risk_free: 0.0,
+            cost_basis: pyrt_engine::CostBasis::Average,
+        }
     }
 }
 

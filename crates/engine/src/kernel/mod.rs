@@ -81,7 +81,8 @@ impl<V: Venue> Engine<V> {
         for (i, inst) in instruments.iter().enumerate() {
             assert_eq!(inst.id.index(), i, "instrument ids must be dense and in order");
         }
-        let portfolio = Portfolio::new(config.initial_cash, instruments.len(), config.history_limit);
+        let portfolio = Portfolio::new(config.initial_cash, instruments.len(), config.history_limit)
+            .with_cost_basis(config.cost_basis);
         let instrument_count = instruments.len();
         let recorder = EquityRecorder::new(config.sampling, config.initial_cash);
         let (orders, fills) = (OrderManager::new(config.history_limit), RecentLog::new(config.history_limit));
