@@ -66,11 +66,14 @@ class Rejections:
     per reason code, e.g. ``INSUFFICIENT_CASH``, ``MAX_ORDER_NOTIONAL``,
     ``VENUE_REJECTED``) and ``examples`` (the first few of each code:
     order_id, time, code, reason). Every rejected order also has a row in
-    ``Result.orders`` with its reason. False when nothing was refused."""
+    ``Result.orders`` with its reason. False when nothing was refused.
+    ``warming_up`` counts orders sent during a walk-forward window's
+    warm-up, refused by design and not in ``total``."""
 
     total: int
     by_code: pd.Series
     examples: pd.DataFrame
+    warming_up: int = 0
 
     def __bool__(self) -> bool:
         return self.total > 0
@@ -98,7 +101,7 @@ def _rejections(raw: dict, tz: Any) -> Rejections:
         "code": pd.Series([e["code"] for e in examples], dtype=object),
         "reason": pd.Series([e["reason"] for e in examples], dtype=object),
     })
-    return Rejections(int(raw.get("total", 0)), by_code, frame)
+    return Rejections(int(raw.get("total", 0)), by_code, frame, int(raw.get("warming_up", 0)))
 
 
 @dataclass
@@ -156,6 +159,13 @@ class Backtest:
     strict: bool = False
     round_prices: bool = False
     cost_basis: str = "average"
+    # A walk-forward window's (see py_rt.optimize.walk_forward): trading
+    # starts at _trade_from (Unix ns), the bars before warm up; _carry
+    # (quantity, value as decimal text) arrives then, closed at once with
+    # _close_carried.
+    _trade_from: int | None = field(default=None, repr=False)
+    _carry: tuple[str, str] | None = field(default=None, repr=False)
+    _close_carried: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         self.data = load(self.data)
@@ -171,7 +181,8 @@ class Backtest:
             "lot_size": _money(self.lot_size, "lot_size"), "latency_ms": float(self.latency_ms),
             "equity_every": self.equity_every, "account": self.account, "risk_free": float(self.risk_free),
             "risk_limits": self.risk_limits, "round_prices": bool(self.round_prices),
-            "cost_basis": self.cost_basis,
+            "cost_basis": self.cost_basis, "trade_from": self._trade_from, "carry": self._carry,
+            "close_carried": bool(self._close_carried),
         }
 
     def optimize(self, objective: str | Callable[[dict], float] = "sharpe", maximize: bool = True, *, method: str = "grid",
@@ -208,18 +219,36 @@ class Backtest:
         return search(self, objective, maximize, method, n_iter, seed, grid, progress, backend)
 
     def walk_forward(self, train: int, test: int, objective: str = "sharpe", maximize: bool = True, *,
-                     anchored: bool = False, progress: bool | None = None, backend: str = "local",
+                     anchored: bool = False, warm: bool = True, boundary: str = "flat",
+                     progress: bool | None = None, backend: str = "local",
                      **grid: Iterable[Any]) -> "WalkForward":
         """Walk-forward optimisation: optimise on ``train`` bars, trade the
         best parameters on the next ``test`` bars, slide by ``test``, repeat.
         ``anchored=True`` grows the training window from the start instead
         of sliding it. Built-in and Python strategies alike; ``backend`` as
-        for :meth:`optimize`. ``progress`` shows a tqdm bar over the
-        windows (default: in a terminal or notebook; ``False`` never).
-        Returns a :class:`py_rt.optimize.WalkForward`."""
+        for :meth:`optimize`.
+
+        ``warm=True`` (the default) starts each test window warm: the
+        strategy first sees the training window's bars, so its indicators
+        are ready at the test window's first bar; orders it sends before
+        then are refused as warming up (``result.rejections.warming_up``),
+        and statistics start at the test window. ``warm=False`` starts it
+        cold, at its first bar.
+
+        ``boundary`` says what happens to a position held when a window
+        ends: ``"flat"`` (the default) closes it at the next window's first
+        price (its open, on bars) with a real order that pays fees;
+        ``"carry"`` hands it to the next window's strategy, valued at its
+        last mark. Either way the next window starts with the exact cash
+        the last one ended with.
+
+        ``progress`` shows a tqdm bar over the windows (default: in a
+        terminal or notebook; ``False`` never). Returns a
+        :class:`py_rt.optimize.WalkForward`."""
         from .optimize import walk_forward
 
-        return walk_forward(self, train, test, objective, maximize, anchored, grid, progress, backend)
+        return walk_forward(self, train, test, objective, maximize, anchored, grid, progress, backend, warm,
+                            boundary)
 
     def run(self, **params: Any) -> "Result":
         """Runs the backtest; keyword arguments override ``params``."""
@@ -296,6 +325,11 @@ class Result:
         summary = json.loads(raw["summary_json"])
         self.initial_cash = float(initial_cash)
         self.final_equity_exact = decimal.Decimal(summary.pop("final_equity_exact"))
+        #: The exact cash at the end, and each open position's quantity and
+        #: value at its last mark ({symbol: (qty, value)}, Decimals).
+        self.final_cash_exact = decimal.Decimal(summary.pop("final_cash_exact"))
+        self.final_positions = {p["symbol"]: (decimal.Decimal(p["qty"]), decimal.Decimal(p["value"]))
+                                for p in summary.pop("final_positions", [])}
         self.executions = _executions(summary.pop("executions", []), tz)
         self.rejections = _rejections(summary.pop("rejections", {}), tz)
         self.strategy = strategy

@@ -222,7 +222,8 @@ def _python_stats(bars: dict, settings: dict, cls: type, params: Mapping[str, An
         e.add_note(f"while running {cls.__name__}({', '.join(f'{k}={v!r}' for k, v in params.items())})")
         raise
     stats = json.loads(raw["summary_json"])
-    for extra in ("final_equity_exact", "events", "symbols", "rejections", "executions"):
+    for extra in ("final_equity_exact", "final_cash_exact", "final_positions", "events", "symbols", "rejections",
+                  "executions"):
         stats.pop(extra, None)
     return json.dumps({"stats": stats})
 
@@ -363,8 +364,8 @@ class WalkForward:
       parameters, the in-sample objective and the out-of-sample statistics;
     * ``results``: the out-of-sample :class:`py_rt.Result` of each step;
     * ``equity``: the out-of-sample equity curves chained into one, starting
-      from the backtest's cash (each step starts flat, with the indicators
-      warming up inside its test window).
+      from the backtest's cash (each step takes over the cash and position
+      the one before ended with; see ``boundary``).
     """
 
     windows: pd.DataFrame
@@ -379,15 +380,20 @@ class WalkForward:
 
 def walk_forward(bt: "Backtest", train: int, test: int, objective: str, maximize: bool, anchored: bool,
                  grid: Mapping[str, Iterable[Any]], progress: bool | None = None,
-                 backend: str = "local") -> WalkForward:
+                 backend: str = "local", warm: bool = True, boundary: str = "flat") -> WalkForward:
     """See :meth:`py_rt.Backtest.walk_forward`."""
+    from ._frame import bar_index, timestamps_ns
+
+    if boundary not in ("flat", "carry"):
+        raise ValueError(f"boundary `{boundary}`: use flat (close what the window before held, at this window's "
+                         "first price) or carry (hold it on)")
     n = len(bt.data)
     if train < 2 or test < 2:
         raise ValueError(f"train and test must each be at least 2 bars, got {train} and {test}")
     if train + test > n:
         raise ValueError(f"train + test ({train + test} bars) is longer than the data ({n} bars)")
     rows, results, curves = [], [], []
-    cash = str(bt.cash)
+    cash, carry = str(bt.cash), None
     starts = range(train, n - test + 1, test)
     bar = None
     if progress is not False:
@@ -404,12 +410,21 @@ def walk_forward(bt: "Backtest", train: int, test: int, objective: str, maximize
         table = ins.optimize(objective, maximize, progress=False, backend=backend, **grid)
         best = {k: table.iloc[0][k] for k in grid}
         best = {k: (int(v) if float(v).is_integer() else float(v)) for k, v in best.items()}
-        # Each step starts with what the previous one ended with, exactly.
-        oos = dataclasses.replace(bt, data=bt.data.iloc[test_start:test_start + test], cash=cash)
+        # Each step starts with what the previous one ended with, exactly:
+        # its cash, and its position (closed at this window's first price
+        # under `flat`, held under `carry`). Warm, the strategy first sees
+        # the training window's bars, trading from the test window's first.
+        first = train_from if warm else test_start
+        window = bt.data.iloc[first:test_start + test]
+        trade_from = int(timestamps_ns(bar_index(window), len(window))[test_start - first])
+        oos = dataclasses.replace(bt, data=window, cash=cash, _trade_from=trade_from, _carry=carry,
+                                  _close_carried=boundary == "flat")
         res: Result = oos.run(**best)
         results.append(res)
         curves.append(res.equity)
-        cash = str(res.final_equity_exact)
+        cash = str(res.final_cash_exact)
+        held = [(str(q), str(v)) for q, v in res.final_positions.values()]
+        carry = held[0] if held else None
         idx = bt.data.index
         rows.append({"train_start": idx[train_from], "train_end": idx[test_start - 1],
                      "test_start": idx[test_start], "test_end": idx[test_start + test - 1], **best,

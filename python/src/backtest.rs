@@ -49,6 +49,11 @@ pub struct Settings {
     risk_limits: Option<String>,
     round_prices: bool,
     cost_basis: String,
+    /// Trading starts at this time (Unix ns); the bars before only warm up.
+    trade_from: Option<i64>,
+    /// A position carried in at `trade_from`: quantity and value, decimal text.
+    carry: Option<(String, String)>,
+    close_carried: bool,
 }
 
 /// [`Settings`] checked and turned into engine types.
@@ -107,8 +112,20 @@ impl Settings {
         let mut instrument = Instrument::new(InstrumentId(0), self.symbol.clone(), tick, lot);
         instrument.min_quantity = lot;
         let cost_basis = self.cost_basis.parse().map_err(|e: String| PyValueError::new_err(e))?;
+        let carry = match &self.carry {
+            None => Vec::new(),
+            Some((qty, value)) => {
+                vec![(InstrumentId(0), decimal("carry quantity", qty)?, decimal("carry value", value)?)]
+            }
+        };
+        if !carry.is_empty() && self.trade_from.is_none() {
+            return Err(PyValueError::new_err("a carried position needs trade_from, the time it arrives"));
+        }
         let engine = EngineConfig {
             cost_basis,
+            trade_from: self.trade_from,
+            carry,
+            close_carried: self.close_carried,
             initial_cash: cash,
             account,
             order_latency_ns: (self.latency_ms * 1e6).round() as i64,

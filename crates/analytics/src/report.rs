@@ -41,6 +41,10 @@ pub fn stats_of<V: Venue>(engine: &Engine<V>, equity: &[(i64, f64)], risk_free: 
 pub struct RunReport {
     pub stats: Stats,
     pub final_equity_exact: Money,
+    /// Cash at the end, and each open position (instrument, quantity,
+    /// value at its last mark), exact: what a next run carries in.
+    pub final_cash_exact: Money,
+    pub final_positions: Vec<(pyrt_model::InstrumentId, pyrt_model::Quantity, Money)>,
     pub symbols: Vec<String>,
     pub equity: Vec<(i64, f64)>,
     pub trades: Vec<TradeRecord>,
@@ -55,6 +59,14 @@ pub struct RunReport {
     pub events: u64,
 }
 
+/// An open position at the end of a run, exact.
+#[derive(Debug, Serialize)]
+pub struct FinalPosition {
+    pub symbol: String,
+    pub qty: String,
+    pub value: String,
+}
+
 /// The one-object JSON summary printed by `pyrt backtest --format json`.
 #[derive(Debug, Serialize)]
 pub struct Summary<'a> {
@@ -62,6 +74,11 @@ pub struct Summary<'a> {
     pub stats: &'a Stats,
     /// The exact final equity, as a decimal string.
     pub final_equity_exact: String,
+    /// The exact final cash, and the open positions (symbol, quantity,
+    /// value at the last mark) as decimal strings.
+    pub final_cash_exact: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub final_positions: Vec<FinalPosition>,
     pub events: u64,
     pub symbols: &'a [String],
     /// Refused orders: `total`, `by_code`, the first `examples`.
@@ -78,6 +95,17 @@ impl RunReport {
         Self {
             stats,
             final_equity_exact: p.equity(),
+            final_cash_exact: p.cash(),
+            final_positions: p
+                .positions()
+                .iter()
+                .enumerate()
+                .filter(|(_, pos)| !pos.qty.is_zero())
+                .map(|(i, pos)| {
+                    let value = pos.mark.map_or(pos.cost, |m| Money::notional(m, pos.qty));
+                    (pyrt_model::InstrumentId(i as u32), pos.qty, value)
+                })
+                .collect(),
             symbols: engine.instruments().iter().map(|i| i.symbol.clone()).collect(),
             equity,
             trades: p.trades().iter().cloned().collect(),
@@ -94,6 +122,16 @@ impl RunReport {
         Summary {
             stats: &self.stats,
             final_equity_exact: self.final_equity_exact.to_string(),
+            final_cash_exact: self.final_cash_exact.to_string(),
+            final_positions: self
+                .final_positions
+                .iter()
+                .map(|(i, qty, value)| FinalPosition {
+                    symbol: self.symbol(*i).to_string(),
+                    qty: qty.to_string(),
+                    value: value.to_string(),
+                })
+                .collect(),
             events: self.events,
             symbols: &self.symbols,
             rejections: &self.rejections,

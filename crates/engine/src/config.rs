@@ -41,6 +41,13 @@ pub struct EngineConfig {
     pub round_prices: bool,
     /// Which lots a sale closes: average cost, FIFO or LIFO (see `crate::lots`).
     pub cost_basis: crate::lots::CostBasis,
+    /// Trading starts here: events before it only warm the strategies up
+    /// (see the kernel's `warm_up`). `None`: at the first event.
+    pub trade_from: Option<UnixNanos>,
+    /// Positions (instrument, quantity, cost) taken over at `trade_from`,
+    /// and whether the engine closes them at once.
+    pub carry: Vec<(pyrt_model::InstrumentId, pyrt_model::Quantity, Money)>,
+    pub close_carried: bool,
 }
 
 impl Default for EngineConfig {
@@ -55,6 +62,9 @@ impl Default for EngineConfig {
             history_limit: None,
             round_prices: false,
             cost_basis: crate::lots::CostBasis::Average,
+            trade_from: None,
+            carry: Vec::new(),
+            close_carried: false,
         }
     }
 }

@@ -40,10 +40,23 @@ pub struct Rejections {
     pub by_code: BTreeMap<&'static str, u64>,
     /// The first rejections of each code, in the order they happened.
     pub examples: Vec<Rejection>,
+    /// Orders a strategy sent before the run's trading started (the
+    /// warm-up of a walk-forward window); not in `total`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub warming_up: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Rejections {
     pub(crate) fn record(&mut self, order_id: OrderId, ts: UnixNanos, code: &'static str, reason: &str) {
+        if code == "WARMING_UP" {
+            // By design, not a rejection: counted apart.
+            self.warming_up += 1;
+            return;
+        }
         self.total += 1;
         let seen = self.by_code.entry(code).or_insert(0);
         *seen += 1;

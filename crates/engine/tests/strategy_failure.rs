@@ -3,6 +3,8 @@
 //! failures isolated (a node), the others run on. `Context::fail` and a
 //! panic end a strategy the same way.
 
+mod common;
+
 use pyrt_engine::{Context, Engine, EngineConfig, EngineError, Strategy};
 use pyrt_model::time::NANOS_PER_DAY;
 use pyrt_model::{Bar, Instrument, InstrumentId, MarketEvent, OrderRequest, Price, Quantity, Side};
@@ -11,23 +13,7 @@ use pyrt_sim::{SimConfig, SimVenue};
 const I: InstrumentId = InstrumentId(0);
 
 fn bars(n: i64) -> Vec<Result<MarketEvent, std::io::Error>> {
-    let p = Price::from_int(100);
-    (1..=n)
-        .map(|d| {
-            let ts = d * NANOS_PER_DAY;
-            let bar = Bar {
-                instrument: I,
-                ts_event: ts,
-                ts_recv: ts,
-                open: p,
-                high: p,
-                low: p,
-                close: p,
-                volume: Quantity::from_int(1_000),
-            };
-            Ok(MarketEvent::Bar(bar))
-        })
-        .collect()
+    common::daily_bars(I, n, |_| Price::from_int(100))
 }
 
 fn engine() -> Engine<SimVenue> {

@@ -60,6 +60,9 @@ pub enum DenialCode {
     UnsupportedOrder,
     /// An order so large its fill could not be booked exactly.
     OutOfRange,
+    /// Before a run's trading starts (a walk-forward window's warm-up):
+    /// counted apart from the rejections, as it is by design.
+    WarmingUp,
 }
 
 impl DenialCode {
@@ -89,6 +92,7 @@ impl DenialCode {
             DenialCode::InsufficientCash => "INSUFFICIENT_CASH",
             DenialCode::UnsupportedOrder => "UNSUPPORTED_ORDER",
             DenialCode::OutOfRange => "OUT_OF_RANGE",
+            DenialCode::WarmingUp => "WARMING_UP",
         }
     }
 }

@@ -180,6 +180,11 @@ impl<V: Venue> Engine<V> {
                 self.orders.round_prices(id, inst.tick_size);
             }
         }
+        if self.warming_up() && !flattening {
+            let message = "the run trades from the end of its warm-up; this order came before".to_string();
+            self.reject_new(id, pyrt_risk::Denial { code: pyrt_risk::DenialCode::WarmingUp, message });
+            return None;
+        }
         let order = self.orders.get(id).expect("order was just created");
         if let Err(denial) = self.pre_trade_check(id, &order.request, flattening) {
             self.reject_new(id, denial);

@@ -37,6 +37,7 @@ use crate::strategy::{Command, Context, Strategy, StrategyId, TimerEvent};
 
 mod failure;
 mod flow;
+mod warm_up;
 
 pub use failure::StrategyFailure;
 
@@ -74,6 +75,8 @@ pub struct Engine<V: Venue> {
     /// Strategies that failed (see `failure`), and whether the run goes on.
     failures: Vec<StrategyFailure>,
     isolate_failures: bool,
+    /// Trading starts later than the first event (see `warm_up`).
+    warm_up: Option<warm_up::WarmUp>,
 }
 
 impl<V: Venue> Engine<V> {
@@ -113,7 +116,9 @@ impl<V: Venue> Engine<V> {
             stream: Stream::default(),
             failures: Vec::new(),
             isolate_failures: false,
+            warm_up: None,
         }
+        .with_warm_up_from_config()
     }
 
     pub(crate) fn strategies_len(&self) -> usize {
@@ -336,6 +341,9 @@ impl<V: Venue> Engine<V> {
         }
         self.advance_to(ts);
         self.now = ts;
+        if self.warm_up.is_some() {
+            self.end_warm_up_if_due().map_err(|source| EngineError::Account { ts, source })?;
+        }
         Ok(())
     }
 
@@ -407,7 +415,7 @@ impl<V: Venue> Engine<V> {
         }
         // Equity moves with marks (fills are marked when the next price
         // arrives), so a delta inside a book message records nothing.
-        if mark.is_some() || !matches!(event, MarketEvent::BookDelta(_)) {
+        if (mark.is_some() || !matches!(event, MarketEvent::BookDelta(_))) && !self.warming_up() {
             let equity = self.portfolio.equity();
             self.recorder.record(ts, equity, self.portfolio.is_exposed());
             if let Some(action) = self.risk.on_equity(ts, equity) {
