@@ -122,11 +122,16 @@ class Context:
     def position(self, symbol: str | None = None) -> float:
         """Signed position quantity (negative when short)."""
     def buy(self, qty: float, *, limit: float | None = None, stop: float | None = None,
-            trail: float | None = None, trail_bps: int | None = None, symbol: str | None = None) -> int:
+            trail: float | None = None, trail_bps: int | None = None, symbol: str | None = None,
+            tif: str = "gtc", good_till: int | None = None, post_only: bool = False,
+            reduce_only: bool = False) -> int:
         """Buys `qty` (market, limit, stop, stop-limit, or a trailing stop `trail` away in price or
-        `trail_bps` in basis points); returns the order id."""
+        `trail_bps` in basis points); `tif` gtc/ioc/fok/day/gtd (with `good_till`, Unix ns),
+        `post_only`, `reduce_only`; returns the order id."""
     def sell(self, qty: float, *, limit: float | None = None, stop: float | None = None,
-             trail: float | None = None, trail_bps: int | None = None, symbol: str | None = None) -> int:
+             trail: float | None = None, trail_bps: int | None = None, symbol: str | None = None,
+             tif: str = "gtc", good_till: int | None = None, post_only: bool = False,
+             reduce_only: bool = False) -> int:
         """Sells `qty` (see buy)."""
     def round_price(self, price: float, side: str, *, stop: bool = False, symbol: str | None = None) -> float:
         """`price` on the tick grid: limits never more aggressive than asked, stops never firing earlier."""
@@ -134,6 +139,15 @@ class Context:
         """Buys as many whole lots as `amount` pays for at the fill price."""
     def close_position(self, symbol: str | None = None) -> int | None:
         """Flattens the position with a reduce-only market order; None when flat."""
+    def modify(self, order_id: int, *, qty: float | None = None, limit: float | None = None,
+               stop: float | None = None) -> None:
+        """Changes a working order's total quantity, limit price and/or stop trigger."""
+    def bracket(self, side: str, qty: float, *, take_profit: float, stop_loss: float,
+                limit: float | None = None, symbol: str | None = None) -> int:
+        """An entry, then a reduce-only take-profit and stop-loss as one-cancels-the-other; the entry's id."""
+    def oco(self, side: str, qty: float, *, limit: float, stop: float, symbol: str | None = None,
+            reduce_only: bool = False) -> tuple[int, int]:
+        """A limit and a stop, the first fill of either cancelling the other; their ids, limit first."""
     def cancel(self, order_id: int) -> None:
         """Cancels one order."""
     def cancel_all(self, symbol: str | None = None) -> None:

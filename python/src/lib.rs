@@ -14,6 +14,7 @@ mod backtest;
 mod divergence;
 mod features;
 mod huge_pages;
+mod order_options;
 mod strategy;
 mod trading;
 

@@ -24,6 +24,7 @@ use pyrt_engine::{AlgoUpdate, Context, OrderUpdate, Strategy, TimerEvent};
 use pyrt_execution::{Algo, ParentId};
 
 use crate::algos;
+use crate::order_options::Options;
 use pyrt_model::{Bar, Fill, InstrumentId, Money, OrderRequest, Price, Quantity, Side, TrailingOffset};
 
 /// The first exception a Python strategy raised, shared with the run loop.
@@ -91,8 +92,9 @@ impl PyContext {
         })
     }
 
+    /// An order's request from `buy`/`sell`'s arguments, checked.
     #[allow(clippy::too_many_arguments)]
-    fn order(
+    fn request(
         &self,
         side: Side,
         qty: f64,
@@ -101,7 +103,8 @@ impl PyContext {
         trail: Option<f64>,
         trail_bps: Option<u32>,
         symbol: Option<&str>,
-    ) -> PyResult<u64> {
+        options: &Options,
+    ) -> PyResult<OrderRequest> {
         let id = self.instrument(symbol)?;
         let qty = Quantity::from_f64(qty).map_err(|e| PyValueError::new_err(format!("qty: {e}")))?;
         if !qty.is_positive() {
@@ -136,7 +139,7 @@ impl PyContext {
                 ));
             }
         };
-        self.with(|ctx| Ok(ctx.submit(request).0))
+        options.apply(request)
     }
 }
 
@@ -170,8 +173,10 @@ impl PyContext {
     /// Buys `qty`: a market order, or limit / stop / stop-limit when
     /// `limit` and/or `stop` are given, or a trailing stop `trail` (a price
     /// distance) or `trail_bps` (basis points) from the best price since
-    /// it was placed. Returns the order id.
-    #[pyo3(signature = (qty, *, limit=None, stop=None, trail=None, trail_bps=None, symbol=None))]
+    /// it was placed. `tif`: "gtc" (default), "ioc", "fok", "day" or "gtd"
+    /// (with `good_till`, Unix ns); `post_only` (a limit that must rest),
+    /// `reduce_only` (may only shrink the position). Returns the order id.
+    #[pyo3(signature = (qty, *, limit=None, stop=None, trail=None, trail_bps=None, symbol=None, tif="gtc".to_string(), good_till=None, post_only=false, reduce_only=false))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments
     fn buy(
         &self,
@@ -181,8 +186,14 @@ impl PyContext {
         trail: Option<f64>,
         trail_bps: Option<u32>,
         symbol: Option<&str>,
+        tif: String,
+        good_till: Option<i64>,
+        post_only: bool,
+        reduce_only: bool,
     ) -> PyResult<u64> {
-        self.order(Side::Buy, qty, limit, stop, trail, trail_bps, symbol)
+        let options = Options { tif, good_till, post_only, reduce_only };
+        let request = self.request(Side::Buy, qty, limit, stop, trail, trail_bps, symbol, &options)?;
+        self.with(|ctx| Ok(ctx.submit(request).0))
     }
 
     /// `price` on the instrument's tick grid, rounded the careful way for
@@ -215,7 +226,7 @@ impl PyContext {
     }
 
     /// Sells `qty` (see `buy`).
-    #[pyo3(signature = (qty, *, limit=None, stop=None, trail=None, trail_bps=None, symbol=None))]
+    #[pyo3(signature = (qty, *, limit=None, stop=None, trail=None, trail_bps=None, symbol=None, tif="gtc".to_string(), good_till=None, post_only=false, reduce_only=false))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments
     fn sell(
         &self,
@@ -225,8 +236,14 @@ impl PyContext {
         trail: Option<f64>,
         trail_bps: Option<u32>,
         symbol: Option<&str>,
+        tif: String,
+        good_till: Option<i64>,
+        post_only: bool,
+        reduce_only: bool,
     ) -> PyResult<u64> {
-        self.order(Side::Sell, qty, limit, stop, trail, trail_bps, symbol)
+        let options = Options { tif, good_till, post_only, reduce_only };
+        let request = self.request(Side::Sell, qty, limit, stop, trail, trail_bps, symbol, &options)?;
+        self.with(|ctx| Ok(ctx.submit(request).0))
     }
 
     /// Buys as many whole lots as `amount` pays for at the fill price.
@@ -245,6 +262,81 @@ impl PyContext {
     fn close_position(&self, symbol: Option<&str>) -> PyResult<Option<u64>> {
         let id = self.instrument(symbol)?;
         self.with(|ctx| Ok(ctx.close_position(id).map(|o| o.0)))
+    }
+
+    /// Changes a working order: its total quantity, limit price and/or
+    /// stop trigger. The venue answers in `on_order_update`.
+    #[pyo3(signature = (order_id, *, qty=None, limit=None, stop=None))]
+    fn modify(&self, order_id: u64, qty: Option<f64>, limit: Option<f64>, stop: Option<f64>) -> PyResult<()> {
+        let qty =
+            qty.map(|q| Quantity::from_f64(q).map_err(|e| PyValueError::new_err(format!("qty: {e}")))).transpose()?;
+        let price = |name: &str, v: f64| {
+            Price::from_f64(v)
+                .ok()
+                .filter(|p| p.is_positive())
+                .ok_or_else(|| PyValueError::new_err(format!("{name} must be a price above zero, got {v}")))
+        };
+        let limit = limit.map(|v| price("limit", v)).transpose()?;
+        let stop = stop.map(|v| price("stop", v)).transpose()?;
+        if qty.is_none() && limit.is_none() && stop.is_none() {
+            return Err(PyValueError::new_err("modify needs qty=, limit= or stop="));
+        }
+        self.with(|ctx| {
+            ctx.modify(pyrt_model::OrderId(order_id), qty, limit, stop);
+            Ok(())
+        })
+    }
+
+    /// Enters with a market order (or a limit at `limit`); once it is done,
+    /// a take-profit limit at `take_profit` and a stop-loss at `stop_loss`
+    /// for the filled quantity go out as one-cancels-the-other, both
+    /// reduce-only. Returns the entry's id.
+    #[pyo3(signature = (side, qty, *, take_profit, stop_loss, limit=None, symbol=None))]
+    fn bracket(
+        &self,
+        side: &str,
+        qty: f64,
+        take_profit: f64,
+        stop_loss: f64,
+        limit: Option<f64>,
+        symbol: Option<&str>,
+    ) -> PyResult<u64> {
+        let side = algos::side(side)?;
+        let entry = self.request(side, qty, limit, None, None, None, symbol, &Options::default())?;
+        let (tp, sl) = (Price::from_f64(take_profit), Price::from_f64(stop_loss));
+        let (Ok(tp), Ok(sl)) = (tp, sl) else {
+            return Err(PyValueError::new_err("take_profit and stop_loss must be prices"));
+        };
+        if !(tp.is_positive() && sl.is_positive()) {
+            return Err(PyValueError::new_err("take_profit and stop_loss must be above zero"));
+        }
+        self.with(|ctx| Ok(ctx.submit_bracket(entry, tp, sl).0))
+    }
+
+    /// One-cancels-the-other: a limit at `limit` and a stop at `stop`, both
+    /// `side` and `qty`; the first fill of either cancels the other (a
+    /// take-profit and a stop-loss around a position, or a breakout either
+    /// way). Returns the two ids, limit first.
+    #[pyo3(signature = (side, qty, *, limit, stop, symbol=None, reduce_only=false))]
+    fn oco(
+        &self,
+        side: &str,
+        qty: f64,
+        limit: f64,
+        stop: f64,
+        symbol: Option<&str>,
+        reduce_only: bool,
+    ) -> PyResult<(u64, u64)> {
+        let side = algos::side(side)?;
+        let options = Options { reduce_only, ..Options::default() };
+        let legs = vec![
+            self.request(side, qty, Some(limit), None, None, None, symbol, &options)?,
+            self.request(side, qty, None, Some(stop), None, None, symbol, &options)?,
+        ];
+        self.with(|ctx| {
+            let ids = ctx.submit_oco(legs);
+            Ok((ids[0].0, ids[1].0))
+        })
     }
 
     /// Cancels one order.
