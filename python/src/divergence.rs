@@ -81,10 +81,9 @@ pub fn divergence_report(
 
 /// A round trip in milliseconds as nanoseconds: finite, zero or more, at most a day.
 fn round_trip(ms: f64) -> PyResult<i64> {
-    if !(0.0..=86_400_000.0).contains(&ms) {
-        return Err(PyValueError::new_err(format!(
+    pyrt_divergence::latency::round_trip_ns(ms).ok_or_else(|| {
+        PyValueError::new_err(format!(
             "round_trip_ms must be between 0 and 86400000 (a day), got {ms}; None takes the recording's median"
-        )));
-    }
-    Ok((ms * 1e6).round() as i64)
+        ))
+    })
 }

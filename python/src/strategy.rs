@@ -27,6 +27,14 @@ use crate::algos;
 use crate::order_options::Options;
 use pyrt_model::{Bar, Fill, InstrumentId, Money, OrderRequest, Price, Quantity, Side, TrailingOffset};
 
+/// A price argument of an order: a number above zero, named in the error.
+fn price_arg(name: &str, v: f64) -> PyResult<Price> {
+    Price::from_f64(v)
+        .ok()
+        .filter(|p| p.is_positive())
+        .ok_or_else(|| PyValueError::new_err(format!("{name} must be a price above zero, got {v}")))
+}
+
 /// The first exception a Python strategy raised, shared with the run loop.
 pub type ErrorSlot = Rc<RefCell<Option<PyErr>>>;
 
@@ -110,17 +118,11 @@ impl PyContext {
         if !qty.is_positive() {
             return Err(PyValueError::new_err(format!("qty must be greater than zero, got {qty}")));
         }
-        let price = |name: &str, v: f64| {
-            Price::from_f64(v)
-                .ok()
-                .filter(|p| p.is_positive())
-                .ok_or_else(|| PyValueError::new_err(format!("{name} must be a price above zero, got {v}")))
-        };
         let (limit, stop) =
-            (limit.map(|v| price("limit", v)).transpose()?, stop.map(|v| price("stop", v)).transpose()?);
+            (limit.map(|v| price_arg("limit", v)).transpose()?, stop.map(|v| price_arg("stop", v)).transpose()?);
         let trailing = match (trail, trail_bps) {
             (None, None) => None,
-            (Some(distance), None) => Some(TrailingOffset::Price(price("trail", distance)?)),
+            (Some(distance), None) => Some(TrailingOffset::Price(price_arg("trail", distance)?)),
             (None, Some(0)) => return Err(PyValueError::new_err("trail_bps must be greater than zero")),
             (None, Some(bps)) => Some(TrailingOffset::Bps(bps)),
             (Some(_), Some(_)) => {
@@ -270,14 +272,8 @@ impl PyContext {
     fn modify(&self, order_id: u64, qty: Option<f64>, limit: Option<f64>, stop: Option<f64>) -> PyResult<()> {
         let qty =
             qty.map(|q| Quantity::from_f64(q).map_err(|e| PyValueError::new_err(format!("qty: {e}")))).transpose()?;
-        let price = |name: &str, v: f64| {
-            Price::from_f64(v)
-                .ok()
-                .filter(|p| p.is_positive())
-                .ok_or_else(|| PyValueError::new_err(format!("{name} must be a price above zero, got {v}")))
-        };
-        let limit = limit.map(|v| price("limit", v)).transpose()?;
-        let stop = stop.map(|v| price("stop", v)).transpose()?;
+        let limit = limit.map(|v| price_arg("limit", v)).transpose()?;
+        let stop = stop.map(|v| price_arg("stop", v)).transpose()?;
         if qty.is_none() && limit.is_none() && stop.is_none() {
             return Err(PyValueError::new_err("modify needs qty=, limit= or stop="));
         }
@@ -303,13 +299,7 @@ impl PyContext {
     ) -> PyResult<u64> {
         let side = algos::side(side)?;
         let entry = self.request(side, qty, limit, None, None, None, symbol, &Options::default())?;
-        let (tp, sl) = (Price::from_f64(take_profit), Price::from_f64(stop_loss));
-        let (Ok(tp), Ok(sl)) = (tp, sl) else {
-            return Err(PyValueError::new_err("take_profit and stop_loss must be prices"));
-        };
-        if !(tp.is_positive() && sl.is_positive()) {
-            return Err(PyValueError::new_err("take_profit and stop_loss must be above zero"));
-        }
+        let (tp, sl) = (price_arg("take_profit", take_profit)?, price_arg("stop_loss", stop_loss)?);
         self.with(|ctx| Ok(ctx.submit_bracket(entry, tp, sl).0))
     }
 

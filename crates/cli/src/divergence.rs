@@ -39,10 +39,7 @@ pub fn run(path: &Path, fees: Option<&str>, round_trip_ns: Option<i64>, format: 
 /// `--round-trip-ms`: milliseconds, zero or more and at most a day, as ns.
 pub fn round_trip_ms(text: &str) -> Result<i64, String> {
     let ms: f64 = text.parse().map_err(|_| format!("`{text}` is not a number of milliseconds"))?;
-    if !(0.0..=86_400_000.0).contains(&ms) {
-        return Err(format!("{ms} ms: give between 0 and 86400000 (a day)"));
-    }
-    Ok((ms * 1e6).round() as i64)
+    pyrt_divergence::latency::round_trip_ns(ms).ok_or_else(|| format!("{ms} ms: give between 0 and 86400000 (a day)"))
 }
 
 #[cfg(test)]

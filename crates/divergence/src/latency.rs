@@ -56,6 +56,15 @@ impl Latency {
     }
 }
 
+/// The longest round trip a caller may give: a day, in milliseconds.
+pub const MAX_ROUND_TRIP_MS: f64 = 86_400_000.0;
+
+/// A round trip given in milliseconds, as nanoseconds; `None` unless it is
+/// a number from 0 to [`MAX_ROUND_TRIP_MS`].
+pub fn round_trip_ns(ms: f64) -> Option<i64> {
+    (0.0..=MAX_ROUND_TRIP_MS).contains(&ms).then(|| (ms * 1e6).round() as i64)
+}
+
 /// Each answered order's round trip (ns), in submission order.
 pub fn round_trips(recording: &Recording) -> Vec<i64> {
     let mut sent: HashMap<u64, i64> = HashMap::new();

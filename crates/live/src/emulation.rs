@@ -43,10 +43,9 @@ pub struct Emulated<E> {
     held: Vec<PendingStop>,
     /// Orders sent as GTC that the node expires: id → (expiry, size).
     expiries: HashMap<OrderId, (UnixNanos, Option<Quantity>)>,
-    /// Orders whose expiry cancel is on its way.
+    /// Orders the node sent a cancel to expire: the venue calls them
+    /// cancelled, the kernel hears expired.
     expiring: HashSet<OrderId>,
-    /// Orders the node expired: the venue calls them cancelled.
-    expired: HashSet<OrderId>,
     /// Held stops that fired: the venue's ack of their market order is not news.
     fired: HashSet<OrderId>,
     /// The last print of each instrument, and whether it trades (else bars
@@ -75,7 +74,6 @@ impl<E: ExecutionPort> Emulated<E> {
             held: Vec::new(),
             expiries: HashMap::new(),
             expiring: HashSet::new(),
-            expired: HashSet::new(),
             fired: HashSet::new(),
             last_print: HashMap::new(),
             has_trades: HashSet::new(),
@@ -191,8 +189,7 @@ impl<E: ExecutionPort> Emulated<E> {
                 ts,
                 reason: format!("the venue refused the stop's market order when it fired: {reason}"),
             },
-            ExecutionReport::Cancelled { ts, .. } if self.expiring.remove(&id) => {
-                self.expired.insert(id);
+            ExecutionReport::Cancelled { ts, .. } if self.expiring.contains(&id) => {
                 ExecutionReport::Expired { order_id: id, ts }
             }
             // The expiry's cancel lost the race with a fill or a cancel.
@@ -339,8 +336,7 @@ impl<E: ExecutionPort> ExecutionPort for Emulated<E> {
         let (held, sent): (Vec<OrderId>, Vec<OrderId>) = ids.iter().partition(|id| self.held_index(**id).is_some());
         let mut states = if sent.is_empty() { Vec::new() } else { self.inner.order_states(&sent).await? };
         for state in &mut states {
-            let ours = self.expiring.contains(&state.order_id) || self.expired.contains(&state.order_id);
-            if state.status == OrderStatus::Cancelled && ours {
+            if state.status == OrderStatus::Cancelled && self.expiring.contains(&state.order_id) {
                 state.status = OrderStatus::Expired;
             }
         }

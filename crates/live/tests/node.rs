@@ -33,6 +33,18 @@ fn node_engine(strategy: Box<dyn Strategy>) -> Engine<ChannelVenue> {
     e
 }
 
+/// An endless feed of one bar, repeated a nanosecond apart: only a
+/// shutdown (or the node itself) ends the session.
+fn endless_feed() -> Replay<impl Iterator<Item = MarketEvent> + Send> {
+    Replay::new(bars(1).into_iter().cycle().enumerate().map(|(i, e)| match e {
+        MarketEvent::Bar(mut b) => {
+            b.ts_event += i as i64;
+            MarketEvent::Bar(b)
+        }
+        other => other,
+    }))
+}
+
 fn config(cancel_on_stop: bool) -> NodeConfig {
     NodeConfig { stop_at_feed_end: true, cancel_on_stop, settle: Duration::from_millis(200), ..NodeConfig::default() }
 }
@@ -106,14 +118,7 @@ async fn stopping_cancels_open_orders_or_keeps_them_as_configured() {
 #[tokio::test]
 async fn the_node_stops_when_asked() {
     let exec = InProcess::new(SimVenue::new(vec![instrument()], SimConfig::default()));
-    // An endless feed: only the shutdown ends the session.
-    let endless = Replay::new(bars(1).into_iter().cycle().enumerate().map(|(i, e)| match e {
-        MarketEvent::Bar(mut b) => {
-            b.ts_event += i as i64;
-            MarketEvent::Bar(b)
-        }
-        other => other,
-    }));
+    let endless = endless_feed();
     let node = Node::new(node_engine(sma_cross()), endless, exec, config(true));
     let shutdown = tokio::time::sleep(Duration::from_millis(300));
     let (_, report) = node.run(shutdown).await.unwrap();
@@ -205,13 +210,7 @@ async fn a_strategy_that_panics_is_stopped_alone_and_its_orders_cancelled() {
 #[tokio::test]
 async fn when_every_strategy_has_failed_the_node_stops() {
     let exec = InProcess::new(SimVenue::new(vec![instrument()], SimConfig::default()));
-    let endless = Replay::new(bars(1).into_iter().cycle().enumerate().map(|(i, e)| match e {
-        MarketEvent::Bar(mut b) => {
-            b.ts_event += i as i64;
-            MarketEvent::Bar(b)
-        }
-        other => other,
-    }));
+    let endless = endless_feed();
     let node = Node::new(node_engine(Box::new(PanicsOnBar { at: 3, seen: 0 })), endless, exec, config(true));
     let (engine, report) = node.run(std::future::pending()).await.unwrap();
     assert_eq!(engine.active_strategies(), 0);

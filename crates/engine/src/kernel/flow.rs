@@ -116,18 +116,20 @@ impl<V: Venue> Engine<V> {
                 .map(|(i, p)| (i, p.qty))
                 .collect();
             for (i, qty) in open {
-                self.close_now(InstrumentId(i as u32), qty);
+                self.close_now(InstrumentId(i as u32), qty, true);
             }
         }
     }
 
-    /// Queues the engine's own reduce-only market order closing `qty` of
-    /// `instrument` (risk actions and position stops; passes a halt). It
+    /// Queues the engine's own market order closing `qty` of `instrument`
+    /// (risk actions and position stops, reduce-only; a carried position
+    /// at the end of a warm-up, not; either passes a halt). It
     /// goes through the queue because ids must be created in the order
     /// they were handed out, and a strategy may hold queued ones.
-    pub(super) fn close_now(&mut self, instrument: InstrumentId, qty: Quantity) {
+    pub(super) fn close_now(&mut self, instrument: InstrumentId, qty: Quantity, reduce_only: bool) {
         let side = if qty.is_positive() { Side::Sell } else { Side::Buy };
-        let request = OrderRequest::market(instrument, side, qty.abs()).reduce_only();
+        let mut request = OrderRequest::market(instrument, side, qty.abs());
+        request.reduce_only = reduce_only;
         let id = OrderId(self.next_order_id);
         self.next_order_id += 1;
         self.commands.push_back(Command::Close { id, request });

@@ -409,7 +409,7 @@ impl<V: Venue> Engine<V> {
                 for id in open {
                     self.send(VenueCommand::Cancel { order_id: id });
                 }
-                self.close_now(instrument, qty);
+                self.close_now(instrument, qty, true);
                 self.pump();
             }
         }

@@ -12,11 +12,10 @@
 //! first tradable event is matched (on bars: it fills at that bar's open)
 //! and pays its fees.
 
-use pyrt_model::{InstrumentId, Money, OrderId, OrderRequest, Quantity, Side, UnixNanos, Venue};
+use pyrt_model::{InstrumentId, Money, Quantity, UnixNanos, Venue};
 
 use super::Engine;
 use crate::portfolio::AccountOverflow;
-use crate::strategy::Command;
 
 /// When trading starts, and what is carried in then.
 #[derive(Debug, Clone)]
@@ -28,24 +27,11 @@ pub(crate) struct WarmUp {
 }
 
 impl<V: Venue> Engine<V> {
-    /// Trades only from `trade_from` on; `carry` (instrument, quantity,
-    /// cost) is taken over then, and closed at once with `close_carried`.
-    /// Before the run.
-    pub fn warm_up_until(
-        &mut self,
-        trade_from: UnixNanos,
-        carry: Vec<(InstrumentId, Quantity, Money)>,
-        close_carried: bool,
-    ) {
-        assert!(!self.started, "the warm-up is set before the run");
-        self.warm_up = Some(WarmUp { trade_from, carry, close_carried, over: false });
-    }
-
     /// The warm-up `EngineConfig::trade_from` asks for, if any.
     pub(super) fn with_warm_up_from_config(mut self) -> Self {
         if let Some(trade_from) = self.config.trade_from {
-            let (carry, close) = (self.config.carry.clone(), self.config.close_carried);
-            self.warm_up_until(trade_from, carry, close);
+            let (carry, close_carried) = (self.config.carry.clone(), self.config.close_carried);
+            self.warm_up = Some(WarmUp { trade_from, carry, close_carried, over: false });
         }
         self
     }
@@ -71,17 +57,12 @@ impl<V: Venue> Engine<V> {
         self.reset_recorder();
         if close {
             for (instrument, qty, _) in carry {
-                if qty.is_zero() {
-                    continue;
+                // Not reduce-only, as the engine's other closes are: the
+                // venue never saw the carried position (it was bought in
+                // another run), so it could not reduce it.
+                if !qty.is_zero() {
+                    self.close_now(instrument, qty, false);
                 }
-                // A plain market order, not reduce-only as the engine's other
-                // closes are: the venue never saw the carried position (it
-                // was bought in another run), so it could not reduce it.
-                let side = if qty.is_positive() { Side::Sell } else { Side::Buy };
-                let id = OrderId(self.next_order_id);
-                self.next_order_id += 1;
-                let request = OrderRequest::market(instrument, side, qty.abs());
-                self.commands.push_back(Command::Close { id, request });
             }
             self.pump();
         }
