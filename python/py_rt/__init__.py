@@ -12,6 +12,7 @@ the py_rt Rust engine.
 """
 
 from . import analysis, plots, ta
+from .allocation import Allocation
 from ._py_rt import __version__
 from .backtest import (Backtest, RejectedOrdersError, RejectedOrdersWarning, Rejections, Result, from_signals,
                        strategies)
@@ -22,5 +23,5 @@ from .strategy import AlgoUpdate, Bar, Context, Fill, OrderUpdate, Strategy
 from .recording import DivergenceReport, divergence
 from .trading import Live, Paper, SessionReport
 
-__all__ = ["AlgoUpdate", "Backtest", "Bar", "Context", "DivergenceReport", "Fill", "Live", "OrderUpdate", "Paper", "RejectedOrdersError",
+__all__ = ["Allocation", "AlgoUpdate", "Backtest", "Bar", "Context", "DivergenceReport", "Fill", "Live", "OrderUpdate", "Paper", "RejectedOrdersError",
            "RejectedOrdersWarning", "Rejections", "Result", "SessionReport", "SkippedCombinationsWarning", "Strategy", "__version__", "divergence", "feature_names", "features", "from_signals", "analysis", "plots", "strategies", "ta", "volume_profile"]

@@ -22,7 +22,7 @@ class BarArrays(TypedDict):
 class Settings(TypedDict):
     """The keyword arguments of py_rt.Backtest; money as decimal text."""
 
-    symbol: str
+    symbols: list[str]
     cash: str
     fill: str
     fees: str
@@ -98,14 +98,25 @@ def divergence_report(
     strategy and names its callbacks; without it the recording must name a
     built-in strategy."""
 
+class Member(TypedDict):
+    """One Python strategy of a run: the instance, the callbacks it
+    overrides, its capital (decimal text; None: the whole account) and the
+    symbols it trades (None: all)."""
+
+    strategy: object
+    hooks: list[str]
+    capital: str | None
+    symbols: list[str] | None
+
 def run_python_strategy(
-    bars: BarArrays,
+    bars: list[BarArrays],
     settings: Settings,
-    strategy: object,
-    hooks: list[str],
+    strategies: list[Member],
 ) -> dict:
-    """Runs a py_rt.Strategy instance inside the kernel; `hooks` names the
-    callbacks it overrides. Returns the same columns as run_backtest."""
+    """Runs py_rt.Strategy instances inside the kernel, in one account,
+    over one bar table per symbol of the settings (merged in time order).
+    Returns the same columns as run_backtest, with `sleeve_equity` (one
+    curve per strategy with capital) and `strategies` in the summary."""
 
 class Context:
     """What a strategy can do and see; valid during one callback only."""
@@ -121,6 +132,23 @@ class Context:
         """Cash plus the marked value of every position."""
     def position(self, symbol: str | None = None) -> float:
         """Signed position quantity (negative when short)."""
+    def positions(self) -> dict[str, float]:
+        """Every non-zero position, by symbol."""
+    def price(self, symbol: str | None = None) -> float | None:
+        """The instrument's last price, or None before its first."""
+    @property
+    def symbols(self) -> list[str]:
+        """The run's symbols, in the order given."""
+    def order_target_percent(self, symbol: str, weight: float, *, limit: float | None = None) -> int | None:
+        """Moves the position to `weight` × equity at the last price: the difference from what is held
+        and asked for, rounded toward zero to whole lots; None when nothing to trade."""
+    def order_target_value(self, symbol: str, value: float, *, limit: float | None = None) -> int | None:
+        """Moves the position to `value` (signed) at the last price (see order_target_percent)."""
+    def order_target_quantity(self, symbol: str, qty: float, *, limit: float | None = None) -> int | None:
+        """Moves the position to `qty` (signed) (see order_target_percent)."""
+    def rebalance(self, weights: dict[str, float]) -> dict[str, int]:
+        """Moves each symbol to its weight from one equity and set of prices, sales first; weights over the
+        account's leverage limit raise ValueError. Returns the order ids by symbol."""
     def buy(self, qty: float, *, limit: float | None = None, stop: float | None = None,
             trail: float | None = None, trail_bps: int | None = None, symbol: str | None = None,
             tif: str = "gtc", good_till: int | None = None, post_only: bool = False,

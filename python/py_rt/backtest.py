@@ -15,6 +15,8 @@ import pandas as pd
 
 from . import _py_rt
 from ._frame import bar_arrays, bar_index, load
+from ._universe import is_universe, split
+from .allocation import Allocation, allocations, members
 from .strategy import Strategy, instantiate, overridden_hooks
 
 if TYPE_CHECKING:
@@ -106,16 +108,28 @@ def _rejections(raw: dict, tz: Any) -> Rejections:
 
 @dataclass
 class Backtest:
-    """One instrument, one strategy, one simulated venue.
+    """One strategy, one simulated venue, one instrument or several.
 
     ``strategy`` is a built-in strategy's name (run entirely in Rust; see
     :func:`strategies`) or a :class:`py_rt.Strategy` subclass or instance
-    (Python callbacks inside the Rust kernel).
+    (Python callbacks inside the Rust kernel); or a list of
+    :class:`py_rt.Allocation` (several strategies, each with a share of the
+    cash, reported apart and together: see :mod:`py_rt.allocation`).
 
     ``data`` is a DataFrame with open/high/low/close (and optionally volume)
     columns, matched case-insensitively, indexed by time (a DatetimeIndex,
     or a ``date``/``timestamp`` column); or a path to a Parquet or CSV file,
     a pyarrow Table, a polars frame or a dict of columns with the same.
+
+    Several instruments share one account: give a dict of such frames
+    (``{"ORCL": orcl, "NVDA": nvda}``) or one long frame with a ``symbol``
+    column or index level. ``calendar`` says how their times are put
+    together: ``"union"`` (each symbol's own bars in one time order, no bar
+    invented), ``"intersection"`` (only the times all have) or ``"strict"``
+    (differing calendars are an error). A :class:`py_rt.Strategy` trades
+    them (``ctx.order_target_percent(symbol, weight)``, ``ctx.rebalance``,
+    ``on_bars`` for every bar of one time at once); the built-in
+    strategies trade one instrument.
 
     ``fill="next_open"`` fills an order decided on bar *t* at bar *t+1*'s
     open; ``fill="close"`` at bar *t*'s close (backtesting.py's
@@ -142,7 +156,7 @@ class Backtest:
     """
 
     data: pd.DataFrame
-    strategy: str | type[Strategy] | Strategy = "sma_cross"
+    strategy: str | type[Strategy] | Strategy | list[Allocation] = "sma_cross"
     params: Mapping[str, Any] = field(default_factory=dict)
     cash: float | int | str | decimal.Decimal = 100_000
     fill: str = "next_open"
@@ -159,6 +173,7 @@ class Backtest:
     strict: bool = False
     round_prices: bool = False
     cost_basis: str = "average"
+    calendar: str = "union"
     # A walk-forward window's (see py_rt.optimize.walk_forward): trading
     # starts at _trade_from (Unix ns), the bars before warm up; _carry
     # (quantity, value as decimal text) arrives then, closed at once with
@@ -168,7 +183,41 @@ class Backtest:
     _close_carried: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.data = load(self.data)
+        self._names: list[str] = []
+        #: The instruments' frames by symbol, for a run of several; None for one.
+        self.universe: dict[str, pd.DataFrame] | None = None
+        if is_universe(self.data):
+            self.universe = split(self.data, self.calendar)
+            self.data = next(iter(self.universe.values()))
+        else:
+            self.data = load(self.data)
+
+    def _one_instrument(self, what: str) -> None:
+        if self.universe is not None and len(self.universe) > 1:
+            raise ValueError(f"{what} takes one instrument; this backtest has {len(self.universe)} "
+                             f"({', '.join(self.universe)})")
+
+    def _members(self, params: Mapping[str, Any]) -> list[dict]:
+        """The Python strategies of a run, as the engine takes them."""
+        if isinstance(self.strategy, (list, tuple)):
+            if params:
+                raise ValueError("a run of several strategies takes each one's parameters in its Allocation, "
+                                 f"not {sorted(params)}")
+            members_, self._names = members(allocations(self.strategy), _money(self.cash, "cash"))
+            return members_
+        obj = instantiate(self.strategy, params)
+        self._names = []
+        return [{"strategy": obj, "hooks": overridden_hooks(obj), "capital": None, "symbols": None}]
+
+    def _name(self) -> str:
+        if isinstance(self.strategy, str):
+            return self.strategy
+        if isinstance(self.strategy, (list, tuple)):
+            return " + ".join(self._names)
+        return getattr(self.strategy, "__name__", type(self.strategy).__name__)
+
+    def _symbols(self) -> list[str]:
+        return list(self.universe) if self.universe is not None else [self.symbol]
 
     def initial_cash(self) -> float:
         """The starting cash as a float (for statistics)."""
@@ -176,7 +225,7 @@ class Backtest:
 
     def _settings(self) -> dict:
         return {
-            "symbol": self.symbol, "cash": _money(self.cash, "cash"), "fill": self.fill, "fees": self.fees,
+            "symbols": self._symbols(), "cash": _money(self.cash, "cash"), "fill": self.fill, "fees": self.fees,
             "slippage": self.slippage, "tick_size": _money(self.tick_size, "tick_size"),
             "lot_size": _money(self.lot_size, "lot_size"), "latency_ms": float(self.latency_ms),
             "equity_every": self.equity_every, "account": self.account, "risk_free": float(self.risk_free),
@@ -216,6 +265,8 @@ class Backtest:
         """
         from .optimize import search
 
+        if isinstance(self.strategy, (list, tuple)):
+            raise ValueError("optimize searches one strategy's parameters; run it on a Backtest of that strategy")
         return search(self, objective, maximize, method, n_iter, seed, grid, progress, backend)
 
     def walk_forward(self, train: int, test: int, objective: str = "sharpe", maximize: bool = True, *,
@@ -247,6 +298,7 @@ class Backtest:
         :class:`py_rt.optimize.WalkForward`."""
         from .optimize import walk_forward
 
+        self._one_instrument("walk_forward")
         return walk_forward(self, train, test, objective, maximize, anchored, grid, progress, backend, warm,
                             boundary)
 
@@ -256,20 +308,19 @@ class Backtest:
 
     def _run(self, merged: Mapping[str, Any], entries: np.ndarray | None, exits: np.ndarray | None) -> "Result":
         index = bar_index(self.data)
-        bars = bar_arrays(self.data, index)
+        frames = list(self.universe.values()) if self.universe is not None else [self.data]
         try:
             if isinstance(self.strategy, str):
-                raw = _py_rt.run_backtest(bars, self._settings(), self.strategy,
+                self._one_instrument(f"the built-in strategy `{self.strategy}` (write a py_rt.Strategy to trade several)")
+                raw = _py_rt.run_backtest(bar_arrays(self.data, index), self._settings(), self.strategy,
                                           {k: _param_text(k, v) for k, v in merged.items()}, entries, exits)
             else:
-                obj = instantiate(self.strategy, merged)
-                raw = _py_rt.run_python_strategy(bars, self._settings(), obj, overridden_hooks(obj))
+                bars = [bar_arrays(f) for f in frames]
+                raw = _py_rt.run_python_strategy(bars, self._settings(), self._members(merged))
         except ValueError as e:
             raise ValueError(_with_index_label(str(e), self.data.index)) from None
-        name = self.strategy if isinstance(self.strategy, str) else getattr(
-            self.strategy, "__name__", type(self.strategy).__name__)
-        result = Result(raw, tz=getattr(index, "tz", None), strategy=name, params=merged,
-                        initial_cash=self.initial_cash())
+        result = Result(raw, tz=getattr(index, "tz", None), strategy=self._name(), params=merged,
+                        initial_cash=self.initial_cash(), names=self._names)
         if result.rejections:
             message = result.rejections.describe()
             if self.strict:
@@ -318,11 +369,17 @@ class Result:
       average price, arrival price, the market's VWAP over its life, the
       shortfall against each in basis points (positive is a cost), and
       participation;
-    * ``final_equity_exact`` — the exact final equity as a ``decimal.Decimal``.
+    * ``final_equity_exact`` — the exact final equity as a ``decimal.Decimal``;
+    * ``strategies`` and ``strategy_equity`` — in a run of several
+      strategies (:class:`py_rt.Allocation`), one row per strategy and one
+      for the whole account (capital, exact final equity, return, Sharpe,
+      drawdown, fills, …), and their equity curves side by side.
     """
 
-    def __init__(self, raw: dict, tz: Any, strategy: str, params: Mapping[str, Any], initial_cash: float):
+    def __init__(self, raw: dict, tz: Any, strategy: str, params: Mapping[str, Any], initial_cash: float,
+                 names: list[str] | None = None):
         summary = json.loads(raw["summary_json"])
+        sleeves = summary.pop("strategies", [])
         self.initial_cash = float(initial_cash)
         self.final_equity_exact = decimal.Decimal(summary.pop("final_equity_exact"))
         #: The exact cash at the end, and each open position's quantity and
@@ -338,14 +395,16 @@ class Result:
             summary[key] = _times(np.array([summary[key]], dtype="int64"), tz)[0]
         self.stats = pd.Series(summary, name="stats", dtype=object)
         self.equity = pd.Series(raw["equity"], index=_times(raw["equity_ts"], tz), name="equity")
+        self.strategies, self.strategy_equity = _sleeves(sleeves, raw.get("sleeve_equity", []), names or [],
+                                                         summary, self.equity, tz, self.final_equity_exact)
         f = raw["fills"]
         self.fills = pd.DataFrame({
-            "time": _times(f["ts"], tz), "order_id": f["order_id"], "side": f["side"], "price": f["price"],
+            "time": _times(f["ts"], tz), "symbol": f["symbol"], "order_id": f["order_id"], "side": f["side"], "price": f["price"],
             "qty": f["qty"], "fee": f["fee"], "liquidity": f["liquidity"],
         })
         o = raw["orders"]
         self.orders = pd.DataFrame({
-            "order_id": o["order_id"], "submitted": _times(o["submitted_ts"], tz),
+            "order_id": o["order_id"], "symbol": o["symbol"], "submitted": _times(o["submitted_ts"], tz),
             "updated": _times(o["updated_ts"], tz), "side": o["side"], "type": o["type"], "qty": o["qty"],
             "notional": o["notional"], "limit": o["limit"], "stop": o["stop"], "status": o["status"],
             "filled": o["filled"], "avg_price": o["avg_price"], "fees": o["fees"], "reason": o["reason"],
@@ -361,7 +420,7 @@ class Result:
         t = raw["trades"]
         entry, exit_ = _times(t["entry_ts"], tz), _times(t["exit_ts"], tz)
         self.trades = pd.DataFrame({
-            "entry_time": entry, "exit_time": exit_, "side": t["side"], "qty": t["qty"],
+            "entry_time": entry, "exit_time": exit_, "symbol": t["symbol"], "side": t["side"], "qty": t["qty"],
             "entry_price": t["entry_price"], "exit_price": t["exit_price"], "pnl": t["pnl"], "fees": t["fees"],
             "net_pnl": t["net_pnl"], "return_pct": t["return_pct"], "mae": t["mae"], "mfe": t["mfe"],
             "duration": exit_ - entry,
@@ -399,6 +458,27 @@ class Result:
         s = self.stats
         return (f"<py_rt.Result {self.strategy} {self.params}: final_equity={s['final_equity']:.2f} "
                 f"total_return={s['total_return']:.4f} sharpe={s['sharpe']} fills={s['num_fills']}>")
+
+
+def _sleeves(rows: list[dict], curves: list, names: list[str], account: dict, equity: pd.Series, tz: Any,
+             final_exact: decimal.Decimal) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """Each strategy's report and curve beside the account's (None for a
+    run of one strategy)."""
+    if not rows:
+        return None, None
+    keys = ["final_equity", "total_return", "annual_return", "sharpe", "sortino", "max_drawdown", "num_fills",
+            "num_round_trips", "win_rate", "num_rejected"]
+    table = []
+    for name, row in zip(names, rows):
+        table.append({"strategy": name, "capital": decimal.Decimal(row["capital"]),
+                      "final_equity_exact": decimal.Decimal(row["final_equity_exact"]),
+                      **{k: row.get(k) for k in keys}})
+    table.append({"strategy": "account", "capital": decimal.Decimal(repr(account["initial_equity"])),
+                  "final_equity_exact": final_exact, **{k: account.get(k) for k in keys}})
+    frame = pd.DataFrame(table).set_index("strategy")
+    curves_ = pd.DataFrame({name: pd.Series(e, index=_times(ts, tz)) for name, (ts, e) in zip(names, curves)})
+    curves_["account"] = equity
+    return frame, curves_
 
 
 _EXECUTION_COLUMNS = ["parent", "algo", "side", "status", "qty", "executed", "avg_price", "arrival_price",

@@ -71,7 +71,12 @@ class _Evaluator:
                             "each parameter set runs on a fresh one")
         # Built-in strategies take their parameters as text; Python ones as values.
         self.fixed = dict(bt.params) if self.python else {k: _param_text(k, v) for k, v in bt.params.items()}
-        self.bars = bar_arrays(bt.data)
+        if self.python:
+            frames = bt.universe.values() if bt.universe is not None else [bt.data]
+            self.bars: Any = [bar_arrays(f) for f in frames]
+        else:
+            bt._one_instrument(f"the built-in strategy `{bt.strategy}`")
+            self.bars = bar_arrays(bt.data)
         self.cache: dict[tuple, dict | None] = {}
         # Combinations the strategy refused as inconsistent, and why.
         self.skipped: dict[tuple, str] = {}
@@ -210,14 +215,15 @@ def _ray_sweep(bars, settings, strategy, sets) -> str:
 _PY_JOB: tuple | None = None
 
 
-def _python_stats(bars: dict, settings: dict, cls: type, params: Mapping[str, Any]) -> str:
+def _python_stats(bars: list[dict], settings: dict, cls: type, params: Mapping[str, Any]) -> str:
     """One parameter set of a Python strategy: the run's statistics, as
     `run_sweep` returns them (a JSON row)."""
     from .strategy import instantiate, overridden_hooks
 
     obj = instantiate(cls, params)
     try:
-        raw = _py_rt.run_python_strategy(bars, settings, obj, overridden_hooks(obj))
+        member = {"strategy": obj, "hooks": overridden_hooks(obj), "capital": None, "symbols": None}
+        raw = _py_rt.run_python_strategy(bars, settings, [member])
     except Exception as e:
         e.add_note(f"while running {cls.__name__}({', '.join(f'{k}={v!r}' for k, v in params.items())})")
         raise
@@ -233,7 +239,7 @@ def _python_chunk(indices: list[int]) -> list[str]:
     return [_python_stats(bars, settings, cls, sets[i]) for i in indices]
 
 
-def _python_sweep(bars: dict, settings: dict, cls: type, sets: list[dict]) -> str:
+def _python_sweep(bars: list[dict], settings: dict, cls: type, sets: list[dict]) -> str:
     """Runs a Python strategy's parameter sets on every core, in forked
     worker processes (inline for one set, or where fork is unavailable)."""
     global _PY_JOB
@@ -264,7 +270,7 @@ def _python_task(bars, settings, cls, chunk):
     return [_python_stats(bars, settings, cls, p) for p in chunk]
 
 
-def _ray_python_sweep(bars: dict, settings: dict, cls: type, sets: list[dict]) -> str:
+def _ray_python_sweep(bars: list[dict], settings: dict, cls: type, sets: list[dict]) -> str:
     """A Python strategy's parameter sets as Ray tasks (the class travels
     with cloudpickle, so one defined in a notebook works)."""
     parts = _ray_chunks("python", _python_task, bars, settings, cls, sets)

@@ -24,6 +24,15 @@ and ``ctx.iceberg(...)`` return a parent id; the children are ordinary
 orders (they reach ``on_fill``), and ``Result.executions`` reports each
 parent's shortfall against its arrival price and the market's VWAP.
 
+Several instruments (``Backtest({"ORCL": orcl, "NVDA": nvda}, ...)``) share
+one account; ``on_bars`` sees every bar of one time at once, and target
+orders size positions from equity::
+
+    class EqualWeight(py_rt.Strategy):
+        def on_bars(self, ctx, bars):
+            if len(bars) == len(ctx.symbols):
+                ctx.rebalance({s: 0.3 for s in bars})
+
 Orders decided on a bar fill by the venue's rules (``fill="next_open"``:
 at the next bar's open), exactly as for the built-in strategies. An
 exception in a callback stops the run and propagates with its traceback.
@@ -33,7 +42,7 @@ from __future__ import annotations
 
 from ._py_rt import AlgoUpdate, Bar, Context, Fill, OrderUpdate
 
-HOOKS = ("on_start", "on_bar", "on_fill", "on_order_update", "on_algo_update", "on_timer", "on_stop")
+HOOKS = ("on_start", "on_bar", "on_bars", "on_fill", "on_order_update", "on_algo_update", "on_timer", "on_stop")
 
 
 class Strategy:
@@ -44,6 +53,13 @@ class Strategy:
 
     def on_bar(self, ctx: Context, bar: Bar) -> None:
         """Called on each closed bar."""
+
+    def on_bars(self, ctx: Context, bars: dict[str, Bar]) -> None:
+        """Called once per time with every bar of that time, by symbol,
+        after each has been seen by ``on_bar``: the place for decisions
+        across instruments (``ctx.rebalance``), made on that time's closes.
+        Under ``calendar="union"`` a symbol without a bar at that time is
+        not in ``bars``."""
 
     def on_fill(self, ctx: Context, fill: Fill) -> None:
         """Called on each fill of one of this strategy's orders."""

@@ -35,7 +35,8 @@ where
 #[derive(FromPyObject)]
 #[pyo3(from_item_all)]
 pub struct Settings {
-    symbol: String,
+    /// One per instrument, in the order of the data.
+    symbols: Vec<String>,
     cash: String,
     fill: String,
     fees: String,
@@ -58,7 +59,7 @@ pub struct Settings {
 
 /// [`Settings`] checked and turned into engine types.
 struct Checked {
-    instrument: Instrument,
+    instruments: Vec<Instrument>,
     sim: SimConfig,
     engine: EngineConfig,
     risk: Option<pyrt_risk::RiskLimits>,
@@ -109,11 +110,25 @@ impl Settings {
             .map(pyrt_risk::RiskLimits::from_toml)
             .transpose()
             .map_err(|e| value_error("risk_limits: ", e))?;
-        let mut instrument = Instrument::new(InstrumentId(0), self.symbol.clone(), tick, lot);
-        instrument.min_quantity = lot;
+        if self.symbols.is_empty() {
+            return Err(PyValueError::new_err("no instruments: give the data of at least one"));
+        }
+        let instruments = self
+            .symbols
+            .iter()
+            .enumerate()
+            .map(|(i, symbol)| {
+                let mut instrument = Instrument::new(InstrumentId(i as u32), symbol.clone(), tick, lot);
+                instrument.min_quantity = lot;
+                instrument
+            })
+            .collect();
         let cost_basis = self.cost_basis.parse().map_err(|e: String| PyValueError::new_err(e))?;
         let carry = match &self.carry {
             None => Vec::new(),
+            Some(_) if self.symbols.len() > 1 => {
+                return Err(PyValueError::new_err("a carried position is for a run of one instrument"));
+            }
             Some((qty, value)) => {
                 vec![(InstrumentId(0), decimal("carry quantity", qty)?, decimal("carry value", value)?)]
             }
@@ -134,7 +149,7 @@ impl Settings {
             round_prices: self.round_prices,
             ..EngineConfig::default()
         };
-        Ok(Checked { instrument, sim, engine, risk, risk_free: self.risk_free })
+        Ok(Checked { instruments, sim, engine, risk, risk_free: self.risk_free })
     }
 }
 
@@ -171,10 +186,38 @@ fn events(slices: &BarSlices) -> Result<Vec<MarketEvent>, String> {
     Ok(bars.into_iter().map(MarketEvent::Bar).collect())
 }
 
+/// Several instruments' bars as one stream in time order (bars of the
+/// same time in the order of the instruments), with the calendar: each
+/// time and how many bars it has.
+#[allow(clippy::type_complexity)]
+fn merged_events(symbols: &[String], slices: &[BarSlices]) -> Result<(Vec<MarketEvent>, Vec<(i64, u32)>), String> {
+    let mut all = Vec::with_capacity(slices.iter().map(|s| s.ts.len()).sum());
+    for (i, (symbol, s)) in symbols.iter().zip(slices).enumerate() {
+        let bars = bars_from_slices(InstrumentId(i as u32), s).map_err(|e| format!("{symbol}: {e}"))?;
+        all.extend(bars.into_iter().map(MarketEvent::Bar));
+    }
+    // Stable: equal times keep the instruments' order.
+    all.sort_by_key(|e| e.ts());
+    let calendar = calendar_of(&all, &(0..symbols.len()).collect::<Vec<_>>());
+    pyrt_engine::check_enough_bars(calendar.len() as u64, "the data").map_err(|e| e.to_string())?;
+    Ok((all, calendar))
+}
+
 impl Checked {
+    /// A built-in strategy trades one instrument.
+    fn one_instrument(self) -> PyResult<Self> {
+        match self.instruments.len() {
+            1 => Ok(self),
+            n => Err(PyValueError::new_err(format!(
+                "the built-in strategies trade one instrument, and the data has {n}; \
+                 write a py_rt.Strategy to trade several"
+            ))),
+        }
+    }
+
     fn backtester<'a>(&self, events: &'a [MarketEvent]) -> Backtester<'a> {
         Backtester {
-            instruments: vec![self.instrument.clone()],
+            instruments: self.instruments.clone(),
             sim: self.sim.clone(),
             engine: self.engine.clone(),
             risk: self.risk.clone(),
@@ -197,7 +240,7 @@ pub fn run_backtest<'py>(
     entries: Option<PyReadonlyArray1<'py, bool>>,
     exits: Option<PyReadonlyArray1<'py, bool>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let checked = settings.check()?;
+    let checked = settings.check()?.one_instrument()?;
     let strategy = StrategyChoice::new(strategy, params, entries, exits, bars.ts.len())?;
     let slices = bars.slices()?;
     let report = py.detach(|| -> Result<(RunReport, Vec<OrderRecord>), String> {
@@ -222,7 +265,7 @@ pub fn run_sweep<'py>(
     strategy: &str,
     param_sets: Vec<BTreeMap<String, String>>,
 ) -> PyResult<String> {
-    let checked = settings.check()?;
+    let checked = settings.check()?.one_instrument()?;
     let slices = bars.slices()?;
     let json = py.detach(|| -> Result<String, String> {
         let events = events(&slices)?;
@@ -239,25 +282,61 @@ pub fn run_sweep<'py>(
     json.map_err(PyValueError::new_err)
 }
 
-/// Runs a strategy written in Python (a `py_rt.Strategy` subclass
-/// instance) inside the kernel. `hooks` names the callbacks it overrides.
-/// The interpreter stays attached: every callback is Python.
-#[pyfunction]
-#[pyo3(signature = (bars, settings, strategy, hooks))]
-pub fn run_python_strategy<'py>(
-    py: Python<'py>,
-    bars: BarArrays<'py>,
-    settings: Settings,
+/// One Python strategy of a run: the `py_rt.Strategy` instance, the
+/// callbacks it overrides, its capital (decimal text; None: the whole
+/// account) and the symbols it trades (None: all).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub struct Member {
     strategy: Py<PyAny>,
     hooks: Vec<String>,
+    capital: Option<String>,
+    symbols: Option<Vec<String>>,
+}
+
+/// Runs strategies written in Python inside the kernel, in one account,
+/// over one or more instruments' bars (one `bars` dict per symbol of the
+/// settings). The interpreter stays attached: every callback is Python.
+#[pyfunction]
+#[pyo3(signature = (bars, settings, strategies))]
+pub fn run_python_strategy<'py>(
+    py: Python<'py>,
+    bars: Vec<BarArrays<'py>>,
+    settings: Settings,
+    strategies: Vec<Member>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let checked = settings.check()?;
-    let wanted = Hooks::from_names(&hooks)?;
-    let events = events(&bars.slices()?).map_err(PyValueError::new_err)?;
+    if bars.len() != checked.instruments.len() {
+        return Err(PyValueError::new_err(format!(
+            "{} bar tables for {} symbols",
+            bars.len(),
+            checked.instruments.len()
+        )));
+    }
+    let slices = bars.iter().map(|b| b.slices()).collect::<PyResult<Vec<_>>>()?;
+    let symbols: Vec<String> = checked.instruments.iter().map(|i| i.symbol.clone()).collect();
+    let (events, calendar) = merged_events(&symbols, &slices).map_err(PyValueError::new_err)?;
     let error = ErrorSlot::default();
-    let symbols = vec![checked.instrument.symbol.clone()];
-    let bridge = PyStrategy::new(py, strategy, symbols, wanted, error.clone())?;
-    let run = checked.backtester(&events).run_while(Box::new(bridge), || error.borrow().is_none());
+    let mut team: Vec<(Box<dyn Strategy>, Option<Money>)> = Vec::with_capacity(strategies.len());
+    for m in strategies {
+        let capital = m.capital.as_deref().map(|c| decimal::<Money>("capital", c)).transpose()?;
+        let bridge = PyStrategy::new(py, m.strategy, symbols.clone(), Hooks::from_names(&m.hooks)?, error.clone())?;
+        let bridge = match m.symbols {
+            None => bridge.with_calendar(calendar.clone().into()),
+            Some(names) => {
+                let mut mine = Vec::with_capacity(names.len());
+                for name in &names {
+                    mine.push(symbols.iter().position(|s| s == name).ok_or_else(|| {
+                        PyValueError::new_err(format!("a strategy's symbol `{name}` is not in the data ({symbols:?})"))
+                    })?);
+                }
+                let own = calendar_of(&events, &mine);
+                bridge.trading_only(py, mine).with_calendar(own.into())
+            }
+        };
+        team.push((Box::new(bridge), capital));
+    }
+    let run = checked.backtester(&events).run_several(team, || error.borrow().is_none());
     // The strategy's own exception, with its traceback, before the run's
     // error it caused.
     if let Some(e) = error.borrow_mut().take() {
@@ -266,6 +345,18 @@ pub fn run_python_strategy<'py>(
     let engine = run.map_err(PyValueError::new_err)?;
     let orders: Vec<OrderRecord> = engine.orders().all().iter().cloned().collect();
     report_dict(py, &RunReport::from_engine(&engine, checked.risk_free), &orders)
+}
+
+/// The calendar of some instruments' bars (see `merged_events`).
+fn calendar_of(events: &[MarketEvent], mine: &[usize]) -> Vec<(i64, u32)> {
+    let mut calendar: Vec<(i64, u32)> = Vec::new();
+    for e in events.iter().filter(|e| mine.contains(&e.instrument().index())) {
+        match calendar.last_mut() {
+            Some((t, n)) if *t == e.ts() => *n += 1,
+            _ => calendar.push((e.ts(), 1)),
+        }
+    }
+    calendar
 }
 
 /// A built-in strategy by name, or `from_signals`: entry/exit flags
@@ -321,14 +412,25 @@ impl StrategyChoice {
 /// The report as a dict of plain values and numpy columns.
 fn report_dict<'py>(py: Python<'py>, report: &RunReport, orders: &[OrderRecord]) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
+    let symbol = |i: pyrt_model::InstrumentId| report.symbols.get(i.index()).cloned().unwrap_or_default();
     let summary = serde_json::to_string(&report.summary()).map_err(|e| value_error("summary: ", e))?;
     out.set_item("summary_json", summary)?;
     out.set_item("equity_ts", report.equity.iter().map(|(t, _)| *t).collect::<Vec<_>>().into_pyarray(py))?;
     out.set_item("equity", report.equity.iter().map(|(_, e)| *e).collect::<Vec<_>>().into_pyarray(py))?;
+    let sleeves = report
+        .sleeves
+        .iter()
+        .map(|s| {
+            let ts = s.equity.iter().map(|(t, _)| *t).collect::<Vec<_>>().into_pyarray(py);
+            (ts, s.equity.iter().map(|(_, e)| *e).collect::<Vec<_>>().into_pyarray(py))
+        })
+        .collect::<Vec<_>>();
+    out.set_item("sleeve_equity", sleeves)?;
 
     let fills = PyDict::new(py);
     let f = &report.fills;
     fills.set_item("ts", f.iter().map(|x| x.ts).collect::<Vec<_>>().into_pyarray(py))?;
+    fills.set_item("symbol", f.iter().map(|x| symbol(x.instrument)).collect::<Vec<_>>())?;
     fills.set_item("order_id", f.iter().map(|x| x.order_id.0).collect::<Vec<_>>().into_pyarray(py))?;
     fills.set_item("side", f.iter().map(|x| x.side.to_string()).collect::<Vec<_>>())?;
     fills.set_item("price", f.iter().map(|x| x.price.to_f64()).collect::<Vec<_>>().into_pyarray(py))?;
@@ -341,6 +443,7 @@ fn report_dict<'py>(py: Python<'py>, report: &RunReport, orders: &[OrderRecord])
     let t = &report.trades;
     trades.set_item("entry_ts", t.iter().map(|x| x.entry_ts).collect::<Vec<_>>().into_pyarray(py))?;
     trades.set_item("exit_ts", t.iter().map(|x| x.exit_ts).collect::<Vec<_>>().into_pyarray(py))?;
+    trades.set_item("symbol", t.iter().map(|x| symbol(x.instrument)).collect::<Vec<_>>())?;
     trades.set_item("side", t.iter().map(|x| x.side.to_string()).collect::<Vec<_>>())?;
     trades.set_item("qty", t.iter().map(|x| x.qty.to_f64()).collect::<Vec<_>>().into_pyarray(py))?;
     trades.set_item("entry_price", t.iter().map(|x| x.entry_price.to_f64()).collect::<Vec<_>>().into_pyarray(py))?;
@@ -352,7 +455,7 @@ fn report_dict<'py>(py: Python<'py>, report: &RunReport, orders: &[OrderRecord])
     trades.set_item("mae", t.iter().map(|x| x.mae.to_f64()).collect::<Vec<_>>().into_pyarray(py))?;
     trades.set_item("mfe", t.iter().map(|x| x.mfe.to_f64()).collect::<Vec<_>>().into_pyarray(py))?;
     out.set_item("trades", trades)?;
-    out.set_item("orders", orders_dict(py, orders)?)?;
+    out.set_item("orders", orders_dict(py, orders, &report.symbols)?)?;
     out.set_item("lots", lots_dict(py, report)?)?;
     Ok(out)
 }
@@ -377,11 +480,13 @@ fn lots_dict<'py>(py: Python<'py>, report: &RunReport) -> PyResult<Bound<'py, Py
 
 /// Every order of the run (its request and what became of it) as columns;
 /// prices an order does not have are NaN.
-fn orders_dict<'py>(py: Python<'py>, o: &[OrderRecord]) -> PyResult<Bound<'py, PyDict>> {
+fn orders_dict<'py>(py: Python<'py>, o: &[OrderRecord], symbols: &[String]) -> PyResult<Bound<'py, PyDict>> {
     let nan = f64::NAN;
     let col = |f: &dyn Fn(&OrderRecord) -> f64| o.iter().map(f).collect::<Vec<_>>().into_pyarray(py);
     let d = PyDict::new(py);
     d.set_item("order_id", o.iter().map(|r| r.id.0).collect::<Vec<_>>().into_pyarray(py))?;
+    let symbol = |r: &OrderRecord| symbols.get(r.instrument().index()).cloned().unwrap_or_default();
+    d.set_item("symbol", o.iter().map(symbol).collect::<Vec<_>>())?;
     d.set_item("submitted_ts", o.iter().map(|r| r.ts_submitted).collect::<Vec<_>>().into_pyarray(py))?;
     d.set_item("updated_ts", o.iter().map(|r| r.ts_updated).collect::<Vec<_>>().into_pyarray(py))?;
     d.set_item("side", o.iter().map(|r| r.request.side.to_string()).collect::<Vec<_>>())?;

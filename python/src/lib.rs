@@ -11,11 +11,13 @@
 
 mod algos;
 mod backtest;
+mod context;
 mod divergence;
 mod features;
 mod huge_pages;
 mod order_options;
 mod strategy;
+mod targets;
 mod trading;
 
 #[global_allocator]
@@ -30,7 +32,7 @@ fn _py_rt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(backtest::run_backtest, m)?)?;
     m.add_function(wrap_pyfunction!(backtest::run_sweep, m)?)?;
     m.add_function(wrap_pyfunction!(backtest::run_python_strategy, m)?)?;
-    m.add_class::<strategy::PyContext>()?;
+    m.add_class::<context::PyContext>()?;
     m.add_class::<strategy::PyBar>()?;
     m.add_class::<strategy::PyFill>()?;
     m.add_class::<strategy::PyOrderUpdate>()?;

@@ -71,7 +71,7 @@ def test_result_frames(orcl):
     assert res.equity.index[0] == orcl.index[0]
     assert res.equity.iloc[-1] == pytest.approx(float(res.final_equity_exact), rel=1e-12)
     assert (res.drawdown <= 0).all() and res.drawdown.min() == pytest.approx(-res.stats["max_drawdown"], rel=1e-9)
-    assert list(res.trades.columns[:4]) == ["entry_time", "exit_time", "side", "qty"]
+    assert list(res.trades.columns[:5]) == ["entry_time", "exit_time", "symbol", "side", "qty"]
     assert (res.trades["exit_time"] >= res.trades["entry_time"]).all()
     assert (res.fills["fee"] > 0).all()  # 5 bp on every fill
     filled = res.orders[res.orders["status"] == "filled"]

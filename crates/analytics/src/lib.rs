@@ -5,7 +5,9 @@
 //! * [`report`] writes them as JSON and CSV, plus an offline HTML report.
 
 pub mod report;
+pub mod sleeves;
 pub mod stats;
 
 pub use report::{RunReport, Summary, equity_points, stats_of};
+pub use sleeves::{SleeveReport, sleeve_reports};
 pub use stats::{Stats, StatsInput, compute};

@@ -57,6 +57,8 @@ pub struct RunReport {
     /// Refused orders by reason code, with the first examples.
     pub rejections: Rejections,
     pub events: u64,
+    /// Each strategy's share, in a run with capital allocations.
+    pub sleeves: Vec<crate::SleeveReport>,
 }
 
 /// An open position at the end of a run, exact.
@@ -85,6 +87,10 @@ pub struct Summary<'a> {
     pub rejections: &'a Rejections,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub executions: &'a [ExecutionSummary],
+    /// Each strategy's capital, final equity and statistics, in a run
+    /// with capital allocations.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub strategies: &'a [crate::SleeveReport],
 }
 
 impl RunReport {
@@ -115,6 +121,7 @@ impl RunReport {
             executions: engine.algos().all().iter().map(|e| e.summary()).collect(),
             rejections: engine.orders().rejections().clone(),
             events: engine.recorder().events(),
+            sleeves: crate::sleeve_reports(engine, risk_free),
         }
     }
 
@@ -136,6 +143,7 @@ impl RunReport {
             symbols: &self.symbols,
             rejections: &self.rejections,
             executions: &self.executions,
+            strategies: &self.sleeves,
         }
     }
 

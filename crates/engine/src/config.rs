@@ -115,6 +115,11 @@ pub enum EngineError {
     },
     #[error("strategy {strategy} failed at {ts}: {reason}")]
     StrategyFailed { strategy: u32, ts: UnixNanos, reason: String },
+    #[error(
+        "an allocation of {capital} to a strategy: it must be above zero, made before the run starts, and the \
+         allocations may not exceed the starting cash of {cash} ({allocated} already allocated)"
+    )]
+    Allocation { capital: pyrt_model::Money, allocated: pyrt_model::Money, cash: pyrt_model::Money },
 }
 
 /// A backtest over fewer than two bars cannot fill a single order, and

@@ -34,7 +34,9 @@ pub mod reconcile;
 pub mod recorder;
 pub mod rejections;
 mod schedule;
+pub mod sleeves;
 pub mod strategy;
+pub mod targets;
 pub mod venue_set;
 
 pub use algo_desk::{AlgoDesk, AlgoUpdate};
@@ -51,5 +53,7 @@ pub use portfolio::{Portfolio, Position, TradeRecord};
 pub use reconcile::{AdoptError, AdoptedOrder, Adoption, Reconciliation};
 pub use recorder::{EquityRecorder, Sampling};
 pub use rejections::{Rejection, Rejections};
+pub use sleeves::{Sleeve, Sleeves};
 pub use strategy::{Context, OrderUpdate, Strategy, StrategyId, TimerEvent};
+pub use targets::{Target, TargetError, Weight};
 pub use venue_set::VenueSet;

@@ -386,12 +386,22 @@ impl OrderManager {
     /// quantity, an OCO group once at its largest leg (the first fill of a
     /// leg cancels the others), and nothing of `checked` itself or of its
     /// own OCO group (its legs exclude one another).
-    pub fn committed_quantity(&self, instrument: InstrumentId, side: Side, checked: OrderId) -> Quantity {
+    pub fn committed_quantity(
+        &self,
+        instrument: InstrumentId,
+        side: Side,
+        checked: OrderId,
+        owner: Option<StrategyId>,
+    ) -> Quantity {
         let own_group = self.get(checked).and_then(|o| o.oco_group);
         let mut total = Quantity::ZERO;
         let mut groups: BTreeMap<usize, Quantity> = BTreeMap::new();
         for o in self.open() {
-            if o.id == checked || o.instrument() != instrument || o.request.side != side {
+            if o.id == checked
+                || o.instrument() != instrument
+                || o.request.side != side
+                || owner.is_some_and(|s| s != o.strategy)
+            {
                 continue;
             }
             let left = match o.request.qty {

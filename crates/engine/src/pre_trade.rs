@@ -53,10 +53,14 @@ impl<V: Venue> Engine<V> {
         if self.config.account == AccountKind::Margin || (req.reduce_only && flattening) {
             return Ok(());
         }
-        let position = self.portfolio.position(req.instrument);
+        // A strategy with capital of its own is held to its sleeve: its
+        // cash, its positions and its own open sells.
+        let owner = self.orders.get(id).map(|o| o.strategy).filter(|s| self.sleeves.of(*s).is_some());
+        let account = owner.and_then(|s| self.sleeves.of(s)).map_or(&self.portfolio, |s| &s.portfolio);
+        let position = account.position(req.instrument);
         match (req.side, req.qty) {
             (Side::Sell, OrderQty::Base(q)) => {
-                let offered = self.orders.committed_quantity(req.instrument, Side::Sell, id);
+                let offered = self.orders.committed_quantity(req.instrument, Side::Sell, id, owner);
                 if q + offered > position.qty {
                     let free = (position.qty - offered).max(Quantity::ZERO);
                     return deny(
@@ -84,13 +88,14 @@ impl<V: Venue> Engine<V> {
                     (OrderQty::Base(q), _) => position.mark.map(|m| Money::notional(m, q)),
                 };
                 if let Some(cost) = cost
-                    && cost > self.portfolio.cash()
+                    && cost > account.cash()
                 {
+                    let whose = if owner.is_some() { "the strategy's allocation" } else { "the account" };
                     return deny(
                         DenialCode::InsufficientCash,
                         format!(
-                            "insufficient cash: the order needs about {cost:.2} but the account has {:.2}",
-                            self.portfolio.cash()
+                            "insufficient cash: the order needs about {cost:.2} but {whose} has {:.2}",
+                            account.cash()
                         ),
                     );
                 }

@@ -11,7 +11,9 @@ use pyrt_model::{Money, UnixNanos};
 /// How the equity curve is sampled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sampling {
-    /// One point per event.
+    /// One point per event time: events at the same time (several
+    /// instruments' bars of one day) leave one point, the equity after the
+    /// last of them, when every instrument has its price of that time.
     EveryEvent,
     /// The last point of each bucket of this many nanoseconds (UTC-aligned).
     Bucket(i64),
@@ -99,7 +101,10 @@ impl EquityRecorder {
             }
         }
         match self.sampling {
-            Sampling::EveryEvent => self.points.push((ts, equity)),
+            Sampling::EveryEvent => match self.points.last_mut() {
+                Some(last) if last.0 == ts => last.1 = equity,
+                _ => self.points.push((ts, equity)),
+            },
             Sampling::Bucket(width) => {
                 if ts < self.next_bucket {
                     *self.points.last_mut().expect("a bucket has a point") = (ts, equity);
@@ -167,5 +172,17 @@ mod tests {
         r.record(50, Money::from_int(90), false);
         assert_eq!(r.max_drawdown_duration(), 40);
         assert_eq!(r.points().len(), 3);
+    }
+
+    #[test]
+    fn every_event_keeps_one_point_per_time() {
+        // Three instruments' bars at t = 1, then at t = 2: the point of a
+        // time is the equity after its last bar.
+        let mut r = EquityRecorder::new(Sampling::EveryEvent, Money::from_int(100));
+        for (t, e) in [(1, 100), (1, 97), (1, 101), (2, 102), (2, 99)] {
+            r.record(t, Money::from_int(e), true);
+        }
+        assert_eq!(r.points(), [(1, Money::from_int(101)), (2, Money::from_int(99))]);
+        assert_eq!(r.events(), 5);
     }
 }

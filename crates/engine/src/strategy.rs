@@ -121,6 +121,9 @@ pub(crate) enum Command {
 
 /// What a strategy sees and acts through during a callback.
 pub struct Context<'a> {
+    pub(crate) account: crate::AccountKind,
+    /// The risk limits' `margin.max_leverage`.
+    pub(crate) max_leverage: Option<f64>,
     pub(crate) now: UnixNanos,
     pub(crate) trading_state: pyrt_risk::TradingState,
     pub(crate) strategy: StrategyId,
@@ -151,6 +154,19 @@ impl Context<'_> {
     /// exception ends it this way.
     pub fn fail(&mut self, reason: impl Into<String>) {
         self.failure = Some(reason.into());
+    }
+    /// The most gross exposure the account may hold, as a multiple of its
+    /// equity: 1 for a cash account (which cannot go short either), the
+    /// risk limits' `margin.max_leverage` for a margin account, `None`
+    /// when nothing limits it.
+    pub fn leverage_limit(&self) -> Option<f64> {
+        match self.account {
+            crate::AccountKind::Cash => Some(1.0),
+            crate::AccountKind::Margin => self.max_leverage,
+        }
+    }
+    pub fn account_kind(&self) -> crate::AccountKind {
+        self.account
     }
     /// Whether the account may trade (see `pyrt_risk::TradingState`).
     pub fn trading_state(&self) -> pyrt_risk::TradingState {

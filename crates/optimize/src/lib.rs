@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use pyrt_analytics::{Stats, equity_points, stats_of};
 use pyrt_engine::{Engine, EngineConfig, Strategy};
-use pyrt_model::{Instrument, MarketEvent};
+use pyrt_model::{Instrument, MarketEvent, Money};
 use pyrt_risk::RiskLimits;
 use pyrt_sim::{SimConfig, SimVenue};
 use pyrt_strategies::ParamError;
@@ -45,6 +45,18 @@ impl Backtester<'_> {
     pub fn run_while(
         &self,
         strategy: Box<dyn Strategy>,
+        keep_going: impl FnMut() -> bool,
+    ) -> Result<Engine<SimVenue>, String> {
+        self.run_several(vec![(strategy, None)], keep_going)
+    }
+
+    /// Runs several strategies in one account, each with capital of its
+    /// own (`Some`: a sleeve of the account, see `pyrt_engine::sleeves`) or
+    /// trading the whole account (`None`), checking `keep_going` after each
+    /// event as [`Backtester::run_while`] does.
+    pub fn run_several(
+        &self,
+        strategies: Vec<(Box<dyn Strategy>, Option<Money>)>,
         mut keep_going: impl FnMut() -> bool,
     ) -> Result<Engine<SimVenue>, String> {
         let venue = SimVenue::new(self.instruments.clone(), self.sim.clone());
@@ -52,7 +64,16 @@ impl Backtester<'_> {
         if let Some(limits) = &self.risk {
             engine = engine.with_risk(limits.clone()).map_err(|e| format!("risk limits: {e}"))?;
         }
-        engine.add_strategy(strategy);
+        for (strategy, capital) in strategies {
+            match capital {
+                None => {
+                    engine.add_strategy(strategy);
+                }
+                Some(capital) => {
+                    engine.add_strategy_with_capital(strategy, capital).map_err(|e| e.to_string())?;
+                }
+            }
+        }
         for event in self.events {
             engine.process(event).map_err(|e| format!("the backtest stopped: {e}"))?;
             if !keep_going() {

@@ -248,7 +248,7 @@ impl<V: Venue> Engine<V> {
         let expected = order.expected_price;
         let breaker = match &report {
             ExecutionReport::Filled(fill) => {
-                if self.portfolio.apply_fill(fill).is_err() {
+                if self.portfolio.apply_fill(fill).is_err() || self.sleeves.apply_fill(strategy, fill).is_err() {
                     return; // Portfolio::overflow: the run stops at the end of this step
                 }
                 if self.stream.is_on() {

@@ -33,6 +33,7 @@ use crate::orders::OrderManager;
 use crate::portfolio::Portfolio;
 use crate::recorder::EquityRecorder;
 use crate::schedule::{Scheduled, ScheduledKind, Unordered};
+use crate::sleeves::Sleeves;
 use crate::strategy::{Command, Context, Strategy, StrategyId, TimerEvent};
 
 mod failure;
@@ -77,6 +78,8 @@ pub struct Engine<V: Venue> {
     isolate_failures: bool,
     /// Trading starts later than the first event (see `warm_up`).
     warm_up: Option<warm_up::WarmUp>,
+    /// Strategies with capital of their own (see `sleeves`).
+    pub(crate) sleeves: Sleeves,
 }
 
 impl<V: Venue> Engine<V> {
@@ -117,6 +120,7 @@ impl<V: Venue> Engine<V> {
             failures: Vec::new(),
             isolate_failures: false,
             warm_up: None,
+            sleeves: Sleeves::default(),
         }
         .with_warm_up_from_config()
     }
@@ -129,6 +133,7 @@ impl<V: Venue> Engine<V> {
     /// positions were carried in, before the first event).
     pub(crate) fn reset_recorder(&mut self) {
         self.recorder = EquityRecorder::new(self.config.sampling, self.portfolio.equity());
+        self.sleeves.reset_recorders(self.config.sampling);
     }
 
     /// Puts every order under `limits` (see `pyrt_risk`). Limits that name
@@ -228,6 +233,30 @@ impl<V: Venue> Engine<V> {
         StrategyId(self.strategies.len() as u32 - 1)
     }
 
+    /// Adds a strategy that trades `capital` of the account's cash as its
+    /// own (see `sleeves`). The capital given to strategies may not exceed
+    /// the account's starting cash; what is left stays unallocated.
+    pub fn add_strategy_with_capital(
+        &mut self,
+        strategy: Box<dyn Strategy>,
+        capital: pyrt_model::Money,
+    ) -> Result<StrategyId, EngineError> {
+        let allocated = self.sleeves.allocated();
+        if !capital.is_positive() || allocated + capital > self.config.initial_cash || self.started {
+            return Err(EngineError::Allocation { capital, allocated, cash: self.config.initial_cash });
+        }
+        let id = self.add_strategy(strategy);
+        let sleeve = Portfolio::new(capital, self.instruments.len(), self.config.history_limit)
+            .with_cost_basis(self.config.cost_basis);
+        self.sleeves.add(id, sleeve, self.config.sampling);
+        Ok(id)
+    }
+
+    /// The strategies' own shares of the account (empty without allocations).
+    pub fn sleeves(&self) -> &Sleeves {
+        &self.sleeves
+    }
+
     pub fn instruments(&self) -> &[Instrument] {
         &self.instruments
     }
@@ -301,7 +330,7 @@ impl<V: Venue> Engine<V> {
     /// the step that delivered it.
     #[inline]
     fn account_in_range(&self) -> Result<(), EngineError> {
-        match self.portfolio.overflow() {
+        match self.portfolio.overflow().or_else(|| self.sleeves.overflow()) {
             None => Ok(()),
             Some(e) => Err(EngineError::Account { ts: self.now, source: e }),
         }
@@ -373,6 +402,9 @@ impl<V: Venue> Engine<V> {
         let mark = match event {
             MarketEvent::Bar(bar) => {
                 self.portfolio.mark_bar(bar);
+                if !self.sleeves.is_empty() {
+                    self.sleeves.mark_bar(bar);
+                }
                 Some(bar.close)
             }
             // A book is consistent only after the last delta of a venue
@@ -380,14 +412,14 @@ impl<V: Venue> Engine<V> {
             MarketEvent::BookDelta(delta) => {
                 let mid = if delta.is_last() { self.books[instrument.index()].mid() } else { None };
                 if let Some(price) = mid {
-                    self.portfolio.mark(instrument, price);
+                    self.mark(instrument, price);
                 }
                 mid
             }
             other => {
                 let price = other.mark_price();
                 if let Some(price) = price {
-                    self.portfolio.mark(instrument, price);
+                    self.mark(instrument, price);
                 }
                 price
             }
@@ -418,6 +450,9 @@ impl<V: Venue> Engine<V> {
         if (mark.is_some() || !matches!(event, MarketEvent::BookDelta(_))) && !self.warming_up() {
             let equity = self.portfolio.equity();
             self.recorder.record(ts, equity, self.portfolio.is_exposed());
+            if !self.sleeves.is_empty() {
+                self.sleeves.record(ts);
+            }
             if let Some(action) = self.risk.on_equity(ts, equity) {
                 self.apply_risk_action(action);
                 self.pump();
@@ -532,15 +567,20 @@ impl<V: Venue> Engine<V> {
             books,
             algos,
             next_parent_id,
+            config,
+            sleeves,
             ..
         } = self;
         let mut ctx = Context {
+            account: config.account,
+            max_leverage: risk.limits().margin.max_leverage,
             now: *now,
             trading_state: risk.state(),
             strategy: sid,
             instruments,
             books,
-            portfolio,
+            // A strategy with capital of its own sees its sleeve.
+            portfolio: sleeves.of(sid).map_or(&*portfolio, |s| &s.portfolio),
             orders,
             commands,
             next_id: next_order_id,
@@ -577,5 +617,8 @@ impl<V: Venue> Engine<V> {
     /// (used by callers that price positions from elsewhere).
     pub fn mark(&mut self, instrument: InstrumentId, price: pyrt_model::Price) {
         self.portfolio.mark(instrument, price);
+        if !self.sleeves.is_empty() {
+            self.sleeves.mark(instrument, price);
+        }
     }
 }
