@@ -19,9 +19,9 @@ from .backtest import (Backtest, RejectedOrdersError, RejectedOrdersWarning, Rej
 from .features import feature_names, features
 from .optimize import SkippedCombinationsWarning
 from .execution import volume_profile
-from .strategy import AlgoUpdate, Bar, Context, Fill, OrderUpdate, Strategy
+from .strategy import AlgoUpdate, Bar, BookDelta, Context, Fill, OrderUpdate, Quote, Strategy, Trade
 from .recording import DivergenceReport, divergence
 from .trading import Live, Paper, SessionReport
 
-__all__ = ["Allocation", "AlgoUpdate", "Backtest", "Bar", "Context", "DivergenceReport", "Fill", "Live", "OrderUpdate", "Paper", "RejectedOrdersError",
+__all__ = ["Allocation", "AlgoUpdate", "Backtest", "Bar", "BookDelta", "Quote", "Trade", "Context", "DivergenceReport", "Fill", "Live", "OrderUpdate", "Paper", "RejectedOrdersError",
            "RejectedOrdersWarning", "Rejections", "Result", "SessionReport", "SkippedCombinationsWarning", "Strategy", "__version__", "divergence", "feature_names", "features", "from_signals", "analysis", "plots", "strategies", "ta", "volume_profile"]

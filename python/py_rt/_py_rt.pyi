@@ -132,6 +132,12 @@ class Context:
         """Cash plus the marked value of every position."""
     def position(self, symbol: str | None = None) -> float:
         """Signed position quantity (negative when short)."""
+    def history(self, field: str = "close", n: int | None = None,
+                symbol: str | None = None) -> npt.NDArray[np.float64]:
+        """The last `n` values of a bar field (open/high/low/close/volume/time), oldest first; the strategy's
+        class attribute `history` says how many bars are kept."""
+    def book_top(self, symbol: str | None = None) -> tuple[float | None, float | None, float | None, float | None]:
+        """(bid, bid_qty, ask, ask_qty) of the book built from the symbol's book changes."""
     def positions(self) -> dict[str, float]:
         """Every non-zero position, by symbol."""
     def price(self, symbol: str | None = None) -> float | None:
@@ -217,6 +223,36 @@ class Bar:
     low: float
     close: float
     volume: float
+
+class Trade:
+    """One trade print (on_trade)."""
+
+    symbol: str
+    ts: int
+    price: float
+    qty: float
+    aggressor: str | None
+
+class Quote:
+    """The top of a book (on_quote)."""
+
+    symbol: str
+    ts: int
+    bid: float
+    bid_qty: float
+    ask: float
+    ask_qty: float
+
+class BookDelta:
+    """One change of a price level (on_book_delta)."""
+
+    symbol: str
+    ts: int
+    action: str
+    side: str
+    price: float
+    qty: float
+    last: bool
 
 class Fill:
     """One fill of one of the strategy's orders."""

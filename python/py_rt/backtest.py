@@ -197,6 +197,14 @@ class Backtest:
             raise ValueError(f"{what} takes one instrument; this backtest has {len(self.universe)} "
                              f"({', '.join(self.universe)})")
 
+    def _attach_partial(self, e: BaseException, index: pd.Index, params: Mapping[str, Any]) -> None:
+        """A strategy's exception carries the run up to it as ``e.result``."""
+        raw = getattr(e, "_py_rt_partial", None)
+        if raw is not None:
+            del e._py_rt_partial
+            e.result = Result(raw, tz=getattr(index, "tz", None), strategy=self._name(), params=params,
+                              initial_cash=self.initial_cash(), names=self._names)
+
     def _members(self, params: Mapping[str, Any]) -> list[dict]:
         """The Python strategies of a run, as the engine takes them."""
         if isinstance(self.strategy, (list, tuple)):
@@ -318,7 +326,13 @@ class Backtest:
                 bars = [bar_arrays(f) for f in frames]
                 raw = _py_rt.run_python_strategy(bars, self._settings(), self._members(merged))
         except ValueError as e:
+            if hasattr(e, "_py_rt_partial"):
+                self._attach_partial(e, index, merged)
+                raise
             raise ValueError(_with_index_label(str(e), self.data.index)) from None
+        except Exception as e:
+            self._attach_partial(e, index, merged)
+            raise
         result = Result(raw, tz=getattr(index, "tz", None), strategy=self._name(), params=merged,
                         initial_cash=self.initial_cash(), names=self._names)
         if result.rejections:

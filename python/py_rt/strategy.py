@@ -17,6 +17,10 @@ error, as with the built-in strategies.
 ...             ctx.close_position()
 ...         self.highs.append(bar.high)
 
+Bar history: set the class attribute ``history = 200`` (bars kept per
+symbol) and read ``ctx.history("close", 50)``, a numpy array oldest first,
+ready for ``py_rt.ta`` (``py_rt.ta.rsi(ctx.history("close", 50), 14)[-1]``).
+
 Large orders can be worked by execution algorithms instead of sent whole:
 ``ctx.twap("buy", 5_000, end=ctx.now + 3_600 * 10**9, slices=12)``,
 ``ctx.vwap(..., profile=py_rt.volume_profile(history))``, ``ctx.pov(...)``
@@ -35,14 +39,16 @@ orders size positions from equity::
 
 Orders decided on a bar fill by the venue's rules (``fill="next_open"``:
 at the next bar's open), exactly as for the built-in strategies. An
-exception in a callback stops the run and propagates with its traceback.
+exception in a callback stops the run and propagates with its traceback, a
+note naming the strategy, the callback and the time, and ``e.result``: the
+run's :class:`py_rt.Result` up to the exception.
 """
 
 from __future__ import annotations
 
-from ._py_rt import AlgoUpdate, Bar, Context, Fill, OrderUpdate
+from ._py_rt import AlgoUpdate, Bar, BookDelta, Context, Fill, OrderUpdate, Quote, Trade
 
-HOOKS = ("on_start", "on_bar", "on_bars", "on_fill", "on_order_update", "on_algo_update", "on_timer", "on_stop")
+HOOKS = ("on_start", "on_bar", "on_bars", "on_trade", "on_quote", "on_book_delta", "on_fill", "on_order_update", "on_algo_update", "on_timer", "on_stop")
 
 
 class Strategy:
@@ -60,6 +66,16 @@ class Strategy:
         across instruments (``ctx.rebalance``), made on that time's closes.
         Under ``calendar="union"`` a symbol without a bar at that time is
         not in ``bars``."""
+
+    def on_trade(self, ctx: Context, trade: Trade) -> None:
+        """Called on each trade print of a trade feed (paper and live sessions, trade data)."""
+
+    def on_quote(self, ctx: Context, quote: Quote) -> None:
+        """Called on each change of the top of a book (quote data)."""
+
+    def on_book_delta(self, ctx: Context, delta: BookDelta) -> None:
+        """Called on each change of a price level (order-book data); ``ctx.book_top(symbol)``
+        reads the book once ``delta.last`` says a venue message is complete."""
 
     def on_fill(self, ctx: Context, fill: Fill) -> None:
         """Called on each fill of one of this strategy's orders."""

@@ -336,13 +336,21 @@ pub fn run_python_strategy<'py>(
         };
         team.push((Box::new(bridge), capital));
     }
-    let run = checked.backtester(&events).run_several(team, || error.borrow().is_none());
+    let (engine, stopped) = checked
+        .backtester(&events)
+        .run_until_stopped(team, || error.borrow().is_none())
+        .map_err(PyValueError::new_err)?;
     // The strategy's own exception, with its traceback, before the run's
-    // error it caused.
+    // error it caused; what the run did until then rides on it.
     if let Some(e) = error.borrow_mut().take() {
+        let orders: Vec<OrderRecord> = engine.orders().all().iter().cloned().collect();
+        let partial = report_dict(py, &RunReport::from_engine(&engine, checked.risk_free), &orders)?;
+        let _ = e.value(py).setattr("_py_rt_partial", partial);
         return Err(e);
     }
-    let engine = run.map_err(PyValueError::new_err)?;
+    if let Some(stopped) = stopped {
+        return Err(PyValueError::new_err(stopped));
+    }
     let orders: Vec<OrderRecord> = engine.orders().all().iter().cloned().collect();
     report_dict(py, &RunReport::from_engine(&engine, checked.risk_free), &orders)
 }

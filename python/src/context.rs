@@ -40,6 +40,40 @@ pub struct PyContext {
     pub(crate) symbols: Vec<String>,
     /// The instruments this strategy trades (indexes into `symbols`).
     pub(crate) mine: Vec<usize>,
+    /// The last bars of each instrument, for `history`.
+    pub(crate) history: BarHistory,
+}
+
+/// The last `keep` bars of each instrument (time, open, high, low, close,
+/// volume), for `ctx.history`; nothing is kept when `keep` is 0.
+pub struct BarHistory {
+    keep: usize,
+    bars: Vec<std::collections::VecDeque<[f64; 6]>>,
+}
+
+impl BarHistory {
+    pub fn new(instruments: usize, keep: usize) -> Self {
+        Self { keep, bars: (0..instruments).map(|_| std::collections::VecDeque::with_capacity(keep)).collect() }
+    }
+
+    pub fn push(&mut self, bar: &pyrt_model::Bar) {
+        if self.keep == 0 {
+            return;
+        }
+        let row = &mut self.bars[bar.instrument.index()];
+        if row.len() == self.keep {
+            row.pop_front();
+        }
+        let b = bar;
+        row.push_back([
+            b.ts_event as f64,
+            b.open.to_f64(),
+            b.high.to_f64(),
+            b.low.to_f64(),
+            b.close.to_f64(),
+            b.volume.to_f64(),
+        ]);
+    }
 }
 
 impl PyContext {
@@ -197,6 +231,65 @@ impl PyContext {
     #[getter]
     fn symbols(&self) -> Vec<String> {
         self.my_symbols()
+    }
+
+    /// The last `n` values of a bar field ("open", "high", "low", "close",
+    /// "volume", or "time" in Unix ns) of `symbol`, oldest first, as a numpy
+    /// array: fewer at the start of the data. The strategy says how many
+    /// bars to keep with a class attribute, `history = 200`; feed the array
+    /// to `py_rt.ta` for indicator values (`py_rt.ta.sma(ctx.history("close", 50), 20)`).
+    #[pyo3(signature = (field="close", n=None, symbol=None))]
+    fn history<'py>(
+        &self,
+        py: Python<'py>,
+        field: &str,
+        n: Option<usize>,
+        symbol: Option<&str>,
+    ) -> PyResult<Bound<'py, numpy::PyArray1<f64>>> {
+        let id = self.instrument(symbol)?;
+        let column = match field {
+            "time" => 0,
+            "open" => 1,
+            "high" => 2,
+            "low" => 3,
+            "close" => 4,
+            "volume" => 5,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "unknown bar field `{other}`; use open, high, low, close, volume or time"
+                )));
+            }
+        };
+        let keep = self.history.keep;
+        let n = n.unwrap_or(keep);
+        if keep == 0 || n > keep {
+            return Err(PyValueError::new_err(format!(
+                "the strategy keeps {keep} bars of history and {n} were asked for; set the class attribute \
+                 `history = {}` (bars kept per symbol)",
+                n.max(1)
+            )));
+        }
+        let row = &self.history.bars[id.index()];
+        let values: Vec<f64> = row.iter().skip(row.len().saturating_sub(n)).map(|b| b[column]).collect();
+        Ok(numpy::IntoPyArray::into_pyarray(values, py))
+    }
+
+    /// The best bid and ask of `symbol`'s book as built from its book
+    /// changes: (bid, bid_qty, ask, ask_qty), None on a side without levels.
+    #[pyo3(signature = (symbol=None))]
+    #[allow(clippy::type_complexity)]
+    fn book_top(&self, symbol: Option<&str>) -> PyResult<(Option<f64>, Option<f64>, Option<f64>, Option<f64>)> {
+        let id = self.instrument(symbol)?;
+        self.with(|ctx| {
+            let book = ctx.book(id);
+            let (bid, ask) = (book.best_bid(), book.best_ask());
+            Ok((
+                bid.map(|l| l.price.to_f64()),
+                bid.map(|l| l.qty.to_f64()),
+                ask.map(|l| l.price.to_f64()),
+                ask.map(|l| l.qty.to_f64()),
+            ))
+        })
     }
 
     /// Every non-zero position, by symbol.

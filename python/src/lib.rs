@@ -11,6 +11,7 @@
 
 mod algos;
 mod backtest;
+mod callback_args;
 mod context;
 mod divergence;
 mod features;
@@ -33,10 +34,13 @@ fn _py_rt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(backtest::run_sweep, m)?)?;
     m.add_function(wrap_pyfunction!(backtest::run_python_strategy, m)?)?;
     m.add_class::<context::PyContext>()?;
-    m.add_class::<strategy::PyBar>()?;
-    m.add_class::<strategy::PyFill>()?;
-    m.add_class::<strategy::PyOrderUpdate>()?;
-    m.add_class::<strategy::PyAlgoUpdate>()?;
+    m.add_class::<callback_args::PyBar>()?;
+    m.add_class::<callback_args::PyTrade>()?;
+    m.add_class::<callback_args::PyQuote>()?;
+    m.add_class::<callback_args::PyBookDelta>()?;
+    m.add_class::<callback_args::PyFill>()?;
+    m.add_class::<callback_args::PyOrderUpdate>()?;
+    m.add_class::<callback_args::PyAlgoUpdate>()?;
     m.add_class::<trading::Session>()?;
     m.add_function(wrap_pyfunction!(divergence::divergence_report, m)?)?;
     m.add_function(wrap_pyfunction!(backtest::strategy_catalog, m)?)?;

@@ -17,104 +17,13 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use pyrt_engine::{AlgoUpdate, Context, OrderUpdate, Strategy, TimerEvent};
-use pyrt_model::{Bar, Fill, Side};
+use pyrt_model::{Bar, BookAction, BookDelta, Fill, Quote, Side, Trade};
 
-use crate::context::PyContext;
+use crate::callback_args::{PyAlgoUpdate, PyBar, PyBookDelta, PyFill, PyOrderUpdate, PyQuote, PyTrade};
+use crate::context::{BarHistory, PyContext};
 
 /// The first exception a Python strategy raised, shared with the run loop.
 pub type ErrorSlot = Rc<RefCell<Option<PyErr>>>;
-
-/// One bar, as a strategy sees it.
-#[pyclass(frozen, name = "Bar", module = "py_rt")]
-pub struct PyBar {
-    #[pyo3(get)]
-    symbol: Py<PyString>,
-    /// Unix nanoseconds.
-    #[pyo3(get)]
-    ts: i64,
-    #[pyo3(get)]
-    open: f64,
-    #[pyo3(get)]
-    high: f64,
-    #[pyo3(get)]
-    low: f64,
-    #[pyo3(get)]
-    close: f64,
-    #[pyo3(get)]
-    volume: f64,
-}
-
-#[pymethods]
-impl PyBar {
-    fn __repr__(&self) -> String {
-        format!(
-            "Bar(ts={}, open={}, high={}, low={}, close={}, volume={})",
-            self.ts, self.open, self.high, self.low, self.close, self.volume
-        )
-    }
-}
-
-/// One fill of one of the strategy's orders.
-#[pyclass(frozen, name = "Fill", module = "py_rt")]
-pub struct PyFill {
-    #[pyo3(get)]
-    order_id: u64,
-    /// "buy" or "sell".
-    #[pyo3(get)]
-    side: &'static str,
-    #[pyo3(get)]
-    price: f64,
-    #[pyo3(get)]
-    qty: f64,
-    #[pyo3(get)]
-    fee: f64,
-    #[pyo3(get)]
-    ts: i64,
-}
-
-/// A change of state of one of the strategy's orders.
-#[pyclass(frozen, name = "OrderUpdate", module = "py_rt")]
-pub struct PyOrderUpdate {
-    #[pyo3(get)]
-    order_id: u64,
-    /// "accepted", "filled", "rejected", …
-    #[pyo3(get)]
-    status: String,
-    #[pyo3(get)]
-    ts: i64,
-    /// Why it was rejected or cancelled.
-    #[pyo3(get)]
-    reason: Option<String>,
-}
-
-/// A change in one of the strategy's parent orders.
-#[pyclass(frozen, name = "AlgoUpdate", module = "py_rt")]
-pub struct PyAlgoUpdate {
-    #[pyo3(get)]
-    parent_id: u64,
-    /// "working", "completed", "cancelled", "expired" or "failed".
-    #[pyo3(get)]
-    status: &'static str,
-    #[pyo3(get)]
-    executed: f64,
-    #[pyo3(get)]
-    remaining: f64,
-    #[pyo3(get)]
-    ts: i64,
-    /// Why it was refused, cancelled or failed.
-    #[pyo3(get)]
-    reason: Option<String>,
-}
-
-#[pymethods]
-impl PyAlgoUpdate {
-    fn __repr__(&self) -> String {
-        format!(
-            "AlgoUpdate(parent_id={}, status={}, executed={}, remaining={}, ts={}, reason={:?})",
-            self.parent_id, self.status, self.executed, self.remaining, self.ts, self.reason
-        )
-    }
-}
 
 /// The callbacks a Python strategy overrides (others are not called).
 #[derive(Debug, Clone, Copy, Default)]
@@ -127,6 +36,9 @@ pub struct Hooks {
     pub algo_update: bool,
     pub stop: bool,
     pub bars: bool,
+    pub trade: bool,
+    pub quote: bool,
+    pub book_delta: bool,
 }
 
 impl Hooks {
@@ -143,6 +55,9 @@ impl Hooks {
                 "on_algo_update" => &mut wanted.algo_update,
                 "on_stop" => &mut wanted.stop,
                 "on_bars" => &mut wanted.bars,
+                "on_trade" => &mut wanted.trade,
+                "on_quote" => &mut wanted.quote,
+                "on_book_delta" => &mut wanted.book_delta,
                 other => return Err(PyValueError::new_err(format!("unknown strategy callback `{other}`"))),
             };
             *flag = true;
@@ -194,14 +109,23 @@ impl TimeSlice {
 }
 
 impl PyStrategy {
+    /// The strategy's `history` attribute (an int, 0 when absent) is how
+    /// many bars per symbol `ctx.history` keeps.
     pub fn new(py: Python<'_>, obj: Py<PyAny>, symbols: Vec<String>, hooks: Hooks, error: ErrorSlot) -> PyResult<Self> {
         let names = symbols.iter().map(|s| PyString::new(py, s).unbind()).collect();
+        let keep = match obj.bind(py).getattr("history") {
+            Ok(v) => v.extract::<usize>().map_err(|_| {
+                PyValueError::new_err(format!("the strategy's `history` must be a whole number of bars, got {v}"))
+            })?,
+            Err(_) => 0,
+        };
         let ctx = Py::new(
             py,
             PyContext {
                 ctx: AtomicPtr::new(std::ptr::null_mut()),
                 kernel: std::thread::current().id(),
                 mine: (0..symbols.len()).collect(),
+                history: BarHistory::new(symbols.len(), keep),
                 symbols,
             },
         )?;
@@ -225,6 +149,11 @@ impl PyStrategy {
         self.ctx.bind(py).borrow_mut().mine = mine;
         self.allowed = Some(allowed);
         self
+    }
+
+    /// Whether the strategy trades instrument `i` (see `trading_only`).
+    fn mine(&self, i: usize) -> bool {
+        self.allowed.as_ref().is_none_or(|a| a[i])
     }
 
     /// Calls `on_bars` with the bars gathered, by symbol.
@@ -268,9 +197,16 @@ impl PyStrategy {
     }
 
     /// The kernel stops this strategy alone (cancels its orders); the
-    /// exception itself goes back to the caller.
+    /// exception itself goes back to the caller, with a note naming the
+    /// strategy, the callback and the time.
     fn fail(&self, ctx: &mut Context, method: &str, e: PyErr) {
         ctx.fail(format!("{method} raised {e}"));
+        Python::attach(|py| {
+            let class = self.obj.bind(py).get_type().name().map(|n| n.to_string()).unwrap_or_default();
+            let when = pyrt_model::time::format_timestamp(ctx.now());
+            // add_note exists from Python 3.11; on 3.10 the traceback alone tells.
+            let _ = e.value(py).call_method1("add_note", (format!("raised in {class}.{method} at {when} UTC"),));
+        });
         *self.error.borrow_mut() = Some(e);
     }
 }
@@ -283,7 +219,11 @@ impl Strategy for PyStrategy {
     }
 
     fn on_bar(&mut self, ctx: &mut Context, bar: &Bar) {
-        if !(self.hooks.bar || self.hooks.bars) || self.allowed.as_ref().is_some_and(|a| !a[bar.instrument.index()]) {
+        if self.allowed.as_ref().is_some_and(|a| !a[bar.instrument.index()]) {
+            return;
+        }
+        Python::attach(|py| self.ctx.bind(py).borrow_mut().history.push(bar));
+        if !(self.hooks.bar || self.hooks.bars) {
             return;
         }
         let b = Python::attach(|py| {
@@ -317,6 +257,59 @@ impl Strategy for PyStrategy {
             if self.slice.bars.len() >= self.slice.expected(bar.ts_event, self.symbols.len()) {
                 self.flush_slice(ctx);
             }
+        }
+    }
+
+    fn on_trade(&mut self, ctx: &mut Context, trade: &Trade) {
+        if self.hooks.trade && self.mine(trade.instrument.index()) {
+            let t = *trade;
+            self.dispatch(ctx, "on_trade", |py| {
+                let aggressor = t.aggressor.map(|s| if s == Side::Buy { "buy" } else { "sell" });
+                let symbol = self.symbols[t.instrument.index()].clone_ref(py);
+                let arg = PyTrade { symbol, ts: t.ts_event, price: t.price.to_f64(), qty: t.size.to_f64(), aggressor };
+                Ok(Some(Py::new(py, arg)?.into_any()))
+            });
+        }
+    }
+
+    fn on_quote(&mut self, ctx: &mut Context, quote: &Quote) {
+        if self.hooks.quote && self.mine(quote.instrument.index()) {
+            let q = *quote;
+            self.dispatch(ctx, "on_quote", |py| {
+                let arg = PyQuote {
+                    symbol: self.symbols[q.instrument.index()].clone_ref(py),
+                    ts: q.ts_event,
+                    bid: q.bid.to_f64(),
+                    bid_qty: q.bid_size.to_f64(),
+                    ask: q.ask.to_f64(),
+                    ask_qty: q.ask_size.to_f64(),
+                };
+                Ok(Some(Py::new(py, arg)?.into_any()))
+            });
+        }
+    }
+
+    fn on_book_delta(&mut self, ctx: &mut Context, delta: &BookDelta) {
+        if self.hooks.book_delta && self.mine(delta.instrument.index()) {
+            let d = *delta;
+            self.dispatch(ctx, "on_book_delta", |py| {
+                let action = match d.action {
+                    BookAction::Add => "add",
+                    BookAction::Update => "update",
+                    BookAction::Delete => "delete",
+                    BookAction::Clear => "clear",
+                };
+                let arg = PyBookDelta {
+                    symbol: self.symbols[d.instrument.index()].clone_ref(py),
+                    ts: d.ts_event,
+                    action,
+                    side: if d.side == Side::Buy { "buy" } else { "sell" },
+                    price: d.price.to_f64(),
+                    qty: d.size.to_f64(),
+                    last: d.is_last(),
+                };
+                Ok(Some(Py::new(py, arg)?.into_any()))
+            });
         }
     }
 

@@ -95,3 +95,53 @@ def test_bad_order_options_name_the_argument():
                         ("post_only", "post_only=True is for limit orders"), ("modify", "modify needs qty=")]:
         with pytest.raises(ValueError, match=match):
             py_rt.Backtest(bars(), Bad, {"kind": kind}).run()
+
+
+class Remembers(py_rt.Strategy):
+    history = 5
+
+    def on_start(self, ctx):
+        self.seen = []
+
+    def on_bar(self, ctx, bar):
+        self.seen.append((ctx.history("close", 3).tolist(), ctx.history("time").tolist()[-1]))
+
+
+def test_history_gives_the_last_bars_oldest_first(small):
+    s = Remembers()
+    py_rt.Backtest(small, s).run()
+    closes = small["close"].astype(float).tolist()
+    assert s.seen[0][0] == closes[:1], "fewer at the start of the data"
+    assert s.seen[10][0] == closes[8:11]
+    assert s.seen[10][1] == small.index[10].value
+    assert all(len(c) <= 3 for c, _ in s.seen)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda ctx: ctx.history("close", 6), "keeps 5 bars of history and 6 were asked for"),
+    (lambda ctx: ctx.history("vwap", 2), "unknown bar field `vwap`"),
+])
+def test_history_refuses_what_it_does_not_keep(small, call, message):
+    class Asks(py_rt.Strategy):
+        history = 5
+
+        def on_bar(self, ctx, bar):
+            call(ctx)
+
+    with pytest.raises(ValueError, match=message):
+        py_rt.Backtest(small, Asks).run()
+
+
+def test_history_must_be_asked_for(small):
+    class Forgot(py_rt.Strategy):
+        def on_bar(self, ctx, bar):
+            ctx.history("close", 2)
+
+    with pytest.raises(ValueError, match="set the class attribute `history = 2`"):
+        py_rt.Backtest(small, Forgot).run()
+
+    class Odd(py_rt.Strategy):
+        history = "lots"
+
+    with pytest.raises(ValueError, match="`history` must be a whole number of bars"):
+        py_rt.Backtest(small, Odd).run()

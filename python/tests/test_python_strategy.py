@@ -95,6 +95,25 @@ def test_exception_propagates_with_the_users_traceback(small):
     with pytest.raises(KeyError, match="boom") as info:
         py_rt.Backtest(small, Broken).run()
     assert info.traceback[-1].name == "on_bar"
+    # The note names the strategy, the callback and the bar's time; the
+    # run up to the exception is on it.
+    first_low = small.index[(small["close"] < 120).to_numpy().argmax()]
+    assert info.value.__notes__ == [f"raised in Broken.on_bar at {first_low} UTC"]
+    partial = info.value.result
+    assert partial.equity.index[-1] == first_low and len(partial.equity) < len(small)
+
+
+def test_a_failing_strategy_leaves_its_partial_result_even_when_it_raises_value_error(small):
+    class Trader(py_rt.Strategy):
+        def on_bar(self, ctx, bar):
+            if ctx.position() == 0:
+                ctx.buy(1)
+            elif bar.close < 120:
+                ctx.buy(-5)  # a ValueError from the engine's argument checks
+
+    with pytest.raises(ValueError, match="qty must be greater than zero") as info:
+        py_rt.Backtest(small, Trader).run()
+    assert len(info.value.result.fills) == 1
 
 
 def test_context_outside_a_callback_and_bad_orders(small):

@@ -275,3 +275,29 @@ def test_a_restarted_run_never_reuses_a_client_order_id(synthetic_venue):
     ids = sorted(o["clientOrderId"] for o in venue_open_orders(synthetic_venue))
     assert len(ids) == 2 and ids[0] != ids[1], ids
     assert all(i.startswith("pyrt-") and i.endswith("-1") for i in ids), ids
+
+
+class Prints(py_rt.Strategy):
+    """Sees every print of the feed and the bars built from them."""
+
+    history = 10
+
+    def on_start(self, ctx):
+        self.prints, self.bars, self.closes = [], [], []
+
+    def on_trade(self, ctx, trade):
+        self.prints.append(trade.price)
+
+    def on_bar(self, ctx, bar):
+        # The bar is built from the prints the strategy has just seen.
+        self.bars.append((bar.close, self.prints[-1]))
+        self.closes = ctx.history("close", 3).tolist()
+
+
+def test_trade_callbacks_and_history_in_a_paper_session(synthetic_venue):
+    s = Prints()
+    py_rt.Paper(s, venue=synthetic_venue, bar="tick:5").run(duration=3)
+    assert len(s.bars) >= 2, f"only {len(s.bars)} bars in 3 s"
+    assert len(s.prints) >= 5 * len(s.bars)
+    assert all(close == last_print for close, last_print in s.bars)
+    assert s.closes == [c for c, _ in s.bars][-3:]

@@ -57,8 +57,24 @@ impl Backtester<'_> {
     pub fn run_several(
         &self,
         strategies: Vec<(Box<dyn Strategy>, Option<Money>)>,
-        mut keep_going: impl FnMut() -> bool,
+        keep_going: impl FnMut() -> bool,
     ) -> Result<Engine<SimVenue>, String> {
+        match self.run_until_stopped(strategies, keep_going)? {
+            (engine, None) => Ok(engine),
+            (_, Some(stopped)) => Err(stopped),
+        }
+    }
+
+    /// Like [`Backtester::run_several`], but an error that stops the run
+    /// (a failing strategy, an account overflow) comes back beside the
+    /// engine as it was then, so a caller can report the run up to it.
+    /// Only set-up errors (risk limits, allocations) are `Err`.
+    #[allow(clippy::type_complexity)]
+    pub fn run_until_stopped(
+        &self,
+        strategies: Vec<(Box<dyn Strategy>, Option<Money>)>,
+        mut keep_going: impl FnMut() -> bool,
+    ) -> Result<(Engine<SimVenue>, Option<String>), String> {
         let venue = SimVenue::new(self.instruments.clone(), self.sim.clone());
         let mut engine = Engine::new(self.instruments.clone(), venue, self.engine.clone());
         if let Some(limits) = &self.risk {
@@ -74,14 +90,18 @@ impl Backtester<'_> {
                 }
             }
         }
+        let mut stopped = None;
         for event in self.events {
-            engine.process(event).map_err(|e| format!("the backtest stopped: {e}"))?;
+            if let Err(e) = engine.process(event) {
+                stopped = Some(format!("the backtest stopped: {e}"));
+                break;
+            }
             if !keep_going() {
                 break;
             }
         }
         engine.stop();
-        Ok(engine)
+        Ok((engine, stopped))
     }
 }
 
