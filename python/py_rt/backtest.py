@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+import functools
 import json
 import re
 import warnings
@@ -335,7 +336,7 @@ class Backtest:
             raise
         result = Result(raw, tz=getattr(index, "tz", None), strategy=self._name(), params=merged,
                         initial_cash=self.initial_cash(), names=self._names)
-        if result.rejections:
+        if result._rejections_raw.get("total", 0):
             message = result.rejections.describe()
             if self.strict:
                 raise RejectedOrdersError(f"{message} (strict=True: a rejected order is an error; "
@@ -393,7 +394,12 @@ class Result:
     def __init__(self, raw: dict, tz: Any, strategy: str, params: Mapping[str, Any], initial_cash: float,
                  names: list[str] | None = None):
         summary = json.loads(raw["summary_json"])
-        sleeves = summary.pop("strategies", [])
+        # The frames are built when first read: for a short run, building
+        # them all costs more than the run itself.
+        self._raw, self._tz, self._names = raw, tz, names or []
+        self._sleeve_rows = summary.pop("strategies", [])
+        self._executions_raw = summary.pop("executions", [])
+        self._rejections_raw = summary.pop("rejections", {})
         self.initial_cash = float(initial_cash)
         self.final_equity_exact = decimal.Decimal(summary.pop("final_equity_exact"))
         #: The exact cash at the end, and each open position's quantity and
@@ -401,39 +407,69 @@ class Result:
         self.final_cash_exact = decimal.Decimal(summary.pop("final_cash_exact"))
         self.final_positions = {p["symbol"]: (decimal.Decimal(p["qty"]), decimal.Decimal(p["value"]))
                                 for p in summary.pop("final_positions", [])}
-        self.executions = _executions(summary.pop("executions", []), tz)
-        self.rejections = _rejections(summary.pop("rejections", {}), tz)
         self.strategy = strategy
         self.params = dict(params)
+        self._summary = dict(summary)
         for key in ("start", "end"):  # Unix ns → the bars' own time zone
             summary[key] = _times(np.array([summary[key]], dtype="int64"), tz)[0]
         self.stats = pd.Series(summary, name="stats", dtype=object)
         self.equity = pd.Series(raw["equity"], index=_times(raw["equity_ts"], tz), name="equity")
-        self.strategies, self.strategy_equity = _sleeves(sleeves, raw.get("sleeve_equity", []), names or [],
-                                                         summary, self.equity, tz, self.final_equity_exact)
-        f = raw["fills"]
-        self.fills = pd.DataFrame({
-            "time": _times(f["ts"], tz), "symbol": f["symbol"], "order_id": f["order_id"], "side": f["side"], "price": f["price"],
-            "qty": f["qty"], "fee": f["fee"], "liquidity": f["liquidity"],
+
+    @functools.cached_property
+    def executions(self) -> pd.DataFrame:
+        return _executions(self._executions_raw, self._tz)
+
+    @functools.cached_property
+    def rejections(self) -> Rejections:
+        return _rejections(self._rejections_raw, self._tz)
+
+    @functools.cached_property
+    def _sleeves(self) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+        return _sleeves(self._sleeve_rows, self._raw.get("sleeve_equity", []), self._names, self._summary,
+                        self.equity, self._tz, self.final_equity_exact)
+
+    @property
+    def strategies(self) -> pd.DataFrame | None:
+        return self._sleeves[0]
+
+    @property
+    def strategy_equity(self) -> pd.DataFrame | None:
+        return self._sleeves[1]
+
+    @functools.cached_property
+    def fills(self) -> pd.DataFrame:
+        f, tz = self._raw["fills"], self._tz
+        return pd.DataFrame({
+            "time": _times(f["ts"], tz), "symbol": f["symbol"], "order_id": f["order_id"], "side": f["side"],
+            "price": f["price"], "qty": f["qty"], "fee": f["fee"], "liquidity": f["liquidity"],
         })
-        o = raw["orders"]
-        self.orders = pd.DataFrame({
+
+    @functools.cached_property
+    def orders(self) -> pd.DataFrame:
+        o, tz = self._raw["orders"], self._tz
+        return pd.DataFrame({
             "order_id": o["order_id"], "symbol": o["symbol"], "submitted": _times(o["submitted_ts"], tz),
             "updated": _times(o["updated_ts"], tz), "side": o["side"], "type": o["type"], "qty": o["qty"],
             "notional": o["notional"], "limit": o["limit"], "stop": o["stop"], "status": o["status"],
             "filled": o["filled"], "avg_price": o["avg_price"], "fees": o["fees"], "reason": o["reason"],
         })
-        lots = raw["lots"]
+
+    @functools.cached_property
+    def lots(self) -> pd.DataFrame:
+        lots, tz = self._raw["lots"], self._tz
         dec = lambda col: [decimal.Decimal(v) for v in lots[col]]  # noqa: E731
-        self.lots = pd.DataFrame({
+        return pd.DataFrame({
             "symbol": lots["symbol"], "side": lots["side"], "qty": dec("qty"),
             "open_time": _times(lots["open_ts"], tz), "open_order_id": lots["open_order_id"],
             "open_price": dec("open_price"), "close_time": _times(lots["close_ts"], tz),
             "close_order_id": lots["close_order_id"], "close_price": dec("close_price"), "pnl": dec("pnl"),
         })
-        t = raw["trades"]
+
+    @functools.cached_property
+    def trades(self) -> pd.DataFrame:
+        t, tz = self._raw["trades"], self._tz
         entry, exit_ = _times(t["entry_ts"], tz), _times(t["exit_ts"], tz)
-        self.trades = pd.DataFrame({
+        return pd.DataFrame({
             "entry_time": entry, "exit_time": exit_, "symbol": t["symbol"], "side": t["side"], "qty": t["qty"],
             "entry_price": t["entry_price"], "exit_price": t["exit_price"], "pnl": t["pnl"], "fees": t["fees"],
             "net_pnl": t["net_pnl"], "return_pct": t["return_pct"], "mae": t["mae"], "mfe": t["mfe"],
