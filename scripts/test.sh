@@ -22,8 +22,14 @@ export PYRT_BIN="$target_dir/debug/pyrt"
 echo "== python environment"
 scripts/setup-python.sh
 
-echo "== python package (release build of the extension)"
-PATH="$PWD/.venv/bin:$PATH" .venv/bin/pip install --quiet --no-build-isolation ./python
+echo "== python package: the release wheel (manylinux), installed into .venv"
+# The wheel a user would install; test_packaging.py installs it again into
+# a fresh environment with no Rust toolchain on the PATH.
+rm -rf "$target_dir/wheels"
+PATH="$PWD/.venv/bin:$PATH" .venv/bin/maturin build --quiet --release --locked -m python/Cargo.toml -o "$target_dir/wheels"
+wheel=$(ls "$target_dir"/wheels/py_rt-*.whl)
+.venv/bin/pip install --quiet --force-reinstall --no-deps "$wheel"
+export PYRT_WHEEL="$wheel"
 
 echo "== python tests: the py_rt package, the cross-checks, the local venue with real Binance clients"
 .venv/bin/python -m pytest python/tests tests/crosscheck tests/venue -q -rs
