@@ -25,6 +25,7 @@ class Settings(TypedDict):
     symbols: list[str]
     cash: str
     fill: str
+    limit_fill: str
     fees: str
     slippage: str
     tick_size: str

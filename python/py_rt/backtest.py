@@ -44,6 +44,18 @@ def _money(value: Any, name: str) -> str:
     return text
 
 
+def _fees(fees: Any) -> str:
+    """Fees as the engine's text form: a spec string as is (``"bps:10"``),
+    a number as a fraction of each fill's notional (``0.001`` is 10 bps,
+    as vectorbt's ``fees`` and backtesting.py's ``commission``)."""
+    if isinstance(fees, str):
+        return fees
+    if isinstance(fees, bool) or not isinstance(fees, (int, float, decimal.Decimal, np.integer, np.floating)):
+        raise TypeError(f"fees must be a spec such as \"bps:10\" or a fraction such as 0.001, got {fees!r}")
+    bps = decimal.Decimal(repr(float(fees))) * 10_000
+    return f"bps:{bps.normalize():f}"
+
+
 def _param_text(name: str, value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, float, str, np.integer, np.floating)):
         raise TypeError(f"parameter `{name}` must be a number, got {type(value).__name__}")
@@ -134,7 +146,10 @@ class Backtest:
 
     ``fill="next_open"`` fills an order decided on bar *t* at bar *t+1*'s
     open; ``fill="close"`` at bar *t*'s close (backtesting.py's
-    ``trade_on_close``). ``fees`` and ``slippage`` take the CLI's forms:
+    ``trade_on_close``). ``limit_fill="touch"`` fills a resting limit when
+    the market reaches its price, ``"through"`` only when it trades
+    through it. ``fees`` is a fraction of each fill's notional (``0.001``)
+    or, with ``slippage``, the CLI's forms:
     ``"bps:10"``, ``"bps:-1/5"``, ``"per-unit:0.005,min=1"``, ``"fixed:1"``;
     ``"bps:5"``, ``"spread-bps:10"``, ``"sqrt:0.1,cap=0.1"``.
     ``risk_limits`` is the text of a risk-limits TOML file.
@@ -161,8 +176,9 @@ class Backtest:
     params: Mapping[str, Any] = field(default_factory=dict)
     cash: float | int | str | decimal.Decimal = 100_000
     fill: str = "next_open"
-    fees: str = "none"
+    fees: str | float = "none"
     slippage: str = "none"
+    limit_fill: str = "touch"
     symbol: str = "ASSET"
     tick_size: str | float = "0.000001"
     lot_size: str | float = "1"
@@ -234,7 +250,8 @@ class Backtest:
 
     def _settings(self) -> dict:
         return {
-            "symbols": self._symbols(), "cash": _money(self.cash, "cash"), "fill": self.fill, "fees": self.fees,
+            "symbols": self._symbols(), "cash": _money(self.cash, "cash"), "fill": self.fill,
+            "limit_fill": self.limit_fill, "fees": _fees(self.fees),
             "slippage": self.slippage, "tick_size": _money(self.tick_size, "tick_size"),
             "lot_size": _money(self.lot_size, "lot_size"), "latency_ms": float(self.latency_ms),
             "equity_every": self.equity_every, "account": self.account, "risk_free": float(self.risk_free),

@@ -10,11 +10,12 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyrt_analytics::RunReport;
 use pyrt_data::{BarSlices, bars_from_slices};
-use pyrt_engine::{AccountKind, EngineConfig, OrderRecord, Sampling, Strategy};
+use pyrt_engine::{EngineConfig, OrderRecord, Sampling, Strategy};
 use pyrt_model::time::NANOS_PER_DAY;
 use pyrt_model::{Instrument, InstrumentId, MarketEvent, Money, OrderKind, OrderQty, Price, Quantity, Side};
 use pyrt_optimize::{Backtester, Outcome, sweep};
-use pyrt_sim::{BarFill, SimConfig};
+use pyrt_settings::{Account, Execution};
+use pyrt_sim::SimConfig;
 use pyrt_strategies::{LongFlat, ScheduledSignal};
 
 use crate::strategy::{ErrorSlot, Hooks, PyStrategy};
@@ -39,6 +40,8 @@ pub struct Settings {
     symbols: Vec<String>,
     cash: String,
     fill: String,
+    /// When resting limits fill: "touch" or "through".
+    limit_fill: String,
     fees: String,
     slippage: String,
     tick_size: String,
@@ -68,42 +71,34 @@ struct Checked {
 
 impl Settings {
     fn check(&self) -> PyResult<Checked> {
-        let cash: Money = decimal("cash", &self.cash)?;
-        if !cash.is_positive() {
-            return Err(PyValueError::new_err(format!("cash must be greater than zero, got {cash}")));
-        }
+        // The CLI's settings types and parsers: one set of names, defaults
+        // and checks for every way into a backtest.
+        let account = Account {
+            cash: decimal("cash", &self.cash)?,
+            kind: pyrt_sim::parse_choice("account", &self.account).map_err(PyValueError::new_err)?,
+            risk_free: self.risk_free,
+            cost_basis: self.cost_basis.parse().map_err(|e: String| PyValueError::new_err(e))?,
+        };
+        let execution = Execution {
+            fill: pyrt_sim::parse_choice("fill", &self.fill).map_err(PyValueError::new_err)?,
+            limit_fill: pyrt_sim::parse_choice("limit_fill", &self.limit_fill).map_err(PyValueError::new_err)?,
+            latency_ms: self.latency_ms,
+            fees: pyrt_sim::parse_fees(&self.fees).map_err(|e| value_error("", e))?,
+            slippage: pyrt_sim::parse_slippage(&self.slippage).map_err(|e| value_error("", e))?,
+            round_prices: self.round_prices,
+        };
+        account.check().and_then(|()| execution.check()).map_err(|e| value_error("", format!("{e:#}")))?;
         let tick: Price = decimal("tick_size", &self.tick_size)?;
         let lot: Quantity = decimal("lot_size", &self.lot_size)?;
         if !tick.is_positive() || !lot.is_positive() {
             return Err(PyValueError::new_err("tick_size and lot_size must be greater than zero"));
         }
-        let bar_fill = match self.fill.as_str() {
-            "next_open" | "next-open" => BarFill::NextOpen,
-            "close" => BarFill::Close,
-            other => return Err(PyValueError::new_err(format!("fill `{other}`: expected \"next_open\" or \"close\""))),
-        };
         let sampling = match self.equity_every.as_str() {
             "bar" => Sampling::EveryEvent,
             "day" => Sampling::Bucket(NANOS_PER_DAY),
             other => return Err(PyValueError::new_err(format!("equity_every `{other}`: expected \"bar\" or \"day\""))),
         };
-        let account = match self.account.as_str() {
-            "cash" => AccountKind::Cash,
-            "margin" => AccountKind::Margin,
-            other => return Err(PyValueError::new_err(format!("account `{other}`: expected \"cash\" or \"margin\""))),
-        };
-        if !(self.latency_ms >= 0.0 && self.latency_ms.is_finite()) {
-            return Err(PyValueError::new_err(format!(
-                "latency_ms must be a non-negative number, got {}",
-                self.latency_ms
-            )));
-        }
-        let sim = SimConfig {
-            bar_fill,
-            fees: pyrt_sim::parse_fees(&self.fees).map_err(|e| value_error("", e))?,
-            slippage: pyrt_sim::parse_slippage(&self.slippage).map_err(|e| value_error("", e))?,
-            ..SimConfig::default()
-        };
+        let sim = execution.sim_config();
         let risk = self
             .risk_limits
             .as_deref()
@@ -123,7 +118,6 @@ impl Settings {
                 instrument
             })
             .collect();
-        let cost_basis = self.cost_basis.parse().map_err(|e: String| PyValueError::new_err(e))?;
         let carry = match &self.carry {
             None => Vec::new(),
             Some(_) if self.symbols.len() > 1 => {
@@ -137,19 +131,12 @@ impl Settings {
             return Err(PyValueError::new_err("a carried position needs trade_from, the time it arrives"));
         }
         let engine = EngineConfig {
-            cost_basis,
             trade_from: self.trade_from,
             carry,
             close_carried: self.close_carried,
-            initial_cash: cash,
-            account,
-            order_latency_ns: (self.latency_ms * 1e6).round() as i64,
-            sampling,
-            history_limit: None,
-            round_prices: self.round_prices,
-            ..EngineConfig::default()
+            ..pyrt_settings::engine_config(&account, &execution, sampling, None)
         };
-        Ok(Checked { instruments, sim, engine, risk, risk_free: self.risk_free })
+        Ok(Checked { instruments, sim, engine, risk, risk_free: account.risk_free })
     }
 }
 

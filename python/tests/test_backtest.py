@@ -99,3 +99,32 @@ def test_releases_the_gil_so_threads_run_backtests_together(orcl):
         results = list(pool.map(lambda p: py_rt.Backtest(orcl, params={"fast": p[0], "slow": p[1]}).run(), grid))
     serial = [py_rt.Backtest(orcl, params={"fast": f, "slow": s}).run() for f, s in grid]
     assert [r.final_equity_exact for r in results] == [r.final_equity_exact for r in serial]
+
+
+def test_settings_read_as_the_cli_reads_them(orcl, small):
+    # A fraction of notional is the bps spec it names.
+    a = py_rt.Backtest(orcl, "sma_cross", fees=0.001).run()
+    b = py_rt.Backtest(orcl, "sma_cross", fees="bps:10").run()
+    assert a.final_equity_exact == b.final_equity_exact and a.fills["fee"].sum() > 0
+    # next-open and next_open are one rule; limit fills take the CLI's rules.
+    c = py_rt.Backtest(orcl, "sma_cross", fill="next-open", fees=0.001).run()
+    assert c.final_equity_exact == a.final_equity_exact
+    with pytest.raises(ValueError, match="invalid limit_fill `sometimes`"):
+        py_rt.Backtest(small, "sma_cross", limit_fill="sometimes").run()
+    with pytest.raises(ValueError, match="invalid fill `tomorrow`"):
+        py_rt.Backtest(small, "sma_cross", fill="tomorrow").run()
+    with pytest.raises(TypeError, match="fees must be a spec"):
+        py_rt.Backtest(small, "sma_cross", fees=[1]).run()
+
+
+class RestingBuy(py_rt.Strategy):
+    def on_bar(self, ctx, bar):
+        if ctx.now == pd.Timestamp("2024-01-05").value:
+            ctx.buy(1, limit=124)  # Jan 6's low is exactly 124; Jan 7 trades through it
+
+
+def test_limit_fill_touch_and_through(small):
+    touch = py_rt.Backtest(small, RestingBuy, limit_fill="touch").run()
+    through = py_rt.Backtest(small, RestingBuy, limit_fill="through").run()
+    assert list(touch.fills["time"]) == [pd.Timestamp("2024-01-06")]
+    assert list(through.fills["time"]) == [pd.Timestamp("2024-01-07")]

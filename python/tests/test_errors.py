@@ -55,7 +55,7 @@ def test_unknown_strategy_parameter_and_settings(small):
         py_rt.Backtest(small, fees="bps:x").run()
     with pytest.raises(ValueError, match="invalid slippage `sqrt:-1`"):
         py_rt.Backtest(small, slippage="sqrt:-1").run()
-    with pytest.raises(ValueError, match='fill `tomorrow`: expected "next_open" or "close"'):
+    with pytest.raises(ValueError, match="invalid fill `tomorrow`: unknown variant `tomorrow`, expected one of `next-open`, `next_open`, `close`"):
         py_rt.Backtest(small, fill="tomorrow").run()
     with pytest.raises(ValueError, match="cash must be greater than zero"):
         py_rt.Backtest(small, cash=-5).run()
@@ -88,7 +88,7 @@ def test_risk_limits_deny_orders(small):
 def test_every_setting_is_checked(small):
     cases = [
         ({"equity_every": "week"}, ValueError, 'equity_every `week`: expected "bar" or "day"'),
-        ({"account": "futures"}, ValueError, 'account `futures`: expected "cash" or "margin"'),
+        ({"account": "futures"}, ValueError, "invalid account `futures`: unknown variant `futures`, expected `cash` or `margin`"),
         ({"latency_ms": -1.0}, ValueError, "latency_ms must be a non-negative number"),
         ({"tick_size": "0"}, ValueError, "tick_size and lot_size must be greater than zero"),
         ({"lot_size": "abc"}, ValueError, "lot_size `abc`"),

@@ -9,10 +9,10 @@ use pyrt_analytics::RunReport;
 use pyrt_data::{
     BarCsvOptions, BarCsvReader, DataError, GbmBars, GbmParams, Merge, ParquetContent, ParquetOptions, ParquetReader,
 };
-use pyrt_engine::{Engine, EngineConfig, Sampling};
+use pyrt_engine::{Engine, EngineError, Sampling};
 use pyrt_model::time::{NANOS_PER_DAY, NANOS_PER_SECOND};
 use pyrt_model::{Instrument, InstrumentId, MarketEvent, Price, Quantity};
-use pyrt_sim::{SimConfig, SimVenue};
+use pyrt_sim::SimVenue;
 
 use pyrt_settings::RunConfig;
 
@@ -70,22 +70,13 @@ pub fn open_data(config: &RunConfig) -> Result<(Vec<Instrument>, EventStream)> {
 pub fn run(config: &RunConfig, show_progress: bool) -> Result<RunReport> {
     let strategy = pyrt_strategies::build(&config.strategy.name, &config.strategy.params_text()?)?;
     let (instruments, events) = open_data(config)?;
-    let sim = SimConfig {
-        bar_fill: config.execution.fill,
-        limit_fill: config.execution.limit_fill,
-        fees: config.execution.fees.clone(),
-        slippage: config.execution.slippage.clone(),
-    };
-    let venue = SimVenue::new(instruments.clone(), sim);
-    let engine_config = EngineConfig {
-        initial_cash: config.account.cash,
-        account: config.account.kind,
-        order_latency_ns: (config.execution.latency_ms * 1e6).round() as i64,
-        sampling: Sampling::Bucket(NANOS_PER_DAY),
-        history_limit: config.output.history_limit,
-        cost_basis: config.account.cost_basis,
-        ..EngineConfig::default()
-    };
+    let venue = SimVenue::new(instruments.clone(), config.execution.sim_config());
+    let engine_config = pyrt_settings::engine_config(
+        &config.account,
+        &config.execution,
+        Sampling::Bucket(NANOS_PER_DAY),
+        config.output.history_limit,
+    );
     let mut engine = Engine::new(instruments, venue, engine_config);
     if let Some(path) = &config.risk {
         let text =
@@ -96,15 +87,18 @@ pub fn run(config: &RunConfig, show_progress: bool) -> Result<RunReport> {
     engine.add_strategy(strategy);
 
     let progress = Progress::new(show_progress);
-    let mut seen = 0u64;
-    for event in events {
-        let event = event?;
-        engine.process(&event).context("the backtest stopped")?;
-        if seen & 0xFFFF == 0 {
-            progress.tick(seen);
-        }
-        seen += 1;
-    }
+    let seen = engine
+        .replay(events, |seen| {
+            if seen & 0xFFFF == 0 {
+                progress.tick(seen);
+            }
+            true
+        })
+        .map_err(|e| match e {
+            // A reader's error reads as before, without the kernel's wrapping.
+            EngineError::Data(source) => anyhow::anyhow!("{source}"),
+            other => anyhow::Error::new(other).context("the backtest stopped"),
+        })?;
     progress.finish();
     let data = match config.feeds.as_slice() {
         [] => "the synthetic data".to_string(),
@@ -112,7 +106,6 @@ pub fn run(config: &RunConfig, show_progress: bool) -> Result<RunReport> {
         many => format!("the {} data files", many.len()),
     };
     pyrt_engine::check_enough_bars(seen, &data)?;
-    engine.stop();
     Ok(RunReport::from_engine(&engine, config.account.risk_free))
 }
 

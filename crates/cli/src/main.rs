@@ -242,6 +242,9 @@ struct BacktestArgs {
     /// Order latency in milliseconds.
     #[arg(long)]
     latency_ms: Option<f64>,
+    /// Put order prices on the tick grid the careful way instead of refusing them.
+    #[arg(long)]
+    round_prices: bool,
     /// Synthetic bars when no data is given.
     #[arg(long)]
     bars: Option<u64>,
@@ -335,6 +338,9 @@ impl BacktestArgs {
         if let Some(l) = self.latency_ms {
             c.execution.latency_ms = l;
         }
+        if self.round_prices {
+            c.execution.round_prices = true;
+        }
         if let Some(b) = self.bars {
             c.synthetic.bars = b;
         }
@@ -361,9 +367,7 @@ impl BacktestArgs {
 
 /// Parses a flag value through the same names the config file uses.
 fn enum_flag<T: serde::de::DeserializeOwned>(flag: &str, value: &str) -> Result<T> {
-    use serde::de::IntoDeserializer;
-    let de: serde::de::value::StrDeserializer<serde::de::value::Error> = value.into_deserializer();
-    T::deserialize(de).map_err(|e| anyhow::anyhow!("invalid {flag} `{value}`: {e}"))
+    pyrt_sim::parse_choice(flag, value).map_err(|e| anyhow::anyhow!(e))
 }
 
 fn main() -> ExitCode {

@@ -96,3 +96,17 @@ fn adj_close_trades_on_adjusted_bars() {
     // same strategy ends elsewhere.
     assert_ne!(raw["final_equity"], adjusted["final_equity"]);
 }
+
+#[test]
+fn fill_rules_read_the_same_in_every_spelling() {
+    let Some(orcl) = orcl() else { return };
+    let orcl = orcl.to_str().unwrap();
+    // `next_open` (Python's spelling) and `next-open` are one setting.
+    let run = |fill: &str| {
+        let o = pyrt(&["backtest", "--data", orcl, "--fill", fill, "--format", "json"]);
+        assert!(o.status.success(), "{fill}: {}", text(&o.stderr));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["final_equity_exact"].clone()
+    };
+    assert_eq!(run("next_open"), run("next-open"));
+    assert_ne!(run("close"), run("next-open"));
+}

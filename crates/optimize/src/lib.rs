@@ -90,17 +90,14 @@ impl Backtester<'_> {
                 }
             }
         }
-        let mut stopped = None;
-        for event in self.events {
-            if let Err(e) = engine.process(event) {
-                stopped = Some(format!("the backtest stopped: {e}"));
-                break;
+        let events = self.events.iter().map(|e| Ok::<_, std::convert::Infallible>(*e));
+        let stopped = match engine.replay(events, |_| keep_going()) {
+            Ok(_) => None,
+            Err(e) => {
+                engine.stop();
+                Some(format!("the backtest stopped: {e}"))
             }
-            if !keep_going() {
-                break;
-            }
-        }
-        engine.stop();
+        };
         Ok((engine, stopped))
     }
 }

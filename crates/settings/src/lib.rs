@@ -13,10 +13,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 use pyrt_data::{BarColumns, OnInvalid};
-use pyrt_engine::AccountKind;
+use pyrt_engine::{AccountKind, EngineConfig, Sampling};
 use pyrt_model::{Money, Price, Quantity};
-use pyrt_sim::{BarFill, Fees, LimitFillRule, Slippage};
+use pyrt_sim::{BarFill, Fees, LimitFillRule, SimConfig, Slippage};
 use serde::Deserialize;
+
+mod spec;
 
 /// Everything a backtest needs.
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -171,8 +173,73 @@ pub struct Execution {
     pub fill: BarFill,
     pub limit_fill: LimitFillRule,
     pub latency_ms: f64,
+    /// A spec (`"bps:10"`, `"per-unit:0.005,min=1"`) or a table
+    /// (`{ model = "rate", maker = 0.001, taker = 0.001 }`).
+    #[serde(deserialize_with = "spec::fees")]
     pub fees: Fees,
+    /// A spec (`"bps:5"`, `"sqrt:0.1,cap=0.1"`) or a table.
+    #[serde(deserialize_with = "spec::slippage")]
     pub slippage: Slippage,
+    /// Put every order's limit and stop prices on the tick grid the careful
+    /// way (limits never more aggressive, stops never earlier) instead of
+    /// refusing them.
+    pub round_prices: bool,
+}
+
+impl Account {
+    /// The account's checks, naming the field.
+    pub fn check(&self) -> Result<()> {
+        if !self.cash.is_positive() {
+            bail!("account.cash must be greater than zero, got {}", self.cash);
+        }
+        if !self.risk_free.is_finite() {
+            bail!("account.risk_free must be a number, got {}", self.risk_free);
+        }
+        Ok(())
+    }
+}
+
+impl Execution {
+    /// The simulated venue's checks, naming the field.
+    pub fn check(&self) -> Result<()> {
+        if !(self.latency_ms >= 0.0 && self.latency_ms.is_finite()) {
+            bail!("execution.latency_ms must be a non-negative number, got {}", self.latency_ms);
+        }
+        pyrt_sim::check_fees(&self.fees).map_err(|e| anyhow::anyhow!("execution.fees: {e}"))?;
+        pyrt_sim::check_slippage(&self.slippage).map_err(|e| anyhow::anyhow!("execution.slippage: {e}"))?;
+        Ok(())
+    }
+
+    /// The simulated venue's configuration.
+    pub fn sim_config(&self) -> SimConfig {
+        SimConfig {
+            bar_fill: self.fill,
+            limit_fill: self.limit_fill,
+            fees: self.fees.clone(),
+            slippage: self.slippage.clone(),
+        }
+    }
+}
+
+/// The kernel's configuration for a backtest with `account` and
+/// `execution`, the one place both the CLI and Python build it: a setting
+/// added to [`Account`] or [`Execution`] reaches every backtest from here.
+pub fn engine_config(
+    account: &Account,
+    execution: &Execution,
+    sampling: Sampling,
+    history_limit: Option<usize>,
+) -> EngineConfig {
+    EngineConfig {
+        initial_cash: account.cash,
+        account: account.kind,
+        cost_basis: account.cost_basis,
+        order_latency_ns: (execution.latency_ms * 1e6).round() as i64,
+        round_prices: execution.round_prices,
+        sampling,
+        history_limit,
+        ..EngineConfig::default()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -217,14 +284,8 @@ impl RunConfig {
     }
 
     pub fn validate(&self) -> Result<()> {
-        if !self.account.cash.is_positive() {
-            bail!("account.cash must be greater than zero, got {}", self.account.cash);
-        }
-        if !(self.execution.latency_ms >= 0.0 && self.execution.latency_ms.is_finite()) {
-            bail!("execution.latency_ms must be a non-negative number, got {}", self.execution.latency_ms);
-        }
-        pyrt_sim::check_fees(&self.execution.fees).map_err(|e| anyhow::anyhow!("execution.fees: {e}"))?;
-        pyrt_sim::check_slippage(&self.execution.slippage).map_err(|e| anyhow::anyhow!("execution.slippage: {e}"))?;
+        self.account.check()?;
+        self.execution.check()?;
         for feed in &self.feeds {
             if !feed.tick_size.is_positive() || !feed.lot_size.is_positive() {
                 bail!("feed {}: tick_size and lot_size must be greater than zero", feed.path.display());

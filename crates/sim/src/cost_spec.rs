@@ -187,6 +187,15 @@ fn bps(text: &str) -> Option<Rate> {
     Some(v.mul_ratio(1, 10_000))
 }
 
+/// A setting with a fixed set of names (`fill`, `limit_fill`), read the
+/// same way from a settings file, a command-line flag and Python: the
+/// error names the setting and the value.
+pub fn parse_choice<T: serde::de::DeserializeOwned>(setting: &str, value: &str) -> Result<T, String> {
+    use serde::de::IntoDeserializer;
+    let de: serde::de::value::StrDeserializer<serde::de::value::Error> = value.into_deserializer();
+    T::deserialize(de).map_err(|e| format!("invalid {setting} `{value}`: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

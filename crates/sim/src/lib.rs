@@ -19,7 +19,7 @@ pub mod order_checks;
 pub mod venue;
 
 pub use book_venue::BookVenue;
-pub use cost_spec::{CostSpecError, OutOfBounds, check_fees, check_slippage, parse_fees, parse_slippage};
+pub use cost_spec::{CostSpecError, OutOfBounds, check_fees, check_slippage, parse_choice, parse_fees, parse_slippage};
 pub use costs::{FeeModel, Fees, Slippage, SlippageContext, SlippageModel};
 pub use matching::LimitFillRule;
 pub use venue::{BarFill, SimConfig, SimVenue};

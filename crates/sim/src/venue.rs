@@ -19,8 +19,10 @@ use crate::matching::{LimitFillRule, Step, Trigger, bar_steps, is_marketable};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum BarFill {
-    /// At the next bar's open (no look-ahead; the default).
+    /// At the next bar's open (no look-ahead; the default). Spelt
+    /// `next-open` or `next_open`, in settings files, flags and Python alike.
     #[default]
+    #[serde(alias = "next_open")]
     NextOpen,
     /// At the close of the bar the decision was made on (backtesting.py's
     /// `trade_on_close`, vectorbt's default). Only market orders; limits and

@@ -293,25 +293,56 @@ impl<V: Venue> Engine<V> {
     where
         E: std::error::Error + Send + Sync + 'static,
     {
+        self.replay(events, |_| true).map(|_| ())
+    }
+
+    /// The one replay loop every backtest goes through (the CLI, Python,
+    /// the optimiser, the divergence report): each event under the
+    /// configured [`VenueClock`], then `step(events so far)`, which may
+    /// stop the run early by returning false (a progress bar, a Python
+    /// strategy's exception). At the end the strategies are stopped and the
+    /// account checked; returns how many events were replayed. On an error
+    /// the engine stays as it was then (not stopped), for a partial report.
+    pub fn replay<E>(
+        &mut self,
+        events: impl IntoIterator<Item = Result<MarketEvent, E>>,
+        mut step: impl FnMut(u64) -> bool,
+    ) -> Result<u64, EngineError>
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
         let data = |e: E| EngineError::Data(Box::new(e));
+        let mut seen = 0u64;
         match self.config.venue_clock {
             VenueClock::Receive => {
                 for event in events {
                     self.process(&event.map_err(data)?)?;
+                    seen += 1;
+                    if !step(seen) {
+                        break;
+                    }
                 }
             }
             VenueClock::Exchange => {
-                for step in DualClock::new(events.into_iter()) {
-                    match step.map_err(data)? {
+                for s in DualClock::new(events.into_iter()) {
+                    // An event counts once, when the strategies see it.
+                    match s.map_err(data)? {
                         Step::Exchange(event, at) => self.process_exchange(&event, at)?,
-                        Step::Local(event) => self.process_local(&event)?,
+                        Step::Local(event) => {
+                            self.process_local(&event)?;
+                            seen += 1;
+                            if !step(seen) {
+                                break;
+                            }
+                        }
                     }
                 }
             }
         }
         self.stop();
         self.failures_stop_the_run()?;
-        self.account_in_range()
+        self.account_in_range()?;
+        Ok(seen)
     }
 
     /// Processes one market event: the venue and the strategies both see
