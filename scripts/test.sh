@@ -4,11 +4,20 @@
 # engines (backtesting.py, TA-Lib).
 #
 # Sets up what it needs on first use: a virtual environment in .venv with
-# the pinned packages of tests/requirements.txt. Reads shared data from
+# the pinned packages of tests/requirements.txt (ONNX Runtime's library for
+# the Rust ml tests among them). Reads shared data from
 # ../shared/data (or $PYRT_SHARED_DATA); tests that need it skip with a
 # message when it is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+echo "== python environment"
+# First: the Rust tests of the ml crate load ONNX Runtime's library from
+# the onnxruntime wheel it installs (ort's load-dynamic; nothing downloaded
+# at build time), so none of them skips on a fresh machine.
+scripts/setup-python.sh
+ORT_DYLIB_PATH="$(.venv/bin/python -c 'import glob, onnxruntime, os; print(sorted(glob.glob(os.path.join(os.path.dirname(onnxruntime.__file__), "capi", "libonnxruntime.so*")))[0])')"
+export ORT_DYLIB_PATH
 
 echo "== cargo test (workspace)"
 # The Python extension is a cdylib for an interpreter to load; pytest tests it below.
@@ -18,9 +27,6 @@ echo "== cargo build (the pyrt binary the cross-checks drive)"
 cargo build --locked -p pyrt-cli
 target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 export PYRT_BIN="$target_dir/debug/pyrt"
-
-echo "== python environment"
-scripts/setup-python.sh
 
 echo "== python package: the release wheel (manylinux), installed into .venv"
 # The wheel a user would install; test_packaging.py installs it again into

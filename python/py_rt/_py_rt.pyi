@@ -299,3 +299,7 @@ def feature_columns(
 
 def feature_names() -> list[str]:
     """Every feature name the spec language accepts."""
+
+def onnx_predict(path: str, rows: npt.NDArray[np.float32], library: str) -> npt.NDArray[np.float32]:
+    """Predicts every row with the ONNX model at `path`, one row at a time, through the ONNX Runtime library
+    at `library` (see py_rt.ml)."""

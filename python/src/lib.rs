@@ -16,6 +16,7 @@ mod context;
 mod divergence;
 mod features;
 mod huge_pages;
+mod ml;
 mod order_options;
 mod strategy;
 mod targets;
@@ -46,5 +47,6 @@ fn _py_rt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(backtest::strategy_catalog, m)?)?;
     m.add_function(wrap_pyfunction!(features::feature_columns, m)?)?;
     m.add_function(wrap_pyfunction!(features::feature_names, m)?)?;
+    m.add_function(wrap_pyfunction!(ml::onnx_predict, m)?)?;
     Ok(())
 }
