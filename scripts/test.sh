@@ -16,7 +16,7 @@ echo "== python environment"
 # the onnxruntime wheel it installs (ort's load-dynamic; nothing downloaded
 # at build time), so none of them skips on a fresh machine.
 scripts/setup-python.sh
-ORT_DYLIB_PATH="$(.venv/bin/python -c 'import glob, onnxruntime, os; print(sorted(glob.glob(os.path.join(os.path.dirname(onnxruntime.__file__), "capi", "libonnxruntime.so*")))[0])')"
+ORT_DYLIB_PATH="$(scripts/ort-library.sh)"
 export ORT_DYLIB_PATH
 
 echo "== cargo test (workspace)"

@@ -12,6 +12,7 @@ mod engine;
 mod indicators;
 mod l2;
 mod latency;
+mod ml;
 mod risk;
 mod venue_load;
 
@@ -106,6 +107,16 @@ enum Command {
         format: Format,
     },
     /// Measure pre-trade risk check latency (100 instruments, every check on).
+    /// ONNX inference one row at a time (ORT_DYLIB_PATH names ONNX Runtime's library).
+    Ml {
+        /// The model (benches/ml_inference.sh writes a 200-tree LightGBM).
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     Risk {
         #[arg(long, default_value_t = 200_000)]
         checks: usize,
@@ -241,6 +252,7 @@ fn run(cli: Cli) -> Result<()> {
             print(format, &venue_load::run(endpoint, clients, seconds)?, venue_load::table)
         }
         Command::Risk { checks, format } => print(format, &risk::run(checks)?, risk::table),
+        Command::Ml { model, rows, format } => print(format, &ml::run(&model, rows)?, ml::table),
         Command::Indicators { input, bars, repeats, spec, format } => {
             print(format, &indicators::run(input.as_deref(), bars, repeats, &spec)?, indicators::table)
         }

@@ -104,3 +104,19 @@ fn the_venue_load_benchmark_places_orders_and_reads_books_without_errors() {
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("--clients must be at least 1"), "{}", stderr(&bad));
 }
+
+#[test]
+fn the_inference_benchmark_times_every_row() {
+    if std::env::var_os("ORT_DYLIB_PATH").is_none() {
+        eprintln!("skipped: ORT_DYLIB_PATH is not set (scripts/test.sh sets it to the onnxruntime wheel's library)");
+        return;
+    }
+    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/../ml/tests/data/linear.onnx");
+    let out = bench(&["ml", "--model", model, "--rows", "2000", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((r["rows"].as_u64(), r["features"].as_u64()), (Some(2000), Some(3)), "{r:#}");
+    assert!(r["p99_ns"].as_f64().unwrap() >= r["p50_ns"].as_f64().unwrap() && r["p50_ns"].as_f64().unwrap() > 0.0);
+    let missing = bench(&["ml", "--model", "/nonexistent.onnx"]);
+    assert!(!missing.status.success() && stderr(&missing).contains("nonexistent.onnx"), "{}", stderr(&missing));
+}
