@@ -15,13 +15,13 @@ Run it with benches/grid_vs_vectorbt.sh, which makes the environment
 
 import argparse
 import os
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 import py_rt
+from timing import best_of
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("PYRT_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -47,15 +47,6 @@ def run_vectorbt(close):
     pf = vbt.Portfolio.from_signals(close, entries.values, exits.values, init_cash=100_000, fees=0.0,
                                     size_granularity=1, freq="1D")
     return pf.sharpe_ratio().values, pf.final_value().values
-
-
-def best_of(n, fn):
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), out
 
 
 def main():

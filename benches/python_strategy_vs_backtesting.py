@@ -25,6 +25,7 @@ import pandas as pd
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # backtesting.py's per-run progress bar
 import py_rt  # noqa: E402
+from timing import best_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("PYRT_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -85,16 +86,6 @@ def run_backtesting_py(df):
         return Backtest(df, BtSmaCross, cash=100_000, commission=0).run()
 
 
-def best_of(fn, repeats):
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), out
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=5)
@@ -102,8 +93,10 @@ def main():
     df = pd.read_csv(ORCL, index_col="Date", parse_dates=True)
     bars = len(df)
 
-    ours_t, ours = best_of(lambda: py_rt.Backtest(df, SmaCross, cash=100_000).run(), args.repeats)
-    theirs_t, theirs = best_of(lambda: run_backtesting_py(df), args.repeats)
+    ours, theirs = (lambda: py_rt.Backtest(df, SmaCross, cash=100_000).run()), (lambda: run_backtesting_py(df))
+    ours(), theirs()  # warm-up
+    ours_t, ours = best_of(args.repeats, ours)
+    theirs_t, theirs = best_of(args.repeats, theirs)
     print(f"ORCL daily, {bars} bars, SMA(10, 30) crossover written in Python, best of {args.repeats}")
     print(f"  py_rt          {ours_t * 1e3:8.1f} ms  {bars / ours_t / 1e6:6.2f} M bars/s  "
           f"final equity {float(ours.final_equity_exact):,.2f}, {len(ours.trades)} trades")

@@ -55,8 +55,10 @@ impl<V: Venue> Engine<V> {
         }
         // A strategy with capital of its own is held to its sleeve: its
         // cash, its positions and its own open sells.
-        let owner = self.orders.get(id).map(|o| o.strategy).filter(|s| self.sleeves.of(*s).is_some());
-        let account = owner.and_then(|s| self.sleeves.of(s)).map_or(&self.portfolio, |s| &s.portfolio);
+        let sleeve =
+            if self.sleeves.is_empty() { None } else { self.orders.get(id).and_then(|o| self.sleeves.of(o.strategy)) };
+        let owner = sleeve.map(|s| s.strategy);
+        let account = sleeve.map_or(&self.portfolio, |s| &s.portfolio);
         let position = account.position(req.instrument);
         match (req.side, req.qty) {
             (Side::Sell, OrderQty::Base(q)) => {
