@@ -300,6 +300,19 @@ def feature_columns(
 def feature_names() -> list[str]:
     """Every feature name the spec language accepts."""
 
+def feature_catalog() -> list[tuple[str, str, str, str, list[str], int]]:
+    """The feature catalog: (name, family, formula, definition, columns, warm_up) per entry."""
+
+class FeatureStream:
+    """The feature pipeline one bar at a time, as a live strategy runs it."""
+
+    def __init__(self, spec: str) -> None: ...
+    @property
+    def columns(self) -> list[str]: ...
+    def update(
+        self, ts: int, open: float, high: float, low: float, close: float, volume: float
+    ) -> npt.NDArray[np.float64]: ...
+
 def onnx_predict(path: str, rows: npt.NDArray[np.float32], library: str) -> npt.NDArray[np.float32]:
     """Predicts every row with the ONNX model at `path`, one row at a time, through the ONNX Runtime library
     at `library` (see py_rt.ml)."""

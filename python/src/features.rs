@@ -49,3 +49,55 @@ pub fn feature_columns<'py>(
 pub fn feature_names() -> Vec<&'static str> {
     features::feature_names()
 }
+
+/// One catalog entry as Python sees it: `(name, family, formula,
+/// definition, columns, warm_up)`.
+type CatalogRow = (&'static str, &'static str, &'static str, String, Vec<String>, usize);
+
+/// The feature catalog, one row per entry, in catalog order.
+#[pyfunction]
+pub fn feature_catalog() -> Vec<CatalogRow> {
+    features::catalog().into_iter().map(|e| (e.name, e.family, e.formula, e.definition, e.columns, e.warm_up)).collect()
+}
+
+/// The feature pipeline one bar at a time, as a live strategy runs it:
+/// the same code as [`feature_columns`], so the numbers are identical.
+#[pyclass(unsendable, module = "py_rt._py_rt")]
+pub struct FeatureStream {
+    pipeline: FeaturePipeline,
+}
+
+#[pymethods]
+impl FeatureStream {
+    #[new]
+    fn new(spec: &str) -> PyResult<Self> {
+        let pipeline = FeaturePipeline::from_spec(spec).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok(Self { pipeline })
+    }
+
+    /// The column names, in the order `update` returns them.
+    #[getter]
+    fn columns(&self) -> Vec<String> {
+        self.pipeline.columns().to_vec()
+    }
+
+    /// Feeds one bar (`ts` in Unix nanoseconds); returns one value per
+    /// column, NaN while a feature warms up.
+    #[pyo3(signature = (ts, open, high, low, close, volume))]
+    #[allow(clippy::too_many_arguments)]
+    fn update<'py>(
+        &mut self,
+        py: Python<'py>,
+        ts: i64,
+        open: f64,
+        high: f64,
+        low: f64,
+        close: f64,
+        volume: f64,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let candle = pyrt_indicators::Candle { ts, open, high, low, close, volume };
+        let mut row = vec![0.0; self.pipeline.columns().len()];
+        self.pipeline.update(&candle, &mut row).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok(PyArray1::from_vec(py, row))
+    }
+}

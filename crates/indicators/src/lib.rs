@@ -11,6 +11,7 @@ mod adaptive;
 mod average;
 mod candle;
 mod directional;
+mod distribution;
 pub mod features;
 pub mod kernels;
 mod oscillator;
@@ -21,11 +22,13 @@ mod window;
 pub use adaptive::{Kama, T3};
 pub use average::{Dema, Ema, ExactSma, Sma, Tema, Trima, Wma};
 pub use candle::{
-    Ad, AdOsc, Aroon, AroonValue, Atr, Bands, Candle, CandleIndicator, Cci, Donchian, Keltner, Mfi, Natr, Obv, Sar,
-    Stoch, StochF, StochValue, TrueRange, UltOsc, Vwap, WillR, batch_candles,
+    Ad, AdOsc, Aroon, AroonValue, Atr, Bands, BarShape, CalendarField, Candle, CandleIndicator, Cci, Donchian, Gap,
+    Keltner, Mfi, Natr, Obv, RangeAverage, RangeMeasure, Sar, Stoch, StochF, StochValue, TrueRange, UltOsc, Vwap,
+    WillR, batch_candles,
 };
 pub use directional::{Directional, DirectionalValue};
-pub use features::{Columns, FeaturePipeline, FeatureSpec, SpecError, compute_columns};
+pub use distribution::{Efficiency, Moment, ReturnMoment, RollingRank, UpFraction};
+pub use features::{CatalogEntry, Columns, FeaturePipeline, FeatureSpec, SpecError, compute_columns};
 pub use oscillator::{Macd, MacdValue, Mom, Ppo, Rsi, StochRsi, Trix, rsi};
 pub use stats::{Beta, Correl, LinRegSlope, LogReturn, RealizedVol, ZScore};
 pub use window::{Bollinger, BollingerValue, Roc, RollingStd};

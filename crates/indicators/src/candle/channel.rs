@@ -10,7 +10,8 @@ pub struct Bands {
     pub lower: f64,
 }
 
-/// Keltner channels: EMA(close, `period`) ± `k` × ATR(`period`).
+/// Keltner channels: EMA(close, `period`) ± `k` × ATR(`period`), all three
+/// lines from the first bar the ATR has a value (one bar after the EMA).
 #[derive(Debug, Clone)]
 pub struct Keltner {
     ema: crate::Ema,

@@ -5,11 +5,13 @@ use crate::{IndicatorError, check_period};
 
 mod channel;
 mod range;
+mod shape;
 mod stochastic;
 mod volume;
 
 pub use channel::*;
 pub use range::*;
+pub use shape::*;
 pub use stochastic::*;
 pub use volume::*;
 

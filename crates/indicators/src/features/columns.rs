@@ -116,7 +116,7 @@ pub fn compute_columns(specs: &[FeatureSpec], cols: &Columns) -> Result<Vec<Vec<
                 lines
             }
         };
-        out.extend(if spec.lag > 0 { shift_by_lag(lines, &mut VecDeque::new(), spec.lag) } else { lines });
+        out.extend(if spec.lag > 0 { shift(lines, &mut VecDeque::new(), spec.lag, spec.diff) } else { lines });
     }
     Ok(out)
 }
@@ -173,8 +173,11 @@ fn bar_inputs(name: &str) -> &'static [usize] {
     const V: usize = 4;
     match name {
         "trange" | "atr" | "natr" | "willr" | "cci" | "stoch" | "stochf" | "adx" | "plus_di" | "minus_di" | "dx"
-        | "ultosc" | "keltner" => &[H, L, C],
-        "aroon" | "aroonosc" | "sar" | "donchian" => &[H, L],
+        | "ultosc" | "keltner" | "hl_range" | "hh_dist" | "ll_dist" => &[H, L, C],
+        "aroon" | "aroonosc" | "sar" | "donchian" | "parkinson" => &[H, L],
+        "gap" => &[O, C],
+        "clv" | "body" | "upper_shadow" | "lower_shadow" | "garman_klass" => &[O, H, L, C],
+        "dow" | "dom" | "month" | "hour" | "minute" | "tod" => &[],
         "obv" => &[C, V],
         "volume_ratio" => &[V],
         "mfi" | "ad" | "adosc" | "vwap" | "rvwap" => &[H, L, C, V],

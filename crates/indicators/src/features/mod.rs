@@ -28,17 +28,19 @@ use std::collections::VecDeque;
 use crate::candle::{Candle, CandleIndicator};
 use crate::*;
 
+mod catalog;
 mod columns;
 mod spec;
 mod streaming;
 
+pub use catalog::*;
 pub use columns::*;
 pub use spec::*;
 use streaming::*;
 
 /// The compiled form of a spec list.
 pub struct FeaturePipeline {
-    features: Vec<(Box<dyn Feature>, usize, usize)>, // (feature, width, lag)
+    features: Vec<(Box<dyn Feature>, usize, usize, bool)>, // (feature, width, lag, diff)
     columns: Vec<String>,
     history: Vec<VecDeque<Vec<f64>>>,
     scratch: Vec<f64>,
@@ -59,7 +61,7 @@ impl FeaturePipeline {
             } else {
                 columns.extend(kind.lines.iter().map(|l| format!("{}.{l}", spec.text)));
             }
-            features.push((f, width, spec.lag));
+            features.push((f, width, spec.lag, spec.diff));
         }
         let history = features.iter().map(|_| VecDeque::new()).collect();
         Ok(Self { scratch: vec![0.0; columns.len()], features, columns, history, seen: 0 })
@@ -85,19 +87,22 @@ impl FeaturePipeline {
         }
         self.seen += 1;
         let mut at = 0;
-        for (i, (f, width, lag)) in self.features.iter_mut().enumerate() {
+        for (i, (f, width, lag, diff)) in self.features.iter_mut().enumerate() {
             let out = &mut self.scratch[at..at + *width];
             f.update(c, out);
+            let row = &mut row[at..at + *width];
             if *lag == 0 {
-                row[at..at + *width].copy_from_slice(out);
+                row.copy_from_slice(out);
             } else {
                 let h = &mut self.history[i];
                 h.push_back(out.to_vec());
                 if h.len() > *lag {
                     let past = h.pop_front().expect("non-empty");
-                    row[at..at + *width].copy_from_slice(&past);
+                    for ((r, now), then) in row.iter_mut().zip(out.iter()).zip(&past) {
+                        *r = if *diff { now - then } else { *then };
+                    }
                 } else {
-                    row[at..at + *width].fill(f64::NAN);
+                    row.fill(f64::NAN);
                 }
             }
             at += *width;
@@ -121,11 +126,11 @@ impl FeaturePipeline {
         }
         self.seen += candles.len() as u64;
         let mut cols: Vec<Vec<f64>> = Vec::with_capacity(self.columns.len());
-        for (i, (f, width, lag)) in self.features.iter_mut().enumerate() {
+        for (i, (f, width, lag, diff)) in self.features.iter_mut().enumerate() {
             let mut own: Vec<Vec<f64>> = (0..*width).map(|_| Vec::with_capacity(candles.len())).collect();
             f.batch(candles, &mut own);
             if *lag > 0 {
-                own = shift_by_lag(own, &mut self.history[i], *lag);
+                own = shift(own, &mut self.history[i], *lag, *diff);
             }
             cols.extend(own);
         }
@@ -133,10 +138,11 @@ impl FeaturePipeline {
     }
 }
 
-/// Shifts freshly computed columns `lag` rows into the past. `history`
-/// holds the last `lag` unshifted rows from earlier calls (the same state
-/// streaming keeps) and is updated for the next call.
-fn shift_by_lag(own: Vec<Vec<f64>>, history: &mut VecDeque<Vec<f64>>, lag: usize) -> Vec<Vec<f64>> {
+/// Shifts freshly computed columns `lag` rows into the past, or with
+/// `diff` subtracts that shifted value from each row. `history` holds the
+/// last `lag` unshifted rows from earlier calls (the same state streaming
+/// keeps) and is updated for the next call.
+fn shift(own: Vec<Vec<f64>>, history: &mut VecDeque<Vec<f64>>, lag: usize, diff: bool) -> Vec<Vec<f64>> {
     let n = own.first().map_or(0, Vec::len);
     let before = history.len();
     let shifted = own
@@ -144,10 +150,13 @@ fn shift_by_lag(own: Vec<Vec<f64>>, history: &mut VecDeque<Vec<f64>>, lag: usize
         .enumerate()
         .map(|(line, col)| {
             (0..n)
-                .map(|j| match (before + j).checked_sub(lag) {
-                    Some(k) if k >= before => col[k - before],
-                    Some(k) => history[k][line],
-                    None => f64::NAN,
+                .map(|j| {
+                    let then = match (before + j).checked_sub(lag) {
+                        Some(k) if k >= before => col[k - before],
+                        Some(k) => history[k][line],
+                        None => f64::NAN,
+                    };
+                    if diff { col[j] - then } else { then }
                 })
                 .collect()
         })

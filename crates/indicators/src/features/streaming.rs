@@ -58,6 +58,11 @@ pub(super) fn fill(out: &mut [f64], values: Option<&[f64]>) {
     }
 }
 
+/// `x / average − 1` once the average is ready; 0 over a zero average.
+fn distance(x: f64, average: Option<f64>) -> f64 {
+    average.map_or(f64::NAN, |a| if a != 0.0 { x / a - 1.0 } else { 0.0 })
+}
+
 pub(super) fn build(spec: &FeatureSpec) -> Result<Box<dyn Feature>, SpecError> {
     let bad = |message: String| SpecError::BadArgument { token: spec.text.clone(), message };
     let period = |i: usize| period_arg(spec, i);
@@ -187,6 +192,40 @@ pub(super) fn build(spec: &FeatureSpec) -> Result<Box<dyn Feature>, SpecError> {
                 out[0] = s.update(c.volume).map_or(f64::NAN, |avg| if avg != 0.0 { c.volume / avg } else { 0.0 })
             })
         }
+        "rank" => single(src, RollingRank::new(period(0)?).map_err(ind)?),
+        "skew" => single(src, ReturnMoment::new(Moment::Skew, period(0)?).map_err(ind)?),
+        "kurt" => single(src, ReturnMoment::new(Moment::Kurt, period(0)?).map_err(ind)?),
+        "efficiency" => single(src, Efficiency::new(period(0)?).map_err(ind)?),
+        "up_frac" => single(src, UpFraction::new(period(0)?).map_err(ind)?),
+        "ma_dist" => {
+            let s = Sma::new(period(0)?).map_err(ind)?;
+            with(s, move |s, c, out| out[0] = distance(src.of(c), s.update(src.of(c))))
+        }
+        "ema_dist" => {
+            let e = Ema::new(period(0)?).map_err(ind)?;
+            with(e, move |e, c, out| out[0] = distance(src.of(c), e.update(src.of(c))))
+        }
+        "hl_range" => bars(RangeAverage::new(RangeMeasure::Relative, period(0)?).map_err(ind)?),
+        "parkinson" => bars(RangeAverage::new(RangeMeasure::Parkinson, period(0)?).map_err(ind)?),
+        "garman_klass" => bars(RangeAverage::new(RangeMeasure::GarmanKlass, period(0)?).map_err(ind)?),
+        "hh_dist" | "ll_dist" => {
+            let d = Donchian::new(period(0)?).map_err(ind)?;
+            let high = spec.name == "hh_dist";
+            with(d, move |d, c, out| {
+                out[0] = d.update(c).map_or(f64::NAN, |b| c.close / if high { b.upper } else { b.lower } - 1.0)
+            })
+        }
+        "clv" => bars(BarShape::Clv),
+        "body" => bars(BarShape::Body),
+        "upper_shadow" => bars(BarShape::UpperShadow),
+        "lower_shadow" => bars(BarShape::LowerShadow),
+        "gap" => bars(Gap::default()),
+        "dow" => bars(CalendarField::DayOfWeek),
+        "dom" => bars(CalendarField::DayOfMonth),
+        "month" => bars(CalendarField::Month),
+        "hour" => bars(CalendarField::Hour),
+        "minute" => bars(CalendarField::Minute),
+        "tod" => bars(CalendarField::MinuteOfDay),
         other => unreachable!("feature `{other}` is in KINDS but has no builder"),
     })
 }
