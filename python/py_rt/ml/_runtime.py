@@ -1,4 +1,4 @@
-"""Models trained in Python, run by the Rust kernel (ONNX).
+"""ONNX inference through the Rust runtime.
 
 >>> onnx_path = "model.onnx"          # e.g. skl2onnx / onnxmltools output
 >>> py_rt.ml.predict(onnx_path, X)    # the Rust runtime's predictions, row by row
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _py_rt
+from .. import _py_rt
 
 
 def runtime_library() -> str:
