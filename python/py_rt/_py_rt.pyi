@@ -303,6 +303,12 @@ def feature_names() -> list[str]:
 def feature_catalog() -> list[tuple[str, str, str, str, list[str], int]]:
     """The feature catalog: (name, family, formula, definition, columns, warm_up) per entry."""
 
+def feature_warm_up(spec: str) -> int:
+    """Rows before every feature of `spec` has a value."""
+
+def load_onnx_runtime(library: str) -> None:
+    """Loads the ONNX Runtime library at `library` for this process (model strategies find it)."""
+
 class FeatureStream:
     """The feature pipeline one bar at a time, as a live strategy runs it."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import decimal
 import functools
 import json
+import os
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -57,6 +58,8 @@ def _fees(fees: Any) -> str:
 
 
 def _param_text(name: str, value: Any) -> str:
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
     if isinstance(value, bool) or not isinstance(value, (int, float, str, np.integer, np.floating)):
         raise TypeError(f"parameter `{name}` must be a number, got {type(value).__name__}")
     return str(value)
@@ -337,6 +340,10 @@ class Backtest:
         frames = list(self.universe.values()) if self.universe is not None else [self.data]
         try:
             if isinstance(self.strategy, str):
+                if self.strategy == "model":
+                    from .ml import ensure_runtime
+
+                    ensure_runtime()
                 self._one_instrument(f"the built-in strategy `{self.strategy}` (write a py_rt.Strategy to trade several)")
                 raw = _py_rt.run_backtest(bar_arrays(self.data, index), self._settings(), self.strategy,
                                           {k: _param_text(k, v) for k, v in merged.items()}, entries, exits)

@@ -101,3 +101,12 @@ impl FeatureStream {
         Ok(PyArray1::from_vec(py, row))
     }
 }
+
+/// The rows before every feature of `spec` has a value (the largest
+/// warm-up of its features).
+#[pyfunction]
+pub fn feature_warm_up(spec: &str) -> PyResult<usize> {
+    let specs = features::parse(spec).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let each = specs.iter().map(features::warm_up).collect::<Result<Vec<_>, _>>();
+    Ok(each.map_err(|e| PyValueError::new_err(e.to_string()))?.into_iter().max().unwrap_or(0))
+}

@@ -48,7 +48,9 @@ fn _py_rt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(features::feature_columns, m)?)?;
     m.add_function(wrap_pyfunction!(features::feature_names, m)?)?;
     m.add_function(wrap_pyfunction!(features::feature_catalog, m)?)?;
+    m.add_function(wrap_pyfunction!(features::feature_warm_up, m)?)?;
     m.add_class::<features::FeatureStream>()?;
     m.add_function(wrap_pyfunction!(ml::onnx_predict, m)?)?;
+    m.add_function(wrap_pyfunction!(ml::load_onnx_runtime, m)?)?;
     Ok(())
 }

@@ -29,3 +29,10 @@ pub fn onnx_predict<'py>(
     }
     Ok(out.into_pyarray(py))
 }
+
+/// Loads the ONNX Runtime library at `library` for this process, so a
+/// model strategy built next (backtest, paper, live) finds it.
+#[pyfunction]
+pub fn load_onnx_runtime(library: &str) -> PyResult<()> {
+    Runtime::from_library(Path::new(library)).map(|_| ()).map_err(|e| PyValueError::new_err(e.to_string()))
+}

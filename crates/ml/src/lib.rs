@@ -19,8 +19,12 @@
 //! every row, so a model trained on other features fails before the first
 //! bar, not in the middle of a run.
 
+mod card;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+
+pub use card::{CARD_FORMAT, ModelCard, Predictor};
 
 use ort::environment::Environment;
 use ort::session::Session;
@@ -42,6 +46,8 @@ pub enum MlError {
     Width { path: String, expected: usize, got: usize },
     #[error("model {path} failed on a row: {reason}")]
     Predict { path: String, reason: String },
+    #[error("model card {path}: {reason}")]
+    Card { path: String, reason: String },
 }
 
 /// The ONNX Runtime library, loaded once per process.
@@ -56,6 +62,15 @@ impl Runtime {
         match std::env::var_os("ORT_DYLIB_PATH") {
             Some(path) => Self::from_library(Path::new(&path)),
             None => Err(MlError::Runtime { path: None, reason: "ORT_DYLIB_PATH is not set".into() }),
+        }
+    }
+
+    /// The runtime already loaded in this process (by [`Runtime::from_library`],
+    /// e.g. from the Python package), else the library `ORT_DYLIB_PATH` names.
+    pub fn current() -> Result<Runtime, MlError> {
+        match RUNTIME.get() {
+            Some(loaded) => loaded.clone(),
+            None => Self::load(),
         }
     }
 

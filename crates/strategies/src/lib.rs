@@ -7,6 +7,7 @@
 
 mod long_flat;
 mod market_making;
+pub mod model;
 mod params;
 mod scheduled;
 mod signals;
@@ -67,6 +68,14 @@ const CATALOG: &[StrategyInfo] = &[
             param("exit", 0.0, false, f64::MIN, "exit below this rate of change, in percent (<= entry)"),
         ],
     },
+    StrategyInfo {
+        name: "model",
+        summary: "An ONNX model with its card (py_rt.ml.export), long or flat: computes the card's features on each bar, and once they are warmed up buys all in when the prediction is at least `enter` and closes when it is below `exit`. Give the card with `card=PATH`.",
+        params: &[
+            param("enter", 0.55, false, f64::MIN, "buy when flat and the prediction is at least this"),
+            param("exit", 0.5, false, f64::MIN, "close when long and the prediction is below this (<= enter)"),
+        ],
+    },
 ];
 
 /// Every built-in strategy.
@@ -80,7 +89,10 @@ pub fn build(name: &str, given: &BTreeMap<String, String>) -> Result<Box<dyn Str
         name: name.to_string(),
         available: CATALOG.iter().map(|i| i.name).collect::<Vec<_>>().join(", "),
     })?;
-    let p = Params::resolve(info.name, info.params, given)?;
+    // The model strategy's card is a path, the one parameter that is not a number.
+    let mut given = given.clone();
+    let card = if info.name == "model" { given.remove("card") } else { None };
+    let p = Params::resolve(info.name, info.params, &given)?;
     let inconsistent = |message: String| ParamError::Inconsistent { strategy: info.name, message };
     Ok(match info.name {
         "sma_cross" => {
@@ -108,6 +120,17 @@ pub fn build(name: &str, given: &BTreeMap<String, String>) -> Result<Box<dyn Str
             }
             Box::new(LongFlat::new(move || Momentum::new(lookback, entry, exit)))
         }
+        "model" => {
+            let (enter, exit) = (p.get("enter"), p.get("exit"));
+            if exit > enter {
+                return Err(inconsistent(format!("exit ({exit}) must not exceed enter ({enter})")));
+            }
+            let card = card.ok_or_else(|| {
+                inconsistent("give the model card with card=PATH (py_rt.ml.export writes it)".to_string())
+            })?;
+            let predictor = model::open(std::path::Path::new(&card)).map_err(inconsistent)?;
+            Box::new(LongFlat::new(move || model::ModelSignal::new(predictor.clone(), enter, exit)))
+        }
         other => unreachable!("catalog entry {other} has no builder"),
     })
 }
@@ -122,9 +145,12 @@ mod tests {
 
     #[test]
     fn every_catalog_entry_builds_with_defaults() {
-        for info in catalog() {
+        for info in catalog().iter().filter(|i| i.name != "model") {
             assert!(build(info.name, &BTreeMap::new()).is_ok(), "{}", info.name);
         }
+        // The model strategy needs its card.
+        let e = build("model", &BTreeMap::new()).err().unwrap().to_string();
+        assert_eq!(e, "model: give the model card with card=PATH (py_rt.ml.export writes it)");
     }
 
     #[test]

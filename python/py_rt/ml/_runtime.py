@@ -49,3 +49,9 @@ def predict(model: str | os.PathLike, rows: Any) -> np.ndarray:
     if arr.ndim != 2:
         raise ValueError(f"rows must be two-dimensional [rows, features], got shape {arr.shape}")
     return _py_rt.onnx_predict(os.fspath(model), arr, runtime_library())
+
+
+def ensure_runtime() -> None:
+    """Loads ONNX Runtime's library into this process for the Rust model
+    strategy (a backtest, paper or live session of ``"model"``)."""
+    _py_rt.load_onnx_runtime(runtime_library())

@@ -170,34 +170,49 @@ def meta_labels(side: pd.Series, barriers: pd.DataFrame) -> pd.Series:
     return out.where(s.notna() & (s != 0) & ret.notna())
 
 
-def concurrency(t1: pd.Series, index: pd.Index | None = None) -> pd.Series:
-    """How many labels span each bar: label ``i`` spans the bars from its
-    start (its index) to ``t1[i]``, both included."""
-    index = t1.index if index is None else index
-    starts = index.get_indexer(t1.index)
+def _timeline(t1: pd.Series, bars: pd.Index | None) -> pd.Index:
+    """The bars labels are counted on: ``bars`` (the data's index) when
+    given, else every time a label starts or ends at."""
+    if bars is not None:
+        return pd.Index(bars)
+    ends = pd.Index(t1.dropna().to_numpy()).astype(t1.index.dtype)
+    return t1.index.append(ends).unique().sort_values()
+
+
+def _positions(t1: pd.Series, timeline: pd.Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each label's start and end positions on ``timeline``, and which have one."""
     valid = t1.notna().to_numpy()
+    starts = timeline.get_indexer(t1.index)
     ends = np.full(len(t1), -1)
-    ends[valid] = index.get_indexer(pd.Index(t1[valid]))
+    ends[valid] = timeline.get_indexer(pd.Index(t1[valid].to_numpy()).astype(timeline.dtype))
     if (starts < 0).any() or (ends[valid] < 0).any():
-        raise ValueError("label starts and ends (t1) must be times of the bar index")
-    delta = np.zeros(len(index) + 1)
+        raise ValueError("label starts (the index) and ends (t1) must be times of the bars; pass bars=data.index")
+    return starts, ends, valid
+
+
+def concurrency(t1: pd.Series, bars: pd.Index | None = None) -> pd.Series:
+    """How many labels span each bar: label ``i`` spans the bars from its
+    start (its index) to ``t1[i]``, both included. Counted on ``bars`` (the
+    data's index), or on the times labels start and end at."""
+    timeline = _timeline(t1, bars)
+    starts, ends, valid = _positions(t1, timeline)
+    delta = np.zeros(len(timeline) + 1)
     np.add.at(delta, starts[valid], 1)
     np.add.at(delta, ends[valid] + 1, -1)
-    return pd.Series(np.cumsum(delta)[:-1], index=index, name="concurrency")
+    return pd.Series(np.cumsum(delta)[:-1], index=timeline, name="concurrency")
 
 
-def uniqueness(t1: pd.Series) -> pd.Series:
+def uniqueness(t1: pd.Series, bars: pd.Index | None = None) -> pd.Series:
     """Average uniqueness of each label: the mean over the bars it spans of
     ``1 / concurrency``. Labels that overlap many others carry less
     independent information; use these as sample weights (scaled as you
-    like). NaN for rows without a label."""
-    conc = concurrency(t1)
+    like). Works on a subset of the labels (say, without the zeros): pass
+    ``bars=data.index`` to count on every bar. NaN for rows without a label."""
+    timeline = _timeline(t1, bars)
+    conc = concurrency(t1, timeline)
+    starts, ends, valid = _positions(t1, timeline)
     inv = np.concatenate([[0.0], np.cumsum(1.0 / np.maximum(conc.to_numpy(), 1.0))])
-    index = t1.index
-    starts = np.arange(len(t1))
-    valid = t1.notna().to_numpy()
     out = np.full(len(t1), np.nan)
-    ends = index.get_indexer(pd.Index(t1[valid]))
-    s = starts[valid]
-    out[valid] = (inv[ends + 1] - inv[s]) / (ends - s + 1)
-    return pd.Series(out, index=index, name="uniqueness")
+    s, e = starts[valid], ends[valid]
+    out[valid] = (inv[e + 1] - inv[s]) / (e - s + 1)
+    return pd.Series(out, index=t1.index, name="uniqueness")
