@@ -11,7 +11,7 @@ the py_rt Rust engine.
 >>> py_rt.divergence("s.jsonl", MyStrategy)   # the same decisions on replay? the backtest vs live
 """
 
-from . import analysis, ml, plots, ta
+from . import analysis, ml, plots, research, ta
 from .allocation import Allocation
 from ._py_rt import __version__
 from .backtest import (Backtest, RejectedOrdersError, RejectedOrdersWarning, Rejections, Result, from_signals,
@@ -24,4 +24,4 @@ from .recording import DivergenceReport, divergence
 from .trading import Live, Paper, SessionReport
 
 __all__ = ["Allocation", "AlgoUpdate", "Backtest", "Bar", "BookDelta", "Quote", "Trade", "Context", "DivergenceReport", "Fill", "Live", "OrderUpdate", "Paper", "RejectedOrdersError",
-           "RejectedOrdersWarning", "Rejections", "Result", "SessionReport", "SkippedCombinationsWarning", "Strategy", "__version__", "divergence", "feature_names", "features", "from_signals", "analysis", "ml", "plots", "strategies", "ta", "volume_profile"]
+           "RejectedOrdersWarning", "Rejections", "Result", "SessionReport", "SkippedCombinationsWarning", "Strategy", "__version__", "divergence", "feature_names", "features", "from_signals", "analysis", "ml", "plots", "research", "strategies", "ta", "volume_profile"]
