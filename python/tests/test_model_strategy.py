@@ -34,12 +34,12 @@ def trained(orcl, tmp_path_factory):
     half = data.iloc[: len(data) // 2]
     model = lgb.LGBMClassifier(n_estimators=60, num_leaves=15, learning_rate=0.05, verbose=-1)
     # LightGBM refuses ':' in feature names: it is fitted on the bare
-    # matrix, and the card keeps the names.
-    model.fit(half[X.columns].to_numpy(), (half["label"] > 0).astype(int),
+    # matrix (float32, what the ONNX model reads), and the card keeps the names.
+    model.fit(half[X.columns].to_numpy("float32"), (half["label"] > 0).astype(int),
               sample_weight=py_rt.ml.uniqueness(half["t1"]).to_numpy())
     path = tmp_path_factory.mktemp("model") / "orcl_lgbm"
     card = py_rt.ml.export(model, path, FEATURES, half[X.columns], label="triple_barrier(h=10, 1σ, 1σ)",
-                           metrics={"train_accuracy": float(model.score(half[X.columns].to_numpy(), half["label"] > 0))})
+                           metrics={"train_accuracy": float(model.score(half[X.columns].to_numpy("float32"), half["label"] > 0))})
     return card, model
 
 

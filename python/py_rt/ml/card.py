@@ -164,8 +164,10 @@ def export(model: Any, path: str | os.PathLike, features: Iterable[str], X: pd.D
     features)`` gives them). The export is checked: onnxruntime's
     predictions on ``X`` are compared with the model's own, and the
     largest difference is recorded (``metrics["export_max_abs_diff"]``);
-    a difference above 1e-4 warns (float32 split thresholds can move a
-    row that sits on one).
+    a difference above 1e-4 warns. ONNX models read float32: fit on
+    ``X.astype("float32")`` so the split thresholds fall between values
+    the exported model can see, or a row near a threshold can land on the
+    other side of it.
     """
     features = list(features)
     if not features:
@@ -199,8 +201,11 @@ def export(model: Any, path: str | os.PathLike, features: Iterable[str], X: pd.D
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(model_path))
-    floats = [o for o in session.run(None, {session.get_inputs()[0].name: x32}) if o.dtype == np.float32]
-    theirs = floats[0][:, -1] if floats[0].ndim == 2 else floats[0]
+    # The first float output, as the Rust runtime reads it (asking for the
+    # label output too makes onnxruntime warn about its declared shape).
+    first = next(o.name for o in session.get_outputs() if o.type == "tensor(float)")
+    (probs,) = session.run([first], {session.get_inputs()[0].name: x32})
+    theirs = probs[:, -1] if probs.ndim == 2 else probs
     diff = float(np.max(np.abs(theirs - _own_predictions(model, x32, classifier)))) if len(x32) else 0.0
     if diff > 1e-4:
         warnings.warn(f"the ONNX model differs from the trained one by up to {diff:.3g} on the training rows",
