@@ -161,6 +161,9 @@ def test_a_card_that_disagrees_is_refused_before_the_first_bar(trained, orcl, tm
     X = py_rt.features(orcl, FEATURES).dropna()
     with pytest.raises(ValueError, match="column 0 is 'ret:5', the features give 'ret:1'"):
         py_rt.ml.export(model, tmp_path / "x", FEATURES, X[[X.columns[1], X.columns[0], *X.columns[2:]]])
+    boolean = lgb.LGBMClassifier(n_estimators=2, verbose=-1).fit(X.to_numpy("float32"), X["ret:1"] > 0)
+    with pytest.raises(ValueError, match=r"fit it on integers \(y.astype\(int\)\)"):
+        py_rt.ml.export(boolean, tmp_path / "x", FEATURES, X)
     with pytest.raises(ValueError, match="X has NaN"):
         py_rt.ml.export(model, tmp_path / "x", FEATURES, py_rt.features(orcl, FEATURES))
 

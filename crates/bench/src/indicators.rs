@@ -79,7 +79,7 @@ pub struct IndicatorBench {
     pub streaming_ns: Vec<(String, f64)>,
 }
 
-fn load(input: Option<&Path>, bars: usize) -> Result<Vec<Candle>> {
+pub(crate) fn load(input: Option<&Path>, bars: usize) -> Result<Vec<Candle>> {
     let Some(path) = input else {
         let mut g = GbmBars::new(GbmParams { interval_ns: 60_000_000_000, volatility: 0.3, ..GbmParams::default() });
         let candle = |b: pyrt_model::Bar| Candle {

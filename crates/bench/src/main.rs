@@ -9,6 +9,7 @@
 mod book;
 mod decision;
 mod engine;
+mod features;
 mod indicators;
 mod l2;
 mod latency;
@@ -63,6 +64,18 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         repeats: usize,
         /// Time only these specs (comma-separated, e.g. `willr:14,atr:14`); default: the TA-Lib comparison set.
+        #[arg(long, value_delimiter = ',')]
+        spec: Vec<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// The feature catalog (or --spec) over synthetic minute bars: streaming per bar (percentiles) and in batch, bars/s.
+    Features {
+        #[arg(long, default_value_t = 200_000)]
+        bars: usize,
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        /// Time these specs (comma-separated) instead of the whole catalog.
         #[arg(long, value_delimiter = ',')]
         spec: Vec<String>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -255,6 +268,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Ml { model, rows, format } => print(format, &ml::run(&model, rows)?, ml::table),
         Command::Indicators { input, bars, repeats, spec, format } => {
             print(format, &indicators::run(input.as_deref(), bars, repeats, &spec)?, indicators::table)
+        }
+        Command::Features { bars, repeats, spec, format } => {
+            print(format, &features::run(bars, repeats, &spec)?, features::table)
         }
         Command::Engine { bars, stream_bars, repeats, event_sink, format } => {
             print(format, &engine::run(bars, stream_bars, repeats, event_sink == SinkArg::Count)?, engine::table)

@@ -189,6 +189,9 @@ def export(model: Any, path: str | os.PathLike, features: Iterable[str], X: pd.D
     if classifier and len(getattr(model, "classes_", [0, 1])) != 2:
         raise ValueError(f"the classifier has classes {list(model.classes_)}; py_rt trades binary classifiers "
                          "(the probability of class 1) and regressors")
+    if classifier and np.asarray(getattr(model, "classes_", [0])).dtype == bool:
+        raise ValueError("the classifier was fitted on True/False labels, which the ONNX converters cannot "
+                         "name; fit it on integers (y.astype(int))")
     x32 = np.ascontiguousarray(X.to_numpy(), dtype=np.float32)
     onx = _to_onnx(model, len(columns), classifier)
     out = Path(os.fspath(path))
