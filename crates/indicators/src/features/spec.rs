@@ -275,7 +275,8 @@ pub(super) fn parse_one(token: &str) -> Result<FeatureSpec, SpecError> {
                 bad(format!("`@{shift}` is not a shift; write `@lagN` or `@diffN` with N a whole number (diff from 1)"))
             })?;
             if n > MAX_PERIOD {
-                return Err(bad(format!("shift {n} is longer than the longest, {MAX_PERIOD}")));
+                let shift = if diff { "diff" } else { "lag" };
+                return Err(bad(format!("{shift} {n} is longer than the longest, {MAX_PERIOD}")));
             }
             (body, n, diff)
         }
