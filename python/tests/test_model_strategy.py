@@ -17,7 +17,7 @@ import py_rt
 ort = pytest.importorskip("onnxruntime", reason="pip install onnxruntime==1.31.1 (tests/requirements.txt has it)")
 lgb = pytest.importorskip("lightgbm")
 
-from conftest import ORCL, PYRT  # noqa: E402
+from conftest import ORCL, PYRT, ROOT  # noqa: E402
 
 FEATURES = ["ret:1", "ret:5", "rsi:14", "bb_pct:20:2", "natr:14", "zscore:volume:20", "clv", "ma_dist:50",
             "rank:20", "dow", "macd:12:26:9"]
@@ -106,11 +106,12 @@ def test_the_cli_and_python_make_the_same_orders(trained, orcl, tmp_path):
         pytest.skip(f"pyrt binary not built at {PYRT} (set PYRT_BIN)")
     card, _ = trained
     res = py_rt.Backtest(orcl, "model", {"card": card.path, "enter": 0.55, "exit": 0.45}, cash=100_000).run()
-    env = {**os.environ, "ORT_DYLIB_PATH": py_rt.ml.runtime_library()}
+    # No ORT_DYLIB_PATH: the CLI finds the wheel's library in the checkout's .venv.
+    env = {k: v for k, v in os.environ.items() if k not in ("ORT_DYLIB_PATH", "VIRTUAL_ENV")}
     cmd = [str(PYRT), "backtest", "--data", str(ORCL), "--strategy", "model", "--param", f"card={card.path}",
            "--param", "enter=0.55", "--param", "exit=0.45", "--cash", "100000", "--out", str(tmp_path),
            "--format", "json"]
-    cli = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout)
+    cli = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True, env=env, cwd=ROOT).stdout)
     fills = pd.read_csv(tmp_path / "fills.csv")
     assert len(fills) == len(res.fills) == cli["num_fills"] > 20
     assert list(fills["side"].str.lower()) == list(res.fills["side"])

@@ -149,7 +149,7 @@ def reference(kind, sources, args, bars, index):
         "upper_shadow": lambda: ratio_or(h - np.maximum(o, c), h - l, 0.0),
         "lower_shadow": lambda: ratio_or(np.minimum(o, c) - l, h - l, 0.0),
         "gap": lambda: o / shift(c, 1) - 1,
-        "dow": lambda: index.dayofweek.to_numpy(float), "dom": lambda: index.day.to_numpy(float),
+        "dow": lambda: index.day_of_week.to_numpy(float), "dom": lambda: index.day.to_numpy(float),
         "month": lambda: index.month.to_numpy(float), "hour": lambda: index.hour.to_numpy(float),
         "minute": lambda: index.minute.to_numpy(float),
         "tod": lambda: (index.hour * 60 + index.minute).to_numpy(float),

@@ -7,9 +7,11 @@
 //! ONNX Runtime is not built into py_rt: `ort`'s `load-dynamic` opens the
 //! library of the `onnxruntime` Python wheel (1.31, the API `ort` is built
 //! against) at run time. [`Runtime::load`] finds it through
-//! `ORT_DYLIB_PATH`, or a caller that knows where the wheel is (the Python
-//! package) passes its path to [`Runtime::from_library`]. Nothing is
-//! downloaded at build time.
+//! `ORT_DYLIB_PATH`, else in the wheel of the active virtual environment or
+//! of a `.venv` in the working directory or above it (so `pyrt backtest
+//! --strategy model` works from a checkout set up by the README); a caller
+//! that knows where the wheel is (the Python package) passes its path to
+//! [`Runtime::from_library`]. Nothing is downloaded at build time.
 //!
 //! What a model predicts is its first floating-point tensor output: a
 //! regressor's value, or a binary classifier's probability of class 1
@@ -57,16 +59,20 @@ pub struct Runtime(Environment);
 static RUNTIME: OnceLock<Result<Runtime, MlError>> = OnceLock::new();
 
 impl Runtime {
-    /// The library `ORT_DYLIB_PATH` names.
+    /// The library `ORT_DYLIB_PATH` names, else the one in the onnxruntime
+    /// wheel of the active virtual environment (`VIRTUAL_ENV`), else of a
+    /// `.venv` in the working directory or a folder above it.
     pub fn load() -> Result<Runtime, MlError> {
-        match std::env::var_os("ORT_DYLIB_PATH") {
-            Some(path) => Self::from_library(Path::new(&path)),
-            None => Err(MlError::Runtime { path: None, reason: "ORT_DYLIB_PATH is not set".into() }),
-        }
+        let path = locate(
+            std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from),
+            std::env::var_os("VIRTUAL_ENV").map(PathBuf::from),
+            std::env::current_dir().ok(),
+        )?;
+        Self::from_library(&path)
     }
 
     /// The runtime already loaded in this process (by [`Runtime::from_library`],
-    /// e.g. from the Python package), else the library `ORT_DYLIB_PATH` names.
+    /// e.g. from the Python package), else the one [`Runtime::load`] finds.
     pub fn current() -> Result<Runtime, MlError> {
         match RUNTIME.get() {
             Some(loaded) => loaded.clone(),
@@ -88,6 +94,42 @@ impl Runtime {
             })
             .clone()
     }
+}
+
+/// Where ONNX Runtime's library is: `explicit` (`ORT_DYLIB_PATH`) when
+/// given, else the onnxruntime wheel's in `virtual_env` or in a `.venv` in
+/// `cwd` or above it (what `pip install onnxruntime` puts there).
+fn locate(explicit: Option<PathBuf>, virtual_env: Option<PathBuf>, cwd: Option<PathBuf>) -> Result<PathBuf, MlError> {
+    if let Some(path) = explicit {
+        return Ok(path);
+    }
+    let mut envs: Vec<PathBuf> = virtual_env.into_iter().collect();
+    if let Some(cwd) = &cwd {
+        envs.extend(cwd.ancestors().map(|d| d.join(".venv")));
+    }
+    envs.iter().find_map(|env| wheel_library(env)).ok_or_else(|| MlError::Runtime {
+        path: None,
+        reason: format!(
+            "ORT_DYLIB_PATH is not set, and no onnxruntime wheel was found in VIRTUAL_ENV or in a .venv in {} or \
+             above it",
+            cwd.as_deref().map_or("the working directory".into(), |c| c.display().to_string())
+        ),
+    })
+}
+
+/// `<env>/lib/python3.*/site-packages/onnxruntime/capi/libonnxruntime.so*`,
+/// the first by name when there are several.
+fn wheel_library(env: &Path) -> Option<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(env.join("lib"))
+        .ok()?
+        .flatten()
+        .filter(|python| python.file_name().to_string_lossy().starts_with("python3"))
+        .filter_map(|python| std::fs::read_dir(python.path().join("site-packages/onnxruntime/capi")).ok())
+        .flat_map(|capi| capi.flatten().map(|f| f.path()))
+        .filter(|f| f.file_name().is_some_and(|n| n.to_string_lossy().starts_with("libonnxruntime.so")))
+        .collect();
+    found.sort();
+    found.into_iter().next()
 }
 
 /// A loaded model, answering one row at a time.
@@ -168,5 +210,32 @@ impl Model {
             path: self.path.clone(),
             reason: format!("its output has {} values", values.len()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_library_is_found_in_the_wheel_of_a_virtual_environment() {
+        let root = std::env::temp_dir().join(format!("pyrt-locate-{}", std::process::id()));
+        let capi = root.join("project/.venv/lib/python3.11/site-packages/onnxruntime/capi");
+        std::fs::create_dir_all(&capi).unwrap();
+        std::fs::write(capi.join("libonnxruntime.so.1.31.1"), b"").unwrap();
+        let inside = root.join("project/notebooks/deep");
+        std::fs::create_dir_all(&inside).unwrap();
+        let want = capi.join("libonnxruntime.so.1.31.1");
+        // From a folder below the project, through its .venv.
+        assert_eq!(locate(None, None, Some(inside.clone())).unwrap(), want);
+        // VIRTUAL_ENV first; ORT_DYLIB_PATH before everything.
+        assert_eq!(locate(None, Some(root.join("project/.venv")), None).unwrap(), want);
+        let explicit = PathBuf::from("/opt/ort/libonnxruntime.so");
+        assert_eq!(locate(Some(explicit.clone()), None, Some(inside)).unwrap(), explicit);
+        // Nowhere: the error says where it looked and how to install it.
+        let e = locate(None, None, Some(root.join("elsewhere"))).unwrap_err().to_string();
+        assert!(e.contains("no onnxruntime wheel was found in VIRTUAL_ENV or in a .venv in"), "{e}");
+        assert!(e.contains("pip install onnxruntime==1.31.1"), "{e}");
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }
