@@ -306,8 +306,8 @@ def feature_catalog() -> list[tuple[str, str, str, str, list[str], int]]:
 def feature_warm_up(spec: str) -> int:
     """Rows before every feature of `spec` has a value."""
 
-def load_onnx_runtime(library: str) -> None:
-    """Loads the ONNX Runtime library at `library` for this process (model strategies find it)."""
+def register_onnx_library(library: str) -> None:
+    """Names the ONNX Runtime library a model strategy opens when ORT_DYLIB_PATH is not set (not loaded now)."""
 
 class FeatureStream:
     """The feature pipeline one bar at a time, as a live strategy runs it."""

@@ -340,10 +340,6 @@ class Backtest:
         frames = list(self.universe.values()) if self.universe is not None else [self.data]
         try:
             if isinstance(self.strategy, str):
-                if self.strategy == "model":
-                    from .ml import ensure_runtime
-
-                    ensure_runtime()
                 self._one_instrument(f"the built-in strategy `{self.strategy}` (write a py_rt.Strategy to trade several)")
                 raw = _py_rt.run_backtest(bar_arrays(self.data, index), self._settings(), self.strategy,
                                           {k: _param_text(k, v) for k, v in merged.items()}, entries, exits)

@@ -162,10 +162,6 @@ class Paper:
     def _new_session(self, duration: float | None) -> Any:
         settings = {**self._settings, "duration_s": None if duration is None else float(duration)}
         if isinstance(self.strategy, str):
-            if self.strategy == "model":
-                from .ml import ensure_runtime
-
-                ensure_runtime()
             params = {k: _param_text(k, v) for k, v in self.params.items()}
             return _py_rt.Session(settings, self.strategy, params, [])
         obj = instantiate(self.strategy, self.params)

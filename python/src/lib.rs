@@ -51,6 +51,6 @@ fn _py_rt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(features::feature_warm_up, m)?)?;
     m.add_class::<features::FeatureStream>()?;
     m.add_function(wrap_pyfunction!(ml::onnx_predict, m)?)?;
-    m.add_function(wrap_pyfunction!(ml::load_onnx_runtime, m)?)?;
+    m.add_function(wrap_pyfunction!(ml::register_onnx_library, m)?)?;
     Ok(())
 }

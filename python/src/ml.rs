@@ -30,9 +30,9 @@ pub fn onnx_predict<'py>(
     Ok(out.into_pyarray(py))
 }
 
-/// Loads the ONNX Runtime library at `library` for this process, so a
-/// model strategy built next (backtest, paper, live) finds it.
+/// Names the ONNX Runtime library (the installed wheel's) that a model
+/// strategy opens when `ORT_DYLIB_PATH` is not set; nothing is loaded now.
 #[pyfunction]
-pub fn load_onnx_runtime(library: &str) -> PyResult<()> {
-    Runtime::from_library(Path::new(library)).map(|_| ()).map_err(|e| PyValueError::new_err(e.to_string()))
+pub fn register_onnx_library(library: &str) {
+    pyrt_ml::Runtime::set_default_library(Path::new(library));
 }

@@ -7,6 +7,7 @@ is refused before the first bar."""
 import json
 import os
 import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -184,3 +185,17 @@ def test_the_model_strategy_runs_a_paper_session(synthetic_venue, tmp_path):
     assert report.orders >= 1, str(report)
     gained = report.venue_balances.loc["base", "end"] - report.venue_balances.loc["base", "start"]
     assert gained > 0, str(report)
+
+
+def test_python_opens_its_own_wheels_library_from_anywhere(trained, tmp_path):
+    # No ORT_DYLIB_PATH, no virtual environment, no .venv above the working
+    # directory: the package names its installed wheel's library to Rust.
+    card, _ = trained
+    script = ("import sys, pandas as pd, py_rt\n"
+              f"df = pd.read_csv({str(ORCL)!r}, index_col=0, parse_dates=True)\n"
+              f"res = py_rt.Backtest(df, 'model', {{'card': {card.path!r}}}).run()\n"
+              "print(len(res.fills))\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("ORT_DYLIB_PATH", "VIRTUAL_ENV")}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) > 0

@@ -198,7 +198,7 @@ def parse(name):
     return kind, sources, args, int(m.group(2)) if m else 0, bool(m and m.group(1) == "diff")
 
 
-def expected(name, row, bars, index):
+def expected(name, bars, index):
     kind, sources, args, lag, diff = parse(name)
     if not args:
         args = None
@@ -221,7 +221,7 @@ def test_streaming_catalog_equals_the_reference(name):
     bars = tuple(data[k].to_numpy(float) for k in ("open", "high", "low", "close", "volume"))
     failures, checked = [], 0
     for feature, entry in cat.iterrows():
-        want_lines = expected(feature, entry, bars, data.index)
+        want_lines = expected(feature, bars, data.index)
         assert len(want_lines) == len(entry["columns"]), feature
         for col, want in zip(entry["columns"], want_lines):
             got = streamed[col].to_numpy()

@@ -58,17 +58,28 @@ pub struct Runtime(Environment);
 
 static RUNTIME: OnceLock<Result<Runtime, MlError>> = OnceLock::new();
 
+/// The library a host named for [`Runtime::load`] (the Python package: its
+/// installed wheel's), used when `ORT_DYLIB_PATH` is not set.
+static DEFAULT_LIBRARY: OnceLock<PathBuf> = OnceLock::new();
+
 impl Runtime {
-    /// The library `ORT_DYLIB_PATH` names, else the one in the onnxruntime
+    /// The library `ORT_DYLIB_PATH` names, else the one a host named with
+    /// [`Runtime::set_default_library`], else the one in the onnxruntime
     /// wheel of the active virtual environment (`VIRTUAL_ENV`), else of a
     /// `.venv` in the working directory or a folder above it.
     pub fn load() -> Result<Runtime, MlError> {
         let path = locate(
-            std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from),
+            std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from).or_else(|| DEFAULT_LIBRARY.get().cloned()),
             std::env::var_os("VIRTUAL_ENV").map(PathBuf::from),
             std::env::current_dir().ok(),
         )?;
         Self::from_library(&path)
+    }
+
+    /// Names the library [`Runtime::load`] opens when `ORT_DYLIB_PATH` is
+    /// not set, without loading it (the first name given stays).
+    pub fn set_default_library(path: &Path) {
+        let _ = DEFAULT_LIBRARY.set(path.to_path_buf());
     }
 
     /// The runtime already loaded in this process (by [`Runtime::from_library`],

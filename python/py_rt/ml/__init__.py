@@ -14,11 +14,11 @@ first float tensor output: a regressor's value, or a binary classifier's
 probability of class 1 (export classifiers with ``zipmap=False``).
 """
 
-from ._runtime import ensure_runtime, predict, runtime_library
+from ._runtime import predict, runtime_library
 from .card import CARD_FORMAT, ModelCard, export, read_card
 from .labels import concurrency, fixed_horizon, meta_labels, triple_barrier, uniqueness
 from .validation import CombinatorialPurgedKFold, PurgedKFold, purge, walk_forward
 
-__all__ = ["CARD_FORMAT", "CombinatorialPurgedKFold", "ModelCard", "PurgedKFold", "concurrency", "ensure_runtime",
-           "export", "fixed_horizon", "meta_labels", "predict", "purge", "read_card", "runtime_library",
+__all__ = ["CARD_FORMAT", "CombinatorialPurgedKFold", "ModelCard", "PurgedKFold", "concurrency", "export",
+           "fixed_horizon", "meta_labels", "predict", "purge", "read_card", "runtime_library",
            "triple_barrier", "uniqueness", "walk_forward"]

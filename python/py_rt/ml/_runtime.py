@@ -13,6 +13,7 @@ probability of class 1 (export classifiers with ``zipmap=False``).
 from __future__ import annotations
 
 import glob
+import importlib.util
 import os
 from typing import Any
 
@@ -21,22 +22,24 @@ import numpy as np
 from .. import _py_rt
 
 
+def _wheel_library() -> str | None:
+    """The installed onnxruntime wheel's library, found without importing
+    onnxruntime; None when there is no wheel or no library in it."""
+    spec = importlib.util.find_spec("onnxruntime")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    found = sorted(glob.glob(os.path.join(spec.submodule_search_locations[0], "capi", "libonnxruntime.so*")))
+    return found[0] if found else None
+
+
 def runtime_library() -> str:
     """The ONNX Runtime library the Rust side loads: ``ORT_DYLIB_PATH``,
     else the one in the installed ``onnxruntime`` wheel."""
-    path = os.environ.get("ORT_DYLIB_PATH")
-    if path:
-        return path
-    try:
-        import onnxruntime
-    except ImportError:
+    path = os.environ.get("ORT_DYLIB_PATH") or _wheel_library()
+    if path is None:
         raise ImportError("ONNX models need the ONNX Runtime library: pip install onnxruntime==1.31.1 "
-                          "(or py_rt[ml]), or set ORT_DYLIB_PATH to libonnxruntime.so") from None
-    found = sorted(glob.glob(os.path.join(os.path.dirname(onnxruntime.__file__), "capi", "libonnxruntime.so*")))
-    if not found:
-        raise ImportError(f"no libonnxruntime.so in {os.path.dirname(onnxruntime.__file__)}/capi; "
-                          "reinstall onnxruntime==1.31.1 or set ORT_DYLIB_PATH")
-    return found[0]
+                          "(or py_rt[ml]), or set ORT_DYLIB_PATH to libonnxruntime.so")
+    return path
 
 
 def predict(model: str | os.PathLike, rows: Any) -> np.ndarray:
@@ -51,7 +54,9 @@ def predict(model: str | os.PathLike, rows: Any) -> np.ndarray:
     return _py_rt.onnx_predict(os.fspath(model), arr, runtime_library())
 
 
-def ensure_runtime() -> None:
-    """Loads ONNX Runtime's library into this process for the Rust model
-    strategy (a backtest, paper or live session of ``"model"``)."""
-    _py_rt.load_onnx_runtime(runtime_library())
+# The wheel's library, named to the Rust side once (not loaded): a model
+# strategy built later (backtest, paper, live) opens it when
+# ORT_DYLIB_PATH does not say otherwise.
+_found = _wheel_library()
+if _found is not None:
+    _py_rt.register_onnx_library(_found)

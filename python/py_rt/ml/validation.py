@@ -52,8 +52,13 @@ def purge(t1: pd.Series, test: np.ndarray, embargo: int = 0) -> np.ndarray:
     ``test`` is a set of positions, possibly several separate blocks
     (combinatorial CV); each block is purged on its own.
     """
-    starts, ends = _spans(t1)
-    keep = np.ones(len(t1), dtype=bool)
+    return _purge(*_spans(t1), test, embargo)
+
+
+def _purge(starts: np.ndarray, ends: np.ndarray, test: np.ndarray, embargo: int) -> np.ndarray:
+    """:func:`purge` on the label spans :func:`_spans` found (the splitters
+    find them once, not once a fold)."""
+    keep = np.ones(len(starts), dtype=bool)
     keep[test] = False
     test = np.sort(np.asarray(test))
     if len(test) == 0:
@@ -87,7 +92,7 @@ class PurgedKFold:
     """
 
     def __init__(self, t1: pd.Series, n_splits: int = 5, embargo: float | int = 0.0):
-        _spans(t1)
+        self._spans = _spans(t1)
         if n_splits < 2 or n_splits > len(t1):
             raise ValueError(f"n_splits must be from 2 to the number of samples ({len(t1)}), got {n_splits}")
         self.t1 = t1
@@ -101,7 +106,7 @@ class PurgedKFold:
         if X is not None and len(X) != len(self.t1):
             raise ValueError(f"X has {len(X)} rows but t1 has {len(self.t1)}; give t1 for exactly the samples of X")
         for test in np.array_split(np.arange(len(self.t1)), self.n_splits):
-            yield purge(self.t1, test, self.embargo), test
+            yield _purge(*self._spans, test, self.embargo), test
 
 
 class CombinatorialPurgedKFold:
@@ -116,7 +121,7 @@ class CombinatorialPurgedKFold:
     """
 
     def __init__(self, t1: pd.Series, n_groups: int = 6, n_test_groups: int = 2, embargo: float | int = 0.0):
-        _spans(t1)
+        self._spans = _spans(t1)
         if not 1 <= n_test_groups < n_groups <= len(t1):
             raise ValueError(f"need 1 <= n_test_groups < n_groups <= samples ({len(t1)}); "
                              f"got n_groups={n_groups}, n_test_groups={n_test_groups}")
@@ -135,7 +140,7 @@ class CombinatorialPurgedKFold:
             raise ValueError(f"X has {len(X)} rows but t1 has {len(self.t1)}; give t1 for exactly the samples of X")
         for combo in self.combinations:
             test = np.concatenate([self.groups[g] for g in combo])
-            yield purge(self.t1, test, self.embargo), test
+            yield _purge(*self._spans, test, self.embargo), test
 
     def paths(self) -> list[list[tuple[int, int]]]:
         """The backtest paths: each a list, one per group in time order, of
@@ -169,13 +174,14 @@ def walk_forward(fit: Callable, X: pd.DataFrame, y: pd.Series, t1: pd.Series, tr
     if train < 1 or test < 1 or train + test > n:
         raise ValueError(f"train ({train}) and test ({test}) windows must fit in the {n} samples")
     step = step or test
+    spans = _spans(t1)
     predictions = pd.Series(np.nan, index=X.index, name="prediction")
     models = []
     start = 0
     while start + train < n:
         test_idx = np.arange(start + train, min(start + train + test, n))
         window = np.arange(0 if expanding else start, start + train)
-        allowed = purge(t1, test_idx, embargo)
+        allowed = _purge(*spans, test_idx, embargo)
         fit_idx = np.intersect1d(window, allowed)
         # The embargo before the test window: drop its last `embargo` samples too.
         if embargo:
