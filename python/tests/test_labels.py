@@ -233,3 +233,22 @@ def test_bad_cross_validation_input_says_what_to_do():
     backwards.iloc[3] = t1.index[1]
     with pytest.raises(ValueError, match="before the sample itself"):
         py_rt.ml.PurgedKFold(backwards)
+
+
+def test_bad_label_and_training_arguments_say_what_is_valid():
+    c = walk(60)
+    with pytest.raises(ValueError, match="vertical must be 'sign' or 'zero'"):
+        py_rt.ml.triple_barrier(c, 5, volatility=0.01, vertical="close")
+    with pytest.raises(ValueError, match="upper barrier must be a positive multiple"):
+        py_rt.ml.triple_barrier(c, 5, upper=0.0, volatility=0.01)
+    with pytest.raises(ValueError, match="threshold must be at least 0"):
+        py_rt.ml.fixed_horizon(c, 5, threshold=-0.1)
+    t1 = random_t1(40, 1)
+    X = pd.DataFrame({"x": np.arange(40.0)}, index=t1.index)
+    y = pd.Series(np.arange(40) % 2, index=t1.index)
+    with pytest.raises(ValueError, match=r"train \(30\) and test \(20\) windows must fit in the 40 samples"):
+        py_rt.ml.walk_forward(lambda *a: None, X, y, t1, train=30, test=20)
+    with pytest.raises(ValueError, match="is empty after purging"):
+        py_rt.ml.walk_forward(lambda *a: None, X, y, t1, train=2, test=5, embargo=3)
+    with pytest.raises(ValueError, match="need 1 <= n_test_groups < n_groups"):
+        py_rt.ml.CombinatorialPurgedKFold(t1, n_groups=3, n_test_groups=3)

@@ -40,7 +40,8 @@ def trained(orcl, tmp_path_factory):
               sample_weight=py_rt.ml.uniqueness(half["t1"]).to_numpy())
     path = tmp_path_factory.mktemp("model") / "orcl_lgbm"
     card = py_rt.ml.export(model, path, FEATURES, half[X.columns], label="triple_barrier(h=10, 1σ, 1σ)",
-                           metrics={"train_accuracy": float(model.score(half[X.columns].to_numpy("float32"), half["label"] > 0))})
+                           metrics={"train_accuracy": float(model.score(half[X.columns].to_numpy("float32"),
+                                                                        half["label"] > 0))})
     return card, model
 
 
@@ -131,7 +132,8 @@ def test_xgboost_and_sklearn_models_export_and_match(kind, orcl, tmp_path):
     else:
         from sklearn.ensemble import GradientBoostingRegressor
 
-        model = GradientBoostingRegressor(n_estimators=40, max_depth=3).fit(X, orcl["Close"].pct_change().reindex(X.index))
+        ret = orcl["Close"].pct_change().reindex(X.index)
+        model = GradientBoostingRegressor(n_estimators=40, max_depth=3).fit(X, ret)
     card = py_rt.ml.export(model, tmp_path / kind, FEATURES, X)
     assert card.library["name"] == kind and card.metrics["export_max_abs_diff"] < 1e-4
     ours = card.predict(orcl).to_numpy()[card.warm_up:]
@@ -199,3 +201,21 @@ def test_python_opens_its_own_wheels_library_from_anywhere(trained, tmp_path):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert int(out.stdout) > 0
+
+
+def test_bad_export_input_says_what_to_do(trained, orcl, tmp_path):
+    card, model = trained
+    X = py_rt.features(orcl, FEATURES).dropna()
+    with pytest.raises(ValueError, match="features is empty"):
+        py_rt.ml.export(model, tmp_path / "x", [], X)
+    with pytest.raises(TypeError, match="X must be the training DataFrame"):
+        py_rt.ml.export(model, tmp_path / "x", FEATURES, X.to_numpy())
+    with pytest.raises(TypeError, match="py_rt exports LightGBM, XGBoost and scikit-learn models"):
+        py_rt.ml.export(object(), tmp_path / "x", FEATURES, X)
+    three = lgb.LGBMClassifier(n_estimators=2, verbose=-1).fit(X.to_numpy("float32"), np.arange(len(X)) % 3)
+    with pytest.raises(ValueError, match=r"the classifier has classes \[0, 1, 2\]"):
+        py_rt.ml.export(three, tmp_path / "x", FEATURES, X)
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"format": "something.else"}))
+    with pytest.raises(ValueError, match="is not a py_rt model card"):
+        py_rt.ml.read_card(other)

@@ -179,3 +179,24 @@ def test_attribution_by_strategy_and_by_factor(stocks):
     assert table.loc["value", "exposure"] == pytest.approx(-0.3, abs=0.03)
     assert table["contribution"].sum() == pytest.approx(r.sum())
     assert table.attrs["r_squared"] > 0.9
+
+
+def test_bad_research_input_says_what_to_do(stocks):
+    close, _ = regime_prices()
+    with pytest.raises(ValueError, match="observations to fit 2 regimes"):
+        research.fit_regimes(close.iloc[:30])
+    prices, factors = research.synthetic_universe(n_assets=5, n_days=50)
+    with pytest.raises(ValueError, match=r"assets with a factor but no prices: \['A04'\]"):
+        research.factor_analysis(factors["planted"], prices.drop(columns="A04"))
+    with pytest.raises(ValueError, match="quantiles must be at least 2"):
+        research.factor_analysis(factors["planted"], prices, quantiles=1)
+    with pytest.raises(ValueError, match="no rebalance date has 500 returns"):
+        research.target_weights(prices, "hrp", lookback=500)
+    with pytest.raises(ValueError, match="Rebalance needs weights"):
+        py_rt.Backtest(stocks, research.Rebalance, calendar="intersection").run()
+    single = py_rt.Backtest(stocks["ORCL"], "sma_cross").run()
+    with pytest.raises(ValueError, match="the run has one strategy"):
+        research.by_strategy(single)
+    idx = pd.bdate_range("2020-01-01", periods=4)
+    with pytest.raises(ValueError, match="4 common dates for 2 factors"):
+        research.by_factor(pd.Series(0.01, index=idx), pd.DataFrame({"a": 0.0, "b": 1.0}, index=idx))

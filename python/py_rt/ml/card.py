@@ -134,13 +134,11 @@ def _to_onnx(model: Any, width: int, classifier: bool):
         model = copy.deepcopy(model)
         model.get_booster().feature_names = None
         return onnxmltools.convert_xgboost(model, initial_types=[("features", FloatTensorType([None, width]))])
-    if kind == "sklearn":
-        from skl2onnx import to_onnx
+    # scikit-learn (export checked the library first).
+    from skl2onnx import to_onnx
 
-        options = {id(model): {"zipmap": False}} if classifier else None
-        return to_onnx(model, np.zeros((1, width), dtype=np.float32), options=options, target_opset=None)
-    raise TypeError(f"cannot export a {type(model).__module__}.{type(model).__name__}: py_rt exports "
-                    "LightGBM, XGBoost and scikit-learn models")
+    options = {id(model): {"zipmap": False}} if classifier else None
+    return to_onnx(model, np.zeros((1, width), dtype=np.float32), options=options, target_opset=None)
 
 
 def _own_predictions(model: Any, X: np.ndarray, classifier: bool) -> np.ndarray:
@@ -169,6 +167,9 @@ def export(model: Any, path: str | os.PathLike, features: Iterable[str], X: pd.D
     the exported model can see, or a row near a threshold can land on the
     other side of it.
     """
+    if _library(model)[0] not in ("lightgbm", "xgboost", "sklearn"):
+        raise TypeError(f"cannot export a {type(model).__module__}.{type(model).__name__}: py_rt exports "
+                        "LightGBM, XGBoost and scikit-learn models")
     features = list(features)
     if not features:
         raise ValueError("features is empty: give the feature specs the model was trained on")
@@ -187,8 +188,8 @@ def export(model: Any, path: str | os.PathLike, features: Iterable[str], X: pd.D
                          "prediction until every feature has a value")
     classifier = _is_classifier(model)
     if classifier and len(getattr(model, "classes_", [0, 1])) != 2:
-        raise ValueError(f"the classifier has classes {list(model.classes_)}; py_rt trades binary classifiers "
-                         "(the probability of class 1) and regressors")
+        raise ValueError(f"the classifier has classes {np.asarray(model.classes_).tolist()}; py_rt trades binary "
+                         "classifiers (the probability of class 1) and regressors")
     if classifier and np.asarray(getattr(model, "classes_", [0])).dtype == bool:
         raise ValueError("the classifier was fitted on True/False labels, which the ONNX converters cannot "
                          "name; fit it on integers (y.astype(int))")

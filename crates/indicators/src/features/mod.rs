@@ -366,6 +366,10 @@ mod tests {
             }
         }
         assert!(parse("rsi:14@3").unwrap_err().to_string().contains("write `@lagN`"));
+        assert!(parse("rsi:14@diff0").unwrap_err().to_string().contains("`@diff0` is not a shift"));
+        assert!(parse("rsi:14@diffx").unwrap_err().to_string().contains("write `@lagN` or `@diffN`"));
+        let slope = &parse("rsi:14@diff3").unwrap()[0];
+        assert!(slope.diff && slope.lag == 3);
         assert!(parse("atr:close:14").unwrap_err().to_string().contains("takes no source"));
         assert!(parse("correl:high:30").unwrap_err().to_string().contains("two sources or none"));
         assert!(parse("sma:high:low:3").unwrap_err().to_string().contains("at most one source"));
